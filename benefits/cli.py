@@ -1,0 +1,102 @@
+"""The ``benefits`` command: the same operations as the Python API."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+import click
+
+from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
+from .report import render
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"应为日期 YYYY-MM-DD，实际为 {value!r}") from None
+
+
+@click.group()
+def main():
+    """三门峡市残疾人救助保障资格评估 (benefits)."""
+
+
+def _records(stream):
+    """One JSON record, or JSON Lines: yields (line number, text)."""
+    text = stream.read()
+    stripped = text.strip()
+    if not stripped:
+        return
+    if stripped.startswith("{") and "\n" in stripped:
+        try:
+            json.loads(stripped)
+            yield 1, stripped
+            return
+        except json.JSONDecodeError:
+            pass
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            yield number, line
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--as-of", callback=_date, help="评估日期 YYYY-MM-DD（覆盖记录中的日期）")
+@click.option("--format", "fmt", type=click.Choice(["json", "report"]), default="json",
+              help="json（默认，每行一条）或中文报告")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="规则目录（默认项目内 rules/）")
+def evaluate(file, as_of, fmt, rules_dir):
+    """Evaluate one JSON record or a JSON Lines FILE ('-' for stdin)."""
+    try:
+        engine = default_engine(rules_dir)
+    except RulebookError as exc:
+        raise click.ClickException(f"规则文件错误：{exc}") from None
+    rejected = 0
+    for number, text in _records(file):
+        try:
+            result = engine.evaluate(text, as_of=as_of)
+        except InvalidApplicant as exc:
+            rejected += 1
+            errors = [e.model_dump() for e in exc.errors]
+            if fmt == "json":
+                click.echo(json.dumps({"line": number, "rejected": errors}, ensure_ascii=False))
+            else:
+                click.echo(f"第{number}行 记录被拒绝：", err=True)
+                for e in errors:
+                    click.echo(f"    {e['field']}: {e['message']}", err=True)
+            continue
+        if fmt == "json":
+            click.echo(json.dumps(result, ensure_ascii=False))
+        else:
+            click.echo(render(result))
+            click.echo("")
+    if rejected:
+        sys.exit(1)
+
+
+@main.command()
+def schema():
+    """Print the applicant record's JSON Schema."""
+    click.echo(json.dumps(Applicant.model_json_schema(), ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False))
+def rules(rules_dir):
+    """List every rule with its clause."""
+    try:
+        book = load_rulebook(rules_dir)
+    except RulebookError as exc:
+        raise click.ClickException(f"规则文件错误：{exc}") from None
+    click.echo(f"规则版本 {book.version}")
+    for rule in book.rules:
+        marks = " ⚠假设" if rule.assumption else ""
+        click.echo(f"{rule.clause:<12} {rule.kind:<13} {rule.id:<30} {rule.label_zh}{marks}")
+
+
+if __name__ == "__main__":
+    main()

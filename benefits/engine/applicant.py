@@ -1,0 +1,307 @@
+"""The applicant record a clerk fills in (申请人信息), validated strictly.
+
+A fact the clerk has not recorded is ``None`` (absent): never read as false
+or zero. Messages are Chinese; field paths stay English so that a form can
+put each message next to its field.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Literal, Optional
+
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError,
+                      field_validator)
+from pydantic_core import PydanticCustomError
+
+from .identity import (CURRENT_COUNTIES, IdentityError, age_on,
+                       is_sanmenxia_code, parse_certificate_number,
+                       parse_id_number)
+
+Money = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
+"""Yuan; never negative."""
+
+EARLIEST_DATE = dt.date(2012, 11, 1)  # 63号 was issued on this day
+LATEST_DATE = dt.date(2100, 12, 31)
+
+
+def _fail(message: str):
+    return PydanticCustomError("benefits", message)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Certificate(_Strict):
+    """《中华人民共和国残疾人证》"""
+    number: str = Field(description="残疾人证号（20位，可带B1–B9后缀）")
+    category: int = Field(ge=1, le=7, description="残疾类别 1视力 2听力 3言语 4肢体 5智力 6精神 7多重")
+    grade: int = Field(ge=1, le=4, description="残疾等级 1–4，一级最重")
+
+    @field_validator("number")
+    @classmethod
+    def _number(cls, value: str) -> str:
+        try:
+            parse_certificate_number(value)
+        except IdentityError as exc:
+            raise _fail(str(exc)) from None
+        return value.upper()
+
+
+Relation = Literal["spouse", "parent", "child", "sibling", "grandparent", "grandchild", "other"]
+
+
+class Member(_Strict):
+    """家庭成员 (not counting the applicant)."""
+    relation: Relation = Field(description="与申请人关系")
+    age: Optional[int] = Field(None, ge=0, le=130, description="年龄（周岁）")
+    id_number: Optional[str] = Field(None, description="身份证号（可代替年龄）")
+    disabled: Optional[bool] = Field(None, description="是否残疾人")
+    monthly_income: Optional[Money] = Field(None, description="月收入（元）")
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None:
+            try:
+                parse_id_number(value)
+            except IdentityError as exc:
+                raise _fail(str(exc)) from None
+            value = value.upper()
+        return value
+
+    def age_on(self, day: dt.date) -> Optional[int]:
+        if self.id_number is not None:
+            return age_on(parse_id_number(self.id_number), day)
+        return self.age
+
+
+class Household(_Strict):
+    """家庭成员与收入"""
+    members: Optional[list[Member]] = Field(None, max_length=30, description="共同生活的家庭成员（不含申请人）")
+    monthly_income: Optional[Money] = Field(None, description="家庭月总收入（元，含申请人）")
+    assets_within_limit: Optional[bool] = Field(None, description="家庭财产状况符合低保规定")
+
+
+class Status(_Strict):
+    """收入与低保：已有的救助身份"""
+    dibao: Optional[bool] = Field(None, description="已纳入低保")
+    wubao: Optional[bool] = Field(None, description="已纳入五保（特困）供养")
+    low_income: Optional[bool] = Field(None, description="低收入家庭")
+    supported_by: Optional[Literal["parents", "siblings", "spouse", "children", "self", "other"]] = Field(
+        None, description="主要由谁供养")
+    no_work_capacity: Optional[bool] = Field(None, description="无劳动能力")
+    no_income_source: Optional[bool] = Field(None, description="无生活来源")
+    no_legal_supporter: Optional[bool] = Field(None, description="无法定抚养人或赡养人")
+    employed: Optional[bool] = Field(None, description="有工作单位")
+
+
+class Insurance(_Strict):
+    """医疗与养老保险"""
+    pension_scheme: Optional[Literal["rural_resident", "urban_resident", "urban_employee", "none"]] = Field(
+        None, description="养老保险：新农保 / 城镇居民养老保险 / 城镇职工 / 未参保")
+
+
+class Prosthesis(_Strict):
+    """假肢"""
+    lower_limb_loss: Optional[Literal["none", "one", "both"]] = Field(None, description="下肢缺肢：无 / 单侧 / 双侧")
+    requested_type: Optional[Literal["thigh", "calf"]] = Field(None, description="申请安装：大腿 / 小腿普及型假肢")
+
+
+class Admission(_Strict):
+    """考取学校（四（一））"""
+    level: Literal["secondary", "college", "bachelor"] = Field(description="中专/普高/职高 · 大专（含3+2） · 本科")
+    full_time: Optional[bool] = Field(None, description="全日制")
+    date: Optional[dt.date] = Field(None, description="录取日期")
+
+
+class Diploma(_Strict):
+    """获得学历（四（二））"""
+    level: Literal["secondary", "college", "bachelor"] = Field(description="中专 · 大专 · 本科")
+    route: Optional[Literal["self_study", "adult_education", "other"]] = Field(
+        None, description="自学考试 / 成人教育 / 其他")
+    date: Optional[dt.date] = Field(None, description="取得日期")
+
+
+class Education(_Strict):
+    """教育"""
+    admission: Optional[Admission] = None
+    diploma: Optional[Diploma] = None
+
+
+class Renovation(_Strict):
+    """无障碍改造（六）"""
+    requested: Optional[bool] = Field(None, description="申请无障碍改造")
+    inspection_passed: Optional[bool] = Field(None, description="改造后达到验收标准")
+
+
+HardshipCase = Literal["stranded", "nonlocal_humanitarian", "hospitalised", "major_accident", "temporary_difficulty"]
+
+
+class HardshipEvent(_Strict):
+    """临时困难（七）的一种情形"""
+    case: HardshipCase = Field(description="七（一）无路费回家 （二）异地人道援助 （三）重病住院 （四）重大意外 （五）临时经济困难")
+    date: Optional[dt.date] = Field(None, description="发生日期")
+    family_hardship: Optional[bool] = Field(None, description="造成（或属于）家庭经济困难")
+
+
+class Applicant(_Strict):
+    """申请人：一个残疾人的救助申请记录。"""
+    id_number: str = Field(description="身份证号码（18位）")
+    name: str = Field(min_length=1, max_length=50, description="姓名")
+    hukou_local: Optional[bool] = Field(None, description="本市户籍（填了户籍县区即为是）")
+    hukou_county: Optional[str] = Field(None, description="户籍所在县（市、区）代码，GB/T 2260")
+    residence: Optional[Literal["urban", "rural"]] = Field(None, description="城镇 / 农村户籍")
+    certificate: Optional[Certificate] = Field(None, description="残疾人证")
+    household: Optional[Household] = None
+    status: Optional[Status] = None
+    insurance: Optional[Insurance] = None
+    prosthesis: Optional[Prosthesis] = None
+    education: Optional[Education] = None
+    renovation: Optional[Renovation] = None
+    hardship_events: Optional[list[HardshipEvent]] = Field(None, max_length=20, description="临时困难情形")
+    evaluation_date: Optional[dt.date] = Field(None, description="评估日期（缺省为今天）")
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        try:
+            parse_id_number(value)
+        except IdentityError as exc:
+            raise _fail(str(exc)) from None
+        return value.upper()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise _fail("姓名不能为空")
+        return value.strip()
+
+    @field_validator("hukou_county")
+    @classmethod
+    def _county(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and value not in CURRENT_COUNTIES:
+            if is_sanmenxia_code(value):
+                raise _fail(f"{value}是已撤销的旧代码，只可能出现在身份证号中；户籍请填现行县（市、区）代码")
+            raise _fail(f"户籍代码{value}不是三门峡市现行县（市、区）代码："
+                        + "、".join(f"{c}{n}" for c, n in CURRENT_COUNTIES.items()))
+        return value
+
+    @field_validator("evaluation_date")
+    @classmethod
+    def _date(cls, value: Optional[dt.date]) -> Optional[dt.date]:
+        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise _fail(f"评估日期应在{EARLIEST_DATE}（63号印发）至{LATEST_DATE}之间")
+        return value
+
+    @property
+    def birth_date(self) -> dt.date:
+        return parse_id_number(self.id_number)
+
+
+class FieldError(BaseModel):
+    """One rejection: where (English path) and why (Chinese)."""
+    field: str
+    message: str
+
+
+class InvalidApplicant(ValueError):
+    """The record was rejected; ``errors`` names every bad field."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+_PYDANTIC_ZH = {
+    "missing": "必填项未填写",
+    "extra_forbidden": "不认识的字段",
+    "bool_type": "应为是/否（true/false）",
+    "int_type": "应为整数",
+    "float_type": "应为数字",
+    "string_type": "应为文本",
+    "date_type": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "list_type": "应为列表",
+    "model_type": "应为对象",
+    "dict_type": "应为对象",
+    "literal_error": "不是允许的取值",
+    "greater_than_equal": "不能小于下限",
+    "less_than_equal": "超过上限",
+    "finite_number": "应为有限数字",
+    "too_long": "条目过多",
+    "too_short": "不能为空",
+    "string_too_short": "不能为空",
+    "string_too_long": "过长",
+    "json_invalid": "不是有效的JSON",
+    "json_type": "不是有效的JSON",
+}
+
+
+def _message(err: dict) -> str:
+    if err["type"] == "benefits":
+        return err["msg"]
+    base = _PYDANTIC_ZH.get(err["type"], "取值无效")
+    ctx = err.get("ctx") or {}
+    if err["type"] == "literal_error":
+        return f"{base}，可选：{ctx.get('expected', '')}"
+    if err["type"] in ("greater_than_equal", "less_than_equal"):
+        bound = ctx.get("ge", ctx.get("le"))
+        return f"{base}（{bound}）"
+    return base
+
+
+def _errors(exc: ValidationError) -> list[FieldError]:
+    return [FieldError(field=".".join(str(p) for p in err["loc"]) or "(记录)",
+                       message=_message(err)) for err in exc.errors()]
+
+
+def _cross_checks(record: Applicant) -> list[FieldError]:
+    """Checks that span fields, each reported on the field to correct."""
+    errors = []
+    cert = record.certificate
+    if cert is not None:
+        cert_id, category, grade, _ = parse_certificate_number(cert.number)
+        if cert_id != record.id_number:
+            errors.append(FieldError(field="certificate.number",
+                                     message="残疾人证号的前18位应与申请人身份证号一致"))
+        if category != cert.category:
+            errors.append(FieldError(field="certificate.category",
+                                     message=f"残疾人证号中的类别代码为{category}，与填写的类别{cert.category}不一致"))
+        if grade != cert.grade:
+            errors.append(FieldError(field="certificate.grade",
+                                     message=f"残疾人证号中的等级代码为{grade}，与填写的等级{cert.grade}不一致"))
+    if record.hukou_local is False and record.hukou_county is not None:
+        errors.append(FieldError(field="hukou_local", message="填写了本市户籍县区，却标为非本市户籍"))
+    if record.evaluation_date is not None and record.birth_date > record.evaluation_date:
+        errors.append(FieldError(field="evaluation_date", message="评估日期早于申请人出生日期"))
+    return errors
+
+
+def parse_applicant(data) -> Applicant:
+    """Validate a record given as JSON text/bytes or as a JSON-like mapping.
+
+    Raises InvalidApplicant, never anything else, whatever the input.
+    """
+    if isinstance(data, (str, bytes, bytearray)):
+        text = data
+    else:
+        if not isinstance(data, dict):
+            raise InvalidApplicant([FieldError(field="(记录)", message="申请记录应为JSON对象")])
+        try:
+            text = json.dumps(data, ensure_ascii=False, allow_nan=False, default=str)
+        except (TypeError, ValueError) as exc:
+            raise InvalidApplicant([FieldError(field="(记录)", message=f"无法读取记录：{exc}")]) from None
+    try:
+        record = Applicant.model_validate_json(text)
+    except ValidationError as exc:
+        raise InvalidApplicant(_errors(exc)) from None
+    except (RecursionError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidApplicant([FieldError(field="(记录)", message=f"无法读取记录：{exc}")]) from None
+    errors = _cross_checks(record)
+    if errors:
+        raise InvalidApplicant(errors)
+    return record

@@ -1,0 +1,146 @@
+"""Facts: the flat vocabulary rules are written in, and the one place that
+turns a validated applicant record into those facts.
+
+A fact is absent when the record does not settle it. Arithmetic (age, income
+per head, counts over household members) is done here; every judgement the
+law makes is left to the rule files.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .applicant import Applicant
+from .identity import age_on
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    field: str       # where a clerk records it (form field path)
+    label_zh: str
+    type: type
+
+
+FACTS: dict[str, Fact] = {f.name: f for f in [
+    Fact("age", "id_number", "年龄（由身份证号和评估日期计算）", int),
+    Fact("hukou_local", "hukou_local", "本市户籍", bool),
+    Fact("hukou_county", "hukou_county", "户籍所在县（市、区）", str),
+    Fact("residence", "residence", "城镇/农村户籍", str),
+    Fact("has_certificate", "certificate", "持有《残疾人证》", bool),
+    Fact("category", "certificate.category", "残疾类别", int),
+    Fact("grade", "certificate.grade", "残疾等级", int),
+    Fact("per_capita_income", "household.monthly_income", "家庭月人均收入（家庭月总收入÷人数）", float),
+    Fact("assets_within_limit", "household.assets_within_limit", "家庭财产符合低保规定", bool),
+    Fact("disabled_members", "household.members", "其他残疾家庭成员人数", int),
+    Fact("oldest_member_age", "household.members", "家庭成员最大年龄", int),
+    Fact("in_dibao", "status.dibao", "已纳入低保", bool),
+    Fact("in_wubao", "status.wubao", "已纳入五保供养", bool),
+    Fact("low_income", "status.low_income", "低收入家庭", bool),
+    Fact("supported_by", "status.supported_by", "主要供养人", str),
+    Fact("no_work_capacity", "status.no_work_capacity", "无劳动能力", bool),
+    Fact("no_income_source", "status.no_income_source", "无生活来源", bool),
+    Fact("no_legal_supporter", "status.no_legal_supporter", "无法定抚养人或赡养人", bool),
+    Fact("employed", "status.employed", "有工作单位", bool),
+    Fact("pension_scheme", "insurance.pension_scheme", "参加的养老保险", str),
+    Fact("lower_limb_loss", "prosthesis.lower_limb_loss", "下肢缺肢", str),
+    Fact("prosthesis_type", "prosthesis.requested_type", "申请安装的假肢", str),
+    Fact("admission_level", "education.admission.level", "考取学校层次", str),
+    Fact("admission_full_time", "education.admission.full_time", "全日制", bool),
+    Fact("diploma_level", "education.diploma.level", "获得学历层次", str),
+    Fact("diploma_route", "education.diploma.route", "获得学历途径", str),
+    Fact("renovation_requested", "renovation.requested", "申请无障碍改造", bool),
+    Fact("renovation_inspection_passed", "renovation.inspection_passed", "改造后达到验收标准", bool),
+    Fact("hardship_stranded", "hardship_events", "七（一）发生意外没有路费回家", bool),
+    Fact("hardship_nonlocal_humanitarian", "hardship_events", "七（二）异地残疾人需要人道主义援助", bool),
+    Fact("hardship_hospitalised", "hardship_events", "七（三）重病住院且家庭经济困难", bool),
+    Fact("hardship_major_accident", "hardship_events", "七（四）重大意外造成家庭经济困难", bool),
+    Fact("hardship_temporary_difficulty", "hardship_events", "七（五）家庭经济临时出现问题", bool),
+]}
+
+_HARDSHIP_FACTS = {
+    "stranded": ("hardship_stranded", False),
+    "nonlocal_humanitarian": ("hardship_nonlocal_humanitarian", False),
+    "hospitalised": ("hardship_hospitalised", True),
+    "major_accident": ("hardship_major_accident", True),
+    "temporary_difficulty": ("hardship_temporary_difficulty", False),
+}
+
+
+def evaluation_day(record: Applicant, as_of: dt.date | None) -> dt.date:
+    """The day the law is applied on: --as-of, else the record's, else today."""
+    return as_of or record.evaluation_date or dt.date.today()
+
+
+def applicant_facts(record: Applicant, day: dt.date) -> dict:
+    """Flatten a validated record into facts; unknown facts are left out."""
+    facts: dict = {"age": age_on(record.birth_date, day)}
+
+    def put(name, value):
+        if value is not None:
+            facts[name] = value
+
+    put("hukou_local", True if record.hukou_county is not None else record.hukou_local)
+    put("hukou_county", record.hukou_county)
+    put("residence", record.residence)
+    if record.certificate is not None:
+        facts.update(has_certificate=True, category=record.certificate.category,
+                     grade=record.certificate.grade)
+
+    household = record.household
+    if household is not None:
+        put("assets_within_limit", household.assets_within_limit)
+        members = household.members
+        if members is not None:
+            if household.monthly_income is not None:
+                facts["per_capita_income"] = round(household.monthly_income / (len(members) + 1), 2)
+            disabled = [m.disabled for m in members]
+            if None not in disabled:
+                facts["disabled_members"] = sum(disabled)
+            ages = [m.age_on(day) for m in members]
+            if None not in ages:
+                facts["oldest_member_age"] = max(ages, default=facts["age"])
+
+    status = record.status
+    if status is not None:
+        for name, value in (("in_dibao", status.dibao), ("in_wubao", status.wubao),
+                            ("low_income", status.low_income), ("supported_by", status.supported_by),
+                            ("no_work_capacity", status.no_work_capacity),
+                            ("no_income_source", status.no_income_source),
+                            ("no_legal_supporter", status.no_legal_supporter),
+                            ("employed", status.employed)):
+            put(name, value)
+    if record.insurance is not None:
+        put("pension_scheme", record.insurance.pension_scheme)
+    if record.prosthesis is not None:
+        put("lower_limb_loss", record.prosthesis.lower_limb_loss)
+        put("prosthesis_type", record.prosthesis.requested_type)
+    education = record.education
+    if education is not None:
+        if education.admission is not None:
+            facts["admission_level"] = education.admission.level
+            put("admission_full_time", education.admission.full_time)
+        if education.diploma is not None:
+            facts["diploma_level"] = education.diploma.level
+            put("diploma_route", education.diploma.route)
+    if record.renovation is not None:
+        put("renovation_requested", record.renovation.requested)
+        put("renovation_inspection_passed", record.renovation.inspection_passed)
+    if record.hardship_events is not None:
+        facts.update(_hardship_facts(record))
+    return facts
+
+
+def _hardship_facts(record: Applicant) -> dict:
+    """七: a case counts when it happened (and, for （三）（四）, left the family
+    in economic difficulty); unknown when that difficulty is not recorded."""
+    out = {name: False for name, _ in _HARDSHIP_FACTS.values()}
+    for event in record.hardship_events:
+        name, needs_family_hardship = _HARDSHIP_FACTS[event.case]
+        if out[name] is True:
+            continue
+        if not needs_family_hardship or event.family_hardship is True:
+            out[name] = True
+        elif event.family_hardship is None:
+            out[name] = None
+    return {k: v for k, v in out.items() if v is not None}

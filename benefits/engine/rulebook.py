@@ -1,0 +1,328 @@
+"""Loading the rulebook: rule files and the parameter tree under ``rules/``.
+
+Both are validated on load; an error names the file, the entry and the field.
+The rulebook version is a hash of every file read, so a determination can
+say which text of the rules produced it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .facts import FACTS
+
+DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+
+Scalar = Union[bool, int, float, str]
+Period = Literal["monthly", "yearly", "one_off", "ongoing"]
+PAYERS = ("city", "county", "unspecified")
+
+
+class RulebookError(ValueError):
+    """A rule or parameter file that cannot be used; says where and why."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParamRef(_Spec):
+    param: str
+
+
+class Condition(_Spec):
+    """One test: a fact against a value or parameter, or a derived concept."""
+    fact: Optional[str] = None
+    derived: Optional[str] = None
+    eq: Optional[Union[Scalar, ParamRef]] = None
+    ne: Optional[Scalar] = None
+    lt: Optional[Union[float, ParamRef]] = None
+    lte: Optional[Union[float, ParamRef]] = None
+    gt: Optional[Union[float, ParamRef]] = None
+    gte: Optional[Union[float, ParamRef]] = None
+    in_: Optional[list[Scalar]] = Field(None, alias="in", min_length=1)
+
+    @model_validator(mode="after")
+    def _shape(self):
+        tests = [k for k in ("eq", "ne", "lt", "lte", "gt", "gte", "in_") if getattr(self, k) is not None]
+        if self.derived is not None:
+            if self.fact is not None or tests:
+                raise ValueError("a derived condition takes no fact and no test")
+        elif self.fact is None:
+            raise ValueError("a condition needs `fact` or `derived`")
+        elif len(tests) != 1:
+            raise ValueError("a fact condition needs exactly one test of eq, ne, lt, lte, gt, gte, in")
+        elif self.fact not in FACTS:
+            raise ValueError(f"unknown fact {self.fact!r}; known: {', '.join(sorted(FACTS))}")
+        return self
+
+    @property
+    def op(self) -> Optional[str]:
+        """The test's name (None for a derived condition)."""
+        return next((k.rstrip("_") for k in ("eq", "ne", "lt", "lte", "gt", "gte", "in_")
+                     if getattr(self, k) is not None), None)
+
+    @property
+    def value(self):
+        op = self.op
+        return None if op is None else getattr(self, "in_" if op == "in" else op)
+
+
+class Amount(_Spec):
+    """How much: exactly one of the forms below."""
+    param: Optional[str] = None                   # the parameter's value
+    table: Optional[str] = None                   # parameter mapping, keyed by key_fact
+    key_fact: Optional[str] = None
+    share_of: Optional[str] = None                # share_of × ratio
+    ratio: Optional[str] = None
+    difference: Optional[str] = None              # parameter − minus_fact
+    minus_fact: Optional[str] = None
+    range: Optional[str] = None                   # parameter {min, max}
+    per_capita: Optional[str] = None              # per_capita × population (county budgets)
+    population: Optional[str] = None
+    in_kind: Optional[bool] = None                # a service, no money
+    observances: Optional[bool] = None            # days off (五（三）)
+    unstated: Optional[bool] = None               # the text gives no amount
+    at_least: bool = False                        # the text sets a floor (不低于/以上)
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        forms = [k for k in ("param", "table", "share_of", "difference", "range", "per_capita",
+                             "in_kind", "observances", "unstated") if getattr(self, k) is not None]
+        if len(forms) != 1:
+            raise ValueError("an amount has exactly one of param, table, share_of, difference, range, "
+                             "per_capita, in_kind, observances, unstated")
+        pairs = {"table": "key_fact", "share_of": "ratio", "difference": "minus_fact", "per_capita": "population"}
+        if forms[0] in pairs and getattr(self, pairs[forms[0]]) is None:
+            raise ValueError(f"`{forms[0]}` needs `{pairs[forms[0]]}`")
+        for fact in (self.key_fact, self.minus_fact):
+            if fact is not None and fact not in FACTS:
+                raise ValueError(f"unknown fact {fact!r}")
+        return self
+
+    @property
+    def form(self) -> str:
+        return next(k for k in ("param", "table", "share_of", "difference", "range", "per_capita",
+                                "in_kind", "observances", "unstated") if getattr(self, k) is not None)
+
+    def parameters(self) -> list[str]:
+        return [p for p in (self.param, self.table, self.share_of, self.ratio, self.difference,
+                            self.range, self.per_capita, self.population) if p is not None]
+
+
+class Payer(_Spec):
+    city: float = Field(0, ge=0, le=1)
+    county: float = Field(0, ge=0, le=1)
+    unspecified: float = Field(0, ge=0, le=1)
+    param: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _sums_to_one(self):
+        if self.param is None and abs(self.city + self.county + self.unspecified - 1) > 1e-9:
+            raise ValueError("payer shares city + county + unspecified must add up to 1")
+        return self
+
+
+class Outcome(_Spec):
+    amount: Amount
+    period: Period
+    payer: Optional[Payer] = None
+
+
+class Rule(_Spec):
+    """One entry of a rule file: a clause of the law, in its own words."""
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["derived", "benefit", "county_budget"]
+    label_zh: str
+    label_en: str
+    clause: str = Field(pattern=r"^(63|81)号 ")
+    text: str = Field(min_length=4)
+    all: Optional[list[Condition]] = Field(None, min_length=1)
+    any: Optional[list[Condition]] = Field(None, min_length=1)
+    outcome: Optional[Outcome] = None
+    notes: Optional[str] = None
+    assumption: Optional[str] = None
+    source_file: str = ""
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.kind == "county_budget":
+            if self.all or self.any or self.outcome is None:
+                raise ValueError("a county_budget has an outcome and no conditions")
+            return self
+        if (self.all is None) == (self.any is None):
+            raise ValueError("a rule has exactly one of `all` or `any`")
+        if (self.kind == "benefit") != (self.outcome is not None):
+            raise ValueError("a benefit has an outcome; a derived concept has none")
+        return self
+
+    @property
+    def mode(self) -> str:
+        return "all" if self.all is not None else "any"
+
+    @property
+    def conditions(self) -> list[Condition]:
+        return self.all if self.all is not None else self.any
+
+
+class DatedValue(_Spec):
+    from_: dt.date = Field(alias="from")
+    value: Union[float, dict[str, float]]
+    hukou_county: Optional[str] = None
+    residence: Optional[Literal["urban", "rural"]] = None
+
+
+class Parameter(_Spec):
+    """A dated, possibly per-county value with its source and verified flag."""
+    name: str = ""
+    label_zh: str
+    label_en: str
+    unit: str
+    by: list[Literal["hukou_county", "residence"]]
+    verified: bool
+    source: str
+    values: list[DatedValue] = Field(min_length=1)
+
+    def resolve(self, day: dt.date, facts: dict):
+        """The value in force on ``day`` for these facts; None if unknown."""
+        if any(dim not in facts for dim in self.by):
+            return None
+        best, best_key = None, None
+        for entry in self.values:
+            if entry.from_ > day:
+                continue
+            specific = 0
+            for dim in ("hukou_county", "residence"):
+                wanted = getattr(entry, dim)
+                if wanted is not None:
+                    if facts.get(dim) != wanted:
+                        break
+                    specific += 1
+            else:
+                key = (entry.from_, specific)
+                if best_key is None or key > best_key:
+                    best, best_key = entry.value, key
+        return best
+
+
+class Rulebook:
+    """Every rule and parameter, validated and cross-checked."""
+
+    def __init__(self, rules: list[Rule], parameters: dict[str, Parameter], version: str, directory: Path):
+        self.rules = rules
+        self.by_id = {r.id: r for r in rules}
+        self.parameters = parameters
+        self.version = version
+        self.directory = directory
+
+    @property
+    def derived(self) -> list[Rule]:
+        return [r for r in self.rules if r.kind == "derived"]
+
+    @property
+    def benefits(self) -> list[Rule]:
+        return [r for r in self.rules if r.kind == "benefit"]
+
+    @property
+    def county_budgets(self) -> list[Rule]:
+        return [r for r in self.rules if r.kind == "county_budget"]
+
+
+def _where(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
+def _read_yaml(path: Path, digest) -> object:
+    raw = path.read_bytes()
+    digest.update(path.name.encode() + b"\0" + raw)
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise RulebookError(f"{path}: not valid YAML: {exc}") from None
+
+
+def load_rulebook(directory: Path | str | None = None) -> Rulebook:
+    directory = Path(directory or DEFAULT_RULES_DIR)
+    if not directory.is_dir():
+        raise RulebookError(f"{directory}: rules directory not found")
+    digest = hashlib.sha256()
+    parameters: dict[str, Parameter] = {}
+    for path in sorted((directory / "parameters").glob("*.yaml")):
+        data = _read_yaml(path, digest)
+        if not isinstance(data, dict):
+            raise RulebookError(f"{path}: expected a mapping of parameter names")
+        for name, spec in data.items():
+            if name in parameters:
+                raise RulebookError(f"{path}: parameter {name}: defined twice")
+            try:
+                parameters[name] = Parameter.model_validate({**(spec or {}), "name": name})
+            except ValidationError as exc:
+                raise RulebookError(f"{path}: parameter {name}: {_where(exc)}") from None
+
+    rules: list[Rule] = []
+    for path in sorted(directory.glob("*.yaml")):
+        data = _read_yaml(path, digest)
+        if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+            raise RulebookError(f"{path}: expected `document:` and a list under `rules:`")
+        for index, spec in enumerate(data["rules"]):
+            rule_id = spec.get("id", f"#{index}") if isinstance(spec, dict) else f"#{index}"
+            try:
+                rules.append(Rule.model_validate({**spec, "source_file": path.name}))
+            except (ValidationError, TypeError) as exc:
+                detail = _where(exc) if isinstance(exc, ValidationError) else "entry is not a mapping"
+                raise RulebookError(f"{path}: rule {rule_id}: {detail}") from None
+    _cross_check(rules, parameters)
+    return Rulebook(_dependency_order(rules), parameters, digest.hexdigest()[:12], directory)
+
+
+def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:
+    seen: dict[str, Rule] = {}
+    for rule in rules:
+        if rule.id in seen:
+            raise RulebookError(f"{rule.source_file}: rule {rule.id}: id already used in {seen[rule.id].source_file}")
+        seen[rule.id] = rule
+    for rule in rules:
+        where = f"{rule.source_file}: rule {rule.id}"
+        for i, cond in enumerate(rule.conditions or []):
+            if cond.derived is not None:
+                target = seen.get(cond.derived)
+                if target is None or target.kind != "derived":
+                    raise RulebookError(f"{where}: {rule.mode}[{i}].derived: no derived concept {cond.derived!r}")
+            elif isinstance(cond.value, ParamRef) and cond.value.param not in parameters:
+                raise RulebookError(f"{where}: {rule.mode}[{i}].{cond.op}: unknown parameter {cond.value.param!r}")
+        if rule.outcome is not None:
+            names = rule.outcome.amount.parameters()
+            if rule.outcome.payer is not None and rule.outcome.payer.param is not None:
+                names.append(rule.outcome.payer.param)
+            for name in names:
+                if name not in parameters:
+                    raise RulebookError(f"{where}: outcome: unknown parameter {name!r}")
+
+
+def _dependency_order(rules: list[Rule]) -> list[Rule]:
+    """Derived concepts before their users; a cycle is an error."""
+    by_id = {r.id: r for r in rules}
+    done: dict[str, bool] = {}
+    ordered: list[Rule] = []
+
+    def visit(rule: Rule, path: tuple):
+        state = done.get(rule.id)
+        if state is True:
+            return
+        if state is False:
+            raise RulebookError(f"{rule.source_file}: rule {rule.id}: circular derivation {' → '.join(path)}")
+        done[rule.id] = False
+        for cond in rule.conditions or []:
+            if cond.derived is not None:
+                visit(by_id[cond.derived], path + (cond.derived,))
+        done[rule.id] = True
+        ordered.append(rule)
+
+    for rule in rules:
+        visit(rule, (rule.id,))
+    return ordered

@@ -1,0 +1,93 @@
+"""The durable_rules session driver: one per process, one lock.
+
+durable's Python ``Host`` spends most of its time re-serialising session
+state around each action and runs two timer threads that dispatch from
+another thread (segfaults under concurrency). This driver calls the C engine
+directly: assert the applicant, take each action in turn, assert derived
+facts from the actions, then delete the session so the 1,024-session cap
+never fills. All calls into the C engine happen under one process-wide lock.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+
+import durable_rules_engine as _c
+
+from .compiler import END_RULE
+
+_LOCK = threading.Lock()          # the C engine is not thread-safe
+_NAMES = itertools.count()
+
+
+class EngineError(RuntimeError):
+    """durable_rules failed on a record that passed validation: a bug."""
+
+
+class Firings:
+    """What one evaluation fired: per rule id, the verdict (True holds,
+    False fails) and the condition indices named by the firing branches."""
+    __slots__ = ("verdicts", "branches")
+
+    def __init__(self):
+        self.verdicts: dict[str, bool] = {}
+        self.branches: dict[str, set[int]] = {}
+
+
+class DurableSession:
+    """A compiled ruleset in the C engine, with the actions its rules name."""
+
+    def __init__(self, ruleset: dict, derived_ids: set[str]):
+        self.name = f"benefits_{os.getpid()}_{next(_NAMES)}"
+        self._derived = derived_ids
+        self._sid = itertools.count()
+        with _LOCK:
+            self._handle = _c.create_ruleset(self.name, json.dumps(ruleset, ensure_ascii=False))
+        self._closed = False
+
+    def run(self, facts: dict) -> Firings:
+        firings = Firings()
+        with _LOCK:
+            sid = str(next(self._sid))
+            try:
+                self._evaluate(sid, facts, firings)
+            except (_c.error, ValueError, KeyError) as exc:
+                raise EngineError(f"durable_rules failed: {exc}") from exc
+            finally:
+                _c.delete_state(self._handle, sid)
+        return firings
+
+    def _evaluate(self, sid: str, facts: dict, firings: Firings) -> None:
+        fact = dict(facts, kind="applicant", id="applicant", sid=sid)
+        code, state = _c.assert_fact(self._handle, json.dumps(fact, ensure_ascii=False))
+        if code != 0:
+            raise EngineError(f"applicant fact not accepted (code {code})")
+        pending = [state]
+        while pending:
+            state = pending.pop()
+            started = _c.start_action_for_state(self._handle, state)
+            message = started[1] if started else None
+            while message:
+                # message = '{"<rule>.<T|F>":{"<alias>":{...}}}'; parse the prefix only
+                _, name, _, alias, _ = message.split('"', 4)
+                if name != END_RULE:
+                    rule_id, verdict = name[:-2], name[-1] == "T"
+                    first = rule_id not in firings.verdicts   # `any` fires once per branch
+                    firings.verdicts[rule_id] = verdict
+                    if alias[0] == "c":
+                        firings.branches.setdefault(rule_id, set()).add(int(alias[1:]))
+                    if first and rule_id in self._derived:
+                        derived = {"kind": "derived", "name": rule_id, "value": verdict,
+                                   "id": f"d.{rule_id}", "sid": sid}
+                        code, more = _c.assert_fact(self._handle, json.dumps(derived))
+                        if code == 0:
+                            pending.append(more)
+                message = _c.complete_and_start_action(self._handle, state)
+
+    def close(self) -> None:
+        with _LOCK:
+            if not self._closed:
+                _c.delete_ruleset(self._handle)
+                self._closed = True

@@ -1,0 +1,66 @@
+"""A determination as a readable Chinese report (the CLI's --format report)."""
+from __future__ import annotations
+
+from .engine.evaluate import PAYER_ZH, PERIOD_ZH, STATUS_ZH
+from .engine.identity import CURRENT_COUNTIES
+
+_REASON_MARK = {"held": "✓", "failed": "✗", "unknown": "?"}
+
+
+def format_amount(amount: dict | None) -> str:
+    if amount is None:
+        return "—"
+    kind = amount["kind"]
+    if kind == "fixed":
+        return f"{amount['value']:g} 元"
+    if kind == "at_least":
+        return f"不少于 {amount['value']:g} 元"
+    if kind == "range":
+        return f"{amount['min']:g}—{amount['max']:g} 元"
+    if kind == "days_off":
+        return "放假：" + "、".join(f"{d['name_zh']}（{d['date']}）" for d in amount["days"])
+    return {"in_kind": "服务/待遇（无现金）", "unstated": "金额未规定", "unresolved": "参数未生效"}.get(kind, kind)
+
+
+def format_split(split: dict | None) -> str:
+    if not split:
+        return ""
+    parts = []
+    for who, value in split.items():
+        shown = f"{value['min']:g}—{value['max']:g}" if isinstance(value, dict) else f"{value:g}"
+        parts.append(f"{PAYER_ZH[who]} {shown} 元")
+    return "；".join(parts)
+
+
+def render(result: dict) -> str:
+    a = result["applicant"]
+    county = CURRENT_COUNTIES.get(a.get("hukou_county") or "", "未填")
+    lines = [f"申请人：{a['name']}  身份证：{a['id_number_masked']}  年龄：{a['age']}  户籍：{county}",
+             f"评估日期：{result['evaluation_date']}  规则版本：{result['rulebook_version']}",
+             "汇总：符合 {eligible} 项，不符合 {ineligible} 项，待定 {undetermined} 项".format(**result["summary"]),
+             ""]
+    for line in result["benefits"]:
+        lines.append(f"【{STATUS_ZH[line['status']]}】{line['label_zh']}（{line['clause']}）")
+        if line["status"] == "eligible":
+            lines.append(f"    金额：{format_amount(line['amount'])}  {PERIOD_ZH[line['period']]}"
+                         + (f"  出资：{format_split(line['payer_split'])}" if line["payer_split"] else ""))
+        for reason in line.get("reasons", []):
+            value = "" if "derived" in reason else f"（申请人：{_show(reason.get('value'))}）"
+            lines.append(f"    {_REASON_MARK[reason['status']]} {reason['condition']}{value}")
+        if line.get("missing_facts"):
+            lines.append("    需补充：" + "、".join(m["label_zh"] for m in line["missing_facts"]))
+        for note in line["assumptions"]:
+            lines.append(f"    ⚠ 假设：{note}")
+        for param in line["unverified"]:
+            lines.append(f"    ⚠ 未核实参数：{param['label_zh']} = {_show(param['value'])}")
+    return "\n".join(lines)
+
+
+def _show(value) -> str:
+    if value is None:
+        return "未填"
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    return str(value)
