@@ -33,6 +33,47 @@ def mask_id(id_number: str) -> str:
     return id_number[:6] + "*" * 8 + id_number[-4:]
 
 
+class _Condition:
+    """A rule's condition with everything the reader needs precomputed."""
+    __slots__ = ("index", "derived", "fact", "param", "description")
+
+    def __init__(self, index: int, cond: Condition, rulebook: Rulebook):
+        self.index = index
+        self.derived = cond.derived
+        self.fact = cond.fact
+        self.param = cond.value.param if isinstance(cond.value, ParamRef) else None
+        self.description = rulebook.by_id[cond.derived].label_zh if cond.derived else _describe(cond)
+
+
+class _Plan:
+    """One rule, prepared once per engine: its conditions, the derived
+    concepts it rests on, and the marks those carry."""
+    __slots__ = ("rule", "mode_all", "conditions", "chain", "assumptions", "condition_params")
+
+    def __init__(self, rule: Rule, rulebook: Rulebook):
+        self.rule = rule
+        self.mode_all = rule.mode == "all"
+        self.conditions = tuple(_Condition(i, c, rulebook) for i, c in enumerate(rule.conditions or []))
+        self.chain = tuple(_chain(rule, rulebook))
+        self.assumptions = ([f"{rule.clause}：{rule.assumption}"] if rule.assumption else []) + [
+            f"{c.clause}「{c.label_zh}」：{c.assumption}" for c in self.chain if c.assumption]
+        self.condition_params = tuple(dict.fromkeys(
+            c.value.param for r in (rule, *self.chain) for c in (r.conditions or [])
+            if isinstance(c.value, ParamRef)))
+
+
+def _chain(rule: Rule, rulebook: Rulebook, seen: set | None = None) -> list[Rule]:
+    """The derived concepts a rule rests on, transitively, each once."""
+    seen = set() if seen is None else seen
+    out = []
+    for cond in rule.conditions or []:
+        if cond.derived is not None and cond.derived not in seen:
+            seen.add(cond.derived)
+            target = rulebook.by_id[cond.derived]
+            out += [target] + _chain(target, rulebook, seen)
+    return out
+
+
 class Engine:
     """A loaded rulebook compiled into durable_rules; thread-safe."""
 
@@ -40,9 +81,10 @@ class Engine:
         self.rulebook: Rulebook = load_rulebook(rules_dir)
         self._session = DurableSession(compile_ruleset(self.rulebook),
                                        {r.id for r in self.rulebook.derived})
-        self._condition_params = sorted({
-            c.value.param for r in self.rulebook.rules for c in (r.conditions or [])
-            if isinstance(c.value, ParamRef)})
+        self.plans = {r.id: _Plan(r, self.rulebook) for r in self.rulebook.rules if r.kind != "county_budget"}
+        self._benefit_plans = [self.plans[r.id] for r in self.rulebook.benefits]
+        self._derived_plans = [self.plans[r.id] for r in self.rulebook.derived]
+        self._condition_params = sorted({p for plan in self.plans.values() for p in plan.condition_params})
         self._resolve = lru_cache(maxsize=4096)(self._resolve_uncached)
 
     @property
@@ -57,33 +99,32 @@ class Engine:
     def determine(self, record: Applicant, as_of: dt.date | None = None, explain: bool = True) -> dict:
         day = evaluation_day(record, as_of)
         facts = applicant_facts(record, day)
-        params = {}
         for name in self._condition_params:
             value = self.parameter(name, day, facts)
             if value is not None:
-                params[name] = value
                 facts[param_fact(name)] = value
-        firings = self._session.run(facts)
-        reader = _Reader(self, firings, facts, day)
-        lines = [reader.benefit_line(rule, explain) for rule in self.rulebook.benefits]
+        reader = _Reader(self, self._session.run(facts), facts, day)
+        lines = [reader.benefit_line(plan, explain) for plan in self._benefit_plans]
+        summary = {ELIGIBLE: 0, INELIGIBLE: 0, UNDETERMINED: 0}
+        for line in lines:
+            summary[line["status"]] += 1
         result = {
             "applicant": {"name": record.name, "id_number_masked": mask_id(record.id_number),
                           "age": facts["age"], "hukou_county": record.hukou_county,
                           "residence": record.residence},
             "evaluation_date": day.isoformat(),
             "rulebook_version": self.version,
-            "summary": {s: sum(1 for line in lines if line["status"] == s)
-                        for s in (ELIGIBLE, INELIGIBLE, UNDETERMINED)},
+            "summary": summary,
             "benefits": lines,
         }
         if explain:
-            result["concepts"] = [reader.concept_line(rule) for rule in self.rulebook.derived]
+            result["concepts"] = [reader.concept_line(plan) for plan in self._derived_plans]
         return result
 
     def parameter(self, name: str, day: dt.date, facts: dict):
+        """The value of parameter ``name`` in force on ``day`` for these facts."""
         spec = self.rulebook.parameters[name]
-        key = tuple(facts.get(dim) for dim in spec.by)
-        return self._resolve(name, day, key)
+        return self._resolve(name, day, tuple(facts.get(dim) for dim in spec.by))
 
     def _resolve_uncached(self, name: str, day: dt.date, key: tuple):
         spec = self.rulebook.parameters[name]
@@ -99,126 +140,108 @@ class _Reader:
     """Turns one evaluation's firings into condition statuses and lines."""
 
     def __init__(self, engine: Engine, firings: Firings, facts: dict, day: dt.date):
-        self.engine, self.rulebook = engine, engine.rulebook
-        self.firings, self.facts, self.day = firings, facts, day
+        self.engine, self.rulebook, self.plans = engine, engine.rulebook, engine.plans
+        self.verdicts, self.branches = firings.verdicts, firings.branches
+        self.facts, self.day = facts, day
+        self._statuses: dict[str, list[str]] = {}
 
-    def verdict(self, rule_id: str):
-        return self.firings.verdicts.get(rule_id)
-
-    def statuses(self, rule: Rule) -> list[str]:
+    def statuses(self, plan: _Plan) -> list[str]:
         """Status of each condition, read off the firings: the branch aliases
         name the conditions that fired; the others follow from the mode."""
-        named = self.firings.branches.get(rule.id, ())
+        rule_id = plan.rule.id
+        cached = self._statuses.get(rule_id)
+        if cached is not None:
+            return cached
+        named = self.branches.get(rule_id, ())
+        facts, verdicts = self.facts, self.verdicts
         out = []
-        for i, cond in enumerate(rule.conditions):
+        for cond in plan.conditions:
             if cond.derived is not None:
-                sub = self.verdict(cond.derived)
+                sub = verdicts.get(cond.derived)
                 out.append(UNKNOWN if sub is None else HELD if sub else FAILED)
-            elif not self._present(cond):
+            elif cond.fact not in facts or (cond.param is not None and param_fact(cond.param) not in facts):
                 out.append(UNKNOWN)
-            elif rule.mode == "all":
+            elif plan.mode_all:
                 # only failing branches are named; every other present test held
-                out.append(FAILED if i in named else HELD)
+                out.append(FAILED if cond.index in named else HELD)
             else:
                 # only holding branches are named; every other present test failed
-                out.append(HELD if i in named else FAILED)
+                out.append(HELD if cond.index in named else FAILED)
+        self._statuses[rule_id] = out
         return out
 
-    def _present(self, cond: Condition) -> bool:
-        if cond.fact not in self.facts:
-            return False
-        return not isinstance(cond.value, ParamRef) or param_fact(cond.value.param) in self.facts
-
-    def missing(self, rule: Rule, seen: set | None = None) -> list[dict]:
+    def missing(self, plan: _Plan, seen: set | None = None) -> list[dict]:
         """The facts that would settle an undetermined rule."""
         seen = set() if seen is None else seen
         out = []
-        for cond, status in zip(rule.conditions, self.statuses(rule)):
+        for cond, status in zip(plan.conditions, self.statuses(plan)):
             if status != UNKNOWN:
                 continue
             if cond.derived is not None:
-                out += self.missing(self.rulebook.by_id[cond.derived], seen)
+                out += self.missing(self.plans[cond.derived], seen)
                 continue
             names = [cond.fact]
-            if isinstance(cond.value, ParamRef):
-                names += self.rulebook.parameters[cond.value.param].by
-            for name in names:
-                if name not in self.facts and name not in seen:
-                    seen.add(name)
-                    fact = FACTS[name]
-                    out.append({"fact": name, "field": fact.field, "label_zh": fact.label_zh})
-            if isinstance(cond.value, ParamRef) and all(n in self.facts for n in names[1:]) \
-                    and param_fact(cond.value.param) not in self.facts:
-                out.append({"fact": None, "field": None, "parameter": cond.value.param,
-                            "label_zh": f"参数{cond.value.param}在{self.day}尚无生效值"})
+            if cond.param is not None:
+                names += self.rulebook.parameters[cond.param].by
+            absent = [n for n in names if n not in self.facts and n not in seen]
+            for name in absent:
+                seen.add(name)
+                fact = FACTS[name]
+                out.append({"fact": name, "field": fact.field, "label_zh": fact.label_zh})
+            if cond.param is not None and not absent and cond.fact in self.facts:
+                out.append({"fact": None, "field": None, "parameter": cond.param,
+                            "label_zh": f"参数{cond.param}在{self.day}尚无生效值"})
         return out
 
-    def reasons(self, rule: Rule) -> list[dict]:
+    def reasons(self, plan: _Plan) -> list[dict]:
         out = []
-        for cond, status in zip(rule.conditions, self.statuses(rule)):
+        for cond, status in zip(plan.conditions, self.statuses(plan)):
             if cond.derived is not None:
-                target = self.rulebook.by_id[cond.derived]
-                out.append({"status": status, "derived": target.id, "condition": target.label_zh,
-                            "clause": target.clause})
+                out.append({"status": status, "derived": cond.derived, "condition": cond.description,
+                            "clause": self.rulebook.by_id[cond.derived].clause})
                 continue
             reason = {"status": status, "fact": cond.fact, "value": self.facts.get(cond.fact),
-                      "condition": _describe(cond)}
-            if isinstance(cond.value, ParamRef):
-                spec = self.rulebook.parameters[cond.value.param]
+                      "condition": cond.description}
+            if cond.param is not None:
+                spec = self.rulebook.parameters[cond.param]
                 reason["parameter"] = {"name": spec.name, "label_zh": spec.label_zh,
                                        "value": self.facts.get(param_fact(spec.name)),
                                        "verified": spec.verified}
             out.append(reason)
         return out
 
-    def status(self, rule: Rule) -> str:
-        verdict = self.verdict(rule.id)
-        return UNDETERMINED if verdict is None else ELIGIBLE if verdict else INELIGIBLE
-
-    def concept_line(self, rule: Rule) -> dict:
-        verdict = self.verdict(rule.id)
+    def concept_line(self, plan: _Plan) -> dict:
+        rule = plan.rule
         return {"concept": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en,
-                "clause": rule.clause, "holds": verdict, "reasons": self.reasons(rule),
+                "clause": rule.clause, "holds": self.verdicts.get(rule.id), "reasons": self.reasons(plan),
                 "assumption": rule.assumption}
 
-    def chain(self, rule: Rule, seen: set | None = None) -> list[Rule]:
-        """The derived concepts a rule rests on, transitively."""
-        seen = set() if seen is None else seen
-        out = []
-        for cond in rule.conditions:
-            if cond.derived is not None and cond.derived not in seen:
-                seen.add(cond.derived)
-                target = self.rulebook.by_id[cond.derived]
-                out += [target] + self.chain(target, seen)
-        return out
-
-    def benefit_line(self, rule: Rule, explain: bool) -> dict:
-        status = self.status(rule)
-        outcome = rule.outcome
+    def benefit_line(self, plan: _Plan, explain: bool) -> dict:
+        rule = plan.rule
+        verdict = self.verdicts.get(rule.id)
+        status = UNDETERMINED if verdict is None else ELIGIBLE if verdict else INELIGIBLE
         line = {"benefit": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en,
-                "clause": rule.clause, "status": status, "period": outcome.period,
+                "clause": rule.clause, "status": status, "period": rule.outcome.period,
                 "amount": None, "payer_split": None}
         used: dict[str, object] = {}
         if status == ELIGIBLE:
             line["amount"] = self.amount(rule, used)
             line["payer_split"] = self.payer_split(rule, line["amount"], used)
-        if status == UNDETERMINED:
-            line["missing_facts"] = self.missing(rule)
-        assumptions = [f"{rule.clause}：{rule.assumption}"] if rule.assumption else []
-        chain = self.chain(rule)
-        assumptions += [f"{c.clause}「{c.label_zh}」：{c.assumption}" for c in chain if c.assumption]
-        for r in [rule] + chain:
-            for cond in r.conditions:
-                if isinstance(cond.value, ParamRef) and param_fact(cond.value.param) in self.facts:
-                    used[cond.value.param] = self.facts[param_fact(cond.value.param)]
-        line["assumptions"] = assumptions
+        elif status == UNDETERMINED:
+            line["missing_facts"] = self.missing(plan)
+        for name in plan.condition_params:
+            value = self.facts.get(param_fact(name))
+            if value is not None:
+                used[name] = value
+        line["assumptions"] = plan.assumptions
+        parameters = self.rulebook.parameters
         line["unverified"] = [
-            {"parameter": name, "label_zh": self.rulebook.parameters[name].label_zh, "value": value,
-             "source": self.rulebook.parameters[name].source}
-            for name, value in used.items() if not self.rulebook.parameters[name].verified]
+            {"parameter": name, "label_zh": parameters[name].label_zh, "value": value,
+             "source": parameters[name].source}
+            for name, value in used.items() if not parameters[name].verified]
         if explain:
             line["text"] = rule.text
-            line["reasons"] = self.reasons(rule)
+            line["reasons"] = self.reasons(plan)
             if rule.notes:
                 line["notes"] = rule.notes
         return line

@@ -41,7 +41,12 @@ class DurableSession:
 
     def __init__(self, ruleset: dict, derived_ids: set[str]):
         self.name = f"benefits_{os.getpid()}_{next(_NAMES)}"
-        self._derived = derived_ids
+        # pre-encoded derived facts, completed with the session id
+        self._derived = {
+            rule_id: {verdict: json.dumps({"kind": "derived", "name": rule_id, "value": verdict,
+                                           "id": f"d.{rule_id}"})[:-1] + ', "sid": '
+                      for verdict in (True, False)}
+            for rule_id in derived_ids}
         self._sid = itertools.count()
         with _LOCK:
             self._handle = _c.create_ruleset(self.name, json.dumps(ruleset, ensure_ascii=False))
@@ -64,9 +69,12 @@ class DurableSession:
         code, state = _c.assert_fact(self._handle, json.dumps(fact, ensure_ascii=False))
         if code != 0:
             raise EngineError(f"applicant fact not accepted (code {code})")
-        pending = [state]
-        while pending:
-            state = pending.pop()
+        verdicts, branches, derived = firings.verdicts, firings.branches, self._derived
+        sid_json = json.dumps(sid)
+        while True:
+            # Drain every action this round, then assert the round's derived
+            # facts in one call: far cheaper than one assert per derived fact.
+            new_facts = []
             started = _c.start_action_for_state(self._handle, state)
             message = started[1] if started else None
             while message:
@@ -74,17 +82,18 @@ class DurableSession:
                 _, name, _, alias, _ = message.split('"', 4)
                 if name != END_RULE:
                     rule_id, verdict = name[:-2], name[-1] == "T"
-                    first = rule_id not in firings.verdicts   # `any` fires once per branch
-                    firings.verdicts[rule_id] = verdict
+                    if rule_id not in verdicts:   # `any` fires once per branch
+                        verdicts[rule_id] = verdict
+                        if rule_id in derived:
+                            new_facts.append(derived[rule_id][verdict] + sid_json + "}")
                     if alias[0] == "c":
-                        firings.branches.setdefault(rule_id, set()).add(int(alias[1:]))
-                    if first and rule_id in self._derived:
-                        derived = {"kind": "derived", "name": rule_id, "value": verdict,
-                                   "id": f"d.{rule_id}", "sid": sid}
-                        code, more = _c.assert_fact(self._handle, json.dumps(derived))
-                        if code == 0:
-                            pending.append(more)
+                        branches.setdefault(rule_id, set()).add(int(alias[1:]))
                 message = _c.complete_and_start_action(self._handle, state)
+            if not new_facts:
+                return
+            code, state = _c.assert_facts(self._handle, "[" + ",".join(new_facts) + "]")
+            if code != 0:
+                raise EngineError(f"derived facts not accepted (code {code})")
 
     def close(self) -> None:
         with _LOCK:
