@@ -1,0 +1,124 @@
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from benefits.engine import InvalidApplicant, parse_applicant
+from benefits.engine.facts import applicant_facts
+
+from .factories import ON, applicant
+
+
+def errors_of(record) -> dict:
+    with pytest.raises(InvalidApplicant) as caught:
+        parse_applicant(record)
+    return {e.field: e.message for e in caught.value.errors}
+
+
+def test_a_valid_record_parses():
+    record = parse_applicant(applicant())
+    assert record.certificate.grade == 2
+
+
+@pytest.mark.parametrize("change, field, message", [
+    (lambda r: r.update(id_number=r["id_number"][:-1]), "id_number", "18位"),
+    (lambda r: r.update(name="   "), "name", "姓名不能为空"),
+    (lambda r: r.pop("name"), "name", "必填"),
+    (lambda r: r.update(hukou_county="411222"), "hukou_county", "已撤销的旧代码"),
+    (lambda r: r.update(hukou_county="110105"), "hukou_county", "不是三门峡市现行"),
+    (lambda r: r["certificate"].update(grade=3), "certificate.grade", "等级代码为2"),
+    (lambda r: r["certificate"].update(category=6), "certificate.category", "类别代码为4"),
+    (lambda r: r["certificate"].update(number="11010519491231002X42"), "certificate.number", "前18位"),
+    (lambda r: r["certificate"].update(number="123"), "certificate.number", "20位"),
+    (lambda r: r["certificate"].update(grade=5), "certificate.grade", "超过上限"),
+    (lambda r: r.update(household={"monthly_income": -1}), "household.monthly_income", "不能小于"),
+    (lambda r: r.update(household={"monthly_income": "300"}), "household.monthly_income", "应为数字"),
+    (lambda r: r.update(status={"dibao": "yes"}), "status.dibao", "是/否"),
+    (lambda r: r.update(status={"dibao": 1}), "status.dibao", "是/否"),
+    (lambda r: r.update(residence="town"), "residence", "可选"),
+    (lambda r: r.update(evaluation_date="2013-02-30"), "evaluation_date", "日期"),
+    (lambda r: r.update(evaluation_date="2011-01-01"), "evaluation_date", "63号印发"),
+    (lambda r: r.update(evaluation_date="1950-01-01", id_number="11010519491231002X",
+                        certificate=None), "evaluation_date", "63号印发"),
+    (lambda r: r.update(unknown_field=1), "unknown_field", "不认识的字段"),
+    (lambda r: r.update(hukou_local=False), "hukou_local", "非本市户籍"),
+    (lambda r: r.update(household={"members": [{"relation": "cousin"}]}), "household.members.0.relation", "可选"),
+    (lambda r: r.update(household={"members": [{"relation": "child", "id_number": "123"}]}),
+     "household.members.0.id_number", "18位"),
+    (lambda r: r.update(hardship_events=[{"case": "flood"}]), "hardship_events.0.case", "可选"),
+    (lambda r: r.update(education={"admission": {"level": "phd"}}), "education.admission.level", "可选"),
+])
+def test_each_bad_field_is_named_with_a_chinese_message(change, field, message):
+    record = applicant()
+    change(record)
+    if record.get("certificate") is None:
+        record.pop("certificate", None)
+    errors = errors_of(record)
+    assert field in errors, errors
+    assert message in errors[field]
+
+
+@pytest.mark.parametrize("raw", ["", "{", "[]", "null", "42", '"text"', '{"id_number": []}',
+                                 b"\xff\xfe", "[" * 5000, "NaN"],
+                         ids=["empty", "open-brace", "list", "null", "number", "string", "bad-id",
+                              "bad-utf8", "deep-nesting", "nan"])
+def test_malformed_text_is_rejected_cleanly(raw):
+    with pytest.raises(InvalidApplicant):
+        parse_applicant(raw)
+
+
+@pytest.mark.parametrize("value", [None, 42, [1, 2], {"id_number": float("nan"), "name": "x"}, object()])
+def test_non_records_are_rejected_cleanly(value):
+    with pytest.raises(InvalidApplicant):
+        parse_applicant(value)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20)
+field_names = st.sampled_from(["id_number", "name", "hukou_county", "residence", "certificate", "household",
+                               "status", "insurance", "prosthesis", "education", "renovation",
+                               "hardship_events", "evaluation_date", "hukou_local"])
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(base=st.just(None), overrides=st.dictionaries(field_names, json_values, max_size=5))
+def test_random_malformed_records_never_raise_anything_but_invalid_applicant(base, overrides):
+    record = applicant()
+    record.update(overrides)
+    try:
+        parse_applicant(record)
+    except InvalidApplicant as exc:
+        assert exc.errors and all(e.field and e.message for e in exc.errors)
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=200) | st.text(max_size=200))
+def test_random_text_never_raises_anything_but_invalid_applicant(raw):
+    try:
+        parse_applicant(raw)
+    except InvalidApplicant:
+        pass
+
+
+def test_absent_facts_stay_absent():
+    facts = applicant_facts(parse_applicant(applicant(category=None, grade=None, county=None, residence=None)), ON)
+    assert set(facts) == {"age"}
+
+
+def test_household_arithmetic():
+    record = parse_applicant(applicant(household={
+        "members": [{"relation": "parent", "age": 61, "disabled": True, "monthly_income": 100},
+                    {"relation": "sibling", "id_number": "11010519491231002X", "disabled": False}],
+        "monthly_income": 900}))
+    facts = applicant_facts(record, ON)
+    assert facts["per_capita_income"] == 300
+    assert facts["disabled_members"] == 1
+    assert facts["oldest_member_age"] == 63
+
+
+def test_one_unknown_member_leaves_household_counts_unknown():
+    record = parse_applicant(applicant(household={"members": [{"relation": "parent", "disabled": True}]}))
+    facts = applicant_facts(record, ON)
+    assert facts["disabled_members"] == 1
+    assert "oldest_member_age" not in facts
+    assert "per_capita_income" not in facts

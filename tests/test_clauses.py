@@ -1,0 +1,355 @@
+"""Every clause of 63号 at its boundaries. Expected values come from the
+text of 63号 and from the example parameters in rules/parameters/ (低保
+standard on 2013-03-01: urban 300, rural 140 yuan a month)."""
+import datetime as dt
+
+import pytest
+
+from .factories import applicant, line
+
+URBAN_STANDARD, RURAL_STANDARD = 300, 140
+
+
+def status(engine, benefit, **kw):
+    return line(engine.evaluate(applicant(**kw)), benefit)["status"]
+
+
+# 一 scope
+@pytest.mark.parametrize("kw, expected", [
+    ({}, "eligible"),
+    ({"county": None}, "undetermined"),
+    ({"county": None, "hukou_local": False}, "ineligible"),
+    ({"category": None}, "undetermined"),
+])
+def test_scope_needs_local_hukou_and_certificate(engine, kw, expected):
+    assert status(engine, "free_public_transport", **kw) == expected
+
+
+def test_scope_missing_certificate_is_asked_for(engine):
+    missing = line(engine.evaluate(applicant(category=None)), "free_public_transport")["missing_facts"]
+    assert [m["field"] for m in missing] == ["certificate"]
+
+
+# 二（一）低保 inclusion: per-capita income under the standard
+@pytest.mark.parametrize("income, residence, expected, amount", [
+    (2 * (URBAN_STANDARD - 0.01), "urban", "eligible", 0.01),
+    (2 * URBAN_STANDARD, "urban", "ineligible", None),
+    (0, "urban", "eligible", URBAN_STANDARD),
+    (2 * (RURAL_STANDARD - 1), "rural", "eligible", 1),
+    (2 * RURAL_STANDARD, "rural", "ineligible", None),
+])
+def test_dibao_inclusion_at_the_standard(engine, income, residence, expected, amount):
+    result = engine.evaluate(applicant(residence=residence, household={
+        "members": [{"relation": "spouse", "age": 40, "disabled": False}], "monthly_income": income,
+        "assets_within_limit": True}))
+    benefit = line(result, "dibao_inclusion")
+    assert benefit["status"] == expected
+    if amount is not None:
+        assert benefit["amount"] == {"kind": "fixed", "value": amount}
+        assert benefit["payer_split"] == {"unspecified": amount}
+        assert [u["parameter"] for u in benefit["unverified"]] == ["dibao_standard"]
+
+
+def test_dibao_standard_changes_on_its_date(engine):
+    household = {"members": [], "monthly_income": 0, "assets_within_limit": True}
+    before = engine.evaluate(applicant(on=dt.date(2013, 6, 30), household=household))
+    after = engine.evaluate(applicant(on=dt.date(2013, 7, 1), household=household))
+    lingbao = engine.evaluate(applicant(on=dt.date(2013, 7, 1), county="411282", household=household))
+    assert line(before, "dibao_inclusion")["amount"]["value"] == 300
+    assert line(after, "dibao_inclusion")["amount"]["value"] == 330
+    assert line(lingbao, "dibao_inclusion")["amount"]["value"] == 340
+
+
+def test_dibao_needs_residence_to_know_the_standard(engine):
+    result = engine.evaluate(applicant(residence=None, household={"members": [], "monthly_income": 0,
+                                                                     "assets_within_limit": True}))
+    benefit = line(result, "dibao_inclusion")
+    assert benefit["status"] == "undetermined"
+    assert [m["fact"] for m in benefit["missing_facts"]] == ["residence"]
+
+
+# 二（一）adult severe person supported by parents or siblings
+@pytest.mark.parametrize("age, grade, supporter, expected", [
+    (17, 2, "parents", "ineligible"),
+    (18, 2, "parents", "eligible"),
+    (18, 3, "parents", "ineligible"),
+    (30, 1, "siblings", "eligible"),
+    (30, 1, "spouse", "ineligible"),
+])
+def test_single_person_inclusion(engine, age, grade, supporter, expected):
+    assert status(engine, "dibao_single_person", age=age, grade=grade,
+                  status={"supported_by": supporter}) == expected
+
+
+# 二（一）top-up: at least 20% of the standard, grade 1–2 only
+@pytest.mark.parametrize("grade, residence, expected, amount", [
+    (1, "urban", "eligible", 60.0),
+    (2, "rural", "eligible", 28.0),
+    (3, "urban", "ineligible", None),
+    (4, "rural", "ineligible", None),
+])
+def test_dibao_topup(engine, grade, residence, expected, amount):
+    benefit = line(engine.evaluate(applicant(grade=grade, residence=residence, status={"dibao": True})), "dibao_topup")
+    assert benefit["status"] == expected
+    if amount:
+        assert benefit["amount"] == {"kind": "at_least", "value": amount}
+        assert benefit["period"] == "monthly"
+        assert {u["parameter"] for u in benefit["unverified"]} == {"dibao_standard", "dibao_topup_payer"}
+
+
+def test_topup_not_for_those_outside_dibao(engine):
+    assert status(engine, "dibao_topup", status={"dibao": False}) == "ineligible"
+
+
+# 二（二）temporary relief and 五保
+@pytest.mark.parametrize("age, members, low_income, expected", [
+    (40, [{"relation": "sibling", "age": 30, "disabled": True}], True, "eligible"),     # 一户多残
+    (40, [{"relation": "sibling", "age": 30, "disabled": False}], True, "ineligible"),
+    (59, [], True, "ineligible"),
+    (60, [], True, "eligible"),                                                        # 老残一体
+    (40, [{"relation": "parent", "age": 60, "disabled": False}], True, "eligible"),
+    (40, [{"relation": "parent", "age": 59, "disabled": False}], True, "ineligible"),
+    (60, [], False, "ineligible"),
+])
+def test_household_temporary_relief(engine, age, members, low_income, expected):
+    benefit = line(engine.evaluate(applicant(age=age, household={"members": members},
+                                             status={"low_income": low_income, "dibao": False})),
+                   "household_temporary_relief")
+    assert benefit["status"] == expected
+    if expected == "eligible":
+        assert benefit["amount"] == {"kind": "unstated"}
+        assert any("老残一体" in a for a in benefit["assumptions"])
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ((True, True, True), "eligible"),
+    ((True, True, False), "ineligible"),
+    ((False, True, True), "ineligible"),
+    ((True, True, None), "undetermined"),
+])
+def test_sanwu_persons_enter_wubao(engine, flags, expected):
+    names = ("no_work_capacity", "no_income_source", "no_legal_supporter")
+    benefit = line(engine.evaluate(applicant(status={k: v for k, v in zip(names, flags) if v is not None})),
+                   "wubao_inclusion")
+    assert benefit["status"] == expected
+    if expected == "eligible":
+        assert benefit["amount"] == {"kind": "fixed", "value": 2400}
+        assert benefit["payer_split"] == {"county": 2400}
+    if expected == "undetermined":
+        assert [m["fact"] for m in benefit["missing_facts"]] == ["no_legal_supporter"]
+
+
+# 三（二）medical insurance, medical assistance, pension contribution
+def test_everyone_in_scope_enters_medical_insurance(engine):
+    assert status(engine, "medical_insurance_inclusion", grade=4) == "eligible"
+
+
+@pytest.mark.parametrize("status_, expected", [({"dibao": True}, "eligible"), ({"wubao": True}, "eligible"),
+                                               ({"dibao": False, "wubao": False}, "ineligible")])
+def test_medical_assistance_for_the_poor(engine, status_, expected):
+    assert status(engine, "medical_assistance", status=status_) == expected
+
+
+@pytest.mark.parametrize("category, grade, residence, scheme, expected", [
+    (6, 4, "urban", "urban_resident", "eligible"),     # psychiatric, any grade
+    (4, 2, "rural", "rural_resident", "eligible"),     # rural and severe
+    (4, 3, "rural", "rural_resident", "ineligible"),   # rural, not severe
+    (4, 1, "urban", "urban_resident", "ineligible"),   # urban severe, not psychiatric
+    (6, 3, "urban", "urban_employee", "ineligible"),   # not a resident scheme
+])
+def test_pension_contribution_subsidy(engine, category, grade, residence, scheme, expected):
+    benefit = line(engine.evaluate(applicant(category=category, grade=grade, residence=residence,
+                                             insurance={"pension_scheme": scheme})), "pension_contribution_subsidy")
+    assert benefit["status"] == expected
+    if expected == "eligible":
+        assert benefit["amount"] == {"kind": "fixed", "value": 100}
+        assert benefit["period"] == "yearly"
+        assert [u["parameter"] for u in benefit["unverified"]] == ["pension_min_contribution"]
+
+
+# 三（三）100 yuan a month, psychiatric and in 低保; payer not named
+@pytest.mark.parametrize("category, dibao, expected", [(6, True, "eligible"), (6, False, "ineligible"),
+                                                       (5, True, "ineligible")])
+def test_psychiatric_dibao_subsidy(engine, category, dibao, expected):
+    benefit = line(engine.evaluate(applicant(category=category, grade=3, status={"dibao": dibao})),
+                   "psychiatric_dibao_subsidy")
+    assert benefit["status"] == expected
+    if expected == "eligible":
+        assert benefit["amount"] == {"kind": "fixed", "value": 100}
+        assert benefit["payer_split"] == {"unspecified": 100}
+        assert [u["parameter"] for u in benefit["unverified"]] == ["psychiatric_dibao_subsidy_payer"]
+
+
+# 三（四）prostheses, paid by the county
+@pytest.mark.parametrize("loss, kind, expected, amount", [
+    ("one", "thigh", "eligible", 1000), ("both", "calf", "eligible", 300),
+    ("none", "thigh", "ineligible", None),
+])
+def test_prosthesis_subsidy(engine, loss, kind, expected, amount):
+    benefit = line(engine.evaluate(applicant(prosthesis={"lower_limb_loss": loss, "requested_type": kind})),
+                   "prosthesis_subsidy")
+    assert benefit["status"] == expected
+    if amount:
+        assert benefit["amount"] == {"kind": "fixed", "value": amount}
+        assert benefit["payer_split"] == {"county": amount}
+        assert benefit["period"] == "one_off"
+
+
+# 四（一）tuition grants, split city/county
+@pytest.mark.parametrize("level, full_time, amount", [
+    ("secondary", True, 1000), ("college", True, 2000), ("bachelor", True, 3000), ("bachelor", False, None),
+])
+def test_tuition_grant_by_level(engine, level, full_time, amount):
+    benefit = line(engine.evaluate(applicant(status={"low_income": True},
+                                             education={"admission": {"level": level, "full_time": full_time}})),
+                   "tuition_grant")
+    assert benefit["status"] == ("eligible" if amount else "ineligible")
+    if amount:
+        assert benefit["amount"] == {"kind": "fixed", "value": amount}
+        assert benefit["payer_split"] == {"city": amount / 2, "county": amount / 2}
+
+
+def test_tuition_grant_only_for_disabled_in_hardship(engine):
+    benefit = line(engine.evaluate(applicant(status={"low_income": False, "dibao": False, "wubao": False},
+                                             education={"admission": {"level": "college", "full_time": True}})),
+                   "tuition_grant")
+    assert benefit["status"] == "ineligible"
+    assert any("困难残疾人" in a for a in benefit["assumptions"])
+
+
+# 四（二）diploma awards
+@pytest.mark.parametrize("level, route, amount", [
+    ("secondary", "self_study", 500), ("college", "adult_education", 1000), ("bachelor", "self_study", 1500),
+    ("bachelor", "other", None),
+])
+def test_diploma_award(engine, level, route, amount):
+    benefit = line(engine.evaluate(applicant(status={"dibao": True},
+                                             education={"diploma": {"level": level, "route": route}})),
+                   "diploma_award")
+    assert benefit["status"] == ("eligible" if amount else "ineligible")
+    if amount:
+        assert benefit["payer_split"] == {"city": amount / 2, "county": amount / 2}
+
+
+# 四（三）free training at 16–59
+@pytest.mark.parametrize("age, expected", [(15, "ineligible"), (16, "eligible"), (59, "eligible"),
+                                           (60, "ineligible")])
+def test_vocational_training_ages(engine, age, expected):
+    assert status(engine, "vocational_training", age=age) == expected
+
+
+def test_vocational_training_age_turns_on_the_birthday(engine):
+    birthday = dt.date(2013, 3, 1)
+    record = applicant(birth=dt.date(1997, 3, 1), on=birthday)
+    day_before = engine.evaluate(record, as_of=birthday - dt.timedelta(days=1))
+    assert line(day_before, "vocational_training")["status"] == "ineligible"
+    assert line(engine.evaluate(record), "vocational_training")["status"] == "eligible"
+
+
+# 五（一）（二）transport, venues and a companion
+@pytest.mark.parametrize("category, grade, loss, expected", [
+    (1, 2, None, "eligible"),      # blind (visual, grade 1–2)
+    (1, 3, None, "ineligible"),    # low vision is not blind
+    (5, 4, None, "eligible"),      # intellectual, any grade
+    (4, 3, "both", "eligible"),    # both lower limbs
+    (4, 3, "one", "ineligible"),
+    (2, 2, None, "eligible"),      # other severe
+    (2, 3, None, "ineligible"),
+])
+def test_companion_free_entry(engine, category, grade, loss, expected):
+    extra = {"prosthesis": {"lower_limb_loss": loss}} if loss else {"prosthesis": {"lower_limb_loss": "none"}}
+    assert status(engine, "companion_free_entry", category=category, grade=grade, **extra) == expected
+
+
+# 五（三）observance days off in 2013
+@pytest.mark.parametrize("category, dates", [
+    (1, ["2013-05-19", "2013-10-15", "2013-12-03"]),
+    (2, ["2013-05-19", "2013-09-22", "2013-12-03"]),
+    (3, ["2013-05-19", "2013-09-22", "2013-12-03"]),
+    (4, ["2013-05-19", "2013-12-03"]),
+    (7, ["2013-05-19", "2013-12-03"]),
+])
+def test_observance_days_off(engine, category, dates):
+    benefit = line(engine.evaluate(applicant(category=category, grade=3, status={"employed": True})),
+                   "observance_days_off")
+    assert benefit["status"] == "eligible"
+    assert [d["date"] for d in benefit["amount"]["days"]] == dates
+
+
+def test_no_days_off_without_an_employer(engine):
+    assert status(engine, "observance_days_off", status={"employed": False}) == "ineligible"
+
+
+# 六 accessibility renovation: at least 3500, halves once inspected
+@pytest.mark.parametrize("dibao, grade, inspected, expected", [
+    (True, 1, True, "eligible"), (True, 1, False, "ineligible"), (True, 1, None, "undetermined"),
+    (True, 3, True, "ineligible"), (False, 1, True, "ineligible"),
+])
+def test_accessibility_renovation(engine, dibao, grade, inspected, expected):
+    renovation = {"requested": True} | ({} if inspected is None else {"inspection_passed": inspected})
+    benefit = line(engine.evaluate(applicant(grade=grade, status={"dibao": dibao, "wubao": False},
+                                             renovation=renovation)), "accessibility_renovation")
+    assert benefit["status"] == expected
+    if expected == "eligible":
+        assert benefit["amount"] == {"kind": "at_least", "value": 3500}
+        assert benefit["payer_split"] == {"city": 1750, "county": 1750}
+    if expected == "undetermined":
+        assert [m["fact"] for m in benefit["missing_facts"]] == ["renovation_inspection_passed"]
+
+
+# 七 one-off hardship relief, 500–1000
+@pytest.mark.parametrize("case, family_hardship, expected", [
+    ("stranded", None, "eligible"),
+    ("nonlocal_humanitarian", None, "eligible"),
+    ("hospitalised", True, "eligible"),
+    ("hospitalised", False, "ineligible"),
+    ("hospitalised", None, "undetermined"),
+    ("major_accident", True, "eligible"),
+    ("major_accident", False, "ineligible"),
+    ("temporary_difficulty", None, "eligible"),
+])
+def test_hardship_relief_cases(engine, case, family_hardship, expected):
+    event = {"case": case} | ({} if family_hardship is None else {"family_hardship": family_hardship})
+    benefit = line(engine.evaluate(applicant(hardship_events=[event])), "hardship_relief")
+    assert benefit["status"] == expected
+    if expected == "eligible":
+        assert benefit["amount"] == {"kind": "range", "min": 500, "max": 1000}
+        assert benefit["payer_split"] == {"unspecified": {"min": 500, "max": 1000}}
+
+
+def test_hardship_relief_for_a_disabled_person_from_elsewhere(engine):
+    record = applicant(county=None, hukou_local=False, hardship_events=[{"case": "nonlocal_humanitarian"}])
+    result = engine.evaluate(record)
+    assert line(result, "hardship_relief")["status"] == "eligible"
+    assert line(result, "free_public_transport")["status"] == "ineligible"
+    local_only = applicant(county=None, hukou_local=False, hardship_events=[{"case": "stranded"}])
+    assert line(engine.evaluate(local_only), "hardship_relief")["status"] == "ineligible"
+
+
+def test_no_hardship_events_means_no_relief(engine):
+    assert status(engine, "hardship_relief", hardship_events=[]) == "ineligible"
+
+
+# every determination
+def test_every_benefit_line_is_listed_with_clause_and_version(engine):
+    result = engine.evaluate(applicant())
+    assert [b["benefit"] for b in result["benefits"]] == [r.id for r in engine.rulebook.benefits]
+    assert len(result["benefits"]) == 19
+    assert all(b["clause"].startswith("63号 ") and b["text"] for b in result["benefits"])
+    assert result["rulebook_version"] == engine.version
+    assert sum(result["summary"].values()) == 19
+
+
+def test_reasons_show_the_applicants_values(engine):
+    benefit = line(engine.evaluate(applicant(grade=3, status={"dibao": True})), "dibao_topup")
+    assert benefit["status"] == "ineligible"
+    assert [(r["status"], r.get("value")) for r in benefit["reasons"]] == [
+        ("held", None), ("held", True), ("failed", None)]
+    assert benefit["reasons"][2]["derived"] == "severe"
+
+
+def test_id_numbers_are_masked_in_results(engine):
+    record = applicant()
+    result = engine.evaluate(record)
+    assert record["id_number"] not in str(result)
+    assert result["applicant"]["id_number_masked"].count("*") == 8

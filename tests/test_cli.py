@@ -1,0 +1,75 @@
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from benefits.cli import main
+
+from .factories import applicant
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "applicants.jsonl"
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def test_evaluate_fixtures_touches_every_benefit():
+    result = run("evaluate", str(FIXTURES))
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert len(lines) == len(FIXTURES.read_text().splitlines())
+    eligible = {b["benefit"] for r in lines for b in r["benefits"] if b["status"] == "eligible"}
+    all_benefits = {b["benefit"] for b in lines[0]["benefits"]}
+    assert eligible == all_benefits
+
+
+def test_report_is_chinese_and_marks_assumptions():
+    result = run("evaluate", str(FIXTURES), "--format", "report")
+    assert result.exit_code == 0
+    assert "【符合】低保重度残疾人定额补贴（63号 二（一））" in result.output
+    assert "⚠ 未核实参数：城乡居民最低生活保障标准" in result.output
+    assert "需补充：" in result.output
+
+
+def test_one_pretty_printed_json_record():
+    record = json.dumps(applicant(status={"dibao": True}), ensure_ascii=False, indent=2)
+    result = run("evaluate", "-", input=record)
+    assert result.exit_code == 0
+    assert json.loads(result.output)["summary"]["eligible"] > 0
+
+
+def test_as_of_overrides_the_record_date():
+    record = json.dumps(applicant(household={"members": [], "monthly_income": 0, "assets_within_limit": True}))
+    result = run("evaluate", "-", "--as-of", "2013-07-01", input=record)
+    benefit = next(b for b in json.loads(result.output)["benefits"] if b["benefit"] == "dibao_inclusion")
+    assert benefit["amount"]["value"] == 330
+
+
+def test_bad_rows_are_reported_with_line_and_field_and_the_rest_evaluated():
+    good = json.dumps(applicant())
+    bad = json.dumps(applicant() | {"hukou_county": "999999"})
+    result = run("evaluate", "-", input=f"{good}\n{bad}\nnot json\n{good}\n")
+    assert result.exit_code == 1
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r.get("line") for r in rows] == [None, 2, 3, None]
+    assert rows[1]["rejected"][0]["field"] == "hukou_county"
+
+
+def test_bad_date_option_is_explained():
+    result = run("evaluate", str(FIXTURES), "--as-of", "2013-13-01")
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output
+
+
+def test_broken_rules_directory_is_explained(tmp_path):
+    result = run("evaluate", str(FIXTURES), "--rules", str(tmp_path / "none"))
+    assert result.exit_code == 1
+    assert "规则文件错误" in result.output
+
+
+def test_schema_and_rules():
+    schema = json.loads(run("schema").output)
+    assert "id_number" in schema["required"]
+    listing = run("rules").output
+    assert "63号 三（三）" in listing and "psychiatric_dibao_subsidy" in listing

@@ -1,0 +1,84 @@
+"""durable_rules against an independent three-valued reading of the rules,
+on random records where any fact may be missing."""
+import datetime as dt
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from benefits.engine import parse_applicant
+from benefits.engine.compiler import param_fact
+from benefits.engine.facts import applicant_facts
+
+from .factories import birth_for_age, id_number
+from .reference import reference_verdicts
+
+
+def maybe(strategy):
+    return st.none() | strategy
+
+
+members = st.lists(st.fixed_dictionaries({"relation": st.sampled_from(["parent", "sibling", "spouse", "child"])}, optional={
+    "age": st.integers(0, 100), "disabled": st.booleans(), "monthly_income": st.integers(0, 3000)}), max_size=4)
+
+
+@st.composite
+def records(draw):
+    day = draw(st.dates(dt.date(2012, 11, 1), dt.date(2015, 12, 31)))
+    age = draw(st.sampled_from([0, 15, 16, 17, 18, 40, 59, 60, 61, 90]))
+    ident = id_number(birth_for_age(age, day), draw(st.sampled_from(["411202", "412531", "110105"])))
+    record = {"id_number": ident, "name": "随机", "evaluation_date": day.isoformat()}
+    optional = {
+        "certificate": st.tuples(st.integers(1, 7), st.integers(1, 4)).map(
+            lambda cg: {"number": f"{ident}{cg[0]}{cg[1]}", "category": cg[0], "grade": cg[1]}),
+        "hukou_county": st.sampled_from(["411202", "411203", "411221", "411224", "411281", "411282"]),
+        "hukou_local": st.booleans(),
+        "residence": st.sampled_from(["urban", "rural"]),
+        "household": st.fixed_dictionaries({}, optional={
+            "members": members, "monthly_income": st.sampled_from([0, 139, 140, 160, 299.99, 300, 330, 1000, 5000]),
+            "assets_within_limit": st.booleans()}),
+        "status": st.fixed_dictionaries({}, optional={
+            k: st.booleans() for k in ("dibao", "wubao", "low_income", "no_work_capacity", "no_income_source",
+                                       "no_legal_supporter", "employed")} | {
+            "supported_by": st.sampled_from(["parents", "siblings", "spouse", "children", "self", "other"])}),
+        "insurance": st.fixed_dictionaries({}, optional={
+            "pension_scheme": st.sampled_from(["rural_resident", "urban_resident", "urban_employee", "none"])}),
+        "prosthesis": st.fixed_dictionaries({}, optional={
+            "lower_limb_loss": st.sampled_from(["none", "one", "both"]),
+            "requested_type": st.sampled_from(["thigh", "calf"])}),
+        "education": st.fixed_dictionaries({}, optional={
+            "admission": st.fixed_dictionaries({"level": st.sampled_from(["secondary", "college", "bachelor"])},
+                                               optional={"full_time": st.booleans()}),
+            "diploma": st.fixed_dictionaries({"level": st.sampled_from(["secondary", "college", "bachelor"])},
+                                             optional={"route": st.sampled_from(["self_study", "adult_education", "other"])})}),
+        "renovation": st.fixed_dictionaries({}, optional={"requested": st.booleans(), "inspection_passed": st.booleans()}),
+        "hardship_events": st.lists(st.fixed_dictionaries(
+            {"case": st.sampled_from(["stranded", "nonlocal_humanitarian", "hospitalised", "major_accident",
+                                      "temporary_difficulty"])}, optional={"family_hardship": st.booleans()}), max_size=3),
+    }
+    for key, strategy in optional.items():
+        if draw(st.booleans()):
+            record[key] = draw(strategy)
+    if record.get("hukou_local") is False:
+        record.pop("hukou_county", None)
+    return record
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=records())
+def test_engine_agrees_with_reference_reading(engine, raw):
+    record = parse_applicant(raw)
+    result = engine.determine(record)
+    day = dt.date.fromisoformat(result["evaluation_date"])
+    facts = applicant_facts(record, day)
+    params = {name: engine.parameter(name, day, facts) for name in engine.rulebook.parameters}
+    params = {k: v for k, v in params.items() if v is not None}
+    expected, conditions = reference_verdicts(engine.rulebook, facts, params)
+    status = {True: "eligible", False: "ineligible", None: "undetermined"}
+    reason = {True: "held", False: "failed", None: "unknown"}
+    for line in result["benefits"]:
+        assert line["status"] == status[expected[line["benefit"]]], (line["benefit"], facts)
+        assert [r["status"] for r in line["reasons"]] == [reason[v] for v in conditions[line["benefit"]]]
+        if line["status"] == "undetermined":
+            assert line["missing_facts"], line["benefit"]
+    for concept in result["concepts"]:
+        assert concept["holds"] == expected[concept["concept"]], (concept["concept"], facts)
+        assert [r["status"] for r in concept["reasons"]] == [reason[v] for v in conditions[concept["concept"]]]

@@ -1,0 +1,110 @@
+"""The rule files: schema, cross-references, and the law's own words."""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from benefits.engine import RulebookError, load_rulebook
+from benefits.engine.rulebook import DEFAULT_RULES_DIR
+
+POLICY = (Path(__file__).resolve().parents[1] / "policy" / "sanzhengban-2012-63-disability-relief.md").read_text()
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_every_quoted_text_is_in_the_policy_document():
+    """A rule's `text` quotes 63号; '……' marks an elision."""
+    policy = _normalise(POLICY)
+    for rule in load_rulebook().rules:
+        for fragment in rule.text.split("……"):
+            assert _normalise(fragment) in policy, (rule.id, fragment)
+
+
+def test_every_clause_of_63_has_a_rule():
+    clauses = {r.clause for r in load_rulebook().rules}
+    for clause in ["一", "二（一）", "二（二）", "三（一）", "三（二）", "三（三）", "三（四）", "四（一）", "四（二）",
+                   "四（三）", "五（一）", "五（二）", "五（三）", "六", "七"]:
+        assert f"63号 {clause}" in clauses
+
+
+def test_unverified_parameters_are_marked():
+    params = load_rulebook().parameters
+    for name in ("dibao_standard", "wubao_standard", "pension_min_contribution", "county_population"):
+        assert params[name].verified is False
+        assert "示例" in params[name].source or "未经核实" in params[name].source
+
+
+@pytest.fixture
+def rules_copy(tmp_path):
+    target = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, target)
+    return target
+
+
+def _edit(path: Path, change):
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda d: d["rules"][0].pop("clause"), r"63-2-basic-living\.yaml: rule dibao_inclusion: clause: Field required"),
+    (lambda d: d["rules"][0]["all"].append({"fact": "shoe_size", "lt": 3}),
+     r"rule dibao_inclusion: all\.3: .*unknown fact 'shoe_size'"),
+    (lambda d: d["rules"][0]["all"].append({"derived": "nonexistent"}),
+     r"rule dibao_inclusion: all\[3\]\.derived: no derived concept 'nonexistent'"),
+    (lambda d: d["rules"][0]["outcome"].update(period="weekly"), r"rule dibao_inclusion: outcome\.period"),
+    (lambda d: d["rules"][0]["outcome"].update(payer={"city": 0.5, "county": 0.4}),
+     r"rule dibao_inclusion: outcome\.payer: .*add up to 1"),
+    (lambda d: d["rules"][1].update(id="dibao_inclusion"), r"rule dibao_inclusion: id already used"),
+    (lambda d: d["rules"][0]["outcome"]["amount"].update(param="nope"), r"rule dibao_inclusion: outcome\.amount"),
+])
+def test_rule_errors_name_file_rule_and_field(rules_copy, change, expected):
+    _edit(rules_copy / "63-2-basic-living.yaml", change)
+    with pytest.raises(RulebookError, match=expected):
+        load_rulebook(rules_copy)
+
+
+def test_parameter_errors_name_file_parameter_and_field(rules_copy):
+    _edit(rules_copy / "parameters" / "dibao.yaml", lambda d: d["dibao_standard"]["values"][0].pop("value"))
+    with pytest.raises(RulebookError, match=r"dibao\.yaml: parameter dibao_standard: values\.0\.value"):
+        load_rulebook(rules_copy)
+
+
+def test_circular_derivation_is_refused(rules_copy):
+    def loop(data):
+        severe = next(r for r in data["rules"] if r["id"] == "severe")
+        severe["all"].append({"derived": "rural_severe"})
+    _edit(rules_copy / "63-concepts.yaml", loop)
+    with pytest.raises(RulebookError, match="circular derivation"):
+        load_rulebook(rules_copy)
+
+
+def test_broken_yaml_names_the_file(rules_copy):
+    (rules_copy / "63-4-education.yaml").write_text("rules: [\n")
+    with pytest.raises(RulebookError, match=r"63-4-education\.yaml: not valid YAML"):
+        load_rulebook(rules_copy)
+
+
+def test_version_changes_with_any_file(rules_copy):
+    before = load_rulebook(rules_copy).version
+    _edit(rules_copy / "parameters" / "amounts-63.yaml",
+          lambda d: d["dibao_topup_ratio"]["values"][0].update(value=0.25))
+    assert load_rulebook(rules_copy).version != before
+
+
+def test_a_changed_parameter_changes_the_amount(rules_copy):
+    from benefits.engine import Engine
+    from .factories import applicant, line
+    _edit(rules_copy / "parameters" / "amounts-63.yaml",
+          lambda d: d["dibao_topup_ratio"]["values"][0].update(value=0.25))
+    engine = Engine(rules_copy)
+    try:
+        topup = line(engine.evaluate(applicant(grade=1, status={"dibao": True})), "dibao_topup")
+        assert topup["amount"] == {"kind": "at_least", "value": 75.0}
+    finally:
+        engine.close()
