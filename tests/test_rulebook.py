@@ -108,3 +108,19 @@ def test_a_changed_parameter_changes_the_amount(rules_copy):
         assert topup["amount"] == {"kind": "at_least", "value": 75.0}
     finally:
         engine.close()
+
+
+def test_a_concept_no_rule_uses_yet_is_still_evaluated(rules_copy):
+    from benefits.engine import Engine
+    from .factories import applicant
+
+    def add(data):
+        data["rules"].append({"id": "elderly", "kind": "derived", "label_zh": "老年残疾人", "label_en": "Elderly",
+                              "clause": "63号 二（二）", "text": "老残一体", "all": [{"fact": "age", "gte": 60}]})
+    _edit(rules_copy / "63-concepts.yaml", add)
+    engine = Engine(rules_copy)
+    try:
+        result = engine.evaluate(applicant(age=70))
+        assert next(c for c in result["concepts"] if c["concept"] == "elderly")["holds"] is True
+    finally:
+        engine.close()

@@ -79,8 +79,10 @@ class Engine:
 
     def __init__(self, rules_dir: Path | str | None = None):
         self.rulebook: Rulebook = load_rulebook(rules_dir)
-        self._session = DurableSession(compile_ruleset(self.rulebook),
-                                       {r.id for r in self.rulebook.derived})
+        # only concepts some rule builds on are asserted as facts: a fact that
+        # matches no pattern is refused by durable
+        used = {c.derived for r in self.rulebook.rules for c in (r.conditions or []) if c.derived}
+        self._session = DurableSession(compile_ruleset(self.rulebook), used)
         self.plans = {r.id: _Plan(r, self.rulebook) for r in self.rulebook.rules if r.kind != "county_budget"}
         self._benefit_plans = [self.plans[r.id] for r in self.rulebook.benefits]
         self._derived_plans = [self.plans[r.id] for r in self.rulebook.derived]

@@ -56,19 +56,25 @@ class DurableSession:
         firings = Firings()
         with _LOCK:
             sid = str(next(self._sid))
+            fact = dict(facts, kind="applicant", id="applicant", sid=sid)
             try:
-                self._evaluate(sid, facts, firings)
+                code, state = _c.assert_fact(self._handle, json.dumps(fact, ensure_ascii=False))
+            except (_c.error, TypeError, ValueError) as exc:
+                raise EngineError(f"durable_rules refused the applicant: {exc}") from exc
+            if code != 0:
+                # Nothing matched, so no action ran: deleting such a session
+                # crashes the C engine, and it holds no state worth deleting.
+                raise EngineError(f"applicant fact not accepted (code {code})")
+            try:
+                self._drain(sid, state, firings)
             except (_c.error, ValueError, KeyError) as exc:
                 raise EngineError(f"durable_rules failed: {exc}") from exc
             finally:
                 _c.delete_state(self._handle, sid)
         return firings
 
-    def _evaluate(self, sid: str, facts: dict, firings: Firings) -> None:
-        fact = dict(facts, kind="applicant", id="applicant", sid=sid)
-        code, state = _c.assert_fact(self._handle, json.dumps(fact, ensure_ascii=False))
-        if code != 0:
-            raise EngineError(f"applicant fact not accepted (code {code})")
+    def _drain(self, sid: str, state: int, firings: Firings) -> None:
+        """Take every action of the session, asserting derived facts as they come."""
         verdicts, branches, derived = firings.verdicts, firings.branches, self._derived
         sid_json = json.dumps(sid)
         while True:
