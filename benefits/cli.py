@@ -79,6 +79,24 @@ def evaluate(file, as_of, fmt, rules_dir):
 
 
 @main.command()
+@click.option("--year", type=click.IntRange(2012, 2100), required=True, help="预算年度")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False))
+def budget(year, rules_dir):
+    """County rehabilitation budgets (63号 三（一）) for a year."""
+    try:
+        engine = default_engine(rules_dir)
+    except RulebookError as exc:
+        raise click.ClickException(f"规则文件错误：{exc}") from None
+    rows = engine.county_budgets(year)
+    click.echo(f"{year}年 康复进社区、进农村工作专项经费（63号 三（一））  规则版本 {engine.version}")
+    for row in rows:
+        shown = f"不少于 {row['amount']['value']:,.2f} 元" if row["amount"] else "尚未施行（2013年起）"
+        click.echo(f"  {row['county_name']:<5} 人口 {row['population']:>9,.0f}  × {row['per_capita'] or 0:g} 元 = {shown}")
+    for mark in rows[0]["unverified"] if rows else []:
+        click.echo(f"  ⚠ 未核实参数：{mark['label_zh']}（{mark['source']}）")
+
+
+@main.command()
 def schema():
     """Print the applicant record's JSON Schema."""
     click.echo(json.dumps(Applicant.model_json_schema(), ensure_ascii=False, indent=2))

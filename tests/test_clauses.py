@@ -353,3 +353,17 @@ def test_id_numbers_are_masked_in_results(engine):
     result = engine.evaluate(record)
     assert record["id_number"] not in str(result)
     assert result["applicant"]["id_number_masked"].count("*") == 8
+
+
+# 三（一）county rehabilitation budgets: population × at least 0.5 yuan, from 2013
+def test_county_rehabilitation_budget_from_2013(engine):
+    rows = {r["county"]: r for r in engine.county_budgets(2013)}
+    assert len(rows) == 6
+    hubin = rows["411202"]
+    assert hubin["amount"] == {"kind": "at_least", "value": 326682 * 0.5}
+    assert hubin["payer_split"] == {"county": 163341}
+    assert [u["parameter"] for u in hubin["unverified"]] == ["county_population"]
+
+
+def test_no_rehabilitation_budget_before_2013(engine):
+    assert all(r["amount"] is None and not r["in_force"] for r in engine.county_budgets(2012))

@@ -73,3 +73,10 @@ def test_schema_and_rules():
     assert "id_number" in schema["required"]
     listing = run("rules").output
     assert "63号 三（三）" in listing and "psychiatric_dibao_subsidy" in listing
+
+
+def test_budget_lists_every_county_with_marks():
+    output = run("budget", "--year", "2013").output
+    assert "灵宝市" in output and "不少于 328,285.50 元" in output
+    assert "⚠ 未核实参数：辖区人口数" in output
+    assert "尚未施行" in run("budget", "--year", "2012").output

@@ -16,6 +16,7 @@ from pathlib import Path
 from .applicant import Applicant, parse_applicant
 from .compiler import compile_ruleset, param_fact
 from .facts import FACTS, applicant_facts, evaluation_day
+from .identity import CURRENT_COUNTIES
 from .observances import days_off
 from .rulebook import Condition, ParamRef, Rule, Rulebook, load_rulebook
 from .runtime import DurableSession, Firings
@@ -35,14 +36,20 @@ def mask_id(id_number: str) -> str:
 
 class _Condition:
     """A rule's condition with everything the reader needs precomputed."""
-    __slots__ = ("index", "derived", "fact", "param", "description")
+    __slots__ = ("index", "derived", "fact", "param", "param_fact", "reason")
 
     def __init__(self, index: int, cond: Condition, rulebook: Rulebook):
         self.index = index
         self.derived = cond.derived
         self.fact = cond.fact
         self.param = cond.value.param if isinstance(cond.value, ParamRef) else None
-        self.description = rulebook.by_id[cond.derived].label_zh if cond.derived else _describe(cond)
+        self.param_fact = param_fact(self.param) if self.param else None
+        # the parts of a reason that do not depend on the applicant
+        if cond.derived:
+            target = rulebook.by_id[cond.derived]
+            self.reason = {"derived": target.id, "condition": target.label_zh, "clause": target.clause}
+        else:
+            self.reason = {"fact": cond.fact, "condition": _describe(cond)}
 
 
 class _Plan:
@@ -123,6 +130,33 @@ class Engine:
             result["concepts"] = [reader.concept_line(plan) for plan in self._derived_plans]
         return result
 
+    def county_budgets(self, year: int) -> list[dict]:
+        """The county-level sums of 63号 (三（一）: population × at least 0.5
+        yuan a year, from 2013), per county, for a budget year."""
+        day = dt.date(year, 12, 31)     # the rate in force during the year, if any
+        out = []
+        for rule in self.rulebook.county_budgets:
+            amount = rule.outcome.amount
+            rate_spec = self.rulebook.parameters[amount.per_capita]
+            population_spec = self.rulebook.parameters[amount.population]
+            for code, name in CURRENT_COUNTIES.items():
+                facts = {"hukou_county": code}
+                rate = self.parameter(amount.per_capita, day, facts)
+                population = self.parameter(amount.population, day, facts)
+                value = None if rate is None or population is None else round(rate * population, 2)
+                out.append({
+                    "budget": rule.id, "label_zh": rule.label_zh, "clause": rule.clause, "text": rule.text,
+                    "year": year, "county": code, "county_name": name,
+                    "population": population, "per_capita": rate,
+                    "amount": None if value is None else {"kind": "at_least" if amount.at_least else "fixed",
+                                                          "value": value},
+                    "payer_split": None if value is None else {"county": value},
+                    "in_force": rate is not None,
+                    "unverified": [{"parameter": spec.name, "label_zh": spec.label_zh, "source": spec.source}
+                                   for spec in (rate_spec, population_spec) if not spec.verified],
+                })
+        return out
+
     def parameter(self, name: str, day: dt.date, facts: dict):
         """The value of parameter ``name`` in force on ``day`` for these facts."""
         spec = self.rulebook.parameters[name]
@@ -161,7 +195,7 @@ class _Reader:
             if cond.derived is not None:
                 sub = verdicts.get(cond.derived)
                 out.append(UNKNOWN if sub is None else HELD if sub else FAILED)
-            elif cond.fact not in facts or (cond.param is not None and param_fact(cond.param) not in facts):
+            elif cond.fact not in facts or (cond.param_fact is not None and cond.param_fact not in facts):
                 out.append(UNKNOWN)
             elif plan.mode_all:
                 # only failing branches are named; every other present test held
@@ -197,18 +231,16 @@ class _Reader:
 
     def reasons(self, plan: _Plan) -> list[dict]:
         out = []
+        facts = self.facts
         for cond, status in zip(plan.conditions, self.statuses(plan)):
             if cond.derived is not None:
-                out.append({"status": status, "derived": cond.derived, "condition": cond.description,
-                            "clause": self.rulebook.by_id[cond.derived].clause})
+                out.append({"status": status, **cond.reason})
                 continue
-            reason = {"status": status, "fact": cond.fact, "value": self.facts.get(cond.fact),
-                      "condition": cond.description}
+            reason = {"status": status, **cond.reason, "value": facts.get(cond.fact)}
             if cond.param is not None:
                 spec = self.rulebook.parameters[cond.param]
                 reason["parameter"] = {"name": spec.name, "label_zh": spec.label_zh,
-                                       "value": self.facts.get(param_fact(spec.name)),
-                                       "verified": spec.verified}
+                                       "value": facts.get(cond.param_fact), "verified": spec.verified}
             out.append(reason)
         return out
 

@@ -172,7 +172,7 @@ class Rule(_Spec):
 
 class DatedValue(_Spec):
     from_: dt.date = Field(alias="from")
-    value: Union[float, dict[str, float]]
+    value: Union[int, float, dict[str, Union[int, float]]]
     hukou_county: Optional[str] = None
     residence: Optional[Literal["urban", "rural"]] = None
 
