@@ -10,8 +10,7 @@ import datetime as dt
 import json
 from typing import Annotated, Literal, Optional
 
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError,
-                      field_validator)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from .identity import (CURRENT_COUNTIES, IdentityError, age_on,
@@ -29,24 +28,30 @@ def _fail(message: str):
     return PydanticCustomError("benefits", message)
 
 
+def _checked(parse):
+    """A validator that runs ``parse`` and reports its Chinese message."""
+    def check(value: str) -> str:
+        try:
+            parse(value)
+        except IdentityError as exc:
+            raise _fail(str(exc)) from None
+        return value.upper()
+    return AfterValidator(check)
+
+
+IdNumber = Annotated[str, _checked(parse_id_number)]
+CertificateNumber = Annotated[str, _checked(parse_certificate_number)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class Certificate(_Strict):
     """《中华人民共和国残疾人证》"""
-    number: str = Field(description="残疾人证号（20位，可带B1–B9后缀）")
+    number: CertificateNumber = Field(description="残疾人证号（20位，可带B1–B9后缀）")
     category: int = Field(ge=1, le=7, description="残疾类别 1视力 2听力 3言语 4肢体 5智力 6精神 7多重")
     grade: int = Field(ge=1, le=4, description="残疾等级 1–4，一级最重")
-
-    @field_validator("number")
-    @classmethod
-    def _number(cls, value: str) -> str:
-        try:
-            parse_certificate_number(value)
-        except IdentityError as exc:
-            raise _fail(str(exc)) from None
-        return value.upper()
 
 
 Relation = Literal["spouse", "parent", "child", "sibling", "grandparent", "grandchild", "other"]
@@ -56,20 +61,9 @@ class Member(_Strict):
     """家庭成员 (not counting the applicant)."""
     relation: Relation = Field(description="与申请人关系")
     age: Optional[int] = Field(None, ge=0, le=130, description="年龄（周岁）")
-    id_number: Optional[str] = Field(None, description="身份证号（可代替年龄）")
+    id_number: Optional[IdNumber] = Field(None, description="身份证号（可代替年龄）")
     disabled: Optional[bool] = Field(None, description="是否残疾人")
     monthly_income: Optional[Money] = Field(None, description="月收入（元）")
-
-    @field_validator("id_number")
-    @classmethod
-    def _id(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None:
-            try:
-                parse_id_number(value)
-            except IdentityError as exc:
-                raise _fail(str(exc)) from None
-            value = value.upper()
-        return value
 
     def age_on(self, day: dt.date) -> Optional[int]:
         if self.id_number is not None:
@@ -148,7 +142,7 @@ class HardshipEvent(_Strict):
 
 class Applicant(_Strict):
     """申请人：一个残疾人的救助申请记录。"""
-    id_number: str = Field(description="身份证号码（18位）")
+    id_number: IdNumber = Field(description="身份证号码（18位）")
     name: str = Field(min_length=1, max_length=50, description="姓名")
     hukou_local: Optional[bool] = Field(None, description="本市户籍（填了户籍县区即为是）")
     hukou_county: Optional[str] = Field(None, description="户籍所在县（市、区）代码，GB/T 2260")
@@ -162,15 +156,6 @@ class Applicant(_Strict):
     renovation: Optional[Renovation] = None
     hardship_events: Optional[list[HardshipEvent]] = Field(None, max_length=20, description="临时困难情形")
     evaluation_date: Optional[dt.date] = Field(None, description="评估日期（缺省为今天）")
-
-    @field_validator("id_number")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        try:
-            parse_id_number(value)
-        except IdentityError as exc:
-            raise _fail(str(exc)) from None
-        return value.upper()
 
     @field_validator("name")
     @classmethod
