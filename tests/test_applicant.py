@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -122,3 +124,19 @@ def test_one_unknown_member_leaves_household_counts_unknown():
     assert facts["disabled_members"] == 1
     assert "oldest_member_age" not in facts
     assert "per_capita_income" not in facts
+
+
+@pytest.mark.parametrize("as_of, message", [
+    ("2012-10-31", "63号印发"), ("2101-01-01", "63号印发"),
+])
+def test_as_of_outside_the_opinions_life_is_refused(engine, as_of, message):
+    with pytest.raises(InvalidApplicant) as caught:
+        engine.evaluate(applicant(), as_of=dt.date.fromisoformat(as_of))
+    assert caught.value.errors[0].field == "as_of"
+    assert message in caught.value.errors[0].message
+
+
+def test_as_of_before_birth_is_refused(engine):
+    record = applicant(birth=dt.date(2014, 5, 1), on=dt.date(2015, 1, 1))
+    with pytest.raises(InvalidApplicant, match="出生日期"):
+        engine.evaluate(record, as_of=dt.date(2013, 1, 1))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .applicant import Applicant
+from .applicant import EARLIEST_DATE, LATEST_DATE, Applicant, FieldError, InvalidApplicant
 from .identity import age_on
 
 
@@ -69,7 +69,15 @@ _HARDSHIP_FACTS = {
 
 def evaluation_day(record: Applicant, as_of: dt.date | None) -> dt.date:
     """The day the law is applied on: --as-of, else the record's, else today."""
-    return as_of or record.evaluation_date or dt.date.today()
+    day = as_of or record.evaluation_date or dt.date.today()
+    problem = None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        problem = f"评估日期应在{EARLIEST_DATE}（63号印发）至{LATEST_DATE}之间"
+    elif day < record.birth_date:
+        problem = "评估日期早于申请人出生日期"
+    if problem:
+        raise InvalidApplicant([FieldError(field="as_of" if as_of else "evaluation_date", message=problem)])
+    return day
 
 
 def applicant_facts(record: Applicant, day: dt.date) -> dict:
