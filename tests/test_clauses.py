@@ -367,3 +367,26 @@ def test_county_rehabilitation_budget_from_2013(engine):
 
 def test_no_rehabilitation_budget_before_2013(engine):
     assert all(r["amount"] is None and not r["in_force"] for r in engine.county_budgets(2012))
+
+
+def test_one_payment_by_two_routes_counts_once(engine):
+    """A severe adult supported by parents, in a poor household, qualifies for
+    低保 both ways: the household difference (300 − 100) and the full standard
+    (300) on their own. Only the larger counts."""
+    result = engine.evaluate(applicant(grade=1, status={"supported_by": "parents"}, household={
+        "members": [{"relation": "parent", "age": 50, "disabled": False}], "monthly_income": 200,
+        "assets_within_limit": True}))
+    household, single = line(result, "dibao_inclusion"), line(result, "dibao_single_person")
+    assert (household["status"], single["status"]) == ("eligible", "eligible")
+    assert (household["amount"]["value"], single["amount"]["value"]) == (200, 300)
+    assert household["duplicate_of"] == "dibao_single_person"
+    assert single["duplicate_of"] is None
+
+
+def test_wubao_and_dibao_count_once(engine):
+    result = engine.evaluate(applicant(status={"no_work_capacity": True, "no_income_source": True,
+                                               "no_legal_supporter": True},
+                                       household={"members": [], "monthly_income": 0, "assets_within_limit": True}))
+    # 五保 2400 a year against 低保 300 × 12 = 3600 a year
+    assert line(result, "wubao_inclusion")["duplicate_of"] == "dibao_inclusion"
+    assert line(result, "dibao_inclusion")["duplicate_of"] is None

@@ -62,6 +62,8 @@ def _edit(path: Path, change):
      r"rule dibao_inclusion: outcome\.payer: .*add up to 1"),
     (lambda d: d["rules"][1].update(id="dibao_inclusion"), r"rule dibao_inclusion: id already used"),
     (lambda d: d["rules"][0]["outcome"]["amount"].update(param="nope"), r"rule dibao_inclusion: outcome\.amount"),
+    (lambda d: d["rules"][0]["outcome"].update(same_payment_as="in_scope"),
+     r"rule dibao_inclusion: outcome\.same_payment_as: no benefit 'in_scope'"),
 ])
 def test_rule_errors_name_file_rule_and_field(rules_copy, change, expected):
     _edit(rules_copy / "63-2-basic-living.yaml", change)

@@ -94,6 +94,9 @@ class Engine:
         self._benefit_plans = [self.plans[r.id] for r in self.rulebook.benefits]
         self._derived_plans = [self.plans[r.id] for r in self.rulebook.derived]
         self._condition_params = sorted({p for plan in self.plans.values() for p in plan.condition_params})
+        index = {r.id: i for i, r in enumerate(self.rulebook.benefits)}
+        self._same_payments = [(index[r.id], index[r.outcome.same_payment_as]) for r in self.rulebook.benefits
+                               if r.outcome.same_payment_as]
         self._resolve = lru_cache(maxsize=4096)(self._resolve_uncached)
 
     @property
@@ -114,6 +117,7 @@ class Engine:
                 facts[param_fact(name)] = value
         reader = _Reader(self, self._session.run(facts), facts, day)
         lines = [reader.benefit_line(plan, explain) for plan in self._benefit_plans]
+        _mark_same_payments(lines, self._same_payments)
         summary = {ELIGIBLE: 0, INELIGIBLE: 0, UNDETERMINED: 0}
         for line in lines:
             summary[line["status"]] += 1
@@ -256,7 +260,7 @@ class _Reader:
         status = UNDETERMINED if verdict is None else ELIGIBLE if verdict else INELIGIBLE
         line = {"benefit": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en,
                 "clause": rule.clause, "status": status, "period": rule.outcome.period,
-                "amount": None, "payer_split": None}
+                "amount": None, "payer_split": None, "duplicate_of": None}
         used: dict[str, object] = {}
         if status == ELIGIBLE:
             line["amount"] = self.amount(rule, used)
@@ -332,6 +336,27 @@ class _Reader:
                 else:
                     split[who] = round(amount["value"] * share, 2)
         return split
+
+
+_PER_YEAR = {"monthly": 12, "yearly": 1, "one_off": 1}
+
+
+def _annual(line: dict) -> float | None:
+    amount = line["amount"]
+    if line["status"] != ELIGIBLE or not amount or amount["kind"] not in ("fixed", "at_least"):
+        return None
+    return amount["value"] * _PER_YEAR.get(line["period"], 0)
+
+
+def _mark_same_payments(lines: list[dict], pairs: list[tuple[int, int]]) -> None:
+    """Where two eligible lines pay for the same need, the smaller one (per
+    year) is marked ``duplicate_of`` the larger and is left out of totals."""
+    for a, b in pairs:
+        value_a, value_b = _annual(lines[a]), _annual(lines[b])
+        if value_a is None or value_b is None:
+            continue
+        smaller, larger = (a, b) if value_a < value_b else (b, a)
+        lines[smaller]["duplicate_of"] = lines[larger]["benefit"]
 
 
 def _describe(cond: Condition) -> str:

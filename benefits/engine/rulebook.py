@@ -132,6 +132,9 @@ class Outcome(_Spec):
     amount: Amount
     period: Period
     payer: Optional[Payer] = None
+    # Another benefit line paying for the same need: a person gets one of
+    # them, so only the larger counts in totals.
+    same_payment_as: Optional[str] = None
 
 
 class Rule(_Spec):
@@ -296,6 +299,9 @@ def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:
             elif isinstance(cond.value, ParamRef) and cond.value.param not in parameters:
                 raise RulebookError(f"{where}: {rule.mode}[{i}].{cond.op}: unknown parameter {cond.value.param!r}")
         if rule.outcome is not None:
+            other = rule.outcome.same_payment_as
+            if other is not None and (other not in seen or seen[other].kind != "benefit"):
+                raise RulebookError(f"{where}: outcome.same_payment_as: no benefit {other!r}")
             names = rule.outcome.amount.parameters()
             if rule.outcome.payer is not None and rule.outcome.payer.param is not None:
                 names.append(rule.outcome.payer.param)
