@@ -19,7 +19,9 @@ def format_amount(amount: dict | None) -> str:
         return f"{amount['min']:g}—{amount['max']:g} 元"
     if kind == "days_off":
         return "放假：" + "、".join(f"{d['name_zh']}（{d['date']}）" for d in amount["days"])
-    return {"in_kind": "服务/待遇（无现金）", "unstated": "金额未规定", "unresolved": "参数未生效"}.get(kind, kind)
+    if kind == "unresolved":
+        return amount["reason"]
+    return {"in_kind": "服务/待遇（无现金）", "unstated": "金额未规定"}.get(kind, kind)
 
 
 def format_split(split: dict | None) -> str:

@@ -42,6 +42,7 @@ def test_a_valid_record_parses():
                         certificate=None), "evaluation_date", "63号印发"),
     (lambda r: r.update(unknown_field=1), "unknown_field", "不认识的字段"),
     (lambda r: r.update(hukou_local=False), "hukou_local", "非本市户籍"),
+    (lambda r: r.update(holds_certificate=False), "holds_certificate", "未持证"),
     (lambda r: r.update(household={"members": [{"relation": "cousin"}]}), "household.members.0.relation", "可选"),
     (lambda r: r.update(household={"members": [{"relation": "child", "id_number": "123"}]}),
      "household.members.0.id_number", "18位"),

@@ -15,6 +15,12 @@ def status(engine, benefit, **kw):
 
 
 # 一 scope
+def test_known_to_hold_no_certificate_is_out_of_scope(engine):
+    result = engine.evaluate(applicant(category=None) | {"holds_certificate": False})
+    assert line(result, "free_public_transport")["status"] == "ineligible"
+    assert line(result, "hardship_relief")["status"] == "ineligible"
+
+
 @pytest.mark.parametrize("kw, expected", [
     ({}, "eligible"),
     ({"county": None}, "undetermined"),
@@ -247,18 +253,22 @@ def test_vocational_training_age_turns_on_the_birthday(engine):
 
 
 # 五（一）（二）transport, venues and a companion
-@pytest.mark.parametrize("category, grade, loss, expected", [
-    (1, 2, None, "eligible"),      # blind (visual, grade 1–2)
-    (1, 3, None, "ineligible"),    # low vision is not blind
-    (5, 4, None, "eligible"),      # intellectual, any grade
-    (4, 3, "both", "eligible"),    # both lower limbs
-    (4, 3, "one", "ineligible"),
-    (2, 2, None, "eligible"),      # other severe
-    (2, 3, None, "ineligible"),
+@pytest.mark.parametrize("category, grade, both_legs, loss, expected", [
+    (1, 2, False, "none", "eligible"),      # blind (visual, grade 1–2)
+    (1, 3, False, "none", "ineligible"),    # low vision is not blind
+    (5, 4, False, "none", "eligible"),      # intellectual, any grade
+    (4, 3, True, "none", "eligible"),       # both lower limbs paralysed
+    (4, 3, False, "both", "eligible"),      # both lower limbs lost
+    (4, 3, False, "one", "ineligible"),
+    (2, 2, False, "none", "eligible"),      # other severe
+    (2, 3, False, "none", "ineligible"),
+    (2, 3, None, "none", "undetermined"),   # both legs not recorded
 ])
-def test_companion_free_entry(engine, category, grade, loss, expected):
-    extra = {"prosthesis": {"lower_limb_loss": loss}} if loss else {"prosthesis": {"lower_limb_loss": "none"}}
-    assert status(engine, "companion_free_entry", category=category, grade=grade, **extra) == expected
+def test_companion_free_entry(engine, category, grade, both_legs, loss, expected):
+    record = applicant(category=category, grade=grade, prosthesis={"lower_limb_loss": loss})
+    if both_legs is not None:
+        record["certificate"]["both_lower_limbs"] = both_legs
+    assert line(engine.evaluate(record), "companion_free_entry")["status"] == expected
 
 
 # 五（三）observance days off in 2013
@@ -300,7 +310,7 @@ def test_accessibility_renovation(engine, dibao, grade, inspected, expected):
 # 七 one-off hardship relief, 500–1000
 @pytest.mark.parametrize("case, family_hardship, expected", [
     ("stranded", None, "eligible"),
-    ("nonlocal_humanitarian", None, "eligible"),
+    ("nonlocal_humanitarian", None, "ineligible"),  # a local person is not 异地
     ("hospitalised", True, "eligible"),
     ("hospitalised", False, "ineligible"),
     ("hospitalised", None, "undetermined"),
@@ -390,3 +400,13 @@ def test_wubao_and_dibao_count_once(engine):
     # 五保 2400 a year against 低保 300 × 12 = 3600 a year
     assert line(result, "wubao_inclusion")["duplicate_of"] == "dibao_inclusion"
     assert line(result, "dibao_inclusion")["duplicate_of"] is None
+
+
+def test_amount_waits_for_the_facts_its_standard_varies_by(engine):
+    """Eligible for the top-up, but 城镇/农村 decides which standard it is 20% of."""
+    topup = line(engine.evaluate(applicant(residence=None, grade=1, status={"dibao": True})), "dibao_topup")
+    assert topup["status"] == "eligible"
+    assert topup["amount"]["kind"] == "unresolved"
+    assert "城乡居民最低生活保障标准" in topup["amount"]["reason"]
+    assert [m["fact"] for m in topup["missing_facts"]] == ["residence"]
+    assert topup["payer_split"] is None

@@ -52,6 +52,7 @@ class Certificate(_Strict):
     number: CertificateNumber = Field(description="残疾人证号（20位，可带B1–B9后缀）")
     category: int = Field(ge=1, le=7, description="残疾类别 1视力 2听力 3言语 4肢体 5智力 6精神 7多重")
     grade: int = Field(ge=1, le=4, description="残疾等级 1–4，一级最重")
+    both_lower_limbs: Optional[bool] = Field(None, description="双下肢残疾（瘫痪、缺失或功能障碍）")
 
 
 Relation = Literal["spouse", "parent", "child", "sibling", "grandparent", "grandchild", "other"]
@@ -147,6 +148,7 @@ class Applicant(_Strict):
     hukou_local: Optional[bool] = Field(None, description="本市户籍（填了户籍县区即为是）")
     hukou_county: Optional[str] = Field(None, description="户籍所在县（市、区）代码，GB/T 2260")
     residence: Optional[Literal["urban", "rural"]] = Field(None, description="城镇 / 农村户籍")
+    holds_certificate: Optional[bool] = Field(None, description="持有《残疾人证》（填了残疾人证即为是）")
     certificate: Optional[Certificate] = Field(None, description="残疾人证")
     household: Optional[Household] = None
     status: Optional[Status] = None
@@ -259,6 +261,8 @@ def _cross_checks(record: Applicant) -> list[FieldError]:
         if grade != cert.grade:
             errors.append(FieldError(field="certificate.grade",
                                      message=f"残疾人证号中的等级代码为{grade}，与填写的等级{cert.grade}不一致"))
+    if record.holds_certificate is False and cert is not None:
+        errors.append(FieldError(field="holds_certificate", message="填写了残疾人证，却标为未持证"))
     if record.hukou_local is False and record.hukou_county is not None:
         errors.append(FieldError(field="hukou_local", message="填写了本市户籍县区，却标为非本市户籍"))
     if record.evaluation_date is not None and record.birth_date > record.evaluation_date:

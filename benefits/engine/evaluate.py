@@ -265,6 +265,8 @@ class _Reader:
         if status == ELIGIBLE:
             line["amount"] = self.amount(rule, used)
             line["payer_split"] = self.payer_split(rule, line["amount"], used)
+            if line["amount"] and line["amount"]["kind"] == "unresolved":
+                line["missing_facts"] = self.missing_for_parameters(used)
         elif status == UNDETERMINED:
             line["missing_facts"] = self.missing(plan)
         for name in plan.condition_params:
@@ -318,8 +320,27 @@ class _Reader:
         else:  # per_capita: county budgets, not applicant lines
             raise ValueError(f"amount form {form} is not for applicants")
         if value is None:
-            return {"kind": "unresolved", "reason": "参数在评估日尚无生效值"}
+            return {"kind": "unresolved", "reason": "金额所依据的参数无法确定：" + "、".join(
+                self.rulebook.parameters[name].label_zh for name, v in used.items() if v is None)}
         return {"kind": kind, "value": value}
+
+    def missing_for_parameters(self, used: dict) -> list[dict]:
+        """What would settle parameters that did not resolve: the facts they
+        vary by, or the date when none is in force yet."""
+        out, seen = [], set()
+        for name, value in used.items():
+            if value is not None:
+                continue
+            spec = self.rulebook.parameters[name]
+            absent = [dim for dim in spec.by if dim not in self.facts]
+            for dim in absent:
+                if dim not in seen:
+                    seen.add(dim)
+                    out.append({"fact": dim, "field": FACTS[dim].field, "label_zh": FACTS[dim].label_zh})
+            if not absent:
+                out.append({"fact": None, "field": None, "parameter": name,
+                            "label_zh": f"参数{name}在{self.day}尚无生效值"})
+        return out
 
     def payer_split(self, rule: Rule, amount: dict | None, used: dict) -> dict | None:
         payer = rule.outcome.payer

@@ -30,6 +30,7 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("has_certificate", "certificate", "持有《残疾人证》", bool),
     Fact("category", "certificate.category", "残疾类别", int),
     Fact("grade", "certificate.grade", "残疾等级", int),
+    Fact("both_lower_limbs", "certificate.both_lower_limbs", "双下肢残疾", bool),
     Fact("per_capita_income", "household.monthly_income", "家庭月人均收入（家庭月总收入÷人数）", float),
     Fact("assets_within_limit", "household.assets_within_limit", "家庭财产符合低保规定", bool),
     Fact("disabled_members", "household.members", "其他残疾家庭成员人数", int),
@@ -94,6 +95,9 @@ def applicant_facts(record: Applicant, day: dt.date) -> dict:
     if record.certificate is not None:
         facts.update(has_certificate=True, category=record.certificate.category,
                      grade=record.certificate.grade)
+        put("both_lower_limbs", record.certificate.both_lower_limbs)
+    else:
+        put("has_certificate", record.holds_certificate)
 
     household = record.household
     if household is not None:
