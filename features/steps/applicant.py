@@ -41,8 +41,9 @@ def certificate(draft, grade, category):
     draft.certificate = (_CATEGORY_CODES[category], CN_DIGITS.get(grade) or int(grade))
 
 
-@step("假如", WHO + r"(?:未持有|没有)《?残疾人证》?",
-      pattern="申请人未持有残疾人证", example="申请人未持有残疾人证", meaning="没有《残疾人证》")
+@step("假如", WHO + r"(?:的)?残疾人证(?:情况)?未填",
+      pattern="申请人残疾人证未填", example="申请人残疾人证未填",
+      meaning="记录中没有《残疾人证》；申请记录无法表示“确实没有证”，只能不填（结果为待定）")
 def no_certificate(draft):
     draft.certificate = None
 

@@ -22,11 +22,11 @@ class Outcome:
 
 @step("当", rf"(?:当)?按(?P<day>{DATE})评估",
       pattern="当按{日期}评估", example="当按2013年3月1日评估",
-      meaning="以该日有效的规则和参数评估申请人（年龄也按该日计算）")
+      meaning="以该日有效的规则和参数评估申请人（记为记录的评估日期；年龄也按该日计算）")
 def evaluate(engine, draft, outcome, day):
     day = parse_date(day)
     try:
-        outcome.result = engine.evaluate(draft.record(day), as_of=day)
+        outcome.result = engine.evaluate(draft.record(day) | {"evaluation_date": day.isoformat()})
     except InvalidApplicant as exc:
         outcome.rejected = [f"{e.field}：{e.message}" for e in exc.errors]
 
