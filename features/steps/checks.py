@@ -13,7 +13,7 @@ from .base import BENEFIT, DATE, NUM, Mismatch, StepUsageError, norm, number, pa
 _STATUS = {"符合": "eligible", "不符合": "ineligible", "待定": "undetermined"}
 _STATUSES = "不符合|符合|待定"
 _PERIOD = {"每月": "monthly", "每年": "yearly", "一次性": "one_off"}
-_PAYER = {"市级财政": "city", "县级财政": "county", "未指明": "unspecified"}
+_PAYER = {zh: who for who, zh in PAYER_ZH.items()}
 _OBSERVANCES = "全国助残日|国际聋人节|国际盲人节|国际残疾人日"
 _CENT = 0.005
 
@@ -91,7 +91,9 @@ def undetermined(outcome, benefit, facts):
 def amount(outcome, benefit, period, least, low, high):
     line = _line(outcome, benefit)
     got = line["amount"] if line["status"] == "eligible" else None
-    expected = (period or "") + ("不少于" if least else "") + (f"{low}—{high}元" if high else f"{low}元")
+    wanted = {"kind": "range", "min": number(low), "max": number(high)} if high else \
+        {"kind": "at_least" if least else "fixed", "value": number(low)}
+    expected = (period or "") + format_amount(wanted)
     ok = got is not None and (period is None or _PERIOD[period] == line["period"])
     if ok and high:
         ok = got["kind"] == "range" and _close(got["min"], number(low)) and _close(got["max"], number(high))
@@ -170,7 +172,7 @@ def payer_yuan(outcome, benefit, parts):
     if not shares:
         raise StepUsageError(f"读不出出资方和金额：{parts}（应写作如“市级财政1500元、县级财政1500元”）")
     expected = {_PAYER[who]: ({"min": number(a), "max": number(b)} if b else number(a)) for who, a, b in shares}
-    _check_split(line, expected, "；".join(f"{w} {a}{'—' + b if b else ''} 元" for w, a, b in shares))
+    _check_split(line, expected, format_split(expected))
 
 
 @step("那么", BENEFIT + r"应标注未核实参数(?P<names>(?:「[^」]+」、?)+)",
