@@ -47,10 +47,16 @@ def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func
     _failures.setdefault(request.node.nodeid, _entry(request, feature, scenario, step, exception, "step"))
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_bdd_step_func_lookup_error(request, feature, scenario, step, exception):
-    # tryfirst: the features' conftest raises its own error with the catalogue
+    # the features' conftest raises its own error, whose message lists every step
+    try:
+        result = yield
+    except Exception as raised:
+        _failures.setdefault(request.node.nodeid, _entry(request, feature, scenario, step, raised, "unknown_step"))
+        raise
     _failures.setdefault(request.node.nodeid, _entry(request, feature, scenario, step, exception, "unknown_step"))
+    return result
 
 
 def pytest_runtest_logreport(report):

@@ -33,6 +33,15 @@ def non_local(draft):
     draft.hukou_local, draft.hukou_county = False, None
 
 
+@step("假如", WHO + r"(?P<what>户籍|城镇/?农村户籍|城乡户籍)未填",
+      pattern="申请人{户籍|城镇农村户籍}未填", example="申请人城镇农村户籍未填",
+      meaning="清除背景中写的户籍（或只清除城镇/农村），看缺少它时的结果")
+def hukou_unknown(draft, what):
+    draft.residence = None
+    if what == "户籍":
+        draft.hukou_local = draft.hukou_county = None
+
+
 @step("假如", WHO + rf"持有(?P<grade>[一二三四1-4])级(?P<category>{'|'.join(_CATEGORY_CODES)})残疾(?:人证|《残疾人证》)",
       pattern="申请人持有{一|二|三|四}级{类别}残疾人证",
       example="申请人持有二级肢体残疾人证",

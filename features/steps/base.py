@@ -77,7 +77,7 @@ def catalogue_text() -> str:
         lines.append(f"【{kind}】")
         for doc in CATALOGUE:
             if doc.kind == kind:
-                lines.append(f"  {doc.pattern}    例：{doc.example}")
+                lines.append(f"  {doc.pattern}\n      例：{doc.example}\n      说明：{doc.meaning}")
     return "\n".join(lines)
 
 

@@ -103,12 +103,12 @@ def amount(outcome, benefit, period, least, low, high):
         raise Mismatch(f"「{line['label_zh']}」的金额", expected, _amount_text(line), line["clause"])
 
 
-_KINDS = {"服务待遇": "in_kind", "金额未规定": "unstated", "参数尚未生效": "unresolved"}
+_KINDS = {"服务待遇": "in_kind", "金额未规定": "unstated", "金额无法确定": "unresolved"}
 
 
-@step("那么", BENEFIT + r"(?:金额)?(?:应)?为(?P<kind>服务待遇|金额未规定|参数尚未生效)",
-      pattern="那么「{待遇}」为{服务待遇|金额未规定|参数尚未生效}", example="那么「免费乘坐辖区内公交」为服务待遇",
-      meaning="没有现金金额的待遇：服务/实物、63号未规定金额、或参数在评估日尚无生效值")
+@step("那么", BENEFIT + r"(?:金额)?(?:应)?为(?P<kind>服务待遇|金额未规定|金额无法确定)",
+      pattern="那么「{待遇}」为{服务待遇|金额未规定|金额无法确定}", example="那么「免费乘坐辖区内公交」为服务待遇",
+      meaning="没有现金金额的结果：服务/实物待遇；63号未规定金额；或金额无法确定（参数在评估日无值，或决定参数的事实如城镇/农村未填）")
 def amount_kind(outcome, benefit, kind):
     line = _line(outcome, benefit)
     got = line["amount"]
@@ -198,7 +198,7 @@ def no_unverified(outcome, benefit):
 
 
 @step("那么", BENEFIT + r"应标注假设「(?P<text>[^」]+)」",
-      pattern="那么「{待遇}」应标注假设「{假设中的一段文字}」", example="那么「低保重度残疾人定额补贴」应标注假设「困难残疾人」",
+      pattern="那么「{待遇}」应标注假设「{假设中的一段文字}」", example="那么「困难残疾人入学一次性资助」应标注假设「困难残疾人」",
       meaning="结果上带有含这段文字的“假设”标记（63号未写明之处）")
 def assumption(outcome, benefit, text):
     line = _line(outcome, benefit)
@@ -258,7 +258,7 @@ def days_off(outcome, benefit, days):
 
 
 @step("那么", r"(?:那么)?记录应被拒绝,提示「(?P<text>[^」]+)」",
-      pattern="那么记录应被拒绝，提示「{提示中的一段文字}」", example="那么记录应被拒绝，提示「不是三门峡市现行县（市、区）代码」",
+      pattern="那么记录应被拒绝，提示「{提示中的一段文字}」", example="那么记录应被拒绝，提示「63号印发」",
       meaning="引擎拒绝这条记录，且有一条提示含这段文字")
 def rejected(outcome, text):
     if outcome.rejected is None or not any(norm(text) in norm(e) for e in outcome.rejected):
