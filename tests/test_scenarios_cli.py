@@ -57,11 +57,11 @@ def test_topup_25_percent_fails_exactly_the_topup_scenarios(tmp_path):
     report = render_run(run)
     block = report[report.index("低保对象中的重度残疾人获定额补贴"):].split("\n\n")[0]
     assert "步骤：并且金额为每月不少于60元" in block
-    assert "期望：每月不少于 60 元" in block
-    assert "实际：每月不少于 75 元" in block          # 300 × 25%
+    assert "期望：每月不少于60元" in block
+    assert "实际：每月不少于75元" in block          # 300 × 25%
     assert "条款：63号 二（一）" in block
     assert "［县=湖滨区，城乡=城镇，日期=2013年7月1日，补贴=66］" in report
-    assert "实际：每月不少于 82.5 元" in report       # 330 × 25%
+    assert "实际：每月不少于82.5元" in report       # 330 × 25%
 
 
 def test_cli_exit_code_and_report_for_changed_rules(tmp_path):
@@ -70,7 +70,7 @@ def test_cli_exit_code_and_report_for_changed_rules(tmp_path):
     result = CliRunner().invoke(main, ["scenarios", "--rules", str(rules)])
     assert result.exit_code == 1
     assert f"未通过 {len(TOPUP_SCENARIOS)} 个" in result.output
-    assert "实际：每月不少于 90 元" in result.output    # 300 × 30%
+    assert "实际：每月不少于90元" in result.output    # 300 × 30%
 
 
 def test_broken_rule_file_gives_a_chinese_error(tmp_path):

@@ -54,7 +54,12 @@ def _status_text(line: dict) -> str:
 def _amount_text(line: dict) -> str:
     if line["status"] != "eligible":
         return f"无金额（{_status_text(line)}）"
-    return PERIOD_ZH[line["period"]] + format_amount(line["amount"])
+    return _compact(PERIOD_ZH[line["period"]] + format_amount(line["amount"]))
+
+
+def _compact(text: str) -> str:
+    """Amounts without the report's inner spaces, so 期望 and 实际 read alike."""
+    return text.replace(" ", "")
 
 
 def _close(a, b) -> bool:
@@ -93,7 +98,7 @@ def amount(outcome, benefit, period, least, low, high):
     got = line["amount"] if line["status"] == "eligible" else None
     wanted = {"kind": "range", "min": number(low), "max": number(high)} if high else \
         {"kind": "at_least" if least else "fixed", "value": number(low)}
-    expected = (period or "") + format_amount(wanted)
+    expected = _compact((period or "") + format_amount(wanted))
     ok = got is not None and (period is None or _PERIOD[period] == line["period"])
     if ok and high:
         ok = got["kind"] == "range" and _close(got["min"], number(low)) and _close(got["max"], number(high))
@@ -302,3 +307,27 @@ def _budget(outcome) -> dict:
     if outcome.budget is None:
         raise StepUsageError("请先写「当按{日期}计算{县（市、区）}的康复专项经费」")
     return outcome.budget
+
+
+@step("那么", rf"(?:那么)?(?:申请人)?应获得「(?P<benefit>[^」]+)」(?P<period>每月|每年|一次性)?(?P<least>不少于)?"
+      rf"(?P<low>{NUM})(?:(?:—|–|-|~|至|到)(?P<high>{NUM}))?元"
+      r"(?:,(?P<payer>由县级财政承担|由市级财政承担|由市、?县(?:级)?财政各承担一半|出资方未指明))?",
+      pattern="那么应获得「{待遇}」[每月|每年|一次性][不少于]{X}元[，由县级财政承担|，由市级财政承担|，由市、县级财政各承担一半|，出资方未指明]",
+      example="那么应获得「低保重度残疾人定额补贴」每月不少于60元，出资方未指明",
+      meaning="一步核对：符合、金额，以及（可省略的）出资方")
+def gets(outcome, benefit, period, least, low, high, payer):
+    status(outcome, benefit, "符合")
+    amount(outcome, benefit, period, least, low, high)
+    if payer == "出资方未指明":
+        unspecified_payer(outcome, benefit)
+    elif payer and "各承担一半" in payer:
+        halves(outcome, benefit)
+    elif payer:
+        single_payer(outcome, benefit, payer[1:-2])
+
+
+@step("那么", r"(?:那么)?(?:申请人)?不应获得「(?P<benefit>[^」]+)」",
+      pattern="那么不应获得「{待遇}」", example="那么不应获得「低保精神残疾人每月补助」",
+      meaning="同「{待遇}」应为不符合")
+def not_gets(outcome, benefit):
+    status(outcome, benefit, "不符合")
