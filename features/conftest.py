@@ -13,7 +13,7 @@ from pytest_bdd.exceptions import StepDefinitionNotFoundError
 
 from benefits.engine import RulebookError, default_engine
 from features.steps.applicant import *  # noqa: F401,F403  (step fixtures)
-from features.steps.base import catalogue_text
+from features.steps.base import CATALOGUE, catalogue_text
 from features.steps.checks import *  # noqa: F401,F403
 from features.steps.draft import Draft
 from features.steps.evaluation import *  # noqa: F401,F403
@@ -50,3 +50,18 @@ def pytest_bdd_step_func_lookup_error(request, feature, scenario, step, exceptio
         f"没有与这一步匹配的步骤定义：{step.keyword}{step.name}\n"
         f"（{feature.rel_filename} 第{step.line_number}行，场景「{scenario.name}」）\n"
         f"可用的步骤如下（{{ }}为可替换部分，[ ]为可省略部分）：\n{catalogue_text()}")
+
+
+class AmbiguousStep(Exception):
+    """A step text that more than one definition matches."""
+
+
+_KINDS = {"given": "假如", "when": "当", "then": "那么"}
+
+
+def pytest_bdd_before_step(request, feature, scenario, step, step_func):
+    # pytest-bdd would silently run one of several matching definitions
+    matching = [d.pattern for d in CATALOGUE if d.kind == _KINDS.get(step.type) and d.parser.is_matching(step.name)]
+    if len(matching) > 1:
+        raise AmbiguousStep(
+            f"这一步同时匹配多个步骤定义，无法确定含义：{step.keyword}{step.name}\n  " + "\n  ".join(matching))

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import features.conftest  # noqa: F401  (registers every step)
-from features.steps.base import CATALOGUE, Forgiving, norm
+from features.steps.base import CATALOGUE, Forgiving, norm, without_keyword
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "scenarios.md"
 
@@ -32,3 +32,11 @@ def test_every_step_is_documented_with_its_example():
     assert len(CATALOGUE) >= 30
     missing = [d.pattern for d in CATALOGUE if d.pattern not in docs or d.example not in docs]
     assert missing == []
+
+
+def test_every_example_matches_exactly_one_step_of_its_kind():
+    # pytest-bdd would silently pick one of several matching steps
+    for doc in CATALOGUE:
+        text = without_keyword(doc.example)
+        matching = [d.pattern for d in CATALOGUE if d.kind == doc.kind and d.parser.is_matching(text)]
+        assert matching == [doc.pattern], doc.example

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pytest_bdd import given, then, when
 from pytest_bdd.parsers import StepParser
@@ -47,6 +47,7 @@ class StepDoc:
     pattern: str     # readable, with {占位}
     example: str
     meaning: str
+    parser: "Forgiving" = field(compare=False, repr=False)
 
 
 CATALOGUE: list[StepDoc] = []
@@ -59,15 +60,19 @@ def step(kind: str, regex: str, *, pattern: str, example: str, meaning: str):
     The pytest-bdd fixture is injected into the module that uses this
     decorator (stacklevel=2), so conftest.py only has to import those modules.
     """
-    doc = StepDoc(kind, pattern, example, meaning)
     parser = Forgiving(regex, pattern)
-    if not parser.is_matching(_KEYWORD.sub("", example, count=1)):
+    doc = StepDoc(kind, pattern, example, meaning, parser)
+    if not parser.is_matching(without_keyword(example)):
         raise ValueError(f"step example does not match its own pattern: {example!r}")
 
     def decorate(func):
         CATALOGUE.append(doc)
         return _DECORATORS[kind](parser, stacklevel=2)(func)
     return decorate
+
+
+def without_keyword(text: str) -> str:
+    return _KEYWORD.sub("", text, count=1)
 
 
 def catalogue_text() -> str:
