@@ -123,3 +123,11 @@ def test_unknown_step_in_the_scenarios_report(features_with_bogus_step):
     report = render_run(run)
     assert "没有与这一步匹配的步骤定义" in report
     assert "那么「{待遇}」应为{符合|不符合|待定}" in report
+
+
+def test_scenario_names_are_readable_in_pytest_output():
+    proc = subprocess.run([sys.executable, "-m", "pytest", "features", "--collect-only", "-q", "-p", "no:cacheprovider"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, encoding="utf-8")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "test_定额补贴随评估日户籍地和城乡的低保标准变化[灵宝市-城镇-2013年7月1日-68]" in proc.stdout
+    assert "\\u" not in proc.stdout

@@ -35,7 +35,7 @@ class Forgiving(StepParser):
 
     def parse_arguments(self, name: str):
         match = self.regex.fullmatch(norm(name))
-        return None if match is None else {k: v for k, v in match.groupdict().items()}
+        return None if match is None else match.groupdict()
 
     def is_matching(self, name: str) -> bool:
         return self.regex.fullmatch(norm(name)) is not None
@@ -47,7 +47,7 @@ class StepDoc:
     pattern: str     # readable, with {占位}
     example: str
     meaning: str
-    parser: "Forgiving" = field(compare=False, repr=False)
+    parser: Forgiving = field(compare=False, repr=False)
 
 
 CATALOGUE: list[StepDoc] = []
