@@ -116,5 +116,7 @@ def rules(rules_dir):
         click.echo(f"{rule.clause:<12} {rule.kind:<13} {rule.id:<30} {rule.label_zh}{marks}")
 
 
+from .scenarios.cli import scenarios as _scenarios; main.add_command(_scenarios)  # noqa: E402,E702
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,23 @@
+"""`benefits scenarios`: policy staff check a changed copy of the rules
+against the scenarios of 63号 (政策场景核对)."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .report import render_run
+from .runner import ScenarioRunError, run_scenarios
+
+
+@click.command()
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True),
+              help="规则目录（rules/ 的副本，含 parameters/）；不填则用项目内 rules/")
+def scenarios(rules_dir):
+    """运行 features/ 中的政策场景，报告哪些场景未通过及原因（期望与实际、条款）。"""
+    try:
+        run = run_scenarios(rules_dir)
+    except ScenarioRunError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(render_run(run))
+    sys.exit(0 if run.ok else 1)

@@ -1,0 +1,70 @@
+"""Run the feature files in a pytest subprocess against a rules directory and
+read back what failed (the plugin writes it as JSON)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..engine import RulebookError, load_rulebook
+from .plugin import REPORT_ENV
+
+RULES_ENV = "BENEFITS_RULES"       # read by features/conftest.py
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+FEATURES_DIR = PROJECT_ROOT / "features"
+
+
+class ScenarioRunError(RuntimeError):
+    """The scenarios could not be run at all; message in Chinese."""
+
+
+@dataclass
+class ScenarioRun:
+    rules_dir: str
+    rulebook_version: str
+    passed: int
+    failed: int
+    skipped: int
+    failures: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and not self.failures
+
+
+def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEATURES_DIR) -> ScenarioRun:
+    """Run every scenario; raise ScenarioRunError if that is impossible."""
+    if not (features_dir / "conftest.py").is_file():
+        raise ScenarioRunError(f"找不到场景目录 {features_dir}（需要在项目源码目录中运行）")
+    rules = Path(rules_dir).resolve() if rules_dir else None
+    try:
+        book = load_rulebook(rules)
+    except RulebookError as exc:
+        raise ScenarioRunError(f"规则文件错误（{rules or '项目内 rules/'}）：{exc}") from None
+    with tempfile.TemporaryDirectory(prefix="benefits-scenarios-") as tmp:
+        report_path = Path(tmp) / "report.json"
+        env = dict(os.environ)
+        env[REPORT_ENV] = str(report_path)
+        env.pop(RULES_ENV, None)
+        if rules:
+            env[RULES_ENV] = str(rules)
+        # the subprocess must import this very `benefits` package and the features' steps
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(PROJECT_ROOT), str(features_dir.parent)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        command = [sys.executable, "-m", "pytest", str(features_dir), "-q", "--no-header",
+                   "-p", "benefits.scenarios.plugin", "-p", "no:cacheprovider",
+                   "--rootdir", str(features_dir.parent)]
+        proc = subprocess.run(command, cwd=features_dir.parent, env=env, capture_output=True,
+                              text=True, encoding="utf-8", errors="replace")
+        if not report_path.is_file():
+            tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
+            raise ScenarioRunError(f"场景没有运行完（pytest 退出码 {proc.returncode}）：\n{tail}")
+        data = json.loads(report_path.read_text(encoding="utf-8"))
+    counts = data["counts"]
+    return ScenarioRun(rules_dir=str(rules or book.directory), rulebook_version=book.version,
+                       passed=counts["passed"], failed=counts["failed"], skipped=counts["skipped"],
+                       failures=data["failures"])

@@ -1,0 +1,67 @@
+"""Fixtures and hooks for the policy scenarios (政策场景).
+
+The rules directory under test is read from the environment variable
+BENEFITS_RULES (set by `benefits scenarios --rules DIR`); unset, the shipped
+rules/ are used.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from pytest_bdd.exceptions import StepDefinitionNotFoundError
+
+from benefits.engine import RulebookError, default_engine
+from features.steps.applicant import *  # noqa: F401,F403  (step fixtures)
+from features.steps.base import CATALOGUE, catalogue_text
+from features.steps.checks import *  # noqa: F401,F403
+from features.steps.draft import Draft
+from features.steps.evaluation import *  # noqa: F401,F403
+from features.steps.evaluation import Outcome
+
+RULES_ENV = "BENEFITS_RULES"
+
+
+@pytest.fixture(scope="session")
+def engine():
+    rules_dir = os.environ.get(RULES_ENV) or None
+    try:
+        return default_engine(rules_dir)
+    except RulebookError as exc:
+        pytest.exit(f"规则文件错误（{rules_dir or '项目内 rules/'}）：{exc}", returncode=3)
+
+
+@pytest.fixture
+def draft():
+    return Draft()
+
+
+@pytest.fixture
+def outcome():
+    return Outcome()
+
+
+class UnknownStep(StepDefinitionNotFoundError):
+    """A step no definition matches; the message lists every step that exists."""
+
+
+def pytest_bdd_step_func_lookup_error(request, feature, scenario, step, exception):
+    raise UnknownStep(
+        f"没有与这一步匹配的步骤定义：{step.keyword}{step.name}\n"
+        f"（{feature.rel_filename} 第{step.line_number}行，场景「{scenario.name}」）\n"
+        f"可用的步骤如下（{{ }}为可替换部分，[ ]为可省略部分）：\n{catalogue_text()}")
+
+
+class AmbiguousStep(Exception):
+    """A step text that more than one definition matches."""
+
+
+_KINDS = {"given": "假如", "when": "当", "then": "那么"}
+
+
+def pytest_bdd_before_step(request, feature, scenario, step, step_func):
+    # pytest-bdd would silently run one of several matching definitions
+    matching = [d.pattern for d in CATALOGUE if d.kind == _KINDS.get(step.type) and d.parser.is_matching(step.name)]
+    if len(matching) > 1:
+        raise AmbiguousStep(
+            f"这一步同时匹配多个步骤定义，无法确定含义：{step.keyword}{step.name}\n  " + "\n  ".join(matching))

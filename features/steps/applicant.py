@@ -1,0 +1,250 @@
+"""假如 steps: facts about the applicant, in the words of the policy."""
+from __future__ import annotations
+
+from benefits.engine.identity import CATEGORIES, CURRENT_COUNTIES
+
+from .base import CN_DIGITS, DATE, NUM, StepUsageError, number, parse_date, step
+
+WHO = "(?:申请人)?"
+_COUNTY_CODES = {name: code for code, name in CURRENT_COUNTIES.items()}
+_COUNTIES = "|".join(_COUNTY_CODES)
+_RESIDENCE = {"城镇": "urban", "农村": "rural"}
+_CATEGORY_CODES = {name.removesuffix("残疾"): code for code, name in CATEGORIES.items()}
+
+
+@step("假如", WHO + rf"户籍(?:为|在)(?P<county>{_COUNTIES})(?P<residence>城镇|农村)?(?:户籍)?",
+      pattern="申请人户籍为{县（市、区）}[城镇|农村]", example="申请人户籍为灵宝市城镇",
+      meaning="本市户籍，户籍县（市、区）；城镇/农村可省略")
+def hukou_county(draft, county, residence):
+    draft.hukou_local, draft.hukou_county = True, _COUNTY_CODES[county]
+    if residence:
+        draft.residence = _RESIDENCE[residence]
+
+
+@step("假如", WHO + r"(?:为|是)(?P<residence>城镇|农村)户籍",
+      pattern="申请人为{城镇|农村}户籍", example="申请人为农村户籍", meaning="城镇/农村户籍")
+def residence(draft, residence):
+    draft.residence = _RESIDENCE[residence]
+
+
+@step("假如", WHO + r"(?:不是本市户籍|非本市户籍|为外地户籍)",
+      pattern="申请人不是本市户籍", example="申请人不是本市户籍", meaning="户籍在三门峡市以外")
+def non_local(draft):
+    draft.hukou_local, draft.hukou_county = False, None
+
+
+@step("假如", WHO + r"(?P<what>户籍|城镇/?农村户籍|城乡户籍)未填",
+      pattern="申请人{户籍|城镇农村户籍}未填", example="申请人城镇农村户籍未填",
+      meaning="清除背景中写的户籍（或只清除城镇/农村），看缺少它时的结果")
+def hukou_unknown(draft, what):
+    draft.residence = None
+    if what == "户籍":
+        draft.hukou_local = draft.hukou_county = None
+
+
+@step("假如", WHO + rf"持有(?P<grade>[一二三四1-4])级(?P<category>{'|'.join(_CATEGORY_CODES)})残疾(?:人证|《残疾人证》)",
+      pattern="申请人持有{一|二|三|四}级{类别}残疾人证",
+      example="申请人持有二级肢体残疾人证",
+      meaning="持《残疾人证》；类别：视力、听力、言语、肢体、智力、精神、多重")
+def certificate(draft, grade, category):
+    draft.certificate = (_CATEGORY_CODES[category], CN_DIGITS.get(grade) or int(grade))
+
+
+@step("假如", WHO + r"(?:的)?残疾人证(?:情况)?未填",
+      pattern="申请人残疾人证未填", example="申请人残疾人证未填",
+      meaning="记录中没有《残疾人证》；申请记录无法表示“确实没有证”，只能不填（结果为待定）")
+def no_certificate(draft):
+    draft.certificate = None
+
+
+@step("假如", WHO + r"(?:年满|年龄为|为)?(?P<age>\d+)周岁",
+      pattern="申请人{N}周岁", example="申请人年满16周岁",
+      meaning="评估日当天的周岁年龄（当天恰是生日）；不写则按40周岁")
+def age(draft, age):
+    draft.age, draft.birth = int(age), None
+
+
+@step("假如", WHO + rf"出生(?:于|日期为)(?P<birth>{DATE})",
+      pattern="申请人出生于{日期}", example="申请人出生于1995年3月1日", meaning="出生日期（年龄按评估日计算）")
+def birth(draft, birth):
+    draft.birth, draft.age = parse_date(birth), None
+
+
+@step("假如", rf"(?:申请人)?家庭共(?P<size>\d+)人(?:,?(?:家庭)?月总收入(?P<income>{NUM})元)?",
+      pattern="家庭共{N}人[，月总收入{X}元]", example="家庭共2人，月总收入300元",
+      meaning="共同生活的人数（含申请人）和家庭月总收入；人均收入=总收入÷人数")
+def household(draft, size, income):
+    size = int(size)
+    if size < 1:
+        raise StepUsageError("家庭人数至少为1（申请人本人）")
+    draft.household_size, draft.members_disabled, draft.members_age = size, None, None
+    if income is not None:
+        draft.monthly_income = number(income)
+
+
+@step("假如", rf"(?:家庭)?月总收入(?P<income>{NUM})元",
+      pattern="家庭月总收入{X}元", example="家庭月总收入299元", meaning="家庭月总收入（含申请人）")
+def income(draft, income):
+    draft.monthly_income = number(income)
+
+
+def _members(draft) -> int:
+    if draft.household_size is None:
+        raise StepUsageError("请先写「家庭共N人」，再写家庭成员的情况")
+    return draft.household_size - 1
+
+
+@step("假如", r"家庭(?:中|其他成员中)?另有(?P<count>\d+)名残疾人",
+      pattern="家庭中另有{N}名残疾人", example="家庭中另有1名残疾人",
+      meaning="申请人以外有N名家庭成员是残疾人，其余不是（一户多残）")
+def disabled_members(draft, count):
+    others, count = _members(draft), int(count)
+    if count > others:
+        raise StepUsageError(f"家庭只有{others}名其他成员，不能另有{count}名残疾人")
+    draft.members_disabled = [i < count for i in range(others)]
+
+
+@step("假如", r"家庭其他成员均(?:无残疾|不是残疾人)",
+      pattern="家庭其他成员均无残疾", example="家庭其他成员均无残疾", meaning="申请人以外没有残疾的家庭成员")
+def no_disabled_members(draft):
+    draft.members_disabled = [False] * _members(draft)
+
+
+@step("假如", r"家庭其他成员(?:的)?年龄(?:分别)?为(?P<ages>\d+(?:[、,]\d+)*)周岁",
+      pattern="家庭其他成员年龄为{N、N…}周岁", example="家庭其他成员年龄为62周岁",
+      meaning="申请人以外每名家庭成员的年龄，人数须与「家庭共N人」一致（老残一体）")
+def member_ages(draft, ages):
+    values = [int(a) for a in ages.replace(",", "、").split("、")]
+    if len(values) != _members(draft):
+        raise StepUsageError(f"家庭有{_members(draft)}名其他成员，却给了{len(values)}个年龄")
+    draft.members_age = values
+
+
+# Yes/no facts: phrase → (where in the draft, field, value).
+_FLAGS = {
+    "已纳入低保": ("status", "dibao", True), "未纳入低保": ("status", "dibao", False),
+    "已纳入五保供养": ("status", "wubao", True), "未纳入五保供养": ("status", "wubao", False),
+    "属于低收入家庭": ("status", "low_income", True), "不属于低收入家庭": ("status", "low_income", False),
+    "无劳动能力": ("status", "no_work_capacity", True), "有劳动能力": ("status", "no_work_capacity", False),
+    "无生活来源": ("status", "no_income_source", True), "有生活来源": ("status", "no_income_source", False),
+    "无法定抚养人或赡养人": ("status", "no_legal_supporter", True),
+    "有法定抚养人或赡养人": ("status", "no_legal_supporter", False),
+    "有工作单位": ("status", "employed", True), "没有工作单位": ("status", "employed", False),
+    "家庭财产符合低保规定": ("assets", "assets_within_limit", True),
+    "家庭财产不符合低保规定": ("assets", "assets_within_limit", False),
+    "申请无障碍改造": ("renovation", "requested", True), "未申请无障碍改造": ("renovation", "requested", False),
+    "改造后达到验收标准": ("renovation", "inspection_passed", True),
+    "改造后未达到验收标准": ("renovation", "inspection_passed", False),
+}
+
+
+@step("假如", WHO + rf"(?P<phrase>{'|'.join(sorted(_FLAGS, key=len, reverse=True))})",
+      pattern="申请人{是否事项}", example="已纳入低保",
+      meaning="是否事项：" + "／".join(_FLAGS))
+def flag(draft, phrase):
+    where, key, value = _FLAGS[phrase]
+    if where == "assets":
+        draft.assets_within_limit = value
+    else:
+        getattr(draft, where)[key] = value
+
+
+@step("假如", WHO + r"(?:属于|是)[“\"]?三无[”\"]?(?:人员|残疾人)",
+      pattern="申请人属于“三无”人员", example="申请人属于“三无”人员",
+      meaning="无劳动能力、无生活来源、无法定抚养人或赡养人，三项都是")
+def sanwu(draft):
+    draft.status.update(no_work_capacity=True, no_income_source=True, no_legal_supporter=True)
+
+
+_SUPPORTERS = {"父母": "parents", "兄弟姐妹": "siblings", "配偶": "spouse", "子女": "children",
+               "本人": "self", "自己": "self", "其他人": "other"}
+
+
+@step("假如", WHO + rf"(?:主要)?(?:靠|由)(?P<who>{'|'.join(_SUPPORTERS)})供养",
+      pattern="申请人主要靠{父母|兄弟姐妹|配偶|子女|本人|其他人}供养", example="申请人主要靠父母供养",
+      meaning="主要供养人")
+def supporter(draft, who):
+    draft.status["supported_by"] = _SUPPORTERS[who]
+
+
+_SCHEMES = {"新农保": "rural_resident", "新型农村社会养老保险": "rural_resident",
+            "城镇居民养老保险": "urban_resident", "城镇职工养老保险": "urban_employee",
+            "城镇职工基本养老保险": "urban_employee"}
+
+
+@step("假如", WHO + rf"参加(?P<scheme>{'|'.join(_SCHEMES)})",
+      pattern="申请人参加{新农保|城镇居民养老保险|城镇职工养老保险}", example="申请人参加新农保",
+      meaning="参加的养老保险")
+def pension(draft, scheme):
+    draft.pension_scheme = _SCHEMES[scheme]
+
+
+@step("假如", WHO + r"未参加(?:任何)?养老保险",
+      pattern="申请人未参加养老保险", example="申请人未参加养老保险", meaning="未参保")
+def no_pension(draft):
+    draft.pension_scheme = "none"
+
+
+_LIMB = {"单侧": "one", "双侧": "both", "无": "none"}
+
+
+@step("假如", WHO + r"(?P<which>单侧|双侧|无)下肢缺肢",
+      pattern="申请人{单侧|双侧|无}下肢缺肢", example="申请人单侧下肢缺肢", meaning="下肢缺肢情况")
+def limb_loss(draft, which):
+    draft.prosthesis["lower_limb_loss"] = _LIMB[which]
+
+
+@step("假如", WHO + r"申请安装(?P<kind>大腿|小腿)普及型假肢",
+      pattern="申请人申请安装{大腿|小腿}普及型假肢", example="申请安装大腿普及型假肢", meaning="申请的假肢")
+def prosthesis(draft, kind):
+    draft.prosthesis["requested_type"] = {"大腿": "thigh", "小腿": "calf"}[kind]
+
+
+_ADMISSION = {"中专": "secondary", "普通高中": "secondary", "职业高中": "secondary",
+              "大专": "college", "3+2大专": "college", "高等专科学校": "college",
+              "本科": "bachelor", "高等本科院校": "bachelor"}
+
+
+@step("假如", WHO + rf"考取(?P<mode>全日制|非全日制)?(?P<level>{'|'.join(map(lambda k: k.replace('+', '[+]'), _ADMISSION))})",
+      pattern="申请人考取[全日制|非全日制]{中专|普通高中|职业高中|大专|3+2大专|本科}",
+      example="申请人考取全日制本科",
+      meaning="四（一）考取的学校层次；不写全日制与否即为未填")
+def admission(draft, mode, level):
+    draft.admission = {"level": _ADMISSION[level]}
+    if mode:
+        draft.admission["full_time"] = mode == "全日制"
+
+
+_ROUTES = {"自学考试": "self_study", "成人教育": "adult_education", "其他途径": "other"}
+_DIPLOMA = {"中专": "secondary", "大专": "college", "本科": "bachelor"}
+
+
+@step("假如", WHO + r"(?:通过(?P<route>自学考试|成人教育|其他途径))?获得(?P<level>中专|大专|本科)学历",
+      pattern="申请人[通过{自学考试|成人教育|其他途径}]获得{中专|大专|本科}学历",
+      example="申请人通过自学考试获得本科学历", meaning="四（二）获得的学历；不写途径即为未填")
+def diploma(draft, route, level):
+    draft.diploma = {"level": _DIPLOMA[level]}
+    if route:
+        draft.diploma["route"] = _ROUTES[route]
+
+
+_HARDSHIP = {
+    "发生意外没有路费回家": "stranded",
+    "是需要人道主义援助的异地残疾人": "nonlocal_humanitarian",
+    "需要人道主义援助": "nonlocal_humanitarian",
+    "突发重病住院": "hospitalised", "罕见病症住院治疗": "hospitalised", "长期住院治疗": "hospitalised",
+    "发生重大意外事故": "major_accident", "发生火灾": "major_accident", "发生水灾": "major_accident",
+    "发生交通事故": "major_accident", "房屋倒塌": "major_accident",
+    "家庭经济临时出现问题": "temporary_difficulty",
+}
+
+
+@step("假如", WHO + rf"(?P<case>{'|'.join(_HARDSHIP)})(?P<family>,(?:造成)?家庭经济(?P<hard>不)?困难)?",
+      pattern="申请人{临时困难情形}[，家庭经济困难|，家庭经济不困难]",
+      example="申请人突发重病住院，家庭经济困难",
+      meaning="七的情形：" + "／".join(_HARDSHIP) + "；（三）（四）须写明家庭经济是否困难，否则为未填")
+def hardship(draft, case, family, hard):
+    event = {"case": _HARDSHIP[case]}
+    if family:
+        event["family_hardship"] = hard is None
+    draft.hardship_events.append(event)

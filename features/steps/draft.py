@@ -1,0 +1,99 @@
+"""The applicant record a scenario builds step by step (申请人记录草稿).
+
+Steps set facts in the words of the policy; the record is only assembled
+when the scenario says on which day it is evaluated, because the ID number
+(and so the age) depends on that day.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from benefits.engine.identity import check_character
+
+DEFAULT_AGE = 40            # when a scenario does not say, the age is irrelevant to it
+NON_LOCAL_CODE = "410102"   # an address code outside 三门峡 (郑州市中原区) for non-local applicants
+DEFAULT_CODE = "411202"
+
+
+@dataclass
+class Draft:
+    age: int | None = None
+    birth: dt.date | None = None
+    hukou_local: bool | None = None
+    hukou_county: str | None = None
+    residence: str | None = None
+    certificate: tuple[int, int] | None = None   # (category, grade)
+    household_size: int | None = None
+    monthly_income: float | None = None
+    assets_within_limit: bool | None = None
+    members_disabled: list | None = None
+    members_age: list | None = None
+    status: dict = field(default_factory=dict)
+    pension_scheme: str | None = None
+    prosthesis: dict = field(default_factory=dict)
+    admission: dict | None = None
+    diploma: dict | None = None
+    renovation: dict = field(default_factory=dict)
+    hardship_events: list = field(default_factory=list)
+
+    def birth_date(self, day: dt.date) -> dt.date:
+        if self.birth is not None:
+            return self.birth
+        years = DEFAULT_AGE if self.age is None else self.age
+        try:
+            return day.replace(year=day.year - years)
+        except ValueError:          # 29 February in a non-leap year
+            return day.replace(year=day.year - years, day=28)
+
+    def id_number(self, day: dt.date) -> str:
+        code = self.hukou_county or (NON_LOCAL_CODE if self.hukou_local is False else DEFAULT_CODE)
+        first17 = code + self.birth_date(day).strftime("%Y%m%d") + "013"
+        return first17 + check_character(first17)
+
+    def record(self, day: dt.date) -> dict:
+        """The JSON-like record the engine validates."""
+        id_number = self.id_number(day)
+        out: dict = {"id_number": id_number, "name": "场景申请人"}
+        for key in ("hukou_local", "hukou_county", "residence"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.certificate is not None:
+            category, grade = self.certificate
+            out["certificate"] = {"number": f"{id_number}{category}{grade}",
+                                  "category": category, "grade": grade}
+        household = self._household()
+        if household:
+            out["household"] = household
+        if self.status:
+            out["status"] = dict(self.status)
+        if self.pension_scheme is not None:
+            out["insurance"] = {"pension_scheme": self.pension_scheme}
+        if self.prosthesis:
+            out["prosthesis"] = dict(self.prosthesis)
+        education = {k: v for k, v in (("admission", self.admission), ("diploma", self.diploma)) if v}
+        if education:
+            out["education"] = education
+        if self.renovation:
+            out["renovation"] = dict(self.renovation)
+        if self.hardship_events:
+            out["hardship_events"] = list(self.hardship_events)
+        return out
+
+    def _household(self) -> dict:
+        out: dict = {}
+        if self.household_size is not None:
+            members = []
+            for i in range(self.household_size - 1):
+                member: dict = {"relation": "other"}
+                if self.members_disabled is not None:
+                    member["disabled"] = self.members_disabled[i]
+                if self.members_age is not None:
+                    member["age"] = self.members_age[i]
+                members.append(member)
+            out["members"] = members
+        if self.monthly_income is not None:
+            out["monthly_income"] = self.monthly_income
+        if self.assets_within_limit is not None:
+            out["assets_within_limit"] = self.assets_within_limit
+        return out
