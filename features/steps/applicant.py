@@ -52,9 +52,25 @@ def certificate(draft, grade, category):
 
 @step("假如", WHO + r"(?:的)?残疾人证(?:情况)?未填",
       pattern="申请人残疾人证未填", example="申请人残疾人证未填",
-      meaning="记录中没有《残疾人证》；申请记录无法表示“确实没有证”，只能不填（结果为待定）")
+      meaning="记录中没有《残疾人证》，也没说是否持证（结果为待定）")
+def certificate_unknown(draft):
+    draft.certificate = draft.holds_certificate = None
+
+
+@step("假如", WHO + r"(?:没有|未持有|不持有)(?:《)?残疾人证(?:》)?",
+      pattern="申请人没有残疾人证", example="申请人没有残疾人证",
+      meaning="确认未持《残疾人证》（不在63号救助保障对象之列）")
 def no_certificate(draft):
-    draft.certificate = None
+    draft.certificate, draft.holds_certificate = None, False
+
+
+@step("假如", WHO + r"(?P<neg>非)?双下肢残疾(?:人)?",
+      pattern="申请人[非]双下肢残疾", example="申请人双下肢残疾",
+      meaning="五（二）双下肢残疾（瘫痪、缺失或功能障碍），写在残疾人证信息中；须先写持证")
+def both_lower_limbs(draft, neg):
+    if draft.certificate is None:
+        raise StepUsageError("先写“持有…残疾人证”，再写双下肢残疾")
+    draft.both_lower_limbs = neg is None
 
 
 @step("假如", WHO + r"(?:年满|年龄为|为)?(?P<age>\d+)周岁",

@@ -276,12 +276,11 @@ def rejected(outcome, text):
       meaning="三（一）县级康复专项经费的下限和出资方")
 def budget_amount(outcome, period, least, value):
     budget = _budget(outcome)
-    payer = budget["payer"]
     ok = _close(budget["value"], number(value)) and bool(least) == budget["at_least"] \
-        and payer is not None and payer.county == 1.0 and (period is None or budget["period"] == "yearly")
+        and budget["payer_split"] == {"county": budget["value"]}
     if not ok:
         got = "尚无生效标准" if budget["value"] is None else \
-            f"{PERIOD_ZH[budget['period']]}{'不少于' if budget['at_least'] else ''}{budget['value']:g}元"
+            f"每年{'不少于' if budget['at_least'] else ''}{budget['value']:g}元"
         raise Mismatch("康复专项经费", f"{period or ''}{least or ''}{value}元，县级财政承担", got, budget["clause"])
 
 

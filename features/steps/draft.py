@@ -24,6 +24,8 @@ class Draft:
     hukou_county: str | None = None
     residence: str | None = None
     certificate: tuple[int, int] | None = None   # (category, grade)
+    holds_certificate: bool | None = None
+    both_lower_limbs: bool | None = None
     household_size: int | None = None
     monthly_income: float | None = None
     assets_within_limit: bool | None = None
@@ -55,13 +57,15 @@ class Draft:
         """The JSON-like record the engine validates."""
         id_number = self.id_number(day)
         out: dict = {"id_number": id_number, "name": "场景申请人"}
-        for key in ("hukou_local", "hukou_county", "residence"):
+        for key in ("hukou_local", "hukou_county", "residence", "holds_certificate"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         if self.certificate is not None:
             category, grade = self.certificate
             out["certificate"] = {"number": f"{id_number}{category}{grade}",
                                   "category": category, "grade": grade}
+            if self.both_lower_limbs is not None:
+                out["certificate"]["both_lower_limbs"] = self.both_lower_limbs
         household = self._household()
         if household:
             out["household"] = household

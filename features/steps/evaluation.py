@@ -33,15 +33,12 @@ def evaluate(engine, draft, outcome, day):
 
 @step("当", rf"(?:当)?按(?P<day>{DATE})计算(?P<county>{_COUNTIES})的康复(?:进社区、进农村工作)?专项经费",
       pattern="当按{日期}计算{县（市、区）}的康复专项经费", example="当按2013年1月1日计算灵宝市的康复专项经费",
-      meaning="三（一）县级康复专项经费：辖区人口数×每人每年标准（取规则文件中该日有效的参数）")
+      meaning="三（一）县级康复专项经费：该日所在年度，辖区人口数×每人每年标准（引擎按规则文件计算）")
 def county_budget(engine, outcome, day, county):
-    day = parse_date(day)
-    rule = next(r for r in engine.rulebook.county_budgets if r.clause.endswith("三（一）"))
-    spec, facts = rule.outcome.amount, {"hukou_county": _COUNTY_CODES[county]}
-    per_head = engine.parameter(spec.per_capita, day, facts)
-    population = engine.parameter(spec.population, day, facts)
-    value = None if per_head is None or population is None else round(per_head * population, 2)
-    outcome.budget = {"clause": rule.clause, "value": value, "at_least": spec.at_least,
-                      "period": rule.outcome.period, "payer": rule.outcome.payer,
-                      "unverified": [engine.rulebook.parameters[p].label_zh for p in (spec.per_capita, spec.population)
-                                     if not engine.rulebook.parameters[p].verified]}
+    code = _COUNTY_CODES[county]
+    row = next(r for r in engine.county_budgets(parse_date(day).year) if r["county"] == code)
+    amount = row["amount"]
+    outcome.budget = {"clause": row["clause"], "value": amount and amount["value"],
+                      "at_least": bool(amount) and amount["kind"] == "at_least",
+                      "payer_split": row["payer_split"],
+                      "unverified": [u["label_zh"] for u in row["unverified"]]}
