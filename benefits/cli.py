@@ -98,5 +98,7 @@ def rules(rules_dir):
         click.echo(f"{rule.clause:<12} {rule.kind:<13} {rule.id:<30} {rule.label_zh}{marks}")
 
 
+from .web.serve import serve; main.add_command(serve)  # noqa: E402,E702
+
 if __name__ == "__main__":
     main()
