@@ -18,7 +18,7 @@ YES, NO = "yes", "no"
 @dataclass(frozen=True)
 class Field:
     name: str            # dotted record path, also the input's name
-    kind: str            # text idnum certnum int money date select tri
+    kind: str            # text idnum certnum int money date select intselect tri
     zh: str
     en: str
     choices: tuple = ()  # (value, zh, en)
@@ -67,11 +67,11 @@ SECTIONS = (
               hint_zh="18位，末位校验码按 MOD 11-2 检查", hint_en="18 characters, MOD 11-2 check"),
         Field("certificate.number", "certnum", "残疾人证号", "Disability certificate number",
               hint_zh="20位：身份证号＋类别＋等级，可带B1–B9", hint_en="ID number + category + grade"),
-        Field("certificate.category", "select", "残疾类别", "Category", (
+        Field("certificate.category", "intselect", "残疾类别", "Category", (
             ("1", "视力残疾", "visual"), ("2", "听力残疾", "hearing"), ("3", "言语残疾", "speech"),
             ("4", "肢体残疾", "physical"), ("5", "智力残疾", "intellectual"),
             ("6", "精神残疾", "psychiatric"), ("7", "多重残疾", "multiple"))),
-        Field("certificate.grade", "select", "残疾等级", "Grade", (
+        Field("certificate.grade", "intselect", "残疾等级", "Grade", (
             ("1", "一级", "grade 1"), ("2", "二级", "grade 2"), ("3", "三级", "grade 3"),
             ("4", "四级", "grade 4"))),
         Field("evaluation_date", "date", "评估日期（不填为今天）", "Evaluation date (blank = today)"),
@@ -168,7 +168,7 @@ def _convert(kind: str, raw: str):
         return {YES: True, NO: False}.get(value, value)
     if kind in ("idnum", "certnum"):
         return value.upper()
-    if kind == "int" or (kind == "select" and value.isdigit()):
+    if kind in ("int", "intselect"):
         try:
             return int(value)
         except ValueError:
