@@ -1,0 +1,111 @@
+"""The intake form ↔ applicant record mapping, and the store's SQLite settings."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from benefits.engine import InvalidApplicant, parse_applicant
+from benefits.engine.identity import CURRENT_COUNTIES
+from benefits.web import form, store
+from benefits.web.labels import COUNTIES
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "applicants.jsonl"
+
+
+def fixture_records():
+    for line in FIXTURES.read_text(encoding="utf-8").splitlines():
+        try:
+            record = parse_applicant(line)
+        except InvalidApplicant:
+            continue
+        yield record.model_dump(mode="json", exclude_none=True)
+
+
+def test_county_list_matches_the_engine():
+    assert COUNTIES == CURRENT_COUNTIES
+
+
+@pytest.mark.parametrize("record", list(fixture_records()), ids=lambda r: r["name"])
+def test_every_fixture_round_trips_through_the_form(record):
+    parsed = form.parse_form(form.record_to_form(record))
+    assert not parsed.errors
+    assert parse_applicant(parsed.record).model_dump(mode="json", exclude_none=True) == record
+
+
+def test_blank_is_absent_and_no_is_false():
+    parsed = form.parse_form({"name": "x", "status.dibao": "", "status.wubao": "no",
+                              "renovation.requested": "yes", "household.members": ""})
+    assert parsed.record == {"name": "x", "status": {"wubao": False}, "renovation": {"requested": True}}
+
+
+def test_members_no_means_empty_list_and_rows_are_reindexed():
+    assert form.parse_form({"household.members": "no"}).record == {"household": {"members": []}}
+    parsed = form.parse_form({"household.members.0.relation": "", "household.members.1.relation": "child",
+                              "household.members.1.age": "7"})
+    assert parsed.record == {"household": {"members": [{"relation": "child", "age": 7}]}}
+    names = form.input_names(2)
+    assert form.resolve("household.members.0.age", parsed.aliases, names) == "household.members.1.age"
+    assert form.parse_form({"household.members": "yes"}).errors["household.members"]
+
+
+def test_hardship_events_map_to_their_rows():
+    parsed = form.parse_form({"hardship_events.hospitalised.happened": "1",
+                              "hardship_events.hospitalised.family_hardship": "yes"})
+    assert parsed.record == {"hardship_events": [{"case": "hospitalised", "family_hardship": True}]}
+    names = form.input_names(0)
+    assert form.resolve("hardship_events.0.date", parsed.aliases, names) == "hardship_events.hospitalised.date"
+    assert form.resolve("hardship_events.0", parsed.aliases, names) == "hardship_events.hospitalised.happened"
+    assert form.parse_form({"hardship_events": "no"}).record == {"hardship_events": []}
+
+
+def test_resolve_walks_to_the_nearest_input():
+    names = form.input_names(0)
+    assert form.resolve("certificate", {}, names) == "certificate.number"
+    assert form.resolve("education.admission", {}, names) == "education.admission.level"
+    assert form.resolve("(记录)", {}, names) is None
+
+
+def test_every_missing_fact_field_has_an_input():
+    from benefits.engine import default_engine
+    engine = default_engine()
+    names = form.input_names(0)
+    for record in fixture_records():
+        for line in engine.evaluate(record)["benefits"]:
+            for missing in line.get("missing_facts", []):
+                assert form.resolve(missing["field"], {}, names), missing
+
+
+def test_connection_settings(tmp_path):
+    db = store.connect(tmp_path / "x.sqlite")
+    store.migrate(db)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] == store.BUSY_TIMEOUT_MS
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO determinations (case_id, rulebook_version, record_json, result_json) "
+                   "VALUES (999, 'v', '{}', '{}')")
+
+
+def test_writes_take_the_write_lock_at_begin(tmp_path):
+    path = tmp_path / "x.sqlite"
+    db = store.connect(path)
+    store.migrate(db)
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    with store.write(db):
+        # BEGIN IMMEDIATE holds the write lock before any row is written
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+
+
+def test_a_failed_write_rolls_back(tmp_path):
+    db = store.connect(tmp_path / "x.sqlite")
+    store.migrate(db)
+    with pytest.raises(RuntimeError):
+        with store.write(db):
+            db["audit"].insert({"at": "now", "action": "x"})
+            raise RuntimeError
+    assert db["audit"].count == 0
