@@ -1,11 +1,14 @@
 """Cases (案件): list, detail, history, re-evaluation, printable notice."""
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from ..engine import InvalidApplicant, mask_id
 from . import store
 from .form import FIELDS
+from .intake import missing_anchor
 from .auth import county_scope, login_required, may_change_case, may_see_case
 from .present import diff, evaluate
 
@@ -49,10 +52,14 @@ def detail(case_id):
     index = dets.index(chosen)
     changes = diff(dets[index - 1]["result"], chosen["result"]) if index > 0 else None
     store.audit(g.db, g.user, "case.read", case_id, f"determination {chosen['id']}")
+    may_change = may_change_case(g.user, case, case["county"])
+    anchor = None
+    if may_change and chosen is dets[-1]:  # open questions link into the edit form
+        anchor = functools.partial(missing_anchor, base=url_for("intake.edit", case_id=case_id))
     return render_template("case.html", case=case, det=chosen, dets=dets, changes=changes,
                            previous=dets[index - 1] if index > 0 else None,
-                           id_masked=mask_id(case["id_number"]),
-                           may_change=may_change_case(g.user, case, case["county"]))
+                           id_masked=mask_id(case["id_number"]), may_change=may_change,
+                           missing_anchor=anchor)
 
 
 @bp.route("/<int:case_id>/history")

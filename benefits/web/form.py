@@ -291,6 +291,24 @@ def record_to_form(record: dict) -> dict:
     return values
 
 
+def label_for(name: str, lang: str = "zh") -> str:
+    """The visible label of an input, for messages listed above the form."""
+    parts = name.split(".")
+    if name in FIELDS:
+        spec = FIELDS[name]
+    elif name.startswith("household.members.") and len(parts) == 4:
+        spec = next(f for f in MEMBER_FIELDS if f.name == parts[3])
+        row = int(parts[2]) + 1
+        return (f"家庭成员{row}·" if lang != "en" else f"member {row} · ") + (spec.en if lang == "en" else spec.zh)
+    elif name.startswith("hardship_events.") and len(parts) == 3:
+        case = next(c for c in HARDSHIP_CASES if c[0] == parts[1])
+        sub = next((f for f in HARDSHIP_FIELDS if f.name == parts[2]), None)
+        return (case[2] if lang == "en" else case[1]) + (("·" + (sub.en if lang == "en" else sub.zh)) if sub else "")
+    else:
+        return name
+    return spec.en if lang == "en" else spec.zh
+
+
 def resolve(path: str, aliases: dict, names: list[str]) -> str | None:
     """The form input for an engine field path, or None (shown at the top)."""
     for record_prefix in sorted(aliases, key=len, reverse=True):

@@ -87,10 +87,10 @@ def _own_case(case_id):
     return case
 
 
-def missing_anchor(path: str) -> str:
-    """The form anchor for a missing fact's field path."""
+def missing_anchor(path: str, base: str = "") -> str:
+    """The form anchor for a missing fact's field path (on ``base``, a page URL)."""
     name = intake_form.resolve(path, {}, intake_form.input_names(0))
-    return "#" + intake_form.field_id(name) if name else "#form-top"
+    return base + "#" + (intake_form.field_id(name) if name else "form-top")
 
 
 def _render(values, rows, case=None, result=None, errors=None, general=None):
@@ -99,4 +99,4 @@ def _render(values, rows, case=None, result=None, errors=None, general=None):
         errors=errors or {}, general=general or [], sections=intake_form.SECTIONS,
         member_fields=intake_form.MEMBER_FIELDS, hardship_cases=intake_form.HARDSHIP_CASES,
         hardship_fields=intake_form.HARDSHIP_FIELDS, field_id=intake_form.field_id,
-        missing_anchor=missing_anchor, YES=intake_form.YES, NO=intake_form.NO)
+        missing_anchor=missing_anchor, label_for=intake_form.label_for, YES=intake_form.YES, NO=intake_form.NO)

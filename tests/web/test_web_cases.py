@@ -239,3 +239,20 @@ def test_search_filter_and_pagination(app, as_user):
 def test_percent_in_search_is_literal(as_user):
     page = as_user("finance").get("/cases?q=%25").get_data(as_text=True)
     assert "没有案件" in page
+
+
+def test_saved_case_links_open_questions_into_the_edit_form(app, as_user):
+    client = as_user("clerk_hubin")
+    form = {"name": "周待补", "id_number": "11010519491231002X", "hukou_county": HUBIN}
+    case_id = int(post_intake(client, form, action="save").headers["Location"].rsplit("/", 1)[1])
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert f'href="/intake/case/{case_id}#f-status-dibao"' in page
+    # a reader who may not change the case sees the questions without links
+    finance = as_user("finance").get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "/intake/case/" not in finance and "已纳入低保" in finance
+
+
+def test_messages_above_the_form_name_their_field(as_user):
+    client = as_user("clerk_hubin")
+    page = post_intake(client, {**RECORD_FORM, "certificate.category": ""}).get_data(as_text=True)
+    assert "残疾类别：必填项未填写" in page

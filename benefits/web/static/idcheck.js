@@ -44,7 +44,8 @@
     var inputs = document.querySelectorAll("input[data-check]");
     for (var i = 0; i < inputs.length; i++) {
       inputs[i].addEventListener("input", function (e) { check(e.target); });
-      if (inputs[i].value) check(inputs[i]);
+      // on a page the server already marked, its message stands alone
+      if (inputs[i].value && !inputs[i].closest(".has-error")) check(inputs[i]);
     }
   });
   window.benefitsIdError = idError;  // exposed for the browser test
