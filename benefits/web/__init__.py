@@ -66,11 +66,14 @@ def create_app(config: dict | None = None) -> Flask:
             return redirect(url_for("intake.new"))
         return redirect(url_for("admin.users"))
 
+    @app.errorhandler(400)
     @app.errorhandler(403)
     @app.errorhandler(404)
-    @app.errorhandler(400)
+    @app.errorhandler(405)
+    @app.errorhandler(500)
     def error_page(exc):
-        titles = {400: "请求无效", 403: "无权访问", 404: "未找到"}
+        titles = {400: "请求无效", 403: "无权访问", 404: "未找到", 405: "不支持的请求方法",
+                  500: "服务器内部错误，请稍后重试或联系系统管理员"}
         message = ""
         if isinstance(exc, CSRFError):
             message = "表单缺少或带有过期的安全令牌（CSRF），请刷新页面后重试"

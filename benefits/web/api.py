@@ -25,7 +25,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 _MESSAGES = {400: "请求无效", 401: "需要登录", 403: "无权执行此操作", 404: "未找到",
              405: "不支持的请求方法", 415: "请求体应为 JSON（Content-Type: application/json）",
-             422: "记录有误", 429: "请求过多"}
+             422: "记录有误", 429: "请求过多", 500: "服务器内部错误"}
 
 
 @bp.before_request
@@ -107,7 +107,7 @@ def cases():
     status = request.args.get("status", "")
     if status and status not in store.CASE_STATUSES:
         abort(400, f"status 应为 {', '.join(store.CASE_STATUSES)}")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 10**6)
     per_page = current_app.config["CASES_PER_PAGE"]
     rows, total = store.search_cases(g.db, county_scope(g.user), name, status, page, per_page)
     store.audit(g.db, g.user, "case.list",

@@ -31,7 +31,7 @@ def index():
     status = request.args.get("status", "")
     if status not in store.CASE_STATUSES:
         status = ""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 10**6)
     per_page = current_app.config["CASES_PER_PAGE"]
     rows, total = store.search_cases(g.db, county_scope(g.user), name, status, page, per_page)
     store.audit(g.db, g.user, "case.list",

@@ -16,7 +16,8 @@ COUNTIES = {
 
 STATUS = {"eligible": ("符合", "eligible"), "ineligible": ("不符合", "not eligible"),
           "undetermined": ("待定（缺少信息）", "undetermined (facts missing)")}
-CASE_STATUS = {"undetermined": ("待补充信息", "needs facts"), "eligible": ("有符合项目", "has grants"),
+CASE_STATUS = {"eligible": ("有符合项目", "has grants"),
+               "undetermined": ("无符合项，待补充信息", "no grant yet, facts missing"),
                "ineligible": ("均不符合", "nothing granted")}
 PERIOD = {"monthly": ("每月", "monthly"), "yearly": ("每年", "yearly"),
           "one_off": ("一次性", "one-off"), "ongoing": ("长期", "ongoing")}
@@ -51,7 +52,7 @@ UI = {
     "no_changes": ("与上次评估相比无变化", "No change since last determination"),
     "members": ("家庭成员（不含申请人）", "Household members (not the applicant)"),
     "happened": ("发生", "happened"), "no_cases": ("没有案件", "No cases"),
-    "created": ("登记时间", "Created"), "by": ("经办人", "By"),
+    "created": ("登记时间", "Created"), "updated": ("更新时间", "Updated"), "by": ("经办人", "By"),
     "errors_top": ("记录有误，请按提示修改：", "Please correct the record:"),
     "print": ("打印", "Print"), "unlock": ("解锁", "Unlock"), "role": ("角色", "Role"),
     "locked": ("已锁定至", "locked until"), "action": ("操作", "Action"), "time": ("时间", "Time"),

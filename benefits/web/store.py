@@ -20,7 +20,7 @@ BUSY_TIMEOUT_MS = 5000
 LOCK_AFTER_FAILURES = 5
 LOCK_MINUTES = 15
 ROLES = ("clerk", "finance", "policy", "admin")
-CASE_STATUSES = ("undetermined", "eligible", "ineligible")
+CASE_STATUSES = ("eligible", "undetermined", "ineligible")
 
 
 def now() -> str:
@@ -153,11 +153,11 @@ def unlock_user(db, user_id: int) -> None:
 # --- cases and determinations ----------------------------------------------
 
 def case_status(result: dict) -> str:
-    """A case's list status: open questions first, then any grant."""
+    """A case's list status: any grant, else open questions, else nothing."""
     summary = result["summary"]
-    if summary["undetermined"]:
-        return "undetermined"
-    return "eligible" if summary["eligible"] else "ineligible"
+    if summary["eligible"]:
+        return "eligible"
+    return "undetermined" if summary["undetermined"] else "ineligible"
 
 
 def create_case(db, county: str, record: dict, result: dict, user_id: int) -> int:
