@@ -1,14 +1,13 @@
 """Fixtures for the web app's tests: a seeded demo database, copied per test."""
 from __future__ import annotations
 
-import re
 import shutil
 
 import pytest
 
 from benefits.web import create_app
 
-PASSWORD = "test-password-2012"
+from web_helpers import PASSWORD, login
 
 
 @pytest.fixture(scope="session")
@@ -30,22 +29,6 @@ def app(seeded_db, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def login(client, username: str, password: str = PASSWORD):
-    page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
-
-
-def token(client, path: str = "/intake") -> str:
-    return csrf_from(client.get(path).get_data(as_text=True))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 
 from benefits.web import store
 
-from conftest import PASSWORD, login
+from web_helpers import PASSWORD, login
 
 HUBIN, LINGBAO = "411202", "411282"
 RECORD = {"id_number": "11010519491231002X", "name": "接口测试", "hukou_county": HUBIN,

@@ -5,7 +5,7 @@ import datetime as dt
 
 from benefits.web import store
 
-from conftest import PASSWORD, csrf_from, login, token
+from web_helpers import PASSWORD, csrf_from, login, token
 
 
 def test_login_and_logout(client):

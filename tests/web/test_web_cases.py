@@ -9,7 +9,7 @@ import pytest
 
 from benefits.web import store
 
-from conftest import token
+from web_helpers import token
 
 HUBIN, LINGBAO = "411202", "411282"
 # A valid 湖滨 applicant built from a valid ID number (MOD 11-2).
