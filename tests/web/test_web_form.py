@@ -1,14 +1,13 @@
-"""The intake form ↔ applicant record mapping, and the store's SQLite settings."""
+"""The intake form ↔ applicant record mapping."""
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from benefits.engine import InvalidApplicant, parse_applicant
 from benefits.engine.identity import CURRENT_COUNTIES
-from benefits.web import form, store
+from benefits.web import form
 from benefits.web.labels import COUNTIES
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "applicants.jsonl"
@@ -75,37 +74,3 @@ def test_every_missing_fact_field_has_an_input():
         for line in engine.evaluate(record)["benefits"]:
             for missing in line.get("missing_facts", []):
                 assert form.resolve(missing["field"], {}, names), missing
-
-
-def test_connection_settings(tmp_path):
-    db = store.connect(tmp_path / "x.sqlite")
-    store.migrate(db)
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert db.execute("PRAGMA busy_timeout").fetchone()[0] == store.BUSY_TIMEOUT_MS
-    with pytest.raises(sqlite3.IntegrityError):
-        db.execute("INSERT INTO determinations (case_id, rulebook_version, record_json, result_json) "
-                   "VALUES (999, 'v', '{}', '{}')")
-
-
-def test_writes_take_the_write_lock_at_begin(tmp_path):
-    path = tmp_path / "x.sqlite"
-    db = store.connect(path)
-    store.migrate(db)
-    other = sqlite3.connect(path, timeout=0, isolation_level=None)
-    with store.write(db):
-        # BEGIN IMMEDIATE holds the write lock before any row is written
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            other.execute("BEGIN IMMEDIATE")
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("ROLLBACK")
-
-
-def test_a_failed_write_rolls_back(tmp_path):
-    db = store.connect(tmp_path / "x.sqlite")
-    store.migrate(db)
-    with pytest.raises(RuntimeError):
-        with store.write(db):
-            db["audit"].insert({"at": "now", "action": "x"})
-            raise RuntimeError
-    assert db["audit"].count == 0
