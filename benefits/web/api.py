@@ -24,7 +24,7 @@ from .present import engine, evaluate
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 _MESSAGES = {400: "请求无效", 401: "需要登录", 403: "无权执行此操作", 404: "未找到",
-             405: "不支持的请求方法", 415: "请求体应为 JSON（Content-Type: application/json）",
+             405: "不支持的请求方法", 409: "案件已存在", 415: "请求体应为 JSON（Content-Type: application/json）",
              422: "记录有误", 429: "请求过多", 500: "服务器内部错误"}
 
 
@@ -127,6 +127,9 @@ def create_case():
     if not may_change_case(g.user, None, county):
         store.audit(g.db, g.user, "denied", detail=f"api create case county={county}")
         abort(403, f"本账户只能受理{COUNTIES.get(county_scope(g.user) or '', '')}户籍的案件")
+    existing = store.case_with_id_number(g.db, county, record["id_number"])
+    if existing is not None:
+        abort(409, f"此身份证号已有案件 #{existing}，请用 PUT /api/v1/cases/{existing} 修改")
     case_id = store.create_case(g.db, county, record, result, g.user["id"])
     store.audit(g.db, g.user, "case.create", case_id, f"api rulebook {result['rulebook_version']}")
     return _case_body(store.get_case(g.db, case_id)), 201
@@ -255,6 +258,7 @@ def openapi_document() -> dict:
                     "responses": {"200": reply("一页案件"), **errors}},
                 "post": {"summary": "受理并保存一个案件（本县区户籍）", "requestBody": applicant_body,
                          "responses": {"201": reply("已保存的案件", "Case"),
+                                       "409": reply("本县区已有此身份证号的案件", "Error"),
                                        "422": reply("记录有误", "Error"), **errors}}},
             "/api/v1/cases/{case_id}": {
                 "get": {"summary": "案件详情与全部评估记录", "parameters": case_id,

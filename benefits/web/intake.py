@@ -57,10 +57,14 @@ def submit(case_id=None):
         if not can(g.user, "cases.write"):
             abort(403)
         county = record.get("hukou_county")
-        if may_change_case(g.user, case, county):
+        existing = store.case_with_id_number(g.db, county, record["id_number"]) if county else None
+        if not may_change_case(g.user, case, county):
+            scope = county_scope(g.user)
+            errors["hukou_county"] = [f"本账户只能受理{COUNTIES.get(scope, scope)}户籍的案件，请填写户籍所在县（市、区）"]
+        elif existing is not None and existing != (case and case["id"]):
+            errors["id_number"] = [f"此身份证号已有案件 #{existing}，请在该案件中修改信息"]
+        else:
             return _save(case, county, record, result)
-        scope = county_scope(g.user)
-        errors["hukou_county"] = [f"本账户只能受理{COUNTIES.get(scope, scope)}户籍的案件，请填写户籍所在县（市、区）"]
     if errors or general:
         result = None
     status = 422 if (errors or general) else 200

@@ -199,6 +199,13 @@ def get_case(db, case_id: int) -> dict | None:
     return case
 
 
+def case_with_id_number(db, county: str, id_number: str) -> int | None:
+    """An existing case of this person in this county, if any."""
+    row = db.execute("SELECT id FROM cases WHERE county = ? AND id_number = ? ORDER BY id LIMIT 1",
+                     [county, id_number]).fetchone()
+    return row[0] if row else None
+
+
 def determinations(db, case_id: int) -> list[dict]:
     """A case's determinations, oldest first, with the clerk's username."""
     rows = db.query(

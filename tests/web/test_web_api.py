@@ -124,3 +124,9 @@ def test_create_and_update_case_keeps_old_determinations(app, client):
     # moving the case to another county is refused
     moved = {**RECORD, "hukou_county": LINGBAO}
     assert client.put(f"/api/v1/cases/{case['id']}", json=moved, headers=basic("clerk_hubin")).status_code == 403
+
+
+def test_duplicate_case_is_a_conflict(client):
+    assert client.post("/api/v1/cases", json=RECORD, headers=basic("clerk_hubin")).status_code == 201
+    response = client.post("/api/v1/cases", json=RECORD, headers=basic("clerk_hubin"))
+    assert response.status_code == 409 and "已有案件" in response.get_json()["message"]

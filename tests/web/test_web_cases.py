@@ -256,3 +256,13 @@ def test_messages_above_the_form_name_their_field(as_user):
     client = as_user("clerk_hubin")
     page = post_intake(client, {**RECORD_FORM, "certificate.category": ""}).get_data(as_text=True)
     assert "残疾类别：必填项未填写" in page
+
+
+def test_a_second_case_for_the_same_person_is_refused(app, as_user):
+    client = as_user("clerk_hubin")
+    case_id = int(post_intake(client, RECORD_FORM, action="save").headers["Location"].rsplit("/", 1)[1])
+    response = post_intake(client, {**RECORD_FORM, "name": "钱多多二"}, action="save")
+    assert response.status_code == 422
+    assert f"此身份证号已有案件 #{case_id}" in response.get_data(as_text=True)
+    # saving the existing case itself is of course fine
+    assert post_intake(client, RECORD_FORM, path=f"/intake/case/{case_id}", action="save").status_code == 302
