@@ -1,6 +1,8 @@
 """Evaluating through the engine and showing determinations (评估与展示)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import current_app
 
 from ..engine import parse_applicant
@@ -37,9 +39,20 @@ def diff(old: dict, new: dict) -> list[dict]:
     return changes
 
 
+BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
+
+
+def beijing(stamp: str | None) -> str:
+    """A stored UTC time as the clerk reads it: Beijing time, to the minute."""
+    if not stamp:
+        return ""
+    return dt.datetime.fromisoformat(stamp).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
 def init_app(app) -> None:
     env = app.jinja_env
     env.filters["amount"] = format_amount
     env.filters["split"] = format_split
+    env.filters["beijing"] = beijing
     env.filters["county"] = lambda code: COUNTIES.get(code or "", code or "—")
     env.globals.update(CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label)

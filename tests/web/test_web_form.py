@@ -74,3 +74,9 @@ def test_every_missing_fact_field_has_an_input():
         for line in engine.evaluate(record)["benefits"]:
             for missing in line.get("missing_facts", []):
                 assert form.resolve(missing["field"], {}, names), missing
+
+
+def test_times_are_shown_in_beijing_time():
+    from benefits.web.present import beijing
+    assert beijing("2026-11-28T23:59:30+00:00") == "2026-11-29 07:59"
+    assert beijing(None) == ""
