@@ -14,7 +14,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/benefits evaluate fixtures/applicants.jsonl --format report
+	$(BIN)/benefits serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

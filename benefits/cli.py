@@ -9,6 +9,8 @@ import click
 
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
 from .report import render
+from .scenarios.cli import scenarios
+from .web.serve import serve
 
 
 def _date(ctx, param, value):
@@ -116,7 +118,8 @@ def rules(rules_dir):
         click.echo(f"{rule.clause:<12} {rule.kind:<13} {rule.id:<30} {rule.label_zh}{marks}")
 
 
-from .scenarios.cli import scenarios as _scenarios; main.add_command(_scenarios)  # noqa: E402,E702
+main.add_command(scenarios)
+main.add_command(serve)
 
 if __name__ == "__main__":
     main()

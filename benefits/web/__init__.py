@@ -1,0 +1,121 @@
+"""The township clerk's intake web app (受理网页): Flask on one SQLite file.
+
+Uses only the engine's public API (benefits.engine). Create with
+``create_app({"DATABASE": path, ...})``; see docs/web.md.
+"""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from ..engine import default_engine
+from . import admin, api, auth, cases, demo, intake, labels, present, store
+
+csrf = CSRFProtect()
+
+DEFAULTS = {
+    "DATABASE": "instance/benefits.sqlite",
+    "RULES_DIR": None,
+    "DEMO": True,                 # seed demo users and cases into a new database
+    "DEMO_PASSWORD": None,        # None: a random one, printed on first start
+    "SESSION_COOKIE_SECURE": False,  # set True behind HTTPS
+    "CASES_PER_PAGE": 20,
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(DEFAULTS)
+    app.config.update(config or {})
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      WTF_CSRF_TIME_LIMIT=None)
+    db_path = Path(app.config["DATABASE"])
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(db_path.parent / "secret_key")
+    app.extensions["benefits_engine"] = default_engine(app.config["RULES_DIR"])
+
+    db = store.connect(db_path)
+    try:
+        created = store.migrate(db)
+        app.config["DEMO_LOGINS"] = demo.seed(db, app) if created and app.config["DEMO"] else []
+    finally:
+        db.close()
+
+    csrf.init_app(app)
+    app.before_request(_open_db)
+    app.teardown_appcontext(_close_db)
+    auth.init_app(app)
+    app.register_blueprint(intake.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API checks CSRF itself unless Basic auth is used
+    present.init_app(app)
+
+    @app.route("/")
+    def home():
+        if g.user is None:
+            return redirect(url_for("auth.login"))
+        if auth.can(g.user, "cases.read"):
+            return redirect(url_for("cases.index"))
+        if auth.can(g.user, "evaluate"):
+            return redirect(url_for("intake.new"))
+        return redirect(url_for("admin.users"))
+
+    @app.errorhandler(400)
+    @app.errorhandler(403)
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    @app.errorhandler(500)
+    def error_page(exc):
+        titles = {400: "请求无效", 403: "无权访问", 404: "未找到", 405: "不支持的请求方法",
+                  500: "服务器内部错误，请稍后重试或联系系统管理员"}
+        message = ""
+        if isinstance(exc, CSRFError):
+            message = "表单缺少或带有过期的安全令牌（CSRF），请刷新页面后重试"
+        return render_template("error.html", code=exc.code, title=titles[exc.code],
+                               message=message), exc.code
+
+    @app.context_processor
+    def globals_():
+        lang = session.get("lang", "zh")
+        return {"lang": lang, "t": lambda key: labels.label(labels.UI[key], lang),
+                "L": lambda pair: labels.label(pair, lang), "can": auth.can,
+                "COUNTIES": labels.COUNTIES, "ROLE": labels.ROLE}
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+        if request.path.startswith(("/cases", "/api", "/intake")):
+            response.headers.setdefault("Cache-Control", "no-store")  # personal data
+        return response
+
+    return app
+
+
+def _secret_key(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _open_db():
+    g.db = store.connect(current_app.config["DATABASE"])
+
+
+def _close_db(_exc):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()

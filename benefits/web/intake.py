@@ -1,0 +1,106 @@
+"""Intake (受理): fill in the applicant's facts, see the determination, save."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+
+from ..engine import InvalidApplicant
+from . import form as intake_form
+from . import store
+from .auth import can, county_scope, login_required, may_change_case, may_see_case
+from .labels import COUNTIES
+from .present import evaluate
+
+bp = Blueprint("intake", __name__, url_prefix="/intake")
+
+
+@bp.route("", methods=["GET"])
+@login_required("evaluate")
+def new():
+    return _render({}, intake_form.MEMBER_ROWS_MIN)
+
+
+@bp.route("/case/<int:case_id>", methods=["GET"])
+@login_required("cases.write")
+def edit(case_id):
+    case = _own_case(case_id)
+    store.audit(g.db, g.user, "case.read", case_id, "intake form")
+    rows = len(case["record"].get("household", {}).get("members") or []) + 1
+    return _render(intake_form.record_to_form(case["record"]),
+                   max(rows, intake_form.MEMBER_ROWS_MIN), case=case)
+
+
+@bp.route("", methods=["POST"])
+@bp.route("/case/<int:case_id>", methods=["POST"])
+@login_required("evaluate")
+def submit(case_id=None):
+    case = _own_case(case_id) if case_id is not None else None
+    values = request.form.to_dict()
+    rows = max(intake_form.member_rows(values), intake_form.MEMBER_ROWS_MIN)
+    action = values.get("action", "evaluate")
+    if action == "addrow":
+        return _render(values, min(rows + 1, intake_form.MAX_MEMBERS), case=case)
+    parsed = intake_form.parse_form(values)
+    names = intake_form.input_names(rows)
+    errors = {name: list(msgs) for name, msgs in parsed.errors.items()}
+    general = []
+    record = result = None
+    try:
+        record, result = evaluate(parsed.record)
+    except InvalidApplicant as exc:
+        for err in exc.errors:
+            name = intake_form.resolve(err.field, parsed.aliases, names)
+            if name is None:
+                general.append(f"{err.field}：{err.message}")
+            else:
+                errors.setdefault(name, []).append(err.message)
+    if action == "save" and not errors and not general:
+        if not can(g.user, "cases.write"):
+            abort(403)
+        county = record.get("hukou_county")
+        existing = store.case_with_id_number(g.db, county, record["id_number"]) if county else None
+        if not may_change_case(g.user, case, county):
+            scope = county_scope(g.user)
+            errors["hukou_county"] = [f"本账户只能受理{COUNTIES.get(scope, scope)}户籍的案件，请填写户籍所在县（市、区）"]
+        elif existing is not None and existing != (case and case["id"]):
+            errors["id_number"] = [f"此身份证号已有案件 #{existing}，请在该案件中修改信息"]
+        else:
+            return _save(case, county, record, result)
+    if errors or general:
+        result = None
+    status = 422 if (errors or general) else 200
+    return _render(values, rows, case=case, result=result, errors=errors, general=general), status
+
+
+def _save(case, county, record, result):
+    if case is None:
+        case_id = store.create_case(g.db, county, record, result, g.user["id"])
+        store.audit(g.db, g.user, "case.create", case_id, f"rulebook {result['rulebook_version']}")
+    else:
+        case_id = case["id"]
+        store.add_determination(g.db, case_id, record, result, g.user["id"])
+        store.audit(g.db, g.user, "case.update", case_id, f"rulebook {result['rulebook_version']}")
+    return redirect(url_for("cases.detail", case_id=case_id))
+
+
+def _own_case(case_id):
+    """A case the clerk may change; others get 404 (existence is not revealed)."""
+    case = store.get_case(g.db, case_id)
+    if case is None or not may_see_case(g.user, case) or not can(g.user, "cases.write"):
+        store.audit(g.db, g.user, "denied", case_id, f"{request.method} {request.path}")
+        abort(404)
+    return case
+
+
+def missing_anchor(path: str, base: str = "") -> str:
+    """The form anchor for a missing fact's field path (on ``base``, a page URL)."""
+    name = intake_form.resolve(path, {}, intake_form.input_names(0))
+    return base + "#" + (intake_form.field_id(name) if name else "form-top")
+
+
+def _render(values, rows, case=None, result=None, errors=None, general=None):
+    return render_template(
+        "intake.html", values=values, member_rows=rows, case=case, result=result,
+        errors=errors or {}, general=general or [], sections=intake_form.SECTIONS,
+        member_fields=intake_form.MEMBER_FIELDS, hardship_cases=intake_form.HARDSHIP_CASES,
+        hardship_fields=intake_form.HARDSHIP_FIELDS, field_id=intake_form.field_id,
+        missing_anchor=missing_anchor, label_for=intake_form.label_for, YES=intake_form.YES, NO=intake_form.NO)

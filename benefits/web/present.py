@@ -1,0 +1,58 @@
+"""Evaluating through the engine and showing determinations (评估与展示)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+
+from ..engine import parse_applicant
+from ..report import format_amount, format_split
+from .labels import CASE_STATUS, COUNTIES, PAYER, PERIOD, STATUS, label
+
+
+def engine():
+    return current_app.extensions["benefits_engine"]
+
+
+def evaluate(data: dict) -> tuple[dict, dict]:
+    """(canonical record, determination); raises InvalidApplicant.
+    The canonical record keeps only answered facts."""
+    record = parse_applicant(data)
+    result = engine().determine(record)
+    return record.model_dump(mode="json", exclude_none=True), result
+
+
+def diff(old: dict, new: dict) -> list[dict]:
+    """Per benefit, what changed between two determinations (status, amount)."""
+    before = {b["benefit"]: b for b in old["benefits"]}
+    after = {b["benefit"]: b for b in new["benefits"]}
+    changes = []
+    for key in list(before) + [k for k in after if k not in before]:
+        a, b = before.get(key), after.get(key)
+        line = b or a
+        change = {"benefit": key, "label_zh": line["label_zh"], "label_en": line["label_en"],
+                  "clause": line["clause"],
+                  "status": (a and a["status"], b and b["status"]),
+                  "amount": (a and format_amount(a["amount"]), b and format_amount(b["amount"]))}
+        if change["status"][0] != change["status"][1] or change["amount"][0] != change["amount"][1]:
+            changes.append(change)
+    return changes
+
+
+BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
+
+
+def beijing(stamp: str | None) -> str:
+    """A stored UTC time as the clerk reads it: Beijing time, to the minute."""
+    if not stamp:
+        return ""
+    return dt.datetime.fromisoformat(stamp).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def init_app(app) -> None:
+    env = app.jinja_env
+    env.filters["amount"] = format_amount
+    env.filters["split"] = format_split
+    env.filters["beijing"] = beijing
+    env.filters["county"] = lambda code: COUNTIES.get(code or "", code or "—")
+    env.globals.update(CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label)

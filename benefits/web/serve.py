@@ -1,0 +1,33 @@
+"""``benefits serve``: the intake web app on an embedded SQLite file."""
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option("--db", "database", default="instance/benefits.sqlite", show_default=True,
+              type=click.Path(dir_okay=False), help="SQLite 数据库文件（首次启动时创建）")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--port", default=5000, show_default=True, type=int, help="端口")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="规则目录（默认项目内 rules/）")
+@click.option("--secure-cookies", is_flag=True, help="仅通过 HTTPS 发送会话 Cookie（部署在 HTTPS 后时使用）")
+@click.option("--no-demo", is_flag=True, help="新数据库不写入演示用户和案件")
+@click.option("--demo-password", envvar="BENEFITS_DEMO_PASSWORD", help="演示用户的密码（默认随机生成）")
+def serve(database, host, port, rules_dir, secure_cookies, no_demo, demo_password):
+    """Start the clerk's intake web app (受理网页)."""
+    from . import create_app
+    from ..engine import RulebookError
+
+    try:
+        app = create_app({"DATABASE": database, "RULES_DIR": rules_dir,
+                          "SESSION_COOKIE_SECURE": secure_cookies, "DEMO": not no_demo,
+                          "DEMO_PASSWORD": demo_password})
+    except RulebookError as exc:
+        raise click.ClickException(f"规则文件错误：{exc}") from None
+    logins = app.config["DEMO_LOGINS"]
+    if logins:
+        click.echo(f"已创建数据库 {database}，演示用户（密码相同，只显示这一次）：")
+        for username, role, password in logins:
+            click.echo(f"    {username:<16} {role:<20} 密码 {password}")
+    click.echo(f"请在浏览器打开 http://{host}:{port}/ 登录。按 Ctrl+C 停止。")
+    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)

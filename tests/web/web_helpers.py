@@ -1,0 +1,23 @@
+"""Helpers shared by the web tests (a unique module name: several conftest.py
+files may sit on sys.path)."""
+from __future__ import annotations
+
+import re
+
+PASSWORD = "test-password-2012"
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    page = client.get("/login")
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+def token(client, path: str = "/intake") -> str:
+    return csrf_from(client.get(path).get_data(as_text=True))
