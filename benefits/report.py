@@ -47,7 +47,8 @@ def render(result: dict) -> str:
             lines.append(f"    金额：{format_amount(line['amount'])}  {PERIOD_ZH[line['period']]}"
                          + (f"  出资：{format_split(line['payer_split'])}" if line["payer_split"] else ""))
         for reason in line.get("reasons", []):
-            value = "" if "derived" in reason else f"（申请人：{_show(reason.get('value'))}）"
+            value = "" if "derived" in reason else f"（申请人：{_show(reason.get('value'))}" + (
+                f"；标准：{_show(reason['parameter']['value'])}" if "parameter" in reason else "") + "）"
             lines.append(f"    {_REASON_MARK[reason['status']]} {reason['condition']}{value}")
         if line.get("missing_facts"):
             lines.append("    需补充：" + "、".join(m["label_zh"] for m in line["missing_facts"]))

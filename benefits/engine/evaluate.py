@@ -49,7 +49,7 @@ class _Condition:
             target = rulebook.by_id[cond.derived]
             self.reason = {"derived": target.id, "condition": target.label_zh, "clause": target.clause}
         else:
-            self.reason = {"fact": cond.fact, "condition": _describe(cond)}
+            self.reason = {"fact": cond.fact, "condition": _describe(cond, rulebook)}
 
 
 class _Plan:
@@ -380,11 +380,11 @@ def _mark_same_payments(lines: list[dict], pairs: list[tuple[int, int]]) -> None
         lines[smaller]["duplicate_of"] = lines[larger]["benefit"]
 
 
-def _describe(cond: Condition) -> str:
+def _describe(cond: Condition, rulebook: Rulebook) -> str:
     label = FACTS[cond.fact].label_zh
     value = cond.value
     if isinstance(value, ParamRef):
-        value = f"参数 {value.param}"
+        value = rulebook.parameters[value.param].label_zh
     elif isinstance(value, list):
         value = "、".join(map(str, value))
     elif isinstance(value, bool):
