@@ -5,7 +5,6 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from benefits.engine import parse_applicant
-from benefits.engine.compiler import param_fact
 from benefits.engine.facts import applicant_facts
 
 from .factories import birth_for_age, id_number

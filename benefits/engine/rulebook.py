@@ -20,7 +20,6 @@ DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 
 Scalar = Union[bool, int, float, str]
 Period = Literal["monthly", "yearly", "one_off", "ongoing"]
-PAYERS = ("city", "county", "unspecified")
 
 
 class RulebookError(ValueError):
