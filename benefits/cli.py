@@ -98,5 +98,9 @@ def rules(rules_dir):
         click.echo(f"{rule.clause:<12} {rule.kind:<13} {rule.id:<30} {rule.label_zh}{marks}")
 
 
+from .finance.cli import estimate, generate  # noqa: E402  (finance office: estimate, synthetic caseload)
+main.add_command(estimate); main.add_command(generate)  # noqa: E702
+
+
 if __name__ == "__main__":
     main()
