@@ -72,3 +72,12 @@ def test_bad_invocations_give_chinese_errors(tmp_path):
     layout = runner.invoke(main, ["estimate", str(tmp_path / "c.csv"), "--year", "2013",
                                   "--out", str(tmp_path / "o.xlsx"), "--workers", "1"])
     assert layout.exit_code != 0 and "不认识的列" in layout.output
+
+
+def test_chart_falls_back_to_english_without_a_cjk_font(tmp_path, monkeypatch):
+    from benefits.finance import chart
+    from benefits.finance.estimate import estimate
+    result = estimate([], 2013, workers=1)
+    monkeypatch.setattr(chart, "cjk_font", lambda: None)
+    assert chart.county_chart(result, tmp_path / "en.png") is False
+    assert (tmp_path / "en.png").stat().st_size > 5_000

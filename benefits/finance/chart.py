@@ -52,8 +52,8 @@ def county_chart(result: dict, path) -> bool:
             label.set_fontfamily(font)
     ax.legend(prop=font_manager.FontProperties(family=font) if font else None)
     unverified = ", ".join(p["name"] for p in result["parameters"] if not p["verified"])
-    ax.text(0.01, 0.98, f"rulebook {result['rulebook_version']}", transform=ax.transAxes,
-            va="top", fontsize=7, color="grey")
+    version = ("规则版本 " if font else "rulebook ") + result["rulebook_version"]
+    ax.text(0.01, 0.98, version, transform=ax.transAxes, va="top", fontsize=7, color="grey", **props)
     if unverified:
         note = "未核实参数（示例值）" if font else "unverified parameters (examples)"
         figure.text(0.01, 0.01, f"{note}: {unverified}", fontsize=7, color="grey", **props)

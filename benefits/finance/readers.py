@@ -106,6 +106,11 @@ def _xlsx_rows(source) -> tuple[list, Iterator, Optional[int]]:
     return names, rows(), total
 
 
+def _closing(rows: Iterator, stream) -> Iterator:
+    with stream:
+        yield from rows
+
+
 def open_caseload(source, fmt: Optional[str] = None) -> Caseload:
     """``source``: a path, a binary/text stream (give ``fmt``), or an
     iterable of record dicts."""
@@ -120,9 +125,13 @@ def open_caseload(source, fmt: Optional[str] = None) -> Caseload:
         total = _count_lines(path)
         stream = open(path, encoding="utf-8-sig", newline="")
         if fmt == "jsonl":
-            return Caseload(_jsonl(stream), None, total, fmt)
-        names, rows = _csv_rows(stream)
-        return Caseload(rows, names, max(total - 1, 0), fmt)
+            return Caseload(_closing(_jsonl(stream), stream), None, total, fmt)
+        try:
+            names, rows = _csv_rows(stream)
+        except Exception:
+            stream.close()
+            raise
+        return Caseload(_closing(rows, stream), names, max(total - 1, 0), fmt)
     if hasattr(source, "read"):
         if fmt not in FORMATS:
             raise CaseloadError("读取数据流时须指明格式：csv、xlsx 或 jsonl")
