@@ -81,3 +81,10 @@ def test_chart_falls_back_to_english_without_a_cjk_font(tmp_path, monkeypatch):
     monkeypatch.setattr(chart, "cjk_font", lambda: None)
     assert chart.county_chart(result, tmp_path / "en.png") is False
     assert (tmp_path / "en.png").stat().st_size > 5_000
+
+
+def test_bad_rules_directory(tmp_path):
+    (tmp_path / "c.jsonl").write_text("{}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["estimate", str(tmp_path / "c.jsonl"), "--year", "2013",
+                                       "--out", str(tmp_path / "o.xlsx"), "--rules", str(tmp_path / "nope")])
+    assert result.exit_code != 0 and "规则文件错误" in result.output

@@ -122,3 +122,11 @@ def test_streams_need_a_format(files):
         assert estimate(stream, 2013, workers=1, fmt="csv")["counts"]["total"] == 240
     with open(files["jsonl"], "rb") as stream, pytest.raises(CaseloadError):
         estimate(stream, 2013, workers=1)
+
+
+def test_spreadsheet_dates_become_iso_dates():
+    import datetime as dt
+    names = ["id_number", "name", "education.admission.level", "education.admission.date"]
+    record = unflatten(names, ("411202197003120116", "王建国", "college", dt.datetime(2013, 9, 1)))
+    assert record["education"]["admission"] == {"level": "college", "date": "2013-09-01"}
+    assert parse_applicant(record).education.admission.date == dt.date(2013, 9, 1)

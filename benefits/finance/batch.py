@@ -93,6 +93,7 @@ def run(work: Callable, tasks: Iterator, rules_dir: Optional[str], year: Optiona
         _init(rules_dir, year)
         yield from map(work, tasks)
         return
+    default_engine(rules_dir)     # a bad rulebook fails here, not in workers the pool keeps restarting
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=_init, initargs=(rules_dir, year)) as pool:
         pending: deque = deque()
