@@ -8,6 +8,7 @@ import sys
 import click
 
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
+from .finance.cli import estimate, generate
 from .report import render
 from .scenarios.cli import scenarios
 from .web.serve import serve
@@ -92,10 +93,15 @@ def budget(year, rules_dir):
     rows = engine.county_budgets(year)
     click.echo(f"{year}年 康复进社区、进农村工作专项经费（63号 三（一））  规则版本 {engine.version}")
     for row in rows:
-        shown = f"不少于 {row['amount']['value']:,.2f} 元" if row["amount"] else "尚未施行（2013年起）"
-        click.echo(f"  {row['county_name']:<5} 人口 {row['population']:>9,.0f}  × {row['per_capita'] or 0:g} 元 = {shown}")
-    for mark in rows[0]["unverified"] if rows else []:
-        click.echo(f"  ⚠ 未核实参数：{mark['label_zh']}（{mark['source']}）")
+        if not row["values"]:
+            click.echo(f"  {row['county_zh']:<5} 尚未施行（2013年起）")
+            continue
+        basis = "；".join(f"自{v['from']}起 人口 {v['population']:,.0f} × {v['per_capita']:g} 元" for v in row["values"])
+        floor = "不少于 " if row["at_least"] else ""
+        click.echo(f"  {row['county_zh']:<5} {basis}  = {floor}{row['amount']:,.2f} 元")
+    for name in dict.fromkeys(n for row in rows for n in row["unverified"]):
+        spec = engine.rulebook.parameters[name]
+        click.echo(f"  ⚠ 未核实参数：{spec.label_zh}（{spec.source}）")
 
 
 @main.command()
@@ -118,6 +124,8 @@ def rules(rules_dir):
         click.echo(f"{rule.clause:<12} {rule.kind:<13} {rule.id:<30} {rule.label_zh}{marks}")
 
 
+main.add_command(estimate)
+main.add_command(generate)
 main.add_command(scenarios)
 main.add_command(serve)
 

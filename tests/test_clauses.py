@@ -370,13 +370,34 @@ def test_county_rehabilitation_budget_from_2013(engine):
     rows = {r["county"]: r for r in engine.county_budgets(2013)}
     assert len(rows) == 6
     hubin = rows["411202"]
-    assert hubin["amount"] == {"kind": "at_least", "value": 326682 * 0.5}
+    assert (hubin["amount"], hubin["at_least"], hubin["months_in_force"]) == (326682 * 0.5, True, 12)
     assert hubin["payer_split"] == {"county": 163341}
-    assert [u["parameter"] for u in hubin["unverified"]] == ["county_population"]
+    assert hubin["unverified"] == ["county_population"]
 
 
 def test_no_rehabilitation_budget_before_2013(engine):
-    assert all(r["amount"] is None and not r["in_force"] for r in engine.county_budgets(2012))
+    assert all(r["amount"] == 0 and r["values"] == [] for r in engine.county_budgets(2012))
+
+
+def test_a_rate_changing_mid_year_is_weighted_by_months(tmp_path):
+    import shutil
+    import yaml
+    from benefits.engine import Engine
+    from benefits.engine.rulebook import DEFAULT_RULES_DIR
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, rules)
+    path = rules / "parameters" / "amounts-63.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["rehabilitation_per_capita"]["values"].append({"from": dt.date(2014, 7, 1), "value": 1.0})
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    engine = Engine(rules)
+    try:
+        yima = next(r for r in engine.county_budgets(2014) if r["county"] == "411281")
+        # 135,000 people: half a year at 0.5, half a year at 1.0
+        assert yima["amount"] == 135000 * 0.5 / 2 + 135000 * 1.0 / 2
+        assert [v["per_capita"] for v in yima["values"]] == [0.5, 1.0]
+    finally:
+        engine.close()
 
 
 def test_one_payment_by_two_routes_counts_once(engine):

@@ -17,6 +17,7 @@ from .applicant import Applicant, parse_applicant
 from .compiler import compile_ruleset, param_fact
 from .facts import FACTS, applicant_facts, evaluation_day
 from .identity import CURRENT_COUNTIES
+from .months import months_between, parameter_dates
 from .observances import days_off
 from .rulebook import Condition, ParamRef, Rule, Rulebook, load_rulebook
 from .runtime import DurableSession, Firings
@@ -136,28 +137,33 @@ class Engine:
 
     def county_budgets(self, year: int) -> list[dict]:
         """The county-level sums of 63号 (三（一）: population × at least 0.5
-        yuan a year, from 2013), per county, for a budget year."""
-        day = dt.date(year, 12, 31)     # the rate in force during the year, if any
+        yuan a year, from 2013), per county for a budget year, each value
+        weighted by the months of the year it is in force."""
+        start, year_end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
         out = []
         for rule in self.rulebook.county_budgets:
-            amount = rule.outcome.amount
-            rate_spec = self.rulebook.parameters[amount.per_capita]
-            population_spec = self.rulebook.parameters[amount.population]
-            for code, name in CURRENT_COUNTIES.items():
+            spec = rule.outcome.amount
+            names = (spec.per_capita, spec.population)
+            points = [start] + parameter_dates(self.rulebook, year, names)
+            for code, county in CURRENT_COUNTIES.items():
                 facts = {"hukou_county": code}
-                rate = self.parameter(amount.per_capita, day, facts)
-                population = self.parameter(amount.population, day, facts)
-                value = None if rate is None or population is None else round(rate * population, 2)
+                amount, months, values = 0.0, 0.0, []
+                for day, until in zip(points, points[1:] + [year_end]):
+                    rate, population = (self.parameter(n, day, facts) for n in names)
+                    if rate is None or population is None:
+                        continue
+                    share = months_between(day, until)
+                    amount += rate * population * share / 12
+                    months += share
+                    if not values or (values[-1]["per_capita"], values[-1]["population"]) != (rate, population):
+                        values.append({"from": day.isoformat(), "per_capita": rate, "population": population})
+                amount = round(amount, 2)
                 out.append({
                     "budget": rule.id, "label_zh": rule.label_zh, "clause": rule.clause, "text": rule.text,
-                    "year": year, "county": code, "county_name": name,
-                    "population": population, "per_capita": rate,
-                    "amount": None if value is None else {"kind": "at_least" if amount.at_least else "fixed",
-                                                          "value": value},
-                    "payer_split": None if value is None else {"county": value},
-                    "in_force": rate is not None,
-                    "unverified": [{"parameter": spec.name, "label_zh": spec.label_zh, "source": spec.source}
-                                   for spec in (rate_spec, population_spec) if not spec.verified],
+                    "year": year, "county": code, "county_zh": county, "values": values,
+                    "months_in_force": round(months, 4), "amount": amount, "at_least": spec.at_least,
+                    "payer_split": {"county": amount} if amount else {},
+                    "unverified": [n for n in names if not self.rulebook.parameters[n].verified],
                 })
         return out
 

@@ -37,8 +37,6 @@ def evaluate(engine, draft, outcome, day):
 def county_budget(engine, outcome, day, county):
     code = _COUNTY_CODES[county]
     row = next(r for r in engine.county_budgets(parse_date(day).year) if r["county"] == code)
-    amount = row["amount"]
-    outcome.budget = {"clause": row["clause"], "value": amount and amount["value"],
-                      "at_least": bool(amount) and amount["kind"] == "at_least",
-                      "payer_split": row["payer_split"],
-                      "unverified": [u["label_zh"] for u in row["unverified"]]}
+    outcome.budget = {"clause": row["clause"], "value": row["amount"] if row["values"] else None,
+                      "at_least": row["at_least"], "payer_split": row["payer_split"],
+                      "unverified": [engine.rulebook.parameters[n].label_zh for n in row["unverified"]]}

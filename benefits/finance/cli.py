@@ -1,0 +1,77 @@
+"""``benefits estimate`` and ``benefits generate``: the finance office's
+commands (财政测算、模拟台账)."""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import click
+
+from ..engine import RulebookError
+from .columns import LayoutError
+from .estimate import estimate as run_estimate
+from .readers import CaseloadError
+from .synthetic import SEED, caseload
+from .table import render
+from .writers import write_caseload
+
+_SHOWN_REJECTS = 10
+
+
+@click.command()
+@click.argument("caseload_file", metavar="CASELOAD", type=click.Path(dir_okay=False))
+@click.option("--year", type=click.IntRange(2012, 2100), required=True, help="预算年度，如 2013")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="输出工作簿 FILE.xlsx（图表另存为同名 .png）")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="进程数（默认为CPU核数）")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="规则目录（默认项目内 rules/）")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), default=None,
+              help="台账格式（默认按文件后缀判断）")
+@click.option("--quiet", is_flag=True, help="不显示进度条")
+def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet):
+    """Estimate a caseload's yearly cost (CSV, XLSX or JSON Lines) into an XLSX workbook."""
+    out = Path(out)
+    if out.suffix.lower() != ".xlsx":
+        raise click.BadParameter("输出文件应以 .xlsx 结尾", param_hint="--out")
+    shown: list[dict] = []
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        def keep(reject):
+            spool.write(json.dumps(reject, ensure_ascii=False) + "\n")
+            if len(shown) < _SHOWN_REJECTS:
+                shown.append(reject)
+        try:
+            result = run_estimate(caseload_file, year, rules_dir=rules_dir, workers=workers, fmt=fmt,
+                                  progress=not quiet, on_reject=keep)
+        except RulebookError as exc:
+            raise click.ClickException(f"规则文件错误：{exc}") from None
+        except (CaseloadError, LayoutError) as exc:
+            raise click.ClickException(str(exc)) from None
+        png = out.with_suffix(".png")
+        from .chart import county_chart          # matplotlib: only when a chart is drawn
+        from .workbook import write_workbook
+        chinese = county_chart(result, png)
+        spool.seek(0)
+        write_workbook(result, out, rejects=(json.loads(line) for line in spool), chart_png=str(png))
+    click.echo(render(dict(result, rejects=shown)))
+    click.echo("")
+    click.echo(f"工作簿：{out}")
+    click.echo(f"图表：{png}" + ("" if chinese else "（未找到中文字体，图中用英文标注）"))
+
+
+@click.command()
+@click.option("--size", type=click.IntRange(1, 10_000_000), default=140_000, show_default=True,
+              help="申请人数")
+@click.option("--seed", type=int, default=SEED, show_default=True, help="随机种子（相同种子得相同台账）")
+@click.option("--bad", type=click.IntRange(0), default=0, show_default=True, help="故意加入的错误记录数")
+@click.option("--year", type=click.IntRange(2012, 2100), default=2013, show_default=True,
+              help="年龄按此年1月1日计算")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="输出 .jsonl、.csv 或 .xlsx")
+def generate(size, seed, bad, year, out):
+    """Write a synthetic caseload for the six counties (fixed seed, no real people)."""
+    if bad > size:
+        raise click.BadParameter("错误记录数不能多于申请人数", param_hint="--bad")
+    try:
+        count = write_caseload(caseload(size, seed=seed, bad=bad, year=year), out)
+    except CaseloadError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已生成 {count} 条模拟记录（其中故意错误 {bad} 条）：{out}", err=True)

@@ -1,0 +1,175 @@
+"""The flat column layout of a caseload sheet (台账列): one column per leaf of
+the nested applicant record, named by its dotted path (``certificate.number``,
+``household.monthly_income``, ``status.dibao`` …). List fields
+(``household.members``, ``hardship_events``) are one column holding JSON.
+
+A blank cell is an absent fact, never false or zero. The layout is read off
+the applicant model itself, so it cannot drift from what the engine accepts.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import types
+import typing
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from ..engine import Applicant, FieldError, InvalidApplicant
+
+_TRUE = {"true", "1", "是", "y", "yes", "t"}
+_FALSE = {"false", "0", "否", "n", "no", "f"}
+
+
+@dataclass(frozen=True)
+class Column:
+    path: str          # dotted path into the record
+    kind: str          # bool | int | float | str | date | json
+    label_zh: str
+
+
+def _unwrap(annotation):
+    """Optional[X] / Annotated[X, …] / Literal[…] → the base type."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _unwrap(args[0])
+    if origin is typing.Literal:
+        return str
+    return annotation
+
+
+def _columns(model: type[BaseModel], prefix: str = "") -> list[Column]:
+    out = []
+    for name, field in model.model_fields.items():
+        path = prefix + name
+        base = _unwrap(field.annotation)
+        label = field.description or path
+        if isinstance(base, type) and issubclass(base, BaseModel):
+            out += _columns(base, path + ".")
+        elif typing.get_origin(base) is list:
+            out.append(Column(path, "json", label))
+        elif base is bool:
+            out.append(Column(path, "bool", label))
+        elif base is int:
+            out.append(Column(path, "int", label))
+        elif base is float:
+            out.append(Column(path, "float", label))
+        elif base is dt.date:
+            out.append(Column(path, "date", label))
+        else:
+            out.append(Column(path, "str", label))
+    return out
+
+
+COLUMNS: list[Column] = _columns(Applicant)
+BY_PATH: dict[str, Column] = {c.path: c for c in COLUMNS}
+
+
+class LayoutError(ValueError):
+    """A header that does not match the layout; message in Chinese."""
+
+
+def check_header(header: list) -> list[str]:
+    """Validate a header row; returns the column paths (blank headers kept as None)."""
+    names = [None if h is None or str(h).strip() == "" else str(h).strip() for h in header]
+    unknown = [n for n in names if n is not None and n not in BY_PATH]
+    if unknown:
+        raise LayoutError("不认识的列：" + "、".join(unknown) + "。列名应为记录字段路径，见 docs/finance.md")
+    seen = set()
+    for n in names:
+        if n is not None and n in seen:
+            raise LayoutError(f"列“{n}”重复出现")
+        seen.add(n)
+    if "id_number" not in seen:
+        raise LayoutError("缺少必需的列 id_number（身份证号码）")
+    return names
+
+
+def _cell(column: Column, value):
+    """One cell → a JSON value, or raise FieldError-worthy ValueError.
+    Values that do not fit are passed on unchanged so that the model's own
+    check reports them in its words."""
+    if isinstance(value, str):
+        value = value.strip()
+    kind = column.kind
+    if kind == "json":
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError("不是有效的JSON（应为列表，如 [{\"relation\": \"spouse\", \"age\": 40}]）") from None
+    if kind == "bool":
+        if isinstance(value, (bool, int, float)) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        return value
+    if kind in ("int", "float"):
+        if isinstance(value, str):
+            try:
+                number = float(value.replace(",", ""))
+            except ValueError:
+                return value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = value
+        else:
+            return value
+        if kind == "int":
+            return int(number) if float(number).is_integer() else number
+        return float(number)
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return value
+    # text: a number typed into a spreadsheet cell comes back as int/float
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def unflatten(names: list, row) -> dict:
+    """A sheet row (values in header order) → nested record dict.
+    Raises InvalidApplicant naming every cell that cannot be read."""
+    record: dict = {}
+    errors = []
+    for name, value in zip(names, row):
+        if name is None or value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        column = BY_PATH[name]
+        try:
+            parsed = _cell(column, value)
+        except ValueError as exc:
+            errors.append(FieldError(field=name, message=str(exc)))
+            continue
+        node = record
+        *parents, leaf = name.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = parsed
+    if errors:
+        raise InvalidApplicant(errors)
+    return record
+
+
+def flatten(record: dict) -> dict:
+    """Nested record → {column path: cell value} (inverse of unflatten)."""
+    out = {}
+    for column in COLUMNS:
+        node = record
+        for part in column.path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                break
+        if node is None:
+            continue
+        out[column.path] = json.dumps(node, ensure_ascii=False) if column.kind == "json" else node
+    return out

@@ -1,0 +1,87 @@
+"""When in a budget year a person's determination can change (变动日), and how
+many months each stretch between those days counts for.
+
+Rather than evaluating every person twelve times, a person is evaluated on
+1 January, on each day inside the year where a parameter that applies to
+them takes a new value (its ``from`` date), and on each birthday that
+crosses an age boundary named in the rules (e.g. 16, 18, 60). Between two
+such days nothing the rules read can change, except the ages of household
+members given by ID number and dates on education or hardship events,
+which the rules do not read.
+
+A stretch counts as fractional months: each calendar month it covers adds
+(days covered ÷ days in that month). A stretch starting 1 July is exactly
+six months; one starting on a birthday on 16 May adds 16/31 of May.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from ..engine.applicant import Applicant
+from ..engine.months import months_between, parameter_dates
+from ..engine.rulebook import Rulebook
+
+_SHIFT = {"gte": 0, "lt": 0, "gt": 1, "lte": 1}   # age test → age at which it flips
+
+
+def age_boundaries(rulebook: Rulebook) -> list[int]:
+    """Ages at which an ``age`` condition changes its answer."""
+    out = set()
+    for rule in rulebook.rules:
+        for cond in rule.conditions or []:
+            if cond.fact == "age" and cond.op in _SHIFT and isinstance(cond.value, (int, float)):
+                out.add(int(cond.value) + _SHIFT[cond.op])
+    return sorted(out)
+
+
+def _birthday(birth: dt.date, age: int) -> dt.date | None:
+    year = birth.year + age
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        return None
+    if birth.month == 2 and birth.day == 29 and not calendar.isleap(year):
+        return dt.date(year, 3, 1)        # 周岁 counts from 1 March in common years
+    return birth.replace(year=year)
+
+
+class Planner:
+    """Change points for one rulebook and year; reused for every person."""
+
+    def __init__(self, engine, year: int):
+        self.engine = engine
+        self.year = year
+        self.start = dt.date(year, 1, 1)
+        self.dates = parameter_dates(engine.rulebook, year)
+        self.ages = age_boundaries(engine.rulebook)
+        self._cache: dict[tuple, tuple] = {}
+
+    def _parameter_changes(self, facts: dict) -> tuple:
+        key = (facts.get("hukou_county"), facts.get("residence"))
+        if key not in self._cache:
+            changes = []
+            for day in self.dates:
+                before = day - dt.timedelta(days=1)
+                if any(self.engine.parameter(name, before, facts) != self.engine.parameter(name, day, facts)
+                       for name in self.engine.rulebook.parameters):
+                    changes.append(day)
+            self._cache[key] = tuple(changes)
+        return self._cache[key]
+
+    def points(self, record: Applicant) -> list[dt.date]:
+        """The days this person is evaluated on: 1 January (or the birth date,
+        for someone born during the year) first; none if born after the year."""
+        first = max(self.start, record.birth_date)
+        if first.year > self.year:
+            return []
+        facts = {"hukou_county": record.hukou_county, "residence": record.residence}
+        days = {first, *(d for d in self._parameter_changes(facts) if d > first)}
+        for age in self.ages:
+            day = _birthday(record.birth_date, age)
+            if day is not None and day.year == self.year and day > first:
+                days.add(day)
+        return sorted(days)
+
+    def weights(self, points: list[dt.date]) -> list[float]:
+        """Months each point's stretch covers (up to the next point or year end)."""
+        ends = points[1:] + [dt.date(self.year + 1, 1, 1)]
+        return [months_between(a, b) for a, b in zip(points, ends)]

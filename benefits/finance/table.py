@@ -1,0 +1,91 @@
+"""The estimate as text tables for the terminal (Chinese headings)."""
+from __future__ import annotations
+
+import unicodedata
+
+from .labels import PAYER_ZH, PERIOD_ZH, kinds_zh
+
+_PAYERS = ("city", "county", "unspecified")
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _yuan(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def grid(headers: list[str], rows: list[list], right_from: int = 1) -> str:
+    """Columns padded to display width; numbers (from ``right_from``) right-aligned."""
+    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
+
+    def line(row):
+        out = []
+        for i, cell in enumerate(row):
+            pad = " " * (widths[i] - _width(cell))
+            out.append(pad + cell if i >= right_from else cell + pad)
+        return "  ".join(out).rstrip()
+
+    rule = "  ".join("─" * w for w in widths)
+    return "\n".join([line(cells[0]), rule] + [line(r) for r in cells[1:]])
+
+
+def _scoped(value: dict) -> str:
+    scope = "".join(f"{k}={value[k]} " for k in ("hukou_county", "residence") if value.get(k))
+    shown = value["value"]
+    if isinstance(shown, dict):
+        shown = "、".join(f"{k}:{v:g}" for k, v in shown.items())
+    elif isinstance(shown, float):
+        shown = f"{shown:g}"
+    return f"{scope}自{value['from']}起 {shown}"
+
+
+def render(result: dict, rejects_shown: int = 10) -> str:
+    counts = result["counts"]
+    total = result["total"]
+    parts = [
+        f"{result['year']}年度残疾人救助资金测算（规则版本 {result['rulebook_version']}）",
+        f"台账共 {counts['total']} 条：评估 {counts['evaluated']} 人，拒绝 {counts['rejected']} 条"
+        f"（共评估 {counts['evaluations']} 次，变动日 {'、'.join(result['change_points'])}）",
+        f"合计（元）：下限 {_yuan(total['min'])}  中值 {_yuan(total['mid'])}  上限 {_yuan(total['max'])}"
+        + (f"；其中按“不低于”下限计 {_yuan(result['floor_part']['mid'])}" if result["floor_part"]["mid"] else ""),
+        "",
+        "一、按项目",
+        grid(["项目", "条款", "周期", "金额类型", "符合人数", "待定人数", "重复不计", "下限", "中值", "上限"],
+             [[b["label_zh"], b["clause"], PERIOD_ZH[b["period"]], kinds_zh(b["amount_kinds"]),
+               b["persons"], b["undetermined"], b["duplicates"]] + [_yuan(b["cost"][k]) for k in ("min", "mid", "max")]
+              for b in result["benefits"]], right_from=4),
+        "（重复不计：同一需要由两项救助支付时——如两种途径纳入低保、五保与低保——只计金额较高的一项）",
+        "",
+        "二、按县（市、区）（中值，元）",
+        grid(["县（市、区）", "申请人", "下限", "中值", "上限"] + [PAYER_ZH[p] for p in _PAYERS],
+             [[c["county_zh"], c["applicants"]] + [_yuan(c["cost"][k]) for k in ("min", "mid", "max")]
+              + [_yuan(c["payers"][p]["mid"]) for p in _PAYERS] for c in result["counties"]]),
+        "",
+        "三、按出资方（元）",
+        grid(["出资方", "下限", "中值", "上限"],
+             [[PAYER_ZH[p]] + [_yuan(result["payers"][p][k]) for k in ("min", "mid", "max")] for p in _PAYERS]),
+        "",
+        "四、康复进社区、进农村专项经费（63号 三（一），县级财政，不少于）",
+        grid(["县（市、区）", "人口", "每人每年（元）", "全年（元）"],
+             [[b["county_zh"], "、".join(f"{v['population']:,}" for v in b["values"]) or "未生效",
+               "、".join(f"{v['per_capita']:g}" for v in b["values"]) or "—", _yuan(b["amount"])]
+              for b in result["rehabilitation"]]),
+        f"康复经费合计：{_yuan(result['rehabilitation_total'])} 元",
+        "",
+        "五、所用参数（⚠ = 未核实的示例值或假设，须由主管部门核实）",
+    ]
+    for p in result["parameters"]:
+        mark = "⚠" if not p["verified"] else " "
+        values = "；".join(_scoped(v) for v in p["values"]) or "当年无生效值"
+        parts.append(f"  {mark} {p['label_zh']}（{p['name']}，{p['unit']}）：{values}")
+        if not p["verified"]:
+            parts.append(f"      来源：{p['source']}")
+    rejects = result.get("rejects")
+    if counts["rejected"]:
+        parts += ["", f"六、被拒绝的记录：{counts['rejected']} 条（全部列在工作簿“拒绝记录”表）"]
+        for r in (rejects or [])[:rejects_shown]:
+            parts.append(f"  第{r['row']}行 {r['field']}：{r['message']}")
+    return "\n".join(parts)

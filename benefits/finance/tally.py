@@ -1,0 +1,123 @@
+"""Running totals of a caseload estimate (测算累计), mergeable across worker
+processes so that no per-person data is kept.
+
+Money is a triple (min, mid, max): fixed and floor amounts give the same
+figure thrice, a range gives its bounds and their midpoint.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from ..engine import ELIGIBLE, UNDETERMINED
+
+MONEY_KINDS = ("fixed", "at_least", "range")
+PAYERS = ("city", "county", "unspecified")
+
+
+def triple(value) -> tuple[float, float, float]:
+    """A line amount or payer share → (min, mid, max)."""
+    if isinstance(value, dict):
+        if "min" in value:
+            low, high = value["min"], value["max"]
+            return low, (low + high) / 2, high
+        value = value["value"]
+    return value, value, value
+
+
+def _add(target: list, values, factor: float) -> None:
+    for i in range(3):
+        target[i] += values[i] * factor
+
+
+def _zero() -> list:
+    return [0.0, 0.0, 0.0]
+
+
+class Tally:
+    """Totals keyed by benefit id and county code ('' when not recorded)."""
+
+    def __init__(self):
+        self.evaluated = 0
+        self.evaluations = 0
+        self.money: dict[tuple, list] = defaultdict(_zero)          # (benefit, county)
+        self.payer: dict[tuple, list] = defaultdict(_zero)          # (benefit, county, payer)
+        self.floor: dict[tuple, list] = defaultdict(_zero)          # (benefit, county): part that is a floor
+        self.persons: Counter = Counter()                           # (benefit, county) eligible at some point
+        self.undetermined: Counter = Counter()                      # (benefit, county) never eligible, some point undetermined
+        self.unresolved: Counter = Counter()                        # (benefit, county) eligible, amount unresolved
+        self.duplicates: Counter = Counter()                        # (benefit, county) eligible, paid by another line
+        self.person_months: Counter = Counter()                     # (benefit, county) monthly lines only
+        self.kinds: dict[str, set] = defaultdict(set)               # benefit → amount kinds seen
+        self.unverified: Counter = Counter()                        # (benefit, parameter) persons carrying the mark
+        self.unverified_values: dict[str, set] = defaultdict(set)   # parameter → values met
+        self.assumptions: dict[str, set] = defaultdict(set)         # benefit → assumption texts
+        self.county_persons: Counter = Counter()                    # county → applicants evaluated
+
+    def add_person(self, county: str, results: list[dict], weights: list[float]) -> None:
+        """One applicant: their determinations on each change point, with the
+        months each point's stretch covers."""
+        self.evaluated += 1
+        self.evaluations += len(results)
+        self.county_persons[county] += 1
+        if not results:     # born after the year: nothing to count
+            return
+        for index, first in enumerate(results[0]["benefits"]):
+            benefit = first["benefit"]
+            key = (benefit, county)
+            lines = [r["benefits"][index] for r in results]
+            eligible = [(line, w) for line, w in zip(lines, weights) if line["status"] == ELIGIBLE]
+            if not eligible:
+                if any(line["status"] == UNDETERMINED for line in lines):
+                    self.undetermined[key] += 1
+                continue
+            self.persons[key] += 1
+            if first["period"] == "monthly":
+                counted = eligible
+                self.person_months[key] += sum(w for _, w in eligible)
+            else:   # yearly / one-off / ongoing: once, as first found eligible in the year
+                counted = [(eligible[0][0], 1.0)]
+            for line, factor in counted:
+                self._line(key, line, factor)
+
+    def _line(self, key: tuple, line: dict, factor: float) -> None:
+        benefit = key[0]
+        amount = line["amount"] or {"kind": "unresolved"}
+        kind = amount["kind"]
+        self.kinds[benefit].add(kind)
+        for text in line["assumptions"]:
+            self.assumptions[benefit].add(text)
+        for mark in line["unverified"]:
+            self.unverified_values[mark["parameter"]].add(repr(mark["value"]))
+        for name in {m["parameter"] for m in line["unverified"]}:
+            self.unverified[(benefit, name)] += 1
+        if kind == "unresolved":
+            self.unresolved[key] += 1
+            return
+        if line["duplicate_of"]:
+            # the same need is paid by a larger line: cost it once, there
+            self.duplicates[key] += 1
+            return
+        if kind not in MONEY_KINDS:
+            return
+        values = triple(amount)
+        _add(self.money[key], values, factor)
+        if kind == "at_least":
+            _add(self.floor[key], values, factor)
+        split = line["payer_split"] or {"unspecified": amount}
+        for who, share in split.items():
+            _add(self.payer[key + (who,)], triple(share), factor)
+
+    def merge(self, other: "Tally") -> None:
+        self.evaluated += other.evaluated
+        self.evaluations += other.evaluations
+        for name in ("money", "payer", "floor"):
+            mine = getattr(self, name)
+            for key, values in getattr(other, name).items():
+                _add(mine[key], values, 1.0)
+        for name in ("persons", "undetermined", "unresolved", "duplicates", "person_months", "unverified",
+                     "county_persons"):
+            getattr(self, name).update(getattr(other, name))
+        for name in ("kinds", "unverified_values", "assumptions"):
+            mine = getattr(self, name)
+            for key, values in getattr(other, name).items():
+                mine[key] |= values

@@ -1,0 +1,90 @@
+"""``benefits generate`` and ``benefits estimate`` end to end."""
+import re
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from benefits.cli import main
+from benefits.engine import default_engine
+
+SHEETS = ["按项目", "按县区", "按出资方", "县区×出资方", "康复经费", "参数与假设", "拒绝记录", "图表"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    caseload, out = folder / "caseload.csv", folder / "estimate.xlsx"
+    runner = CliRunner()
+    made = runner.invoke(main, ["generate", "--size", "400", "--seed", "5", "--bad", "3", "--out", str(caseload)])
+    assert made.exit_code == 0, made.output
+    result = runner.invoke(main, ["estimate", str(caseload), "--year", "2013", "--out", str(out),
+                                  "--workers", "2", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return result.output, out
+
+
+def test_terminal_table(run):
+    output, _ = run
+    assert f"2013年度残疾人救助资金测算（规则版本 {default_engine().version}）" in output
+    assert "台账共 400 条：评估 397 人，拒绝 3 条" in output
+    for heading in ("一、按项目", "二、按县（市、区）", "三、按出资方", "四、康复进社区", "五、所用参数", "六、被拒绝的记录"):
+        assert heading in output
+    assert re.search(r"第\d+行 \S+：", output)
+
+
+def test_workbook_sheets_hold_numbers(run):
+    _, out = run
+    book = load_workbook(out)
+    assert book.sheetnames == SHEETS
+    by_benefit = book["按项目"]
+    header = [c.value for c in by_benefit[2]]
+    money_columns = [header.index(name) for name in ("符合人数", "下限", "中值", "上限")]
+    rows = list(by_benefit.iter_rows(min_row=3, values_only=True))
+    assert len(rows) == len(default_engine().rulebook.benefits) + 1       # + 合计
+    for row in rows:
+        for i in money_columns[1:]:
+            assert isinstance(row[i], (int, float)) and not isinstance(row[i], bool)
+    assert isinstance(rows[0][money_columns[0]], int)
+    total = rows[-1]
+    assert total[0] == "合计"
+    assert total[header.index("中值")] == pytest.approx(sum(r[header.index("中值")] for r in rows[:-1]), abs=0.5)
+    for name in ("按县区", "按出资方", "县区×出资方", "康复经费"):
+        values = [v for row in book[name].iter_rows(min_row=3, values_only=True) for v in row]
+        assert any(isinstance(v, float) for v in values)
+        assert not any(isinstance(v, str) and re.fullmatch(r"-?[\d,]+\.\d+", v) for v in values)
+    rejects = list(book["拒绝记录"].iter_rows(min_row=3, values_only=True))
+    assert len({r[0] for r in rejects}) == 3 and all(isinstance(r[0], int) for r in rejects)
+    assert len(book["图表"]._images) == 1
+    assert out.with_suffix(".png").stat().st_size > 10_000
+
+
+def test_bad_invocations_give_chinese_errors(tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(main, ["estimate", str(tmp_path / "none.csv"), "--year", "2013",
+                                   "--out", str(tmp_path / "o.xlsx"), "--workers", "1"])
+    assert missing.exit_code != 0 and "找不到台账文件" in missing.output
+    assert "Traceback" not in missing.output
+    wrong_out = runner.invoke(main, ["estimate", str(tmp_path / "none.csv"), "--year", "2013",
+                                     "--out", str(tmp_path / "o.csv")])
+    assert wrong_out.exit_code != 0 and ".xlsx" in wrong_out.output
+    (tmp_path / "c.csv").write_text("id_number,收入\n", encoding="utf-8")
+    layout = runner.invoke(main, ["estimate", str(tmp_path / "c.csv"), "--year", "2013",
+                                  "--out", str(tmp_path / "o.xlsx"), "--workers", "1"])
+    assert layout.exit_code != 0 and "不认识的列" in layout.output
+
+
+def test_chart_falls_back_to_english_without_a_cjk_font(tmp_path, monkeypatch):
+    from benefits.finance import chart
+    from benefits.finance.estimate import estimate
+    result = estimate([], 2013, workers=1)
+    monkeypatch.setattr(chart, "cjk_font", lambda: None)
+    assert chart.county_chart(result, tmp_path / "en.png") is False
+    assert (tmp_path / "en.png").stat().st_size > 5_000
+
+
+def test_bad_rules_directory(tmp_path):
+    (tmp_path / "c.jsonl").write_text("{}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["estimate", str(tmp_path / "c.jsonl"), "--year", "2013",
+                                       "--out", str(tmp_path / "o.xlsx"), "--rules", str(tmp_path / "nope")])
+    assert result.exit_code != 0 and "规则文件错误" in result.output

@@ -1,0 +1,150 @@
+"""The caseload estimate: totals reconcile, bad rows are counted and reported,
+several processes give exactly what one process gives."""
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from benefits.engine import default_engine, load_rulebook
+from benefits.engine.identity import CURRENT_COUNTIES
+from benefits.finance import estimate
+
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "caseload-sample.jsonl"
+PAYERS = ("city", "county", "unspecified")
+RANGE = ("min", "mid", "max")
+# rounding to fen happens once per reported figure
+TOLERANCE = 0.01 * 40
+
+
+@pytest.fixture(scope="module")
+def result():
+    return estimate(SAMPLE, 2013, workers=1)
+
+
+def _total(rows, key=None):
+    return {k: sum((r[key] if key else r)[k] for r in rows) for k in RANGE}
+
+
+def test_total_is_evaluated_plus_rejected(result):
+    counts = result["counts"]
+    lines = sum(1 for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip())
+    assert counts["total"] == lines == 2000
+    assert counts["evaluated"] + counts["rejected"] == counts["total"]
+    assert counts["rejected"] == 6
+    assert sum(c["applicants"] for c in result["counties"]) == counts["evaluated"]
+
+
+def test_bad_rows_reported_with_row_and_field(result):
+    rejects = result["rejects"]
+    assert len({r["row"] for r in rejects}) == result["counts"]["rejected"]
+    # the sample was generated with --bad 6: one fault every 333 rows
+    assert sorted({r["row"] for r in rejects}) == [333, 666, 999, 1332, 1665, 1998]
+    assert {r["field"] for r in rejects} == {"id_number", "certificate.grade", "hukou_county",
+                                             "household.monthly_income", "household.members"}
+    for r in rejects:
+        assert r["message"] and any("\u4e00" <= ch <= "\u9fff" for ch in r["message"])
+
+
+def test_benefits_add_up_to_the_total(result):
+    money = [b for b in result["benefits"]]
+    for k in RANGE:
+        assert _total(money, "cost")[k] == pytest.approx(result["total"][k], abs=TOLERANCE)
+    assert result["total"]["min"] <= result["total"]["mid"] <= result["total"]["max"]
+    assert result["total"]["min"] < result["total"]["max"]      # the sample has range amounts
+
+
+def test_payers_add_up(result):
+    for k in RANGE:
+        assert sum(result["payers"][p][k] for p in PAYERS) == pytest.approx(result["total"][k], abs=TOLERANCE)
+    for b in result["benefits"]:
+        for k in RANGE:
+            assert sum(b["payers"][p][k] for p in PAYERS) == pytest.approx(b["cost"][k], abs=TOLERANCE)
+    for c in result["counties"]:
+        for k in RANGE:
+            assert sum(c["payers"][p][k] for p in PAYERS) == pytest.approx(c["cost"][k], abs=TOLERANCE)
+    assert result["payers"]["city"]["mid"] > 0 and result["payers"]["county"]["mid"] > 0
+
+
+def test_counties_add_up(result):
+    for k in RANGE:
+        assert _total(result["counties"], "cost")[k] == pytest.approx(result["total"][k], abs=TOLERANCE)
+    for p in PAYERS:
+        rows = [r for r in result["county_payer"] if r["payer"] == p]
+        assert _total(rows)["mid"] == pytest.approx(result["payers"][p]["mid"], abs=TOLERANCE)
+    assert {c["county"] for c in result["counties"]} == set(CURRENT_COUNTIES)
+
+
+def test_non_money_lines_count_persons_only(result):
+    for b in result["benefits"]:
+        if not b["money"]:
+            assert b["cost"] == {"min": 0, "mid": 0, "max": 0}
+    kinds = {k for b in result["benefits"] for k in b["amount_kinds"]}
+    assert {"in_kind", "unstated", "at_least", "range", "fixed"} <= kinds
+    floors = [b for b in result["benefits"] if b["floor"]]
+    assert floors and sum(b["floor_part"]["mid"] for b in floors) == pytest.approx(
+        result["floor_part"]["mid"], abs=TOLERANCE)
+
+
+def test_rehabilitation_budget_from_the_rulebook(result):
+    book = load_rulebook()
+    per_capita = book.parameters["rehabilitation_per_capita"].values[-1].value
+    population = {v.hukou_county: v.value for v in book.parameters["county_population"].values}
+    budgets = {b["county"]: b for b in result["rehabilitation"]}
+    assert set(budgets) == set(CURRENT_COUNTIES)
+    for code, b in budgets.items():
+        assert b["amount"] == pytest.approx(per_capita * population[code], abs=0.005)
+        assert b["at_least"] is True and set(b["payer_split"]) == {"county"}
+        assert "county_population" in b["unverified"]
+    assert result["rehabilitation_total"] == pytest.approx(sum(per_capita * p for p in population.values()))
+
+
+def test_no_rehabilitation_budget_before_2013():
+    result = estimate(SAMPLE, 2012, workers=1)
+    assert all(b["amount"] == 0 and b["values"] == [] for b in result["rehabilitation"])
+
+
+def test_states_year_version_and_unverified_parameters(result):
+    engine = default_engine()
+    assert result["year"] == 2013 and result["rulebook_version"] == engine.version
+    params = {p["name"]: p for p in result["parameters"]}
+    assert params["dibao_standard"]["verified"] is False
+    assert params["tuition_grant"]["verified"] is True
+    assert {v["from"] for v in params["dibao_standard"]["values"]} == {"2012-01-01", "2013-07-01"}
+    marked = {(m["benefit"], m["parameter"]) for m in result["unverified_marks"]}
+    assert ("dibao_inclusion", "dibao_standard") in marked
+    assert result["change_points"] == ["2013-01-01", "2013-07-01"]
+
+
+def test_several_processes_give_the_same_estimate(result):
+    seen = []
+    parallel = estimate(SAMPLE, 2013, workers=2, on_reject=seen.append)
+    assert seen == result["rejects"]
+    assert dict(parallel, rejects=result["rejects"]) == result
+
+
+def test_an_iterable_of_records_is_accepted():
+    records = [{"id_number": "411202197003120116", "name": "王建国", "hukou_county": "411202",
+                "residence": "urban", "evaluation_date": dt.date(2013, 3, 1).isoformat()},
+               {"name": "无证号"}]
+    result = estimate(records, 2013, workers=1)
+    assert result["counts"] == {"total": 2, "evaluated": 1, "rejected": 1, "evaluations": 2}
+    assert result["rejects"] == [{"row": 2, "field": "id_number", "message": "必填项未填写"}]
+
+
+def test_one_need_paid_by_two_lines_is_costed_once():
+    """A grade-1 adult supported by parents, household of two with 200 a month
+    (100 a head), urban 湖滨, all of 2013: 低保 by household income pays
+    (300 − 100) × 6 + (330 − 100) × 6 = 2,580; by the single-person route the
+    full standard 300 × 6 + 330 × 6 = 3,780. Only the larger counts."""
+    from tests.factories import applicant
+    record = applicant(age=30, grade=1, on=dt.date(2013, 1, 1), status={"supported_by": "parents"},
+                       household={"members": [{"relation": "parent", "age": 55, "disabled": False}],
+                                  "monthly_income": 200, "assets_within_limit": True})
+    result = estimate([record], 2013, workers=1)
+    lines = {b["benefit"]: b for b in result["benefits"]}
+    assert lines["dibao_single_person"]["cost"]["mid"] == 3780
+    assert lines["dibao_inclusion"]["cost"]["mid"] == 0
+    assert lines["dibao_inclusion"]["persons"] == 1 and lines["dibao_inclusion"]["duplicates"] == 2
+    # the top-up needs 低保 status recorded: undetermined, not costed
+    assert (lines["dibao_topup"]["undetermined"], lines["dibao_topup"]["cost"]["mid"]) == (1, 0)
+    assert result["total"]["mid"] == 3780
