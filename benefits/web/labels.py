@@ -1,18 +1,7 @@
-"""Display labels (界面文字), Chinese first with English beside them.
-
-COUNTIES repeats the engine's current county list because the web layer uses
-only the engine's public API; a test keeps the two identical.
-"""
+"""Display labels (界面文字), Chinese first with English beside them."""
 from __future__ import annotations
 
-COUNTIES = {
-    "411202": "湖滨区",
-    "411203": "陕州区",
-    "411221": "渑池县",
-    "411224": "卢氏县",
-    "411281": "义马市",
-    "411282": "灵宝市",
-}
+from ..engine import CURRENT_COUNTIES as COUNTIES  # noqa: F401  (the 户籍 counties, for forms and lists)
 
 STATUS = {"eligible": ("符合", "eligible"), "ineligible": ("不符合", "not eligible"),
           "undetermined": ("待定（缺少信息）", "undetermined (facts missing)")}

@@ -6,9 +6,7 @@ from pathlib import Path
 import pytest
 
 from benefits.engine import InvalidApplicant, parse_applicant
-from benefits.engine.identity import CURRENT_COUNTIES
 from benefits.web import form
-from benefits.web.labels import COUNTIES
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "applicants.jsonl"
 
@@ -20,10 +18,6 @@ def fixture_records():
         except InvalidApplicant:
             continue
         yield record.model_dump(mode="json", exclude_none=True)
-
-
-def test_county_list_matches_the_engine():
-    assert COUNTIES == CURRENT_COUNTIES
 
 
 @pytest.mark.parametrize("record", list(fixture_records()), ids=lambda r: r["name"])
