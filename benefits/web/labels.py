@@ -59,6 +59,7 @@ UI = {
     "case": ("案件", "Case"), "forbidden": ("无权访问", "Forbidden"), "not_found": ("未找到", "Not found"),
     "age": ("年龄", "Age"), "residence": ("城乡", "Urban/rural"), "benefit": ("项目", "Benefit"),
     "granted": ("核准的救助项目", "Benefits granted"),
+    "finance": ("资金测算", "Cost estimate"),
 }
 
 
