@@ -150,11 +150,14 @@ def estimate(source, year: int, rules_dir: Optional[str] = None, workers: Option
     ({row, field, message}) when given, else into the result's ``rejects``.
     Raises CaseloadError / LayoutError (Chinese message) if the file cannot
     be read at all; a bad row never stops the run. ``on_progress(done,
-    total)`` is called after each chunk with the rows done so far and the
-    expected rows (None if unknown), and once at the end with done == total.
+    total)`` is called with 0 at the start, after each chunk with the rows
+    done so far and the expected rows (None if unknown), and once at the end
+    with done == total.
     """
     engine = default_engine(rules_dir)
     caseload = open_caseload(source, fmt)
+    if on_progress:
+        on_progress(0, caseload.total)
     read = [0]
 
     def counted(rows):
