@@ -45,7 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     try:
         created = store.migrate(db)
         app.config["DEMO_LOGINS"] = demo.seed(db, app) if created and app.config["DEMO"] else []
-        store.interrupt_estimates(db)   # a restart ended any job of the previous process
+        store.interrupt_estimates(db)   # a stopped server's jobs will never finish
     finally:
         db.close()
 

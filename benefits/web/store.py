@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def _schema_2(db) -> None:
     db["estimates"].create({
         "id": int, "user_id": int, "username": str, "year": int, "file_name": str, "format": str,
         "status": str, "processed": int, "total": int, "created_at": str, "started_at": str,
-        "finished_at": str, "result_json": str, "error": str,
+        "finished_at": str, "result_json": str, "error": str, "pid": int,
     }, pk="id", not_null={"year", "file_name", "format", "status", "processed", "created_at"},
         defaults={"processed": 0}, foreign_keys=[("user_id", "users", "id")])
 
@@ -284,7 +285,7 @@ def create_estimate(db, user: dict, year: int, file_name: str, fmt: str) -> int:
         return db["estimates"].insert({
             "user_id": user["id"], "username": user["username"], "year": year,
             "file_name": file_name, "format": fmt, "status": "queued", "processed": 0,
-            "created_at": now()}).last_pk
+            "created_at": now(), "pid": os.getpid()}).last_pk
 
 
 def estimate_started(db, job_id: int) -> None:
@@ -311,14 +312,28 @@ def estimate_failed(db, job_id: int, message: str) -> None:
 
 
 def interrupt_estimates(db) -> list[int]:
-    """Jobs a stopped server left queued or running fail (they would never finish)."""
+    """Jobs whose server process has stopped fail (they would never finish);
+    those of a live process (another server on this file) are left alone."""
     with write(db):
-        ids = [r[0] for r in db.execute(
-            "SELECT id FROM estimates WHERE status IN ('queued', 'running')").fetchall()]
+        ids = [job_id for job_id, pid in db.execute(
+            "SELECT id, pid FROM estimates WHERE status IN ('queued', 'running')").fetchall()
+            if not _alive(pid)]
         for job_id in ids:
             db["estimates"].update(job_id, {"status": "failed", "finished_at": now(),
                                             "error": INTERRUPTED_ZH})
     return ids
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # someone else's process
+        return True
+    return True
 
 
 def get_estimate(db, job_id: int) -> dict | None:
