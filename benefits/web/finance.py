@@ -14,7 +14,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
-from ..finance.labels import PAYER_ZH, PERIOD_ZH, kinds_zh
+from ..finance.labels import kinds_zh
 from . import jobs, store
 from .auth import login_required
 
@@ -33,8 +33,7 @@ def yuan(value: float) -> str:
 
 @bp.context_processor
 def _labels():
-    return {"PAYERS": ("city", "county", "unspecified"), "PAYER_ZH": PAYER_ZH,
-            "PERIOD_ZH": PERIOD_ZH, "kinds_zh": kinds_zh}
+    return {"PAYERS": ("city", "county", "unspecified"), "kinds_zh": kinds_zh}
 
 
 def _year_in_range(form, field):

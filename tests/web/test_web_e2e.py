@@ -154,7 +154,7 @@ def test_finance_estimate_progress_result_and_workbook(live_url, page, tmp_path)
     expect(page.locator("#job-status")).to_have_text("已完成")
     expect(page.locator("#totals tr.total th")).to_have_text("合计")
     expect(page.locator("#count-total")).to_have_text("2000")
-    expect(page.locator("#count-rejected")).to_have_text("6 条")
+    expect(page.locator("#count-rejected")).to_have_text("6")
     expect(page.locator("#by-benefit .badge.warn").first).to_contain_text("⚠")
     expect(page.locator("#rejects tbody tr")).to_have_count(6)
     assert page.evaluate("document.querySelector('img.chart').naturalWidth") > 0
@@ -168,3 +168,7 @@ def test_finance_estimate_progress_result_and_workbook(live_url, page, tmp_path)
     download.save_as(saved)
     book = load_workbook(saved)
     assert "按出资方" in book.sheetnames
+
+    page.click("text=English")
+    expect(page.locator("h1")).to_contain_text("Disability relief cost estimate 2013")
+    expect(page.locator("#totals tr.total th")).to_have_text("Total")
