@@ -43,10 +43,11 @@ def _year_in_range(form, field):
 
 def _not_empty(form, field):
     upload = field.data
-    if upload and upload.stream.seek(0, 2) == 0:
-        raise ValidationError("上传的文件是空的")
     if upload:
+        size = upload.stream.seek(0, 2)
         upload.stream.seek(0)
+        if size == 0:
+            raise ValidationError("上传的文件是空的")
 
 
 class EstimateForm(FlaskForm):
