@@ -148,3 +148,15 @@ def test_one_need_paid_by_two_lines_is_costed_once():
     # the top-up needs 低保 status recorded: undetermined, not costed
     assert (lines["dibao_topup"]["undetermined"], lines["dibao_topup"]["cost"]["mid"]) == (1, 0)
     assert result["total"]["mid"] == 3780
+
+
+def test_progress_callback_counts_up_to_the_total(result):
+    """on_progress (for the web page's progress bar): 0 first, rising per chunk, ending at total."""
+    calls = []
+    again = estimate(SAMPLE, 2013, workers=1, on_progress=lambda done, total: calls.append((done, total)))
+    done = [d for d, _ in calls]
+    assert len(calls) >= 4 and done == sorted(done) and done[0] == 0 < done[1]
+    assert all(d < done[-1] for d in done[:-2])
+    assert calls[-1] == (again["counts"]["total"], again["counts"]["total"])
+    assert calls[0][1] >= again["counts"]["total"]   # expected rows known up front for a file
+    assert again == result

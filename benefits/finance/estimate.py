@@ -141,17 +141,23 @@ def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_rea
 
 def estimate(source, year: int, rules_dir: Optional[str] = None, workers: Optional[int] = None,
              fmt: Optional[str] = None, progress: bool = False,
-             on_reject: Optional[Callable[[dict], None]] = None) -> dict:
+             on_reject: Optional[Callable[[dict], None]] = None,
+             on_progress: Optional[Callable[[int, Optional[int]], None]] = None) -> dict:
     """Estimate a caseload's cost for ``year``.
 
     ``source``: a path (.csv/.xlsx/.jsonl), a stream with ``fmt``, or an
     iterable of record dicts. Rejected rows go to ``on_reject`` one by one
     ({row, field, message}) when given, else into the result's ``rejects``.
     Raises CaseloadError / LayoutError (Chinese message) if the file cannot
-    be read at all; a bad row never stops the run.
+    be read at all; a bad row never stops the run. ``on_progress(done,
+    total)`` is called with 0 at the start, after each chunk with the rows
+    done so far and the expected rows (None if unknown), and once at the end
+    with done == total.
     """
     engine = default_engine(rules_dir)
     caseload = open_caseload(source, fmt)
+    if on_progress:
+        on_progress(0, caseload.total)
     read = [0]
 
     def counted(rows):
@@ -162,7 +168,7 @@ def estimate(source, year: int, rules_dir: Optional[str] = None, workers: Option
     kept: Optional[list] = None if on_reject else []
     sink = on_reject or kept.append
     tally = Tally()
-    rejected_rows = 0
+    rejected_rows = done = 0
     tasks = ((caseload.names, chunk) for chunk in chunks(counted(caseload.rows)))
     with tqdm(total=caseload.total, unit="人", desc=f"{year}年测算", file=sys.stderr,
               disable=not progress, dynamic_ncols=True) as bar:
@@ -172,5 +178,10 @@ def estimate(source, year: int, rules_dir: Optional[str] = None, workers: Option
             rejected_rows += len(rows)
             for r in rejects:
                 sink(r)
+            done += part.evaluated + len(rows)
             bar.update(part.evaluated + len(rows))
+            if on_progress:
+                on_progress(done, caseload.total)
+    if on_progress:
+        on_progress(read[0], read[0])   # the file's line count may include blank lines
     return summarise(tally, engine, year, kept, read[0], rejected_rows)

@@ -12,7 +12,7 @@ from flask import Flask, current_app, g, redirect, render_template, request, ses
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..engine import default_engine
-from . import admin, api, auth, cases, demo, intake, labels, present, store
+from . import admin, api, auth, cases, demo, finance, intake, labels, present, store
 
 csrf = CSRFProtect()
 
@@ -23,6 +23,9 @@ DEFAULTS = {
     "DEMO_PASSWORD": None,        # None: a random one, printed on first start
     "SESSION_COOKIE_SECURE": False,  # set True behind HTTPS
     "CASES_PER_PAGE": 20,
+    "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,  # largest upload (a caseload file)
+    "ESTIMATES_DIR": None,        # job folders; None: "estimates" beside the database
+    "FINANCE_WORKERS": 1,         # processes per estimate job (1 = in the job thread)
 }
 
 
@@ -42,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     try:
         created = store.migrate(db)
         app.config["DEMO_LOGINS"] = demo.seed(db, app) if created and app.config["DEMO"] else []
+        store.interrupt_estimates(db)   # a stopped server's jobs will never finish
     finally:
         db.close()
 
@@ -53,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(cases.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(finance.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself unless Basic auth is used
     present.init_app(app)
 
@@ -70,13 +75,17 @@ def create_app(config: dict | None = None) -> Flask:
     @app.errorhandler(403)
     @app.errorhandler(404)
     @app.errorhandler(405)
+    @app.errorhandler(413)
     @app.errorhandler(500)
     def error_page(exc):
         titles = {400: "请求无效", 403: "无权访问", 404: "未找到", 405: "不支持的请求方法",
-                  500: "服务器内部错误，请稍后重试或联系系统管理员"}
+                  413: "上传的文件过大", 500: "服务器内部错误，请稍后重试或联系系统管理员"}
         message = ""
         if isinstance(exc, CSRFError):
             message = "表单缺少或带有过期的安全令牌（CSRF），请刷新页面后重试"
+        elif exc.code == 413:
+            limit = current_app.config["MAX_CONTENT_LENGTH"] / (1 << 20)
+            message = f"上传的文件不能超过 {limit:g} MB，请拆分台账后分别测算"
         return render_template("error.html", code=exc.code, title=titles[exc.code],
                                message=message), exc.code
 
@@ -95,7 +104,7 @@ def create_app(config: dict | None = None) -> Flask:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
-        if request.path.startswith(("/cases", "/api", "/intake")):
+        if request.path.startswith(("/cases", "/api", "/intake", "/finance")):
             response.headers.setdefault("Cache-Control", "no-store")  # personal data
         return response
 

@@ -18,9 +18,9 @@ hasher = PasswordHasher()
 # What each role may do; a clerk's case rights stop at their county.
 PERMISSIONS = {
     "clerk": {"evaluate", "cases.read", "cases.write", "rules"},
-    "finance": {"cases.read", "rules"},
+    "finance": {"cases.read", "rules", "finance"},
     "policy": {"evaluate", "rules"},
-    "admin": {"users", "audit", "rules"},
+    "admin": {"users", "audit", "rules", "finance"},
 }
 _DUMMY_HASH = hasher.hash("not a password")
 

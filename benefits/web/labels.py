@@ -48,6 +48,47 @@ UI = {
     "case": ("案件", "Case"), "forbidden": ("无权访问", "Forbidden"), "not_found": ("未找到", "Not found"),
     "age": ("年龄", "Age"), "residence": ("城乡", "Urban/rural"), "benefit": ("项目", "Benefit"),
     "granted": ("核准的救助项目", "Benefits granted"),
+    "finance": ("资金测算", "Cost estimate"),
+    # the finance office's cost-estimate pages
+    "fin_intro": ("上传台账（.csv、.xlsx 或 .jsonl，最大 {mb} MB，列名与 benefits estimate 命令相同），按所选预算年度测算 63号 各救助项目的资金，"
+                  "按项目、县（市、区）、出资方汇总。测算在后台进行，一次一个任务。",
+                  "Upload a caseload (.csv, .xlsx or .jsonl, at most {mb} MB, the columns of the benefits estimate command) "
+                  "to estimate the yearly cost of every 63号 benefit by benefit, county and payer. "
+                  "Estimates run in the background, one at a time."),
+    "fin_file": ("台账文件", "Caseload file"), "fin_year": ("预算年度", "Budget year"),
+    "fin_start": ("开始测算", "Start the estimate"), "fin_jobs": ("测算任务", "Estimate jobs"),
+    "fin_no_jobs": ("还没有测算任务", "No estimates yet"), "fin_submitted": ("提交时间", "Submitted"),
+    "fin_progress": ("进度", "Progress"), "fin_finished": ("完成时间", "Finished"),
+    "fin_all_jobs": ("← 全部测算任务", "← All estimate jobs"),
+    "fin_title": ("{year}年度残疾人救助资金测算", "Disability relief cost estimate {year}"),
+    "fin_processed": ("已处理 {done} / {total} 条记录", "{done} of {total} rows processed"),
+    "fin_auto": ("本页自动刷新；也可", "this page refreshes itself; or"), "fin_reload": ("手动刷新", "reload"),
+    "fin_rows": ("台账记录", "Rows"), "fin_evaluated": ("已评估（人）", "Evaluated (persons)"),
+    "fin_evaluations": ("评估次数", "Evaluations"), "fin_rejected": ("被拒绝（条）", "Rejected (rows)"),
+    "fin_change_points": ("变动日", "Change points"),
+    "min": ("下限", "Low"), "mid": ("中值", "Mid"), "max": ("上限", "High"), "yuan": ("元", "yuan"),
+    "total": ("合计", "Total"), "fin_floor": ("其中按“不低于”下限计", "of which “at least” lines at their floor"),
+    "fin_rehab_aside": ("康复进社区、进农村专项经费（另列，不少于）", "Community rehabilitation budgets (separate, at least)"),
+    "fin_download": ("下载测算工作簿（XLSX）", "Download the workbook (XLSX)"), "fin_method": ("测算方法", "Method"),
+    "fin_by_benefit": ("一、按项目", "1. By benefit"), "fin_by_county": ("二、按县（市、区）", "2. By county"),
+    "fin_by_payer": ("三、按出资方", "3. By payer"),
+    "fin_rehab": ("四、康复进社区、进农村专项经费（63号 三（一），县级财政，不少于）",
+                  "4. Community rehabilitation budgets (63号 三（一）, county budget, at least)"),
+    "fin_parameters": ("五、所用参数（⚠ = 未核实的示例值，须由主管部门核实）",
+                       "5. Parameters used (⚠ = unverified example value, to be confirmed by the department)"),
+    "fin_rejects": ("六、被拒绝的记录", "6. Rejected rows"),
+    "fin_rejects_note": ("此处列前 {shown} 条，全部 {all} 条见工作簿“拒绝记录”表",
+                         "the first {shown} shown here; all {all} in the workbook's 拒绝记录 sheet"),
+    "kinds": ("金额类型", "Amount kind"), "persons": ("符合人数", "Eligible"),
+    "undetermined_n": ("待定人数", "Undetermined"), "duplicates": ("重复不计", "Not double-counted"),
+    "fin_dup_note": ("重复不计：同一需要由两项救助支付时（如两种途径纳入低保、五保与低保），只计金额较高的一项。待定（缺少信息）的人不计金额。",
+                     "Not double-counted: when two lines pay for one need (e.g. 低保 by two routes, 五保 and 低保), only the larger counts. "
+                     "Undetermined persons (facts missing) are not costed."),
+    "applicants": ("申请人", "Applicants"), "population": ("辖区人口", "Population"),
+    "per_capita": ("每人每年（元）", "Per person a year (yuan)"), "months": ("当年生效月数", "Months in force"),
+    "year_amount": ("全年（元）", "Year (yuan)"), "row": ("行号", "Row"), "field": ("字段", "Field"),
+    "reason": ("原因", "Reason"), "source": ("来源", "Source"), "not_in_force": ("当年无生效值", "no value in force"),
+    "since": ("自{day}起", "from {day}"), "chart_alt": ("按县区、出资方的测算图（中值）", "Cost by county and payer (mid)"),
 }
 
 

@@ -13,7 +13,9 @@ import click
 @click.option("--secure-cookies", is_flag=True, help="仅通过 HTTPS 发送会话 Cookie（部署在 HTTPS 后时使用）")
 @click.option("--no-demo", is_flag=True, help="新数据库不写入演示用户和案件")
 @click.option("--demo-password", envvar="BENEFITS_DEMO_PASSWORD", help="演示用户的密码（默认随机生成）")
-def serve(database, host, port, rules_dir, secure_cookies, no_demo, demo_password):
+@click.option("--finance-workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="每个资金测算任务的进程数（1 = 在服务器进程的后台线程中运行）")
+def serve(database, host, port, rules_dir, secure_cookies, no_demo, demo_password, finance_workers):
     """Start the clerk's intake web app (受理网页)."""
     from . import create_app
     from ..engine import RulebookError
@@ -21,7 +23,7 @@ def serve(database, host, port, rules_dir, secure_cookies, no_demo, demo_passwor
     try:
         app = create_app({"DATABASE": database, "RULES_DIR": rules_dir,
                           "SESSION_COOKIE_SECURE": secure_cookies, "DEMO": not no_demo,
-                          "DEMO_PASSWORD": demo_password})
+                          "DEMO_PASSWORD": demo_password, "FINANCE_WORKERS": finance_workers})
     except RulebookError as exc:
         raise click.ClickException(f"规则文件错误：{exc}") from None
     logins = app.config["DEMO_LOGINS"]

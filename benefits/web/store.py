@@ -10,17 +10,20 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
 LOCK_AFTER_FAILURES = 5
 LOCK_MINUTES = 15
 ROLES = ("clerk", "finance", "policy", "admin")
 CASE_STATUSES = ("eligible", "undetermined", "ineligible")
+ESTIMATE_STATUSES = ("queued", "running", "done", "failed")
+INTERRUPTED_ZH = "服务器在测算完成前重启，测算已中断，请重新提交"
 
 
 def now() -> str:
@@ -56,35 +59,53 @@ def migrate(db: sqlite_utils.Database) -> bool:
     if version >= SCHEMA_VERSION:
         return False
     with write(db):
-        db["users"].create({
-            "id": int, "username": str, "password_hash": str, "role": str, "county": str,
-            "display_name": str, "failed_logins": int, "locked_until": str, "created_at": str,
-        }, pk="id", not_null={"username", "password_hash", "role", "failed_logins"},
-            defaults={"failed_logins": 0})
-        db["users"].create_index(["username"], unique=True)
-        db["cases"].create({
-            "id": int, "county": str, "name": str, "id_number": str, "record_json": str,
-            "status": str, "created_at": str, "created_by": int, "updated_at": str,
-        }, pk="id", not_null={"county", "name", "id_number", "record_json", "status"},
-            foreign_keys=[("created_by", "users", "id")])
-        db["cases"].create_index(["county", "status"])
-        db["determinations"].create({
-            "id": int, "case_id": int, "created_at": str, "created_by": int,
-            "rulebook_version": str, "evaluation_date": str, "record_json": str, "result_json": str,
-        }, pk="id", not_null={"case_id", "rulebook_version", "record_json", "result_json"},
-            foreign_keys=[("case_id", "cases", "id"), ("created_by", "users", "id")])
-        db["determinations"].create_index(["case_id"])
-        db["audit"].create({
-            "id": int, "at": str, "user_id": int, "username": str, "case_id": int,
-            "action": str, "detail": str,
-        }, pk="id", not_null={"at", "action"})
-        db["audit"].create_index(["case_id"])
-        # The audit log is append-only (审计日志只增不改): SQLite itself refuses.
-        for verb in ("UPDATE", "DELETE"):
-            db.execute(f"CREATE TRIGGER audit_no_{verb.lower()} BEFORE {verb} ON audit "
-                       f"BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END")
+        if version < 1:
+            _schema_1(db)
+        if version < 2:
+            _schema_2(db)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     return version == 0
+
+
+def _schema_1(db) -> None:
+    """Users, cases, determinations and the audit log."""
+    db["users"].create({
+        "id": int, "username": str, "password_hash": str, "role": str, "county": str,
+        "display_name": str, "failed_logins": int, "locked_until": str, "created_at": str,
+    }, pk="id", not_null={"username", "password_hash", "role", "failed_logins"},
+        defaults={"failed_logins": 0})
+    db["users"].create_index(["username"], unique=True)
+    db["cases"].create({
+        "id": int, "county": str, "name": str, "id_number": str, "record_json": str,
+        "status": str, "created_at": str, "created_by": int, "updated_at": str,
+    }, pk="id", not_null={"county", "name", "id_number", "record_json", "status"},
+        foreign_keys=[("created_by", "users", "id")])
+    db["cases"].create_index(["county", "status"])
+    db["determinations"].create({
+        "id": int, "case_id": int, "created_at": str, "created_by": int,
+        "rulebook_version": str, "evaluation_date": str, "record_json": str, "result_json": str,
+    }, pk="id", not_null={"case_id", "rulebook_version", "record_json", "result_json"},
+        foreign_keys=[("case_id", "cases", "id"), ("created_by", "users", "id")])
+    db["determinations"].create_index(["case_id"])
+    db["audit"].create({
+        "id": int, "at": str, "user_id": int, "username": str, "case_id": int,
+        "action": str, "detail": str,
+    }, pk="id", not_null={"at", "action"})
+    db["audit"].create_index(["case_id"])
+    # The audit log is append-only (审计日志只增不改): SQLite itself refuses.
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(f"CREATE TRIGGER audit_no_{verb.lower()} BEFORE {verb} ON audit "
+                   f"BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END")
+
+
+def _schema_2(db) -> None:
+    """Finance cost-estimate jobs (测算任务)."""
+    db["estimates"].create({
+        "id": int, "user_id": int, "username": str, "year": int, "file_name": str, "format": str,
+        "status": str, "processed": int, "total": int, "created_at": str, "started_at": str,
+        "finished_at": str, "result_json": str, "error": str, "pid": int,
+    }, pk="id", not_null={"year", "file_name", "format", "status", "processed", "created_at"},
+        defaults={"processed": 0}, foreign_keys=[("user_id", "users", "id")])
 
 
 # --- users ---------------------------------------------------------------
@@ -255,3 +276,77 @@ def audit_rows(db, case_id: int | None = None, limit: int = 200) -> list[dict]:
     if case_id is None:
         return list(db["audit"].rows_where(order_by="id DESC", limit=limit))
     return list(db["audit"].rows_where("case_id = ?", [case_id], order_by="id DESC", limit=limit))
+
+
+# --- finance cost estimates -------------------------------------------------
+
+def create_estimate(db, user: dict, year: int, file_name: str, fmt: str) -> int:
+    with write(db):
+        return db["estimates"].insert({
+            "user_id": user["id"], "username": user["username"], "year": year,
+            "file_name": file_name, "format": fmt, "status": "queued", "processed": 0,
+            "created_at": now(), "pid": os.getpid()}).last_pk
+
+
+def estimate_started(db, job_id: int) -> None:
+    with write(db):
+        db["estimates"].update(job_id, {"status": "running", "started_at": now()})
+
+
+def estimate_progress(db, job_id: int, processed: int, total: int | None) -> None:
+    with write(db):
+        db["estimates"].update(job_id, {"processed": processed, "total": total})
+
+
+def estimate_done(db, job_id: int, result: dict) -> None:
+    counts = result["counts"]
+    with write(db):
+        db["estimates"].update(job_id, {
+            "status": "done", "processed": counts["total"], "total": counts["total"],
+            "finished_at": now(), "result_json": json.dumps(result, ensure_ascii=False)})
+
+
+def estimate_failed(db, job_id: int, message: str) -> None:
+    with write(db):
+        db["estimates"].update(job_id, {"status": "failed", "finished_at": now(), "error": message})
+
+
+def interrupt_estimates(db) -> list[int]:
+    """Jobs whose server process has stopped fail (they would never finish);
+    those of a live process (another server on this file) are left alone."""
+    with write(db):
+        ids = [job_id for job_id, pid in db.execute(
+            "SELECT id, pid FROM estimates WHERE status IN ('queued', 'running')").fetchall()
+            if not _alive(pid)]
+        for job_id in ids:
+            db["estimates"].update(job_id, {"status": "failed", "finished_at": now(),
+                                            "error": INTERRUPTED_ZH})
+    return ids
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # someone else's process
+        return True
+    return True
+
+
+def get_estimate(db, job_id: int) -> dict | None:
+    rows = list(db["estimates"].rows_where("id = ?", [job_id]))
+    if not rows:
+        return None
+    job = rows[0]
+    job["result"] = json.loads(job["result_json"]) if job["result_json"] else None
+    return job
+
+
+def estimates(db, limit: int = 50) -> list[dict]:
+    """Recent jobs, newest first, without their results."""
+    return list(db["estimates"].rows_where(
+        select="id, username, year, file_name, status, processed, total, created_at, finished_at, error",
+        order_by="id DESC", limit=limit))

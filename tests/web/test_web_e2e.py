@@ -1,14 +1,17 @@
 """End to end in a real headless Chromium (Debian's chromium, driven by
 Playwright): log in, fill the intake form, see the determination, save, find
-the case in the list, open the printable notice. No browser = failure."""
+the case in the list, open the printable notice; as finance, estimate a
+caseload and download its workbook. No browser = failure."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -46,12 +49,12 @@ def page():
         browser.close()
 
 
-def shot(page, name):
+def shot(page, name, full_page=False):
     """Screenshots go to $WEB_SCREENSHOTS when set (for looking at the pages)."""
     folder = os.environ.get("WEB_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
 
 
 def test_clerk_intake_to_printed_notice(live_url, page):
@@ -125,3 +128,47 @@ def test_english_switch(live_url, page):
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_contain_text("Intake")
     expect(page.locator("legend").first).to_have_text("Documents")
+
+
+SAMPLE_CSV = Path(__file__).resolve().parents[2] / "fixtures" / "caseload-sample.csv"
+
+
+def test_finance_estimate_progress_result_and_workbook(live_url, page, tmp_path):
+    page.goto(live_url + "/")
+    page.fill("#username", "finance")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.click("nav >> text=资金测算")
+    expect(page.locator("h1")).to_have_text("资金测算")
+
+    page.set_input_files("#caseload", str(SAMPLE_CSV))
+    page.select_option("#year", "2013")
+    page.click("button[type=submit].primary")
+    # the job page first shows the progress bar (the job runs in the background) ...
+    expect(page.locator("#job-bar")).to_be_visible()
+    expect(page.locator("#job-status")).to_have_text(re.compile("排队中|测算中"))
+    shot(page, "finance-progress")
+    # ... and finance.js reloads it into the result when the job is done
+    result = page.locator("#result")
+    expect(result).to_be_visible(timeout=180_000)
+    expect(page.locator("#job-status")).to_have_text("已完成")
+    expect(page.locator("#totals tr.total th")).to_have_text("合计")
+    expect(page.locator("#count-total")).to_have_text("2000")
+    expect(page.locator("#count-rejected")).to_have_text("6")
+    expect(page.locator("#by-benefit .badge.warn").first).to_contain_text("⚠")
+    expect(page.locator("#rejects tbody tr")).to_have_count(6)
+    assert page.evaluate("document.querySelector('img.chart').naturalWidth") > 0
+    shot(page, "finance-result", full_page=True)
+
+    with page.expect_download() as info:
+        page.click("#download")
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    book = load_workbook(saved)
+    assert "按出资方" in book.sheetnames
+
+    page.click("text=English")
+    expect(page.locator("h1")).to_contain_text("Disability relief cost estimate 2013")
+    expect(page.locator("#totals tr.total th")).to_have_text("Total")

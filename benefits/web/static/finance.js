@@ -1,0 +1,32 @@
+// Finance estimate job page: poll the job's JSON and move the progress bar;
+// reload the page when the job has finished (done or failed).
+(function () {
+  "use strict";
+  var box = document.getElementById("job");
+  if (!box) { return; }
+  var bar = document.getElementById("job-bar");
+  var done = document.getElementById("job-done");
+  var total = document.getElementById("job-total");
+  var status = document.getElementById("job-status");
+
+  function poll() {
+    fetch(box.dataset.url, {credentials: "same-origin", cache: "no-store"})
+      .then(function (r) { return r.json(); })
+      .then(function (job) {
+        if (job.status === "done" || job.status === "failed") {
+          window.location.reload();
+          return;
+        }
+        status.textContent = job.status_zh;
+        done.textContent = job.processed;
+        if (job.total) {
+          bar.max = job.total;
+          bar.value = job.processed;
+          total.textContent = job.total;
+        }
+        window.setTimeout(poll, 1000);
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 500);
+}());
