@@ -5,6 +5,21 @@ from .engine.evaluate import PAYER_ZH, PERIOD_ZH, STATUS_ZH
 from .engine.identity import CURRENT_COUNTIES
 
 _REASON_MARK = {"held": "✓", "failed": "✗", "unknown": "?"}
+# keys of parameter values that are tables or payer shares
+_KEY_ZH = {**PAYER_ZH, "secondary": "中专", "college": "大专", "bachelor": "本科",
+           "thigh": "大腿假肢", "calf": "小腿假肢", "min": "最低", "max": "最高"}
+_SHARES = set(PAYER_ZH)
+
+
+def format_value(value) -> str:
+    """A parameter value as a person reads it: 300, 未指明 100%, 中专 1000、大专 2000."""
+    if isinstance(value, dict):
+        if set(value) <= _SHARES:
+            return "、".join(f"{_KEY_ZH[k]} {v:.0%}" for k, v in value.items())
+        return "、".join(f"{_KEY_ZH.get(k, k)} {format_value(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:g}"
+    return _show(value)
 
 
 def format_amount(amount: dict | None) -> str:
@@ -55,7 +70,7 @@ def render(result: dict) -> str:
         for note in line["assumptions"]:
             lines.append(f"    ⚠ 假设：{note}")
         for param in line["unverified"]:
-            lines.append(f"    ⚠ 未核实参数：{param['label_zh']} = {_show(param['value'])}")
+            lines.append(f"    ⚠ 未核实参数：{param['label_zh']} = {format_value(param['value'])}")
     return "\n".join(lines)
 
 

@@ -80,3 +80,11 @@ def test_budget_lists_every_county_with_marks():
     assert "灵宝市" in output and "不少于 328,285.50 元" in output
     assert "⚠ 未核实参数：辖区人口数" in output
     assert "尚未施行" in run("budget", "--year", "2012").output
+
+
+def test_parameter_values_read_as_chinese():
+    from benefits.report import format_value
+    assert format_value({"unspecified": 1.0}) == "未指明 100%"
+    assert format_value({"city": 0.5, "county": 0.5}) == "市级财政 50%、县级财政 50%"
+    assert format_value({"secondary": 1000, "college": 2000}) == "中专 1000、大专 2000"
+    assert format_value(300.0) == "300" and format_value(True) == "是"

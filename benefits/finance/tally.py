@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from ..engine import ELIGIBLE, UNDETERMINED
+from ..report import format_value
 
 MONEY_KINDS = ("fixed", "at_least", "range")
 PAYERS = ("city", "county", "unspecified")
@@ -87,7 +88,7 @@ class Tally:
         for text in line["assumptions"]:
             self.assumptions[benefit].add(text)
         for mark in line["unverified"]:
-            self.unverified_values[mark["parameter"]].add(repr(mark["value"]))
+            self.unverified_values[mark["parameter"]].add(format_value(mark["value"]))
         for name in {m["parameter"] for m in line["unverified"]}:
             self.unverified[(benefit, name)] += 1
         if kind == "unresolved":

@@ -12,6 +12,7 @@ from flask import Flask, current_app, g, redirect, render_template, request, ses
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..engine import default_engine
+from ..report import format_value
 from . import admin, api, auth, cases, demo, finance, intake, labels, present, store
 
 csrf = CSRFProtect()
@@ -88,6 +89,8 @@ def create_app(config: dict | None = None) -> Flask:
             message = f"上传的文件不能超过 {limit:g} MB，请拆分台账后分别测算"
         return render_template("error.html", code=exc.code, title=titles[exc.code],
                                message=message), exc.code
+
+    app.jinja_env.filters["param_value"] = format_value
 
     @app.context_processor
     def globals_():

@@ -94,6 +94,7 @@ def test_intake_evaluate_save_and_audit(app, as_user):
     assert response.status_code == 200
     assert 'id="determination"' in page and "纳入城乡低保" in page
     assert "⚠ 假设" in page and "⚠ 未核实参数" in page
+    assert "重度残疾人低保补贴的出资方 = 未指明 100%" in page
     response = post_intake(client, RECORD_FORM, action="save")
     assert response.status_code == 302
     case_id = int(response.headers["Location"].rsplit("/", 1)[1])
