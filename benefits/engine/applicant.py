@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import cached_property
 from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -183,7 +184,7 @@ class Applicant(_Strict):
             raise _fail(f"评估日期应在{EARLIEST_DATE}（63号印发）至{LATEST_DATE}之间")
         return value
 
-    @property
+    @cached_property
     def birth_date(self) -> dt.date:
         return parse_id_number(self.id_number)
 
