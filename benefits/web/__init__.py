@@ -27,6 +27,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,  # largest upload (a caseload file)
     "ESTIMATES_DIR": None,        # job folders; None: "estimates" beside the database
     "FINANCE_WORKERS": 1,         # processes per estimate job (1 = in the job thread)
+    "SESSION_IDLE_MINUTES": 30,   # a log-in idle this long must log in again
 }
 
 

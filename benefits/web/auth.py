@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import (Blueprint, abort, flash, g, redirect, render_template,
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template,
                    request, session, url_for)
 
 from . import store
@@ -112,6 +113,7 @@ def login():
             lang = session.get("lang")
             session.clear()  # a fresh session on log-in (no fixation)
             session["uid"] = user["id"]
+            session["seen"] = int(time.time())
             if lang:
                 session["lang"] = lang
             return redirect(_safe_next(request.args.get("next")))
@@ -139,6 +141,19 @@ def language(code):
 def load_user() -> None:
     uid = session.get("uid")
     g.user = store.user_by_id(g.db, uid) if isinstance(uid, int) else None
+    if g.user is None:
+        return
+    # Signed cookies cannot be revoked: an idle timeout bounds how long a
+    # forgotten or copied log-in stays usable.
+    now, seen = int(time.time()), session.get("seen")
+    if not isinstance(seen, int) or now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+        store.audit(g.db, g.user, "session_expired")
+        session.pop("uid", None)
+        session.pop("seen", None)
+        g.user = None
+        flash("长时间未操作，请重新登录", "error")
+        return
+    session["seen"] = now
 
 
 def init_app(app) -> None:

@@ -17,6 +17,26 @@ def test_login_and_logout(client):
     assert client.get("/cases").status_code == 302
 
 
+def test_an_idle_session_must_log_in_again(app, client):
+    login(client, "clerk_hubin")
+    assert client.get("/cases").status_code == 200
+    with client.session_transaction() as session:
+        session["seen"] -= app.config["SESSION_IDLE_MINUTES"] * 60 + 1
+    response = client.get("/cases")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "长时间未操作" in client.get(response.headers["Location"]).get_data(as_text=True)
+    rows = store.connect(app.config["DATABASE"])["audit"].rows_where("action = ?", ["session_expired"])
+    assert [r["username"] for r in rows] == ["clerk_hubin"]
+
+
+def test_activity_keeps_a_session_alive(app, client):
+    login(client, "clerk_hubin")
+    with client.session_transaction() as session:
+        session["seen"] -= app.config["SESSION_IDLE_MINUTES"] * 60 - 5
+    assert client.get("/cases").status_code == 200
+    assert client.get("/cases").status_code == 200
+
+
 def test_wrong_password_is_refused_in_chinese(client):
     response = login(client, "clerk_hubin", "wrong")
     assert response.status_code == 401
