@@ -12,6 +12,7 @@ from .finance.cli import estimate, generate
 from .report import render
 from .scenarios.cli import scenarios
 from .web.serve import serve
+from .web.users import users
 
 
 def _date(ctx, param, value):
@@ -128,6 +129,7 @@ main.add_command(estimate)
 main.add_command(generate)
 main.add_command(scenarios)
 main.add_command(serve)
+main.add_command(users)
 
 if __name__ == "__main__":
     main()

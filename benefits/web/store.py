@@ -166,6 +166,13 @@ def record_login_success(db, user_id: int, new_hash: str | None = None) -> None:
             db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, user_id])
 
 
+def set_password(db, user_id: int, password_hash: str) -> None:
+    """A new password; it also lifts a lock-out."""
+    with write(db):
+        db.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
+                   [password_hash, user_id])
+
+
 def unlock_user(db, user_id: int) -> None:
     with write(db):
         db.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", [user_id])
