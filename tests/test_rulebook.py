@@ -62,6 +62,12 @@ def _edit(path: Path, change):
      r"rule dibao_inclusion: outcome\.payer: .*add up to 1"),
     (lambda d: d["rules"][1].update(id="dibao_inclusion"), r"rule dibao_inclusion: id already used"),
     (lambda d: d["rules"][0]["outcome"]["amount"].update(param="nope"), r"rule dibao_inclusion: outcome\.amount"),
+    (lambda d: d["rules"][0]["all"].append({"fact": "grade", "eq": "2"}),
+     r"rule dibao_inclusion: all\[3\]\.eq: '2' is not a int, the type of fact 'grade'"),
+    (lambda d: d["rules"][0]["all"].append({"fact": "in_dibao", "eq": 1}),
+     r"rule dibao_inclusion: all\[3\]\.eq: 1 is not a bool"),
+    (lambda d: d["rules"][0]["all"].append({"fact": "residence", "in": ["urban", 2]}),
+     r"rule dibao_inclusion: all\[3\]\.in: 2 is not a str"),
     (lambda d: d["rules"][0]["outcome"].update(same_payment_as="in_scope"),
      r"rule dibao_inclusion: outcome\.same_payment_as: no benefit 'in_scope'"),
 ])

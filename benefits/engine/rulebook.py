@@ -295,8 +295,11 @@ def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:
                 target = seen.get(cond.derived)
                 if target is None or target.kind != "derived":
                     raise RulebookError(f"{where}: {rule.mode}[{i}].derived: no derived concept {cond.derived!r}")
-            elif isinstance(cond.value, ParamRef) and cond.value.param not in parameters:
-                raise RulebookError(f"{where}: {rule.mode}[{i}].{cond.op}: unknown parameter {cond.value.param!r}")
+            elif isinstance(cond.value, ParamRef):
+                if cond.value.param not in parameters:
+                    raise RulebookError(f"{where}: {rule.mode}[{i}].{cond.op}: unknown parameter {cond.value.param!r}")
+            else:
+                _check_type(cond, f"{where}: {rule.mode}[{i}].{cond.op}")
         if rule.outcome is not None:
             other = rule.outcome.same_payment_as
             if other is not None and (other not in seen or seen[other].kind != "benefit"):
@@ -307,6 +310,22 @@ def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:
             for name in names:
                 if name not in parameters:
                     raise RulebookError(f"{where}: outcome: unknown parameter {name!r}")
+
+
+def _check_type(cond: Condition, where: str) -> None:
+    """A value of the fact's own type: durable compares loosely ("2" vs 2,
+    1 vs true), so a mistyped value would silently never match."""
+    expected = FACTS[cond.fact].type
+    for value in cond.value if cond.op == "in" else [cond.value]:
+        if expected is bool:
+            ok = isinstance(value, bool)
+        elif expected in (int, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, expected)
+        if not ok:
+            raise RulebookError(f"{where}: {value!r} is not a {expected.__name__}, "
+                                f"the type of fact {cond.fact!r}")
 
 
 def _dependency_order(rules: list[Rule]) -> list[Rule]:

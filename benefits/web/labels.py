@@ -14,7 +14,6 @@ PAYER = {"city": ("市级财政", "city"), "county": ("县级财政", "county"),
          "unspecified": ("未指明", "unspecified")}
 ROLE = {"clerk": ("县区受理员", "county clerk"), "finance": ("财政", "finance"),
         "policy": ("政策", "policy"), "admin": ("系统管理员", "administrator")}
-REASON_MARK = {"held": "✓", "failed": "✗", "unknown": "?"}
 
 UI = {
     "app": ("三门峡市残疾人救助受理", "Sanmenxia disability relief intake"),

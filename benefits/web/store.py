@@ -22,7 +22,6 @@ LOCK_AFTER_FAILURES = 5
 LOCK_MINUTES = 15
 ROLES = ("clerk", "finance", "policy", "admin")
 CASE_STATUSES = ("eligible", "undetermined", "ineligible")
-ESTIMATE_STATUSES = ("queued", "running", "done", "failed")
 INTERRUPTED_ZH = "服务器在测算完成前重启，测算已中断，请重新提交"
 
 
