@@ -48,7 +48,7 @@ def _records(stream):
 
 
 @main.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("r", encoding="utf-8-sig", errors="surrogateescape"))
 @click.option("--as-of", callback=_date, help="评估日期 YYYY-MM-DD（覆盖记录中的日期）")
 @click.option("--format", "fmt", type=click.Choice(["json", "report"]), default="json",
               help="json（默认，每行一条）或中文报告")

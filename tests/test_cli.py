@@ -88,3 +88,15 @@ def test_parameter_values_read_as_chinese():
     assert format_value({"city": 0.5, "county": 0.5}) == "市级财政 50%、县级财政 50%"
     assert format_value({"secondary": 1000, "college": 2000}) == "中专 1000、大专 2000"
     assert format_value(300.0) == "300" and format_value(True) == "是"
+
+
+def test_a_line_that_is_not_utf8_is_rejected_and_the_rest_evaluated(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    good = json.dumps(applicant(), ensure_ascii=False).encode("utf-8")
+    path.write_bytes(b"\xef\xbb\xbf" + good + b"\n" + good.replace("测试".encode(), b"\xb2\xe2") + b"\n")
+    result = run("evaluate", str(path))
+    assert result.exit_code == 1
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert "summary" in rows[0]
+    assert rows[1] == {"line": 2, "rejected": [{"field": "(记录)",
+                                                "message": "记录含有不是UTF-8编码的字节，请把文件另存为UTF-8"}]}

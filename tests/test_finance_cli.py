@@ -1,5 +1,6 @@
 """``benefits generate`` and ``benefits estimate`` end to end."""
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -88,3 +89,12 @@ def test_bad_rules_directory(tmp_path):
     result = CliRunner().invoke(main, ["estimate", str(tmp_path / "c.jsonl"), "--year", "2013",
                                        "--out", str(tmp_path / "o.xlsx"), "--rules", str(tmp_path / "nope")])
     assert result.exit_code != 0 and "规则文件错误" in result.output
+
+
+@pytest.mark.parametrize("command", [["generate", "--size", "3"],
+                                     ["estimate", str(Path(__file__).resolve().parents[1] / "fixtures"
+                                                      / "caseload-sample.jsonl"), "--year", "2013"]])
+def test_an_output_folder_that_does_not_exist_is_refused_first(tmp_path, command):
+    result = CliRunner().invoke(main, command + ["--out", str(tmp_path / "missing" / "out.xlsx")])
+    assert result.exit_code == 2
+    assert "输出文件夹不存在" in result.output

@@ -130,3 +130,16 @@ def test_spreadsheet_dates_become_iso_dates():
     record = unflatten(names, ("411202197003120116", "王建国", "college", dt.datetime(2013, 9, 1)))
     assert record["education"]["admission"] == {"level": "college", "date": "2013-09-01"}
     assert parse_applicant(record).education.admission.date == dt.date(2013, 9, 1)
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "csv"])
+def test_a_row_that_is_not_utf8_is_rejected_not_fatal(tmp_path, suffix):
+    records = list(caseload(3, seed=5))
+    path = tmp_path / f"c.{suffix}"
+    write_caseload(iter(records), path)
+    data = path.read_bytes()
+    name = records[1]["name"].encode("utf-8")
+    path.write_bytes(data.replace(name, name.decode("utf-8").encode("gbk"), 1))   # one row saved as GBK
+    result = estimate(path, 2013, workers=1)
+    assert result["counts"]["evaluated"] == 2 and result["counts"]["rejected"] == 1
+    assert "UTF-8" in result["rejects"][0]["message"]

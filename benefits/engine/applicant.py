@@ -278,11 +278,21 @@ def parse_applicant(data) -> Applicant:
     """
     if isinstance(data, (str, bytes, bytearray)):
         text = data
+        if isinstance(text, str):
+            try:
+                text.encode("utf-8")   # files are read with surrogateescape: a bad byte lands here
+            except UnicodeEncodeError:
+                raise InvalidApplicant([FieldError(field="(记录)",
+                                                   message="记录含有不是UTF-8编码的字节，请把文件另存为UTF-8")]) from None
     else:
         if not isinstance(data, dict):
             raise InvalidApplicant([FieldError(field="(记录)", message="申请记录应为JSON对象")])
         try:
             text = json.dumps(data, ensure_ascii=False, allow_nan=False, default=str)
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidApplicant([FieldError(field="(记录)",
+                                               message="记录含有不是UTF-8编码的字节，请把文件另存为UTF-8")]) from None
         except (TypeError, ValueError) as exc:
             raise InvalidApplicant([FieldError(field="(记录)", message=f"无法读取记录：{exc}")]) from None
     try:

@@ -19,10 +19,19 @@ from .writers import write_caseload
 _SHOWN_REJECTS = 10
 
 
+def _output(ctx, param, value):
+    """An output file whose folder exists: checked before any work starts."""
+    path = Path(value)
+    if not path.parent.is_dir():
+        raise click.BadParameter(f"输出文件夹不存在：{path.parent}")
+    return path
+
+
 @click.command()
 @click.argument("caseload_file", metavar="CASELOAD", type=click.Path(dir_okay=False))
 @click.option("--year", type=click.IntRange(2012, 2100), required=True, help="预算年度，如 2013")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="输出工作簿 FILE.xlsx（图表另存为同名 .png）")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, callback=_output,
+              help="输出工作簿 FILE.xlsx（图表另存为同名 .png）")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="进程数（默认为CPU核数）")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="规则目录（默认项目内 rules/）")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), default=None,
@@ -30,7 +39,6 @@ _SHOWN_REJECTS = 10
 @click.option("--quiet", is_flag=True, help="不显示进度条")
 def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet):
     """Estimate a caseload's yearly cost (CSV, XLSX or JSON Lines) into an XLSX workbook."""
-    out = Path(out)
     if out.suffix.lower() != ".xlsx":
         raise click.BadParameter("输出文件应以 .xlsx 结尾", param_hint="--out")
     shown: list[dict] = []
@@ -65,7 +73,8 @@ def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet):
 @click.option("--bad", type=click.IntRange(0), default=0, show_default=True, help="故意加入的错误记录数")
 @click.option("--year", type=click.IntRange(2012, 2100), default=2013, show_default=True,
               help="年龄按此年1月1日计算")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="输出 .jsonl、.csv 或 .xlsx")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, callback=_output,
+              help="输出 .jsonl、.csv 或 .xlsx")
 def generate(size, seed, bad, year, out):
     """Write a synthetic caseload for the six counties (fixed seed, no real people)."""
     if bad > size:

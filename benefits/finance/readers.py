@@ -123,7 +123,8 @@ def open_caseload(source, fmt: Optional[str] = None) -> Caseload:
             names, rows, total = _xlsx_rows(path)
             return Caseload(rows, names, total, fmt)
         total = _count_lines(path)
-        stream = open(path, encoding="utf-8-sig", newline="")
+        # a bad byte must reject its row, not stop the file (see parse_applicant)
+        stream = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
         if fmt == "jsonl":
             return Caseload(_closing(_jsonl(stream), stream), None, total, fmt)
         try:
@@ -140,7 +141,7 @@ def open_caseload(source, fmt: Optional[str] = None) -> Caseload:
             names, rows, total = _xlsx_rows(io.BytesIO(data) if isinstance(data, bytes) else data)
             return Caseload(rows, names, total, fmt)
         if isinstance(source.read(0), bytes):
-            source = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+            source = io.TextIOWrapper(source, encoding="utf-8-sig", errors="surrogateescape", newline="")
         if fmt == "jsonl":
             return Caseload(_jsonl(source), None, None, fmt)
         names, rows = _csv_rows(source)
