@@ -17,6 +17,7 @@ from .applicant import Applicant, parse_applicant
 from .compiler import compile_ruleset, param_fact
 from .facts import FACTS, applicant_facts, evaluation_day
 from .identity import CURRENT_COUNTIES
+from .money import round_fen
 from .months import months_between, parameter_dates
 from .observances import days_off
 from .rulebook import Condition, ParamRef, Rule, Rulebook, load_rulebook
@@ -229,12 +230,13 @@ class _Reader:
             names = [cond.fact]
             if cond.param is not None:
                 names += self.rulebook.parameters[cond.param].by
-            absent = [n for n in names if n not in self.facts and n not in seen]
+            absent = [n for n in names if n not in self.facts]
             for name in absent:
-                seen.add(name)
-                fact = FACTS[name]
-                out.append({"fact": name, "field": fact.field, "label_zh": fact.label_zh})
-            if cond.param is not None and not absent and cond.fact in self.facts:
+                if name not in seen:
+                    seen.add(name)
+                    fact = FACTS[name]
+                    out.append({"fact": name, "field": fact.field, "label_zh": fact.label_zh})
+            if cond.param is not None and not absent:
                 out.append({"fact": None, "field": None, "parameter": cond.param,
                             "label_zh": f"参数{cond.param}在{self.day}尚无生效值"})
         return out
@@ -316,10 +318,10 @@ class _Reader:
             value = table.get(self.facts[spec.key_fact]) if table else None
         elif form == "share_of":
             base, ratio = self._param(spec.share_of, used), self._param(spec.ratio, used)
-            value = None if base is None or ratio is None else round(base * ratio, 2)
+            value = None if base is None or ratio is None else round_fen(base * ratio)
         elif form == "difference":
             base = self._param(spec.difference, used)
-            value = None if base is None else round(max(base - self.facts[spec.minus_fact], 0), 2)
+            value = None if base is None else round_fen(max(base - self.facts[spec.minus_fact], 0))
         elif form == "range":
             bounds = self._param(spec.range, used)
             return None if bounds is None else {"kind": "range", "min": bounds["min"], "max": bounds["max"]}
@@ -359,9 +361,9 @@ class _Reader:
             share = (shares or {}).get(who, 0)
             if share:
                 if amount["kind"] == "range":
-                    split[who] = {"min": round(amount["min"] * share, 2), "max": round(amount["max"] * share, 2)}
+                    split[who] = {"min": round_fen(amount["min"] * share), "max": round_fen(amount["max"] * share)}
                 else:
-                    split[who] = round(amount["value"] * share, 2)
+                    split[who] = round_fen(amount["value"] * share)
         return split
 
 

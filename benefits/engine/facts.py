@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .applicant import EARLIEST_DATE, LATEST_DATE, Applicant, FieldError, InvalidApplicant
 from .identity import age_on
+from .money import round_fen
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("hardship_temporary_difficulty", "hardship_events", "七（五）家庭经济临时出现问题", bool),
 ]}
 
-_HARDSHIP_FACTS = {
+HARDSHIP_CASES = {
     "stranded": ("hardship_stranded", False),
     "nonlocal_humanitarian": ("hardship_nonlocal_humanitarian", False),
     "hospitalised": ("hardship_hospitalised", True),
@@ -105,7 +106,7 @@ def applicant_facts(record: Applicant, day: dt.date) -> dict:
         members = household.members
         if members is not None:
             if household.monthly_income is not None:
-                facts["per_capita_income"] = round(household.monthly_income / (len(members) + 1), 2)
+                facts["per_capita_income"] = round_fen(household.monthly_income / (len(members) + 1))
             disabled = [m.disabled for m in members]
             if None not in disabled:
                 facts["disabled_members"] = sum(disabled)
@@ -146,9 +147,9 @@ def applicant_facts(record: Applicant, day: dt.date) -> dict:
 def _hardship_facts(record: Applicant) -> dict:
     """七: a case counts when it happened (and, for （三）（四）, left the family
     in economic difficulty); unknown when that difficulty is not recorded."""
-    out = {name: False for name, _ in _HARDSHIP_FACTS.values()}
+    out = {name: False for name, _ in HARDSHIP_CASES.values()}
     for event in record.hardship_events:
-        name, needs_family_hardship = _HARDSHIP_FACTS[event.case]
+        name, needs_family_hardship = HARDSHIP_CASES[event.case]
         if out[name] is True:
             continue
         if not needs_family_hardship or event.family_hardship is True:

@@ -1,0 +1,284 @@
+"""Compile a rulebook into a columnar plan: Polars expressions that evaluate
+every rule for every row of an applicant frame at once.
+
+The same Rulebook the durable_rules compiler reads; nothing here re-states a
+rule. A condition is a Boolean column in Kleene logic: true = held, false =
+failed, null = unknown. A rule's verdict is the Kleene AND (``all``) or OR
+(``any``) of its conditions, which is exactly eligible / ineligible /
+undetermined. Outputs per benefit line: verdict, amount, payer split,
+duplicate_of and the missing facts as a bit mask (``MISSING_BITS``); the
+statuses of every condition stay as columns, so a row's cited trace is those
+columns joined with the rulebook (``view.py``).
+"""
+from __future__ import annotations
+
+from functools import reduce
+
+import polars as pl
+
+from ..facts import FACTS
+from ..rulebook import Condition, ParamRef, Rule, Rulebook
+from .facts import fact_column, fact_expressions, round_fen
+from .params import keys, param_column, parameter_expressions
+
+_COMPARE = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "lte": "__le__", "gt": "__gt__", "gte": "__ge__"}
+MONEY_FORMS = ("param", "table", "share_of", "difference", "range")
+PAYERS = ("city", "county", "unspecified")
+PER_YEAR = {"monthly": 12, "yearly": 1, "one_off": 1}
+
+
+def rule_column(rule_id: str) -> str:
+    return f"rule.{rule_id}"
+
+
+def condition_column(rule_id: str, index: int) -> str:
+    return f"cond.{rule_id}.{index}"
+
+
+def amount_column(benefit: str, bound: str | None = None) -> str:
+    return f"amount.{benefit}" if bound is None else f"amount.{benefit}.{bound}"
+
+
+def payer_column(benefit: str, who: str, bound: str | None = None) -> str:
+    return f"payer.{benefit}.{who}" if bound is None else f"payer.{benefit}.{who}.{bound}"
+
+
+def duplicate_column(benefit: str) -> str:
+    return f"duplicate_of.{benefit}"
+
+
+def missing_column(benefit: str) -> str:
+    return f"missing.{benefit}"
+
+
+class MissingBits:
+    """One bit per fact, then one per parameter ("not yet in force")."""
+
+    def __init__(self, rulebook: Rulebook):
+        self.facts = list(FACTS)
+        self.params = list(rulebook.parameters)
+        if len(self.facts) + len(self.params) > 64:
+            raise ValueError("more than 64 facts and parameters: widen the missing-facts mask")
+
+    def fact(self, name: str) -> int:
+        return 1 << self.facts.index(name)
+
+    def param(self, name: str) -> int:
+        return 1 << (len(self.facts) + self.params.index(name))
+
+
+class ColumnarPlan:
+    """A rulebook compiled to Polars expressions, built once and reused."""
+
+    def __init__(self, rulebook: Rulebook):
+        self.rulebook = rulebook
+        self.bits = MissingBits(rulebook)
+        self.benefits = rulebook.benefits
+        self.rules = [r for r in rulebook.rules if r.kind != "county_budget"]
+
+    # -- conditions and verdicts ------------------------------------------------
+
+    def _param_value(self, name: str) -> pl.Expr:
+        return pl.col(param_column(name))
+
+    def condition(self, cond: Condition) -> pl.Expr:
+        """The condition's status: true held, false failed, null unknown."""
+        if cond.derived is not None:
+            return pl.col(rule_column(cond.derived))
+        fact = pl.col(fact_column(cond.fact))
+        if cond.op == "in":
+            return pl.when(fact.is_null()).then(None).otherwise(fact.is_in(cond.value))
+        value = self._param_value(cond.value.param) if isinstance(cond.value, ParamRef) else pl.lit(cond.value)
+        return getattr(fact, _COMPARE[cond.op])(value)
+
+    def _stages(self) -> list[dict[str, pl.Expr]]:
+        """Conditions, then verdicts, in rounds: a rule's conditions come
+        after the concepts they rest on (the rulebook is in dependency order)."""
+        depth: dict[str, int] = {}
+        stages: list[dict[str, pl.Expr]] = []
+        for rule in self.rules:
+            level = max((depth[c.derived] + 1 for c in rule.conditions if c.derived), default=0)
+            depth[rule.id] = level
+            while len(stages) <= 2 * level + 1:
+                stages.append({})
+            conditions = {condition_column(rule.id, i): self.condition(c) for i, c in enumerate(rule.conditions)}
+            columns = [pl.col(name) for name in conditions]
+            stages[2 * level].update(conditions)
+            stages[2 * level + 1][rule_column(rule.id)] = (
+                reduce(lambda a, b: a & b, columns) if rule.mode == "all" else reduce(lambda a, b: a | b, columns))
+        return [stage for stage in stages if stage]
+
+    # -- amounts and payers -----------------------------------------------------
+
+    def amount(self, rule: Rule) -> dict[str, pl.Expr]:
+        """Money of an eligible line (null when not eligible or unresolved)."""
+        spec = rule.outcome.amount
+        form = spec.form
+        eligible = pl.col(rule_column(rule.id)) == True  # noqa: E712 (null → not eligible)
+        if form == "param":
+            value = self._param_value(spec.param)
+        elif form == "table":
+            value = pl.coalesce(*[pl.when(pl.col(fact_column(spec.key_fact)) == k).then(pl.col(param_column(spec.table, k)))
+                                  for k in keys(self.rulebook.parameters[spec.table])])
+        elif form == "share_of":
+            value = round_fen(self._param_value(spec.share_of) * self._param_value(spec.ratio))
+        elif form == "difference":
+            value = round_fen(pl.max_horizontal(
+                self._param_value(spec.difference) - pl.col(fact_column(spec.minus_fact)), pl.lit(0.0)))
+            value = pl.when(self._param_value(spec.difference).is_null()).then(None).otherwise(value)
+        elif form == "range":
+            bounds = {b: pl.col(param_column(spec.range, b)) for b in ("min", "max")}
+            return {amount_column(rule.id, b): pl.when(eligible).then(v) for b, v in bounds.items()}
+        else:
+            return {}
+        return {amount_column(rule.id): pl.when(eligible).then(value.cast(pl.Float64))}
+
+    def payer_shares(self, rule: Rule) -> dict[str, pl.Expr]:
+        payer = rule.outcome.payer
+        if payer is None:
+            return {}
+        if payer.param is None:
+            return {who: pl.lit(float(getattr(payer, who))) for who in PAYERS if getattr(payer, who)}
+        names = keys(self.rulebook.parameters[payer.param]) or []
+        return {who: pl.col(param_column(payer.param, who)) for who in PAYERS if who in names}
+
+    def payer(self, rule: Rule) -> dict[str, pl.Expr]:
+        """Each payer's part of the amount; a zero or absent share gives null."""
+        form = rule.outcome.amount.form
+        if form not in MONEY_FORMS:
+            return {}
+        out = {}
+        for who, share in self.payer_shares(rule).items():
+            share = pl.when(share != 0).then(share)
+            if form == "range":
+                for b in ("min", "max"):
+                    out[payer_column(rule.id, who, b)] = round_fen(pl.col(amount_column(rule.id, b)) * share)
+            else:
+                out[payer_column(rule.id, who)] = round_fen(pl.col(amount_column(rule.id)) * share)
+        return out
+
+    def annual(self, rule: Rule) -> pl.Expr | None:
+        """Yearly money of a fixed or floor amount, for duplicate marking."""
+        spec = rule.outcome.amount
+        if spec.form not in ("param", "table", "share_of", "difference"):
+            return None
+        return pl.col(amount_column(rule.id)) * PER_YEAR.get(rule.outcome.period, 0)
+
+    def duplicates(self) -> dict[str, pl.Expr]:
+        """Where two eligible lines pay for the same need, the smaller per
+        year names the larger (ties: the second names the first)."""
+        marks: dict[str, pl.Expr] = {}
+        for rule in self.benefits:
+            other = rule.outcome.same_payment_as
+            if other is None:
+                continue
+            a, b = rule, self.rulebook.by_id[other]
+            va, vb = self.annual(a), self.annual(b)
+            if va is None or vb is None:
+                continue
+            both = va.is_not_null() & vb.is_not_null()
+            for this, that, smaller in ((a, b, va < vb), (b, a, ~(va < vb))):
+                previous = marks.get(this.id, pl.lit(None, dtype=pl.String))
+                marks[this.id] = pl.when(both & smaller).then(pl.lit(that.id)).otherwise(previous)
+        return {duplicate_column(rule_id): expr for rule_id, expr in marks.items()}
+
+    # -- missing facts ------------------------------------------------------------
+
+    def _absent(self, names: list[str]) -> pl.Expr:
+        """Bits of the named facts that are null."""
+        zero = pl.lit(0, dtype=pl.UInt64)
+        return reduce(lambda acc, n: acc | pl.when(pl.col(fact_column(n)).is_null())
+                      .then(pl.lit(self.bits.fact(n), dtype=pl.UInt64)).otherwise(zero), names, zero)
+
+    def _param_unset(self, name: str, column: str) -> pl.Expr:
+        """The parameter's bit where its dimensions are known but no value is in force."""
+        dims = self.rulebook.parameters[name].by
+        known = reduce(lambda acc, d: acc & pl.col(fact_column(d)).is_not_null(), dims, pl.lit(True))
+        return pl.when(known & pl.col(column).is_null()).then(
+            pl.lit(self.bits.param(name), dtype=pl.UInt64)).otherwise(pl.lit(0, dtype=pl.UInt64))
+
+    def missing_rule(self, rule: Rule, cache: dict) -> pl.Expr:
+        """What would settle an undetermined rule: over its unknown conditions,
+        the absent facts (and parameters not in force), through concepts."""
+        if rule.id in cache:
+            return cache[rule.id]
+        zero = pl.lit(0, dtype=pl.UInt64)
+        total = zero
+        for i, cond in enumerate(rule.conditions):
+            unknown = pl.col(condition_column(rule.id, i)).is_null()
+            if cond.derived is not None:
+                part = self.missing_rule(self.rulebook.by_id[cond.derived], cache)
+            elif isinstance(cond.value, ParamRef):
+                name = cond.value.param
+                part = self._absent([cond.fact, *self.rulebook.parameters[name].by]) | pl.when(
+                    pl.col(fact_column(cond.fact)).is_not_null()).then(
+                    self._param_unset(name, param_column(name))).otherwise(zero)
+            else:
+                part = self._absent([cond.fact])
+            total = total | pl.when(unknown).then(part).otherwise(zero)
+        cache[rule.id] = total
+        return total
+
+    def amount_parameters(self, rule: Rule) -> list[tuple[str, str]]:
+        """(parameter, a column showing whether it resolved) an amount uses, in order."""
+        spec = rule.outcome.amount
+        out = []
+        for name in spec.parameters():
+            names = keys(self.rulebook.parameters[name])
+            out.append((name, param_column(name) if names is None else param_column(name, names[0])))
+        return out
+
+    def missing_amount(self, rule: Rule) -> pl.Expr:
+        """An eligible line whose amount did not resolve: the facts its
+        parameters vary by, or the parameter not yet in force."""
+        zero = pl.lit(0, dtype=pl.UInt64)
+        total = zero
+        for name, column in self.amount_parameters(rule):
+            dims = self.rulebook.parameters[name].by
+            unresolved = pl.col(column).is_null()
+            total = total | pl.when(unresolved).then(
+                self._absent(list(dims)) | self._param_unset(name, column)).otherwise(zero)
+        return total
+
+    def missing(self, cache: dict) -> dict[str, pl.Expr]:
+        out = {}
+        for rule in self.benefits:
+            verdict = pl.col(rule_column(rule.id))
+            unresolved = self.unresolved(rule)
+            expr = pl.when(verdict.is_null()).then(self.missing_rule(rule, cache))
+            if unresolved is not None:
+                expr = expr.when((verdict == True) & unresolved).then(self.missing_amount(rule))  # noqa: E712
+            out[missing_column(rule.id)] = expr.otherwise(pl.lit(0, dtype=pl.UInt64))
+        return out
+
+    def unresolved(self, rule: Rule) -> pl.Expr | None:
+        """An eligible line whose money amount could not be computed."""
+        spec = rule.outcome.amount
+        if spec.form == "range":
+            return pl.col(amount_column(rule.id, "min")).is_null()
+        if spec.form in MONEY_FORMS:
+            return pl.col(amount_column(rule.id)).is_null()
+        return None
+
+    # -- the whole plan -------------------------------------------------------------
+
+    def lazy(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """Every column of the plan added to ``frame`` (which has the
+        applicant columns and DAY)."""
+        frame = frame.with_columns(**{fact_column(n): e for n, e in fact_expressions().items()})
+        params = {}
+        for spec in self.rulebook.parameters.values():
+            params.update(parameter_expressions(spec))
+        frame = frame.with_columns(**params)
+        for stage in self._stages():
+            frame = frame.with_columns(**stage)
+        amounts = {}
+        for rule in self.benefits:
+            amounts.update(self.amount(rule))
+        frame = frame.with_columns(**amounts)
+        outputs = {}
+        for rule in self.benefits:
+            outputs.update(self.payer(rule))
+        outputs.update(self.duplicates())
+        outputs.update(self.missing({}))
+        return frame.with_columns(**outputs)

@@ -1,0 +1,141 @@
+"""A row of the columnar result read back as determination lines: the
+condition statuses joined with the rulebook (clause, text, labels). This is
+the cited trace at batch speed; the differential test compares it with the
+durable_rules engine's determination."""
+from __future__ import annotations
+
+import datetime as dt
+
+from ..facts import FACTS
+from ..observances import days_off
+from ..rulebook import ParamRef, Rule
+from .facts import DAY, fact_column
+from .params import keys, param_column
+from .plan import (PAYERS, ColumnarPlan, amount_column, condition_column, duplicate_column,
+                   payer_column, rule_column)
+
+ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"
+HELD, FAILED, UNKNOWN = "held", "failed", "unknown"
+_STATUS = {True: ELIGIBLE, False: INELIGIBLE, None: UNDETERMINED}
+_CONDITION = {True: HELD, False: FAILED, None: UNKNOWN}
+
+
+class RowView:
+    """One evaluated row (a dict of the plan's columns) read as lines."""
+
+    def __init__(self, plan: ColumnarPlan, row: dict):
+        self.plan, self.book, self.row = plan, plan.rulebook, row
+        self.day: dt.date = row[DAY]
+
+    def fact(self, name: str):
+        return self.row[fact_column(name)]
+
+    def statuses(self, rule: Rule) -> list[str]:
+        return [_CONDITION[self.row[condition_column(rule.id, i)]] for i in range(len(rule.conditions))]
+
+    def missing(self, rule: Rule, seen: set | None = None) -> list[dict]:
+        """The facts that would settle an undetermined rule, in the order a
+        clerk meets them (the rule's conditions, through its concepts)."""
+        seen = set() if seen is None else seen
+        out = []
+        for cond, status in zip(rule.conditions, self.statuses(rule)):
+            if status != UNKNOWN:
+                continue
+            if cond.derived is not None:
+                out += self.missing(self.book.by_id[cond.derived], seen)
+                continue
+            param = cond.value.param if isinstance(cond.value, ParamRef) else None
+            dims = list(self.book.parameters[param].by) if param else []
+            absent = [n for n in [cond.fact, *dims] if self.fact(n) is None]
+            for name in absent:
+                if name not in seen:
+                    seen.add(name)
+                    out.append(_fact_entry(name))
+            if param is not None and not absent and self.row[param_column(param)] is None:
+                out.append(self._param_entry(param))
+        return out
+
+    def _param_entry(self, name: str) -> dict:
+        return {"fact": None, "field": None, "parameter": name, "label_zh": f"参数{name}在{self.day}尚无生效值"}
+
+    def _resolved(self, name: str):
+        names = keys(self.book.parameters[name])
+        return self.row[param_column(name)] if names is None else self.row[param_column(name, names[0])]
+
+    def missing_for_amount(self, rule: Rule) -> list[dict]:
+        out, seen = [], set()
+        for name, _ in self.plan.amount_parameters(rule):
+            if self._resolved(name) is not None:
+                continue
+            absent = [d for d in self.book.parameters[name].by if self.fact(d) is None]
+            for dim in absent:
+                if dim not in seen:
+                    seen.add(dim)
+                    out.append(_fact_entry(dim))
+            if not absent:
+                out.append(self._param_entry(name))
+        return out
+
+    def amount(self, rule: Rule) -> dict | None:
+        spec = rule.outcome.amount
+        form = spec.form
+        if form == "in_kind":
+            return {"kind": "in_kind"}
+        if form == "unstated":
+            return {"kind": "unstated"}
+        if form == "observances":
+            category = self.fact("category")
+            return {"kind": "days_off", "year": self.day.year,
+                    "days": days_off(self.day.year, category) if category else []}
+        if form == "range":
+            low, high = self.row[amount_column(rule.id, "min")], self.row[amount_column(rule.id, "max")]
+            return None if low is None else {"kind": "range", "min": low, "max": high}
+        value = self.row[amount_column(rule.id)]
+        if value is None:
+            return {"kind": "unresolved", "reason": "金额所依据的参数无法确定：" + "、".join(
+                self.book.parameters[n].label_zh for n, _ in self.plan.amount_parameters(rule)
+                if self._resolved(n) is None)}
+        return {"kind": "at_least" if spec.at_least else "fixed", "value": value}
+
+    def payer_split(self, rule: Rule, amount: dict | None) -> dict | None:
+        if rule.outcome.payer is None or amount is None or amount["kind"] not in ("fixed", "at_least", "range"):
+            return None
+        split = {}
+        for who in PAYERS:
+            if who not in self.plan.payer_shares(rule):
+                continue
+            if amount["kind"] == "range":
+                low = self.row[payer_column(rule.id, who, "min")]
+                if low is not None:
+                    split[who] = {"min": low, "max": self.row[payer_column(rule.id, who, "max")]}
+            elif self.row[payer_column(rule.id, who)] is not None:
+                split[who] = self.row[payer_column(rule.id, who)]
+        return split
+
+    def line(self, rule: Rule) -> dict:
+        status = _STATUS[self.row[rule_column(rule.id)]]
+        line = {"benefit": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en, "clause": rule.clause,
+                "status": status, "period": rule.outcome.period, "amount": None, "payer_split": None,
+                "duplicate_of": self.row.get(duplicate_column(rule.id))}
+        if status == ELIGIBLE:
+            line["amount"] = self.amount(rule)
+            line["payer_split"] = self.payer_split(rule, line["amount"])
+            if line["amount"] and line["amount"]["kind"] == "unresolved":
+                line["missing_facts"] = self.missing_for_amount(rule)
+        elif status == UNDETERMINED:
+            line["missing_facts"] = self.missing(rule)
+        line["text"] = rule.text
+        line["conditions"] = self.statuses(rule)
+        return line
+
+    def lines(self) -> list[dict]:
+        return [self.line(rule) for rule in self.book.benefits]
+
+    def concepts(self) -> dict[str, tuple]:
+        """{concept: (holds, condition statuses)}."""
+        return {r.id: (self.row[rule_column(r.id)], self.statuses(r)) for r in self.book.derived}
+
+
+def _fact_entry(name: str) -> dict:
+    fact = FACTS[name]
+    return {"fact": name, "field": fact.field, "label_zh": fact.label_zh}
