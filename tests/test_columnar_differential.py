@@ -1,0 +1,128 @@
+"""The columnar engine against the durable_rules engine: every line's status,
+amount, payer split, duplicate_of and missing facts, every condition's status
+and every concept's verdict must be equal, on generated caseloads with facts
+blanked anywhere and on Hypothesis records, on parameter change dates and
+birthdays."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from benefits.engine import parse_applicant
+from benefits.engine.columnar import ColumnarEngine, frame_from_records
+from benefits.engine.columnar.view import RowView
+from benefits.engine.identity import age_on
+from benefits.finance.synthetic import caseload
+
+from .test_engine_reference import records
+
+COMPARED = ("benefit", "status", "amount", "payer_split", "duplicate_of", "missing_facts")
+# parameter change dates of the shipped rules, the days before them, and the
+# first and last days the rules can be applied in the generated years
+DATES = [dt.date(2012, 11, 1), dt.date(2012, 12, 31), dt.date(2013, 1, 1), dt.date(2013, 6, 30),
+         dt.date(2013, 7, 1), dt.date(2014, 6, 30), dt.date(2014, 7, 1), dt.date(2015, 12, 31)]
+BOUNDARY_AGES = (16, 18, 60)
+
+
+@pytest.fixture(scope="module")
+def columnar(engine):
+    return ColumnarEngine(engine.rulebook)
+
+
+def disagreements(engine, columnar, parsed, as_of=None) -> list[str]:
+    """Every difference between the two engines on these records."""
+    result, rejects = columnar.evaluate_frame(frame_from_records(parsed), as_of)
+    assert rejects == []
+    out = []
+    for record, row in zip(parsed, result.iter_rows(named=True)):
+        expected = engine.determine(record, as_of)
+        view = RowView(columnar.plan, row)
+        assert str(row["__day"]) == expected["evaluation_date"]
+        for want, got in zip(expected["benefits"], view.lines()):
+            for key in COMPARED:
+                if want.get(key) != got.get(key):
+                    out.append(f"{record.id_number} {want['benefit']}.{key}: durable {want.get(key)!r} "
+                               f"columnar {got.get(key)!r}")
+            statuses = [r["status"] for r in want["reasons"]]
+            if statuses != got["conditions"]:
+                out.append(f"{record.id_number} {want['benefit']} conditions: {statuses} / {got['conditions']}")
+        concepts = view.concepts()
+        for concept in expected["concepts"]:
+            holds, statuses = concepts[concept["concept"]]
+            if (concept["holds"], [r["status"] for r in concept["reasons"]]) != (holds, statuses):
+                out.append(f"{record.id_number} concept {concept['concept']}")
+    return out
+
+
+def _blank_leaves(rng: random.Random, node: dict, rate: float) -> None:
+    """Leave facts out anywhere (never the ID number or name)."""
+    for key in list(node):
+        if key in ("id_number", "name", "number", "category", "grade", "level", "relation", "case"):
+            continue
+        value = node[key]
+        if isinstance(value, dict):
+            _blank_leaves(rng, value, rate)
+        elif rng.random() < rate:
+            del node[key]
+
+
+def _birthday(birth: dt.date, age: int) -> dt.date:
+    try:
+        return birth.replace(year=birth.year + age)
+    except ValueError:
+        return dt.date(birth.year + age, 3, 1)
+
+
+def generated(size: int, seed: int) -> list:
+    """Synthetic applicants with facts blanked and days on the boundaries."""
+    rng = random.Random(seed)
+    out = []
+    for record in caseload(size, seed=seed):
+        _blank_leaves(rng, record, 0.04)
+        parsed = parse_applicant(record)
+        if rng.random() < 0.3:
+            day = _birthday(parsed.birth_date, rng.choice(BOUNDARY_AGES)) - dt.timedelta(days=rng.choice((0, 1)))
+            if not DATES[0] <= day <= DATES[-1]:
+                day = rng.choice(DATES)
+        else:
+            day = rng.choice(DATES)
+        if day < parsed.birth_date:
+            day = DATES[-1]
+        out.append(parse_applicant(record | {"evaluation_date": day.isoformat()}))
+    return out
+
+
+def test_generated_caseload_of_50000_agrees(engine, columnar):
+    parsed = generated(50_000, seed=8)
+    assert sum(age_on(r.birth_date, r.evaluation_date) in BOUNDARY_AGES for r in parsed) > 1000
+    problems = disagreements(engine, columnar, parsed)
+    assert problems == [], "\n".join(problems[:20])
+
+
+def test_one_as_of_for_every_row_agrees(engine, columnar):
+    parsed = generated(2_000, seed=9)
+    for day in (dt.date(2013, 7, 1), dt.date(2014, 6, 30)):
+        problems = disagreements(engine, columnar, [r for r in parsed if r.birth_date <= day], as_of=day)
+        assert problems == [], "\n".join(problems[:20])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.lists(records(), min_size=1, max_size=12))
+def test_hypothesis_records_with_nulls_anywhere_agree(engine, columnar, batch):
+    problems = disagreements(engine, columnar, [parse_applicant(raw) for raw in batch])
+    assert problems == [], "\n".join(problems[:20])
+
+
+def test_a_broken_plan_is_caught(engine, columnar, monkeypatch):
+    """The comparison can fail: flip one rule's verdict in the plan."""
+    from benefits.engine.columnar import plan as plan_module
+    original = plan_module.ColumnarPlan.condition
+
+    def wrong(self, cond):
+        expr = original(self, cond)
+        return ~expr if cond.fact == "grade" else expr
+    monkeypatch.setattr(plan_module.ColumnarPlan, "condition", wrong)
+    assert disagreements(engine, ColumnarEngine(engine.rulebook), generated(200, seed=3))
