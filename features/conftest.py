@@ -12,6 +12,7 @@ import pytest
 from pytest_bdd.exceptions import StepDefinitionNotFoundError
 
 from benefits.engine import RulebookError, default_engine
+from benefits.engine.columnar import ColumnarEngine
 from features.steps.applicant import *  # noqa: F401,F403  (step fixtures)
 from features.steps.base import CATALOGUE, catalogue_text
 from features.steps.checks import *  # noqa: F401,F403
@@ -22,13 +23,49 @@ from features.steps.evaluation import Outcome
 RULES_ENV = "BENEFITS_RULES"
 
 
+ENGINE_ENV = "BENEFITS_ENGINE"      # durable | columnar; unset: every scenario on both
+BACK_ENDS = ("durable", "columnar")
+
+
+class ColumnarBackEnd:
+    """The columnar engine behind the steps' engine interface. The 三（一）
+    county budgets are parameter arithmetic that neither back end evaluates."""
+
+    def __init__(self, durable):
+        self.rulebook = durable.rulebook
+        self.county_budgets = durable.county_budgets
+        self._columnar = ColumnarEngine(durable.rulebook)
+
+    def evaluate(self, data, as_of=None):
+        return self._columnar.evaluate(data, as_of)
+
+
+def pytest_generate_tests(metafunc):
+    if "back_end" in metafunc.fixturenames:
+        chosen = os.environ.get(ENGINE_ENV)
+        metafunc.parametrize("back_end", [chosen] if chosen else list(BACK_ENDS), scope="session")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def back_end(request):
+    """Which engine the scenario runs on (autouse, so the parametrisation
+    reaches steps that ask for ``engine`` only at run time)."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def engine():
+def durable_engine():
     rules_dir = os.environ.get(RULES_ENV) or None
     try:
         return default_engine(rules_dir)
     except RulebookError as exc:
         pytest.exit(f"规则文件错误（{rules_dir or '项目内 rules/'}）：{exc}", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def engine(durable_engine, back_end):
+    """Each scenario runs on the durable_rules engine and on the columnar one."""
+    return durable_engine if back_end == "durable" else ColumnarBackEnd(durable_engine)
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from pathlib import Path
 from .applicant import Applicant, parse_applicant
 from .compiler import compile_ruleset, param_fact
 from .facts import FACTS, applicant_facts, evaluation_day
-from .identity import CURRENT_COUNTIES
+from .identity import CURRENT_COUNTIES, mask_id
+from .marks import assumptions, chain, condition_parameters, describe
 from .money import round_fen
 from .months import months_between, parameter_dates
 from .observances import days_off
@@ -27,13 +28,7 @@ ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"
 STATUS_ZH = {ELIGIBLE: "符合", INELIGIBLE: "不符合", UNDETERMINED: "待定（缺少信息）"}
 PERIOD_ZH = {"monthly": "每月", "yearly": "每年", "one_off": "一次性", "ongoing": "长期"}
 PAYER_ZH = {"city": "市级财政", "county": "县级财政", "unspecified": "未指明"}
-_OP_ZH = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥", "in": "∈"}
 HELD, FAILED, UNKNOWN = "held", "failed", "unknown"
-
-
-def mask_id(id_number: str) -> str:
-    """Show the place code and the last four characters only."""
-    return id_number[:6] + "*" * 8 + id_number[-4:]
 
 
 class _Condition:
@@ -51,7 +46,7 @@ class _Condition:
             target = rulebook.by_id[cond.derived]
             self.reason = {"derived": target.id, "condition": target.label_zh, "clause": target.clause}
         else:
-            self.reason = {"fact": cond.fact, "condition": _describe(cond, rulebook)}
+            self.reason = {"fact": cond.fact, "condition": describe(cond, rulebook)}
 
 
 class _Plan:
@@ -63,24 +58,9 @@ class _Plan:
         self.rule = rule
         self.mode_all = rule.mode == "all"
         self.conditions = tuple(_Condition(i, c, rulebook) for i, c in enumerate(rule.conditions or []))
-        self.chain = tuple(_chain(rule, rulebook))
-        self.assumptions = ([f"{rule.clause}：{rule.assumption}"] if rule.assumption else []) + [
-            f"{c.clause}「{c.label_zh}」：{c.assumption}" for c in self.chain if c.assumption]
-        self.condition_params = tuple(dict.fromkeys(
-            c.value.param for r in (rule, *self.chain) for c in (r.conditions or [])
-            if isinstance(c.value, ParamRef)))
-
-
-def _chain(rule: Rule, rulebook: Rulebook, seen: set | None = None) -> list[Rule]:
-    """The derived concepts a rule rests on, transitively, each once."""
-    seen = set() if seen is None else seen
-    out = []
-    for cond in rule.conditions or []:
-        if cond.derived is not None and cond.derived not in seen:
-            seen.add(cond.derived)
-            target = rulebook.by_id[cond.derived]
-            out += [target] + _chain(target, rulebook, seen)
-    return out
+        self.chain = tuple(chain(rule, rulebook))
+        self.assumptions = assumptions(rule, self.chain)
+        self.condition_params = condition_parameters(rule, self.chain)
 
 
 class Engine:
@@ -386,18 +366,6 @@ def _mark_same_payments(lines: list[dict], pairs: list[tuple[int, int]]) -> None
             continue
         smaller, larger = (a, b) if value_a < value_b else (b, a)
         lines[smaller]["duplicate_of"] = lines[larger]["benefit"]
-
-
-def _describe(cond: Condition, rulebook: Rulebook) -> str:
-    label = FACTS[cond.fact].label_zh
-    value = cond.value
-    if isinstance(value, ParamRef):
-        value = rulebook.parameters[value.param].label_zh
-    elif isinstance(value, list):
-        value = "、".join(map(str, value))
-    elif isinstance(value, bool):
-        value = "是" if value else "否"
-    return f"{label} {_OP_ZH[cond.op]} {value}"
 
 
 _default_lock = threading.Lock()

@@ -94,3 +94,8 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 
 def is_sanmenxia_code(code: str) -> bool:
     return code in CURRENT_COUNTIES or code in HISTORIC_CODES
+
+
+def mask_id(id_number: str) -> str:
+    """Show the place code and the last four characters only."""
+    return id_number[:6] + "*" * 8 + id_number[-4:]

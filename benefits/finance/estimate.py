@@ -13,7 +13,7 @@ from tqdm import tqdm
 from ..engine import default_engine
 from ..engine.identity import CURRENT_COUNTIES
 from ..engine.rulebook import ParamRef, Rule
-from .batch import chunks, estimate_chunk, run
+from .batch import chunks, columnar_parts, estimate_chunk, run
 from ..engine.months import parameter_dates
 from .readers import open_caseload
 from .tally import MONEY_KINDS, PAYERS, Tally
@@ -139,10 +139,14 @@ def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_rea
     }
 
 
+ENGINES = ("columnar", "durable")
+
+
 def estimate(source, year: int, rules_dir: Optional[str] = None, workers: Optional[int] = None,
              fmt: Optional[str] = None, progress: bool = False,
              on_reject: Optional[Callable[[dict], None]] = None,
-             on_progress: Optional[Callable[[int, Optional[int]], None]] = None) -> dict:
+             on_progress: Optional[Callable[[int, Optional[int]], None]] = None,
+             engine: str = "columnar") -> dict:
     """Estimate a caseload's cost for ``year``.
 
     ``source``: a path (.csv/.xlsx/.jsonl), a stream with ``fmt``, or an
@@ -152,9 +156,12 @@ def estimate(source, year: int, rules_dir: Optional[str] = None, workers: Option
     be read at all; a bad row never stops the run. ``on_progress(done,
     total)`` is called with 0 at the start, after each chunk with the rows
     done so far and the expected rows (None if unknown), and once at the end
-    with done == total.
+    with done == total. ``engine``: "columnar" (Polars, the default) or
+    "durable" (durable_rules on every core, the reference).
     """
-    engine = default_engine(rules_dir)
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}")
+    reference = default_engine(rules_dir)
     caseload = open_caseload(source, fmt)
     if on_progress:
         on_progress(0, caseload.total)
@@ -169,19 +176,24 @@ def estimate(source, year: int, rules_dir: Optional[str] = None, workers: Option
     sink = on_reject or kept.append
     tally = Tally()
     rejected_rows = done = 0
-    tasks = ((caseload.names, chunk) for chunk in chunks(counted(caseload.rows)))
+    rows = counted(caseload.rows)
+    if engine == "durable":
+        tasks = ((caseload.names, chunk) for chunk in chunks(rows))
+        parts = run(estimate_chunk, tasks, rules_dir, year, workers)
+    else:
+        parts = columnar_parts(reference.rulebook, year, caseload.names, rows)
     with tqdm(total=caseload.total, unit="人", desc=f"{year}年测算", file=sys.stderr,
               disable=not progress, dynamic_ncols=True) as bar:
-        for part, rejects in run(estimate_chunk, tasks, rules_dir, year, workers):
+        for part, rejects in parts:
             tally.merge(part)
-            rows = {r["row"] for r in rejects}
-            rejected_rows += len(rows)
+            rejected = {r["row"] for r in rejects}
+            rejected_rows += len(rejected)
             for r in rejects:
                 sink(r)
-            done += part.evaluated + len(rows)
-            bar.update(part.evaluated + len(rows))
+            done += part.evaluated + len(rejected)
+            bar.update(part.evaluated + len(rejected))
             if on_progress:
                 on_progress(done, caseload.total)
     if on_progress:
         on_progress(read[0], read[0])   # the file's line count may include blank lines
-    return summarise(tally, engine, year, kept, read[0], rejected_rows)
+    return summarise(tally, reference, year, kept, read[0], rejected_rows)

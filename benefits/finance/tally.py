@@ -45,8 +45,8 @@ class Tally:
         self.floor: dict[tuple, list] = defaultdict(_zero)          # (benefit, county): part that is a floor
         self.persons: Counter = Counter()                           # (benefit, county) eligible at some point
         self.undetermined: Counter = Counter()                      # (benefit, county) never eligible, some point undetermined
-        self.unresolved: Counter = Counter()                        # (benefit, county) eligible, amount unresolved
-        self.duplicates: Counter = Counter()                        # (benefit, county) eligible, paid by another line
+        self.unresolved: Counter = Counter()                        # (benefit, county) persons eligible, amount unresolved
+        self.duplicates: Counter = Counter()                        # (benefit, county) persons eligible, paid by another line
         self.person_months: Counter = Counter()                     # (benefit, county) monthly lines only
         self.kinds: dict[str, set] = defaultdict(set)               # benefit → amount kinds seen
         self.unverified: Counter = Counter()                        # (benefit, parameter) persons carrying the mark
@@ -77,10 +77,21 @@ class Tally:
                 self.person_months[key] += sum(w for _, w in eligible)
             else:   # yearly / one-off / ongoing: once, as first found eligible in the year
                 counted = [(eligible[0][0], 1.0)]
+            # a person evaluated on several days counts once in each count
+            flags: set = set()
             for line, factor in counted:
-                self._line(key, line, factor)
+                flags |= self._line(key, line, factor)
+            for flag in flags:
+                if flag == "unresolved":
+                    self.unresolved[key] += 1
+                elif flag == "duplicate":
+                    self.duplicates[key] += 1
+                else:
+                    self.unverified[(benefit, flag)] += 1
 
-    def _line(self, key: tuple, line: dict, factor: float) -> None:
+    def _line(self, key: tuple, line: dict, factor: float) -> set:
+        """Add one counted line's money; returns what the person is counted
+        under: "unresolved", "duplicate" and each unverified parameter."""
         benefit = key[0]
         amount = line["amount"] or {"kind": "unresolved"}
         kind = amount["kind"]
@@ -89,17 +100,14 @@ class Tally:
             self.assumptions[benefit].add(text)
         for mark in line["unverified"]:
             self.unverified_values[mark["parameter"]].add(format_value(mark["value"]))
-        for name in {m["parameter"] for m in line["unverified"]}:
-            self.unverified[(benefit, name)] += 1
+        flags = {m["parameter"] for m in line["unverified"]}
         if kind == "unresolved":
-            self.unresolved[key] += 1
-            return
+            return flags | {"unresolved"}
         if line["duplicate_of"]:
             # the same need is paid by a larger line: cost it once, there
-            self.duplicates[key] += 1
-            return
+            return flags | {"duplicate"}
         if kind not in MONEY_KINDS:
-            return
+            return flags
         values = triple(amount)
         _add(self.money[key], values, factor)
         if kind == "at_least":
@@ -107,6 +115,7 @@ class Tally:
         split = line["payer_split"] or {"unspecified": amount}
         for who, share in split.items():
             _add(self.payer[key + (who,)], triple(share), factor)
+        return flags
 
     def merge(self, other: "Tally") -> None:
         self.evaluated += other.evaluated

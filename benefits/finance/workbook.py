@@ -55,7 +55,7 @@ def write_workbook(result: dict, path, rejects: Optional[Iterable[dict]] = None,
 
     s = _Sheet(book, "按项目", result)
     s.row(["项目", "项目代码", "条款", "发放周期", "金额类型", "含“不低于”下限", "符合人数", "待定人数",
-           "参数未生效人数", "与他项重复不计（人次）", "按月人月数", "下限", "中值", "上限", "其中按下限计（中值）"]
+           "参数未生效人数", "与他项重复不计（人）", "按月人月数", "下限", "中值", "上限", "其中按下限计（中值）"]
           + [f"{PAYER_ZH[p]}（中值）" for p in _PAYERS], bold=True)
     for b in result["benefits"]:
         s.row([b["label_zh"], b["benefit"], b["clause"], PERIOD_ZH[b["period"]], kinds_zh(b["amount_kinds"]),

@@ -7,11 +7,12 @@ import datetime as dt
 
 import polars as pl
 
-from ..applicant import EARLIEST_DATE, LATEST_DATE
+from ..applicant import EARLIEST_DATE, LATEST_DATE, FieldError, InvalidApplicant, parse_applicant
+from ..identity import mask_id
 from ..rulebook import Rulebook
 from .facts import DAY
 from .plan import ColumnarPlan
-from .schema import BIRTH, ROW
+from .schema import BIRTH, ROW, frame_from_records
 from .view import RowView
 
 EVALUATION_DATE = "evaluation_date"
@@ -55,6 +56,16 @@ class ColumnarEngine:
         lazy = self.with_day(frame.lazy(), as_of, today)
         dated, rejects = self.split_rejects(lazy.collect(), as_of)
         return self.plan.lazy(dated.lazy()).collect(), rejects
+
+    def evaluate(self, data, as_of: dt.date | None = None) -> dict:
+        """One applicant through the columnar plan, in the single-applicant
+        shape (for the scenarios run on both back ends; slow per record)."""
+        record = parse_applicant(data)
+        result, rejects = self.evaluate_frame(frame_from_records([record]), as_of)
+        if rejects:
+            raise InvalidApplicant([FieldError(field=r["field"], message=r["message"]) for r in rejects])
+        row = next(result.iter_rows(named=True))
+        return RowView(self.plan, row).determination(record.name, mask_id(record.id_number), self.rulebook.version)
 
     def lines(self, result: pl.DataFrame) -> list[list[dict]]:
         """Every row's determination lines (the trace joined with the rulebook)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..facts import FACTS
+from ..marks import assumptions, chain, condition_parameters, describe
 from ..observances import days_off
 from ..rulebook import ParamRef, Rule
 from .facts import DAY, fact_column
@@ -131,6 +132,78 @@ class RowView:
     def lines(self) -> list[dict]:
         return [self.line(rule) for rule in self.book.benefits]
 
+    # -- the full determination (the single-applicant shape) ----------------------
+
+    def parameter_value(self, name: str):
+        """The resolved value as the rule files write it (a mapping for tables)."""
+        names = keys(self.book.parameters[name])
+        if names is None:
+            return _plain(self.row[param_column(name)])
+        values = {k: _plain(self.row[param_column(name, k)]) for k in names}
+        return None if all(v is None for v in values.values()) else {
+            k: v for k, v in values.items() if v is not None}
+
+    def reasons(self, rule: Rule) -> list[dict]:
+        out = []
+        for cond, status in zip(rule.conditions, self.statuses(rule)):
+            if cond.derived is not None:
+                target = self.book.by_id[cond.derived]
+                out.append({"status": status, "derived": target.id, "condition": target.label_zh,
+                            "clause": target.clause})
+                continue
+            reason = {"status": status, "fact": cond.fact, "condition": describe(cond, self.book),
+                      "value": self.fact(cond.fact)}
+            if isinstance(cond.value, ParamRef):
+                spec = self.book.parameters[cond.value.param]
+                reason["parameter"] = {"name": spec.name, "label_zh": spec.label_zh,
+                                       "value": self.parameter_value(spec.name), "verified": spec.verified}
+            out.append(reason)
+        return out
+
+    def unverified(self, rule: Rule, line: dict) -> list[dict]:
+        """Parameters the line used whose values are examples, not official."""
+        used: dict[str, object] = {}
+        if line["status"] == ELIGIBLE:
+            for name in rule.outcome.amount.parameters():
+                used[name] = self.parameter_value(name)
+            payer = rule.outcome.payer
+            if payer is not None and payer.param and line["amount"] and \
+                    line["amount"]["kind"] in ("fixed", "at_least", "range"):
+                used[payer.param] = self.parameter_value(payer.param)
+        for name in condition_parameters(rule, chain(rule, self.book)):
+            value = self.parameter_value(name)
+            if value is not None:
+                used[name] = value
+        params = self.book.parameters
+        return [{"parameter": n, "label_zh": params[n].label_zh, "value": v, "source": params[n].source}
+                for n, v in used.items() if not params[n].verified]
+
+    def full_line(self, rule: Rule) -> dict:
+        line = self.line(rule)
+        del line["conditions"]
+        line["assumptions"] = assumptions(rule, chain(rule, self.book))
+        line["unverified"] = self.unverified(rule, line)
+        line["reasons"] = self.reasons(rule)
+        if rule.notes:
+            line["notes"] = rule.notes
+        return line
+
+    def determination(self, name: str, id_number_masked: str, version: str) -> dict:
+        """The same shape as the durable engine's ``determine`` (with reasons)."""
+        lines = [self.full_line(rule) for rule in self.book.benefits]
+        summary = {ELIGIBLE: 0, INELIGIBLE: 0, UNDETERMINED: 0}
+        for line in lines:
+            summary[line["status"]] += 1
+        return {
+            "applicant": {"name": name, "id_number_masked": id_number_masked, "age": self.fact("age"),
+                          "hukou_county": self.row["hukou_county"], "residence": self.row["residence"]},
+            "evaluation_date": self.day.isoformat(), "rulebook_version": version, "summary": summary,
+            "benefits": lines,
+            "concepts": [{"concept": r.id, "label_zh": r.label_zh, "label_en": r.label_en, "clause": r.clause,
+                          "holds": self.row[rule_column(r.id)], "reasons": self.reasons(r),
+                          "assumption": r.assumption} for r in self.book.derived],
+        }
+
     def concepts(self) -> dict[str, tuple]:
         """{concept: (holds, condition statuses)}."""
         return {r.id: (self.row[rule_column(r.id)], self.statuses(r)) for r in self.book.derived}
@@ -139,3 +212,10 @@ class RowView:
 def _fact_entry(name: str) -> dict:
     fact = FACTS[name]
     return {"fact": name, "field": fact.field, "label_zh": fact.label_zh}
+
+
+def _plain(value):
+    """300.0 → 300: parameter values as the rule files write them."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

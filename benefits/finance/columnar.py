@@ -1,0 +1,293 @@
+"""The caseload estimate on the columnar engine (列式测算): every person's
+change points in one long frame, evaluated at once, then folded into the
+same ``Tally`` the durable path fills, so both print and write the same
+estimate. ``--engine durable`` keeps the per-applicant path as the reference.
+
+Per person and benefit line, as ``Tally.add_person`` counts: monthly lines
+count on every eligible stretch, weighted by its months; yearly, one-off and
+ongoing lines once, as first found eligible; a person counts once in each
+count (persons, undetermined, unresolved, duplicates, unverified marks).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import reduce
+
+import polars as pl
+
+from ..engine.applicant import EARLIEST_DATE, LATEST_DATE
+from ..engine.columnar import ColumnarEngine
+from ..engine.columnar.facts import DAY
+from ..engine.columnar.params import keys, param_column
+from ..engine.columnar.plan import (MONEY_FORMS, PAYERS, amount_column, duplicate_column, payer_column,
+                                    rule_column)
+from ..engine.columnar.schema import BIRTH, ROW
+from ..engine.marks import assumptions, chain, condition_parameters
+from ..engine.months import months_between
+from ..engine.rulebook import Rule, Rulebook
+from ..report import format_value
+from .periods import Planner
+from .tally import Tally
+
+PERSON, WEIGHT, COUNTY = "__person", "__weight", "__county"
+_KIND = {"in_kind": "in_kind", "unstated": "unstated", "observances": "days_off", "range": "range"}
+
+
+class _Parameters:
+    """``Planner`` asks an engine for parameter values; the rulebook answers."""
+
+    def __init__(self, rulebook: Rulebook):
+        self.rulebook = rulebook
+
+    def parameter(self, name: str, day: dt.date, facts: dict):
+        spec = self.rulebook.parameters[name]
+        if any(facts.get(dim) is None for dim in spec.by):
+            return None
+        return spec.resolve(day, facts)
+
+
+def _birthday(birth: pl.Expr, age: int) -> pl.Expr:
+    """The day ``age`` is reached (29 February → 1 March in common years)."""
+    year = birth.dt.year() + age
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    moved = (birth.dt.month() == 2) & (birth.dt.day() == 29) & ~leap
+    return (pl.when(moved).then(pl.date(year, 3, 1))
+            .otherwise(pl.date(year, birth.dt.month(), birth.dt.day())))
+
+
+def _plain(value):
+    """A parameter value as the rule files write it (300, not 300.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class ColumnarEstimate:
+    """One rulebook and budget year; ``tally(frame)`` per chunk of applicants."""
+
+    def __init__(self, rulebook: Rulebook, year: int):
+        self.rulebook, self.year = rulebook, year
+        self.engine = ColumnarEngine(rulebook)
+        self.plan = self.engine.plan
+        self.planner = Planner(_Parameters(rulebook), year)
+        self.start, self.end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+        self._weights: dict[tuple, float] = {}
+        self._marks = {}
+        for rule in rulebook.benefits:
+            concepts = chain(rule, rulebook)
+            self._marks[rule.id] = (assumptions(rule, concepts), condition_parameters(rule, concepts))
+
+    # -- change points ------------------------------------------------------------
+
+    def _changes(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """(county, residence, day): parameter change days per combination."""
+        rows = []
+        for county, residence in frame.select("hukou_county", "residence").unique().iter_rows():
+            for day in self.planner._parameter_changes({"hukou_county": county, "residence": residence}):
+                rows.append((county, residence, day))
+        return pl.DataFrame(rows, schema={"hukou_county": pl.String, "residence": pl.String, DAY: pl.Date},
+                            orient="row")
+
+    def points(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """(person, day, months): the days each person is evaluated on and the
+        months each stretch covers, as ``Planner.points`` and ``weights``."""
+        first = pl.max_horizontal(pl.lit(self.start), pl.col(BIRTH)).alias(DAY)
+        people = frame.select(PERSON, "hukou_county", "residence", BIRTH, first)
+        parts = [people.select(PERSON, DAY)]
+        changes = self._changes(frame)
+        if changes.height:
+            joined = people.rename({DAY: "__first"}).join(
+                changes, on=["hukou_county", "residence"], how="inner", nulls_equal=True)
+            parts.append(joined.filter(pl.col(DAY) > pl.col("__first")).select(PERSON, DAY))
+        for age in self.planner.ages:
+            day = _birthday(pl.col(BIRTH), age).alias(DAY)
+            parts.append(people.select(PERSON, day, pl.col(DAY).alias("__first"))
+                         .filter((pl.col(DAY).dt.year() == self.year) & (pl.col(DAY) > pl.col("__first")))
+                         .select(PERSON, DAY))
+        points = (pl.concat(parts).filter(pl.col(DAY).dt.year() == self.year).unique()
+                  .sort(PERSON, DAY))
+        points = points.with_columns(
+            pl.col(DAY).shift(-1).over(PERSON).fill_null(pl.lit(self.end)).alias("__until"))
+        pairs = points.select(DAY, "__until").unique()
+        weights = [self._weight(a, b) for a, b in pairs.iter_rows()]
+        pairs = pairs.with_columns(pl.Series(WEIGHT, weights, dtype=pl.Float64))
+        return points.join(pairs, on=[DAY, "__until"], how="left").drop("__until").sort(PERSON, DAY)
+
+    def _weight(self, start: dt.date, until: dt.date) -> float:
+        key = (start, until)
+        if key not in self._weights:
+            self._weights[key] = months_between(start, until)
+        return self._weights[key]
+
+    # -- evaluation and tally -------------------------------------------------------
+
+    def tally(self, frame: pl.DataFrame) -> tuple[Tally, list[dict]]:
+        """Evaluate a chunk of the applicant frame on its change points and
+        fold it into a Tally; rows whose days cannot be used are rejected."""
+        frame = frame.with_row_index(PERSON)
+        points = self.points(frame)
+        # a person with any unusable day is rejected whole, as the durable path does
+        bad_day = ~pl.col(DAY).is_between(pl.lit(EARLIEST_DATE), pl.lit(LATEST_DATE))
+        bad = points.filter(bad_day).select(PERSON).unique()
+        rejects = []
+        if bad.height:
+            rows = frame.join(bad, on=PERSON, how="semi").get_column(ROW).to_list()
+            message = f"评估日期应在{EARLIEST_DATE}（63号印发）至{LATEST_DATE}之间"
+            rejects = [{"row": r, "field": "as_of", "message": message} for r in rows]
+            frame = frame.join(bad, on=PERSON, how="anti")
+            points = points.join(bad, on=PERSON, how="anti")
+        tally = Tally()
+        tally.evaluated = frame.height
+        tally.evaluations = points.height
+        counties = frame.select(pl.col("hukou_county").fill_null("")).to_series()
+        tally.county_persons.update(dict(counties.value_counts().iter_rows()))
+        if points.height:
+            long = points.join(frame, on=PERSON, how="left")
+            result = self.plan.lazy(long.lazy()).with_columns(
+                pl.col("hukou_county").fill_null("").alias(COUNTY)).collect()
+            for rule in self.rulebook.benefits:
+                self._fold(tally, rule, result)
+        return tally, rejects
+
+    def _fold(self, tally: Tally, rule: Rule, result: pl.DataFrame) -> None:
+        b = rule.id
+        spec = rule.outcome.amount
+        money_form = spec.form in MONEY_FORMS
+        verdict = pl.col(rule_column(b))
+        eligible = (verdict == True).fill_null(False)  # noqa: E712
+        monthly = rule.outcome.period == "monthly"
+        counted = eligible if monthly else eligible & (eligible.cast(pl.UInt32).cum_sum().over(PERSON) == 1)
+        factor = pl.col(WEIGHT) if monthly else pl.lit(1.0)
+        if spec.form == "range":
+            low, high = pl.col(amount_column(b, "min")), pl.col(amount_column(b, "max"))
+            resolved = low.is_not_null()
+            triple = (low, (low + high) / 2, high)
+        elif money_form:
+            value = pl.col(amount_column(b))
+            resolved = value.is_not_null()
+            triple = (value, value, value)
+        else:
+            resolved, triple = pl.lit(True), None
+        duplicate = pl.col(duplicate_column(b)).is_not_null() if duplicate_column(b) in result.columns else pl.lit(False)
+        paid = counted & resolved & ~duplicate
+        static_kind = _KIND.get(spec.form, "at_least" if spec.at_least else "fixed")
+
+        per_person = [
+            pl.col(COUNTY).first(),
+            eligible.any().alias("eligible"),
+            verdict.is_null().any().alias("undetermined"),
+            (counted & ~resolved).any().alias("unresolved"),
+            (counted & resolved & duplicate).any().alias("duplicate"),
+            (counted & resolved).any().alias("resolved"),
+            pl.when(eligible).then(pl.col(WEIGHT)).otherwise(0.0).sum().alias("months"),
+        ]
+        sums = {}
+        if triple is not None:
+            names = ("min", "mid", "max")
+            for name, part in zip(names, triple):
+                sums[f"money.{name}"] = pl.when(paid).then(part * factor).otherwise(0.0)
+            for who, columns in self._payer_parts(rule, result, triple).items():
+                for name, part in zip(names, columns):
+                    sums[f"payer.{who}.{name}"] = pl.when(paid).then(part * factor).otherwise(0.0)
+        per_person += [expr.sum().alias(name) for name, expr in sums.items()]
+        used = self._parameters_used(rule, counted, resolved)
+        per_person += [expr.any().alias(f"uses.{name}") for name, expr in used.items()]
+
+        people = result.group_by(PERSON).agg(per_person)
+        by_county = people.group_by(COUNTY).agg(
+            pl.col("eligible").sum(), (~pl.col("eligible") & pl.col("undetermined")).sum().alias("undetermined"),
+            pl.col("unresolved").sum(), pl.col("duplicate").sum(), pl.col("resolved").sum(),
+            pl.col("months").sum(), *[pl.col(n).sum() for n in sums],
+            *[pl.col(f"uses.{n}").sum() for n in used])
+        for row in by_county.iter_rows(named=True):
+            key = (b, row[COUNTY])
+            if row["eligible"]:
+                tally.persons[key] += row["eligible"]
+            if row["undetermined"]:
+                tally.undetermined[key] += row["undetermined"]
+            if row["unresolved"]:
+                tally.unresolved[key] += row["unresolved"]
+                tally.kinds[b].add("unresolved")
+            if row["duplicate"]:
+                tally.duplicates[key] += row["duplicate"]
+            if row["resolved"]:
+                tally.kinds[b].add(static_kind)
+            if monthly and row["eligible"]:
+                tally.person_months[key] += row["months"]
+            if triple is not None and row["eligible"]:
+                money = [row[f"money.{n}"] for n in ("min", "mid", "max")]
+                for i in range(3):
+                    tally.money[key][i] += money[i]
+                    if static_kind == "at_least":
+                        tally.floor[key][i] += money[i]
+                for who in PAYERS:
+                    if f"payer.{who}.mid" in row:
+                        for i, n in enumerate(("min", "mid", "max")):
+                            tally.payer[key + (who,)][i] += row[f"payer.{who}.{n}"]
+            if row["eligible"]:
+                tally.assumptions[b].update(self._marks[b][0])
+            for name in used:
+                if row[f"uses.{name}"]:
+                    tally.unverified[(b, name)] += row[f"uses.{name}"]
+        for name, uses in used.items():
+            tally.unverified_values[name].update(self._values(result.filter(uses), name))
+
+    def _payer_parts(self, rule: Rule, result: pl.DataFrame, triple) -> dict[str, tuple]:
+        """Each payer's (min, mid, max); the whole amount is 未指明 where the
+        rule names no payer or its split did not resolve."""
+        shares = self.plan.payer_shares(rule)
+        b = rule.id
+        parts: dict[str, tuple] = {}
+        for who in shares:
+            if rule.outcome.amount.form == "range":
+                low, high = pl.col(payer_column(b, who, "min")), pl.col(payer_column(b, who, "max"))
+                parts[who] = (low, (low + high) / 2, high)
+            else:
+                part = pl.col(payer_column(b, who))
+                parts[who] = (part, part, part)
+        parts = {who: tuple(p.fill_null(0.0) for p in triple_) for who, triple_ in parts.items()}
+        if not shares:
+            return {"unspecified": triple}
+        unsplit = reduce(lambda acc, who: acc & pl.col(self._payer_probe(b, who, rule)).is_null(), shares,
+                         pl.lit(True))
+        whole = parts.get("unspecified", (pl.lit(0.0),) * 3)
+        parts["unspecified"] = tuple(pl.when(unsplit).then(t).otherwise(w) for t, w in zip(triple, whole))
+        return parts
+
+    @staticmethod
+    def _payer_probe(b: str, who: str, rule: Rule) -> str:
+        return payer_column(b, who, "min") if rule.outcome.amount.form == "range" else payer_column(b, who)
+
+    def _parameters_used(self, rule: Rule, counted: pl.Expr, resolved: pl.Expr) -> dict[str, pl.Expr]:
+        """Unverified parameters a counted line used, each as a row filter:
+        its amount's always, its payer's where money was split, its
+        conditions' where they had a value."""
+        params = self.rulebook.parameters
+        out: dict[str, pl.Expr] = {}
+        for name in rule.outcome.amount.parameters():
+            out.setdefault(name, counted)
+        payer = rule.outcome.payer
+        if payer is not None and payer.param and rule.outcome.amount.form in MONEY_FORMS:
+            out[payer.param] = out.get(payer.param, pl.lit(False)) | (counted & resolved)
+        for name in self._marks[rule.id][1]:
+            present = self._probe(name).is_not_null()
+            out[name] = out.get(name, pl.lit(False)) | (counted & present)
+        return {n: e for n, e in out.items() if not params[n].verified}
+
+    def _probe(self, name: str) -> pl.Expr:
+        names = keys(self.rulebook.parameters[name])
+        return pl.col(param_column(name) if names is None else param_column(name, names[0]))
+
+    def _values(self, rows: pl.DataFrame, name: str) -> set[str]:
+        """The parameter's values met in these rows, as the report prints them."""
+        names = keys(self.rulebook.parameters[name])
+        if names is None:
+            return {format_value(_plain(v)) for v in rows.get_column(param_column(name)).unique().to_list()}
+        columns = [param_column(name, k) for k in names]
+        out = set()
+        for values in rows.select(columns).unique().iter_rows():
+            if all(v is None for v in values):
+                out.add(format_value(None))
+            else:
+                out.add(format_value({k: _plain(v) for k, v in zip(names, values) if v is not None}))
+        return out
