@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from benefits.engine import parse_applicant
 from benefits.engine.columnar import ColumnarEngine, frame_from_records
+from benefits.engine.columnar.output import output_frame
 from benefits.engine.columnar.view import RowView
 from benefits.engine.identity import age_on
 from benefits.finance.synthetic import caseload
@@ -36,8 +37,9 @@ def disagreements(engine, columnar, parsed, as_of=None) -> list[str]:
     """Every difference between the two engines on these records."""
     result, rejects = columnar.evaluate_frame(frame_from_records(parsed), as_of)
     assert rejects == []
+    compact = output_frame(columnar.plan, result)
     out = []
-    for record, row in zip(parsed, result.iter_rows(named=True)):
+    for record, row, flat in zip(parsed, result.iter_rows(named=True), compact.iter_rows(named=True)):
         expected = engine.determine(record, as_of)
         view = RowView(columnar.plan, row)
         assert str(row["__day"]) == expected["evaluation_date"]
@@ -46,6 +48,11 @@ def disagreements(engine, columnar, parsed, as_of=None) -> list[str]:
                 if want.get(key) != got.get(key):
                     out.append(f"{record.id_number} {want['benefit']}.{key}: durable {want.get(key)!r} "
                                f"columnar {got.get(key)!r}")
+            settling = {m["fact"] or f"param:{m['parameter']}" for m in want.get("missing_facts") or []}
+            if settling != set(flat[f"{want['benefit']}.missing"]):
+                out.append(f"{record.id_number} {want['benefit']} missing mask: {flat[want['benefit'] + '.missing']}")
+            if want["status"] != flat[f"{want['benefit']}.status"]:
+                out.append(f"{record.id_number} {want['benefit']} output status")
             statuses = [r["status"] for r in want["reasons"]]
             if statuses != got["conditions"]:
                 out.append(f"{record.id_number} {want['benefit']} conditions: {statuses} / {got['conditions']}")

@@ -182,6 +182,9 @@ class ColumnarPlan:
                 marks[this.id] = pl.when(both & smaller).then(pl.lit(that.id)).otherwise(previous)
         return {duplicate_column(rule_id): expr for rule_id, expr in marks.items()}
 
+    def duplicate_columns(self) -> set[str]:
+        return set(self.duplicates())
+
     # -- missing facts ------------------------------------------------------------
 
     def _absent(self, names: list[str]) -> pl.Expr:
