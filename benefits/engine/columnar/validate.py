@@ -268,7 +268,7 @@ def _valid_ymd(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
 
 
 def _ymd_date(y, m, d, ok) -> pl.Expr:
-    return pl.when(ok).then(pl.date(y, m, d))
+    return pl.date(*(pl.when(ok).then(part) for part in (y, m, d)))   # never builds a bad date
 
 
 def _id_int(value: pl.Expr) -> pl.Expr:
