@@ -20,16 +20,12 @@ from pathlib import Path
 import polars as pl
 
 from ...finance.columns import check_header
-from ...finance.readers import CaseloadError, _blank
+from ...finance.readers import CaseloadError, _csv_rows
 from .schema import ROW
 from .validate import PY_SPACE, SOURCE
 
 _BOM = b"\xef\xbb\xbf"
 _BLANK_CELL = "^[" + re.escape(PY_SPACE) + "]*$"
-
-
-def _named(names: list, columns: dict[int, list]) -> dict[str, list]:
-    return {name: columns[i] for i, name in enumerate(names) if name is not None}
 
 
 def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
@@ -59,35 +55,19 @@ def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
 
 
 def _python_csv(text: str) -> pl.DataFrame:
-    """The csv module's parse, row by row (the reference; slower)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        names = check_header(next(reader))
-    except StopIteration:
-        raise CaseloadError("CSV文件为空：第1行应为列名") from None
-    except csv.Error as exc:
-        raise CaseloadError(f"CSV第1行无法读取：{exc}") from None
+    """The single-applicant reader's own parse, row by row (slower)."""
+    names, rows = _csv_rows(io.StringIO(text, newline=""))
     named = [i for i, n in enumerate(names) if n is not None]
-    rows, columns, sources = [], {i: [] for i in named}, []
-    number = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise CaseloadError(f"CSV第{number + 1}行无法读取：{exc}") from None
-        number += 1
-        if _blank(row):
-            continue
+    numbers, columns, sources = [], {i: [] for i in named}, []
+    for number, row in rows:
         cells = [row[i] if i < len(row) and row[i] != "" else None for i in named]
         bad = any(c is not None and _undecodable(c) for c in cells)
         sources.append(json.dumps(cells) if bad else None)   # ASCII: keeps the bad bytes exactly
-        rows.append(number)
+        numbers.append(number)
         for i, c in zip(named, cells):
             columns[i].append(c.encode("utf-8", "replace").decode() if bad and c is not None else c)
-    data = {ROW: pl.Series(rows, dtype=pl.Int64),
-            **{k: pl.Series(v, dtype=pl.String) for k, v in _named(names, columns).items()}}
+    data = {ROW: pl.Series(numbers, dtype=pl.Int64),
+            **{names[i]: pl.Series(v, dtype=pl.String) for i, v in columns.items()}}
     if any(s is not None for s in sources):
         data[SOURCE] = pl.Series(sources, dtype=pl.String)
     return pl.DataFrame(data)
