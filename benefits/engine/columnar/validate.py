@@ -1,0 +1,565 @@
+"""Column-wise validation of a caseload (整表校验): raw text cells → the typed
+applicant frame, accepting and rejecting exactly what the single-applicant
+path (``unflatten`` + ``parse_applicant``) does, with the same messages.
+
+How: vectorised checks decide which rows are *certainly* valid and compute
+their typed values; every other row (a bad value, or a value written in a
+form the checks do not cover, e.g. ``1,200``, ``5.0`` or full-width digits)
+goes through the exact slow path, which gives its rejects or its record.
+So a check here may be too strict (that only costs speed), never too lax.
+
+The per-field checks are read off the pydantic model (type, Literal values,
+ge/le, max_length, required). Validators are vectorised only when they are
+in ``KNOWN_VALIDATORS`` *and* their source is unchanged since they were
+vectorised (``FINGERPRINT``): a field with any other validator, or a changed
+one, sends its non-blank rows down the slow path.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import inspect
+import json
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Optional
+
+import polars as pl
+from pydantic import AfterValidator, BaseModel
+from pydantic.fields import FieldInfo
+
+from ...finance import columns as layout
+from .. import applicant as model
+from .. import identity
+from ..applicant import Applicant, FieldError, InvalidApplicant, parse_applicant
+from .schema import BIRTH, FIELDS, ROW, SCHEMA, frame_from_records
+
+SOURCE = "_source"
+"""Optional raw column: where non-null, a JSON array (ASCII) of the row's
+exact cell values in column order, used instead of the cells (a reader puts
+here what a String column cannot hold, e.g. bytes that are not UTF-8)."""
+
+# unflatten strips every cell with Python's str.strip(); polars' strip_chars()
+# removes the same characters except these, so a text left starting or
+# ending with one of them is not decided here
+PY_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+_NOT_STRIPPED = "".join(c for c, left in zip(PY_SPACE, pl.Series([f"a{c}" for c in PY_SPACE]).str.strip_chars())
+                        if left != "a")
+_JSON_WS = r"[ \t\n\r]*"
+_MAX_DIGITS = 15          # integers below 2**53: float() and int() agree
+_UTF8_MESSAGE = "记录含有不是UTF-8编码的字节，请把文件另存为UTF-8"
+
+
+# ---------------------------------------------------------------- the model
+
+def _id_validator():
+    return model.IdNumber.__metadata__[0]
+
+
+def _certificate_validator():
+    return model.CertificateNumber.__metadata__[0]
+
+
+def _validator_source(validator) -> str:
+    func = getattr(validator, "func", validator)
+    func = getattr(func, "__func__", func)
+    return inspect.getsource(func)
+
+
+@functools.cache
+def _fingerprint() -> str:
+    """Source of every piece of the slow path that the checks here re-state."""
+    parts = [inspect.getsource(f) for f in (
+        identity.parse_id_number, identity.parse_certificate_number, identity.check_character,
+        model._checked, model._cross_checks, model.parse_applicant, layout._cell, layout.unflatten)]
+    parts += [identity._ID_RE.pattern, identity._CERT_RE.pattern, repr(identity._WEIGHTS), identity._CHECK,
+              repr(model.EARLIEST_DATE), repr(model.LATEST_DATE), repr(model._Strict.model_config)]
+    for name, deco in sorted(Applicant.__pydantic_decorators__.field_validators.items()):
+        parts.append(name + repr(deco.info) + _validator_source(deco.func))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+FINGERPRINT = "9add66fb8fd5f3dd"
+"""``_fingerprint()`` when the vectorised checks below were last reviewed
+against the slow path. If the slow path changes, its fields fall back until
+someone re-reads the change, updates the checks and this value."""
+
+KNOWN_VALIDATORS = {"id_number", "certificate_number", "_name", "_county", "_date"}
+"""Validators with a vectorised twin below (``_validator_check``)."""
+
+
+@dataclass
+class Leaf:
+    """One scalar field: where it is, its base type, constraints, validators."""
+    path: str
+    kind: str                         # bool int float str literal date list other
+    required: bool
+    literals: tuple = ()
+    ge: Optional[float] = None
+    le: Optional[float] = None
+    min_len: Optional[int] = None
+    max_len: Optional[int] = None
+    finite: bool = False
+    validators: list = field(default_factory=list)
+    item: Optional["Group"] = None    # for a list of models
+    unknown: list = field(default_factory=list)   # why it cannot be decided column-wise
+
+
+@dataclass
+class Group:
+    """A (nested) model: its own leaves and sub-models."""
+    path: str
+    required: bool
+    leaves: list
+    groups: list
+    unknown: list
+
+
+def _named_validator(meta) -> Optional[str]:
+    if meta is _id_validator() or (isinstance(meta, AfterValidator) and meta.func is _id_validator().func):
+        return "id_number"
+    if meta is _certificate_validator() or (isinstance(meta, AfterValidator)
+                                            and meta.func is _certificate_validator().func):
+        return "certificate_number"
+    return None
+
+
+def _absorb(leaf: Leaf, metadata) -> None:
+    for meta in metadata:
+        kind = type(meta).__name__
+        if isinstance(meta, FieldInfo):
+            _absorb(leaf, meta.metadata)
+        elif kind == "Ge":
+            leaf.ge = meta.ge
+        elif kind == "Le":
+            leaf.le = meta.le
+        elif kind == "MinLen":
+            leaf.min_len = meta.min_length
+        elif kind == "MaxLen":
+            leaf.max_len = meta.max_length
+        elif kind == "AllowInfNan":
+            leaf.finite = not meta.allow_inf_nan
+        elif _named_validator(meta):
+            leaf.validators.append(_named_validator(meta))
+        else:
+            leaf.unknown.append(f"{leaf.path}: {meta!r}")
+
+
+def _leaf(path: str, info: FieldInfo) -> Leaf | Group:
+    leaf = Leaf(path, "other", info.is_required())
+    annotation = info.annotation
+    _absorb(leaf, info.metadata)
+    if not info.is_required() and info.default is not None:
+        leaf.unknown.append(f"{path}: default {info.default!r}")
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation, *meta = typing.get_args(annotation)
+            _absorb(leaf, meta)
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                leaf.unknown.append(f"{path}: union {annotation!r}")
+                return leaf
+            annotation = args[0]
+        else:
+            break
+    origin = typing.get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _group(annotation, path, info.is_required())
+    if origin is typing.Literal and all(isinstance(v, str) for v in typing.get_args(annotation)):
+        leaf.kind, leaf.literals = "literal", typing.get_args(annotation)
+    elif origin is list:
+        (item,) = typing.get_args(annotation)
+        leaf.kind = "list"
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            leaf.item = _group(item, "", True)
+        else:
+            leaf.unknown.append(f"{path}: list of {item!r}")
+    elif annotation in (bool, int, float, str):
+        leaf.kind = annotation.__name__
+    elif annotation is dt.date:
+        leaf.kind = "date"
+    else:
+        leaf.unknown.append(f"{path}: type {annotation!r}")
+    return leaf
+
+
+def _group(cls: type[BaseModel], path: str, required: bool) -> Group:
+    prefix = f"{path}." if path else ""
+    group = Group(path, required, [], [], [])
+    config = cls.model_config
+    if config.get("strict") is not True or config.get("extra") != "forbid":
+        group.unknown.append(f"{cls.__name__}: model_config {config!r}")
+    decorators = cls.__pydantic_decorators__
+    for kind in ("model_validators", "root_validators", "validators"):
+        if getattr(decorators, kind, None):
+            group.unknown.append(f"{cls.__name__}: {kind}")
+    for name, info in cls.model_fields.items():
+        node = _leaf(prefix + name, info)
+        (group.groups if isinstance(node, Group) else group.leaves).append(node)
+    for name, deco in decorators.field_validators.items():
+        for field_name in deco.info.fields:
+            target = next((leaf for leaf in group.leaves if leaf.path == prefix + field_name), None)
+            if target is None:
+                group.unknown.append(f"{cls.__name__}.{name} on {field_name}")
+            elif cls is Applicant and name in KNOWN_VALIDATORS and deco.info.mode == "after":
+                target.validators.append(name)
+            else:
+                target.unknown.append(f"{cls.__name__}.{name}")
+    for leaf in group.leaves:
+        leaf.unknown += [f"{leaf.path}: validator {v}" for v in leaf.validators if v not in KNOWN_VALIDATORS]
+    return group
+
+
+def _walk(group: Group):
+    yield from group.leaves
+    for sub in group.groups:
+        yield from _walk(sub)
+
+
+def plan() -> Group:
+    """The model as seen by the vectorised checks (re-read on every call, so a
+    changed model is never judged by a stale plan)."""
+    return _group(Applicant, "", True)
+
+
+def fallbacks(top: Optional[Group] = None) -> list[str]:
+    """Why some fields cannot be decided column-wise (empty: all can)."""
+    top = top or plan()
+    out = []
+
+    def visit(group: Group):
+        out.extend(group.unknown)
+        for leaf in group.leaves:
+            out.extend(leaf.unknown)
+            if leaf.item is not None:
+                visit(leaf.item)
+        for sub in group.groups:
+            visit(sub)
+    visit(top)
+    if _fingerprint() != FINGERPRINT:
+        out.append(f"slow path changed since it was vectorised (fingerprint {_fingerprint()})")
+    return out
+
+
+# ------------------------------------------------------- vectorised checks
+
+def _ascii_nocase(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isascii() and c.isalpha() else re.escape(c) for c in word)
+
+
+_BOOL_RE = "^(?:" + "|".join(_ascii_nocase(w) for w in sorted(layout._TRUE | layout._FALSE)) + ")$"
+_TRUE_LOWER = sorted(layout._TRUE)
+
+
+def _digits(expr: pl.Expr, start: int, length: int) -> pl.Expr:
+    return expr.str.slice(start, length).cast(pl.Int32, strict=False)
+
+
+def _valid_ymd(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    last = (pl.when(m == 2).then(pl.when(leap).then(29).otherwise(28))
+            .when(m.is_in([4, 6, 9, 11])).then(30).otherwise(31))
+    return (m >= 1) & (m <= 12) & (d >= 1) & (d <= last)
+
+
+def _ymd_date(y, m, d, ok) -> pl.Expr:
+    return pl.date(*(pl.when(ok).then(part) for part in (y, m, d)))   # never builds a bad date
+
+
+def _id_int(value: pl.Expr) -> pl.Expr:
+    """The first 17 characters as one integer (meaningful where the shape is
+    right); the digits are taken from it arithmetically, which is far cheaper
+    than 17 string slices."""
+    return value.str.slice(0, 17).cast(pl.Int64, strict=False)
+
+
+def _id_checks(value: pl.Expr, n: Optional[pl.Expr] = None) -> tuple[pl.Expr, pl.Expr]:
+    """(ok, birth date) of an ID number in its plain ASCII form; anything
+    else is 'not certainly valid' (the slow path decides). ``n``: a column
+    holding ``_id_int(value)``, if there is one."""
+    shape = value.str.contains(r"^[0-9]{17}[0-9Xx]$")
+    n = _id_int(value) if n is None else n
+
+    def digits(first: int, count: int) -> pl.Expr:       # digits first … first+count-1 of 17
+        return (n // 10 ** (17 - first - count)) % 10 ** count
+    y, m, d = digits(6, 4), digits(10, 2), digits(12, 2)
+    date_ok = shape & _valid_ymd(y, m, d) & (y >= 1880)
+    total = sum(digits(i, 1) * w for i, w in enumerate(identity._WEIGHTS))
+    written = value.str.slice(17, 1).str.to_uppercase().replace_strict(
+        list(identity._CHECK), list(range(11)), default=-1, return_dtype=pl.Int64)
+    ok = date_ok & (total % 11 == written)
+    return ok.fill_null(False), _ymd_date(y, m, d, date_ok)
+
+
+def _validator_check(name: str, value: pl.Expr, n: Optional[pl.Expr] = None) -> tuple[pl.Expr, pl.Expr]:
+    """(ok, typed value) for a known validator on an already stripped text
+    cell (``n``: see ``_id_checks``)."""
+    if name == "id_number":
+        ok, _ = _id_checks(value, n)
+        return ok, value.str.to_uppercase()
+    if name == "certificate_number":
+        shape = value.str.contains(r"^[0-9]{17}[0-9Xx][1-7][1-4](?:[Bb][1-9])?$")
+        ok, _ = _id_checks(value.str.slice(0, 18), n)
+        return (shape & ok).fill_null(False), value.str.to_uppercase()
+    if name == "_name":
+        return value.str.len_chars() > 0, value
+    if name == "_county":
+        return value.is_in(list(identity.CURRENT_COUNTIES)), value
+    if name == "_date":
+        return value.is_between(model.EARLIEST_DATE, model.LATEST_DATE), value
+    raise KeyError(name)
+
+
+def _date_of(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    shape = text.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    y, m, d = _digits(text, 0, 4), _digits(text, 5, 2), _digits(text, 8, 2)
+    ok = (shape & _valid_ymd(y, m, d) & (y >= 1000)).fill_null(False)
+    return ok, _ymd_date(y, m, d, ok)
+
+
+def _bounds(leaf: Leaf, value: pl.Expr) -> pl.Expr:
+    ok = value.is_not_null()
+    if leaf.kind == "float":
+        ok = ok & value.is_finite() if leaf.finite else ok
+    if leaf.ge is not None:
+        ok = ok & (value >= leaf.ge)
+    if leaf.le is not None:
+        ok = ok & (value <= leaf.le)
+    if leaf.kind in ("str", "literal"):
+        if leaf.min_len is not None:
+            ok = ok & (value.str.len_chars() >= leaf.min_len)
+        if leaf.max_len is not None:
+            ok = ok & (value.str.len_chars() <= leaf.max_len)
+    if leaf.kind == "list":
+        if leaf.min_len is not None:
+            ok = ok & (value.list.len() >= leaf.min_len)
+        if leaf.max_len is not None:
+            ok = ok & (value.list.len() <= leaf.max_len)
+    return ok
+
+
+def _cell_check(leaf: Leaf, text: pl.Expr, n: Optional[pl.Expr] = None) -> tuple[pl.Expr, pl.Expr]:
+    """(ok, typed value) of one non-blank, stripped text cell as ``_cell``
+    and pydantic would read it; ok False where not certainly valid."""
+    kind = leaf.kind
+    if kind == "bool":
+        return text.str.contains(_BOOL_RE), text.str.to_lowercase().is_in(_TRUE_LOWER)
+    if kind == "int":
+        shape = text.str.contains(rf"^[0-9]{{1,{_MAX_DIGITS}}}(?:\.0*)?$")
+        value = text.str.extract(r"^([0-9]+)", 1).cast(pl.Int64, strict=False)
+        ok, typed = shape, value
+    elif kind == "float":
+        shape = text.str.contains(rf"^[0-9]{{1,{_MAX_DIGITS}}}(?:\.[0-9]{{1,{_MAX_DIGITS}}})?$")
+        value = text.cast(pl.Float64, strict=False)
+        ok, typed = shape, value
+    elif kind == "literal":
+        ok, typed = text.is_in(list(leaf.literals)), text
+    elif kind == "str":
+        edge = f"[{re.escape(_NOT_STRIPPED)}]"
+        ok, typed = (~text.str.contains(f"^{edge}|{edge}$")) if _NOT_STRIPPED else pl.lit(True), text
+    elif kind == "date":
+        ok, typed = _date_of(text)
+    else:
+        raise KeyError(kind)
+    ok = ok & _bounds(leaf, typed)
+    for name in leaf.validators:
+        v_ok, typed = _validator_check(name, typed, n)
+        ok = ok & v_ok
+    return ok.fill_null(False), typed
+
+
+# JSON list cells: an exact grammar of the plain form (keys in model order,
+# each at most once, no escapes), decoded by polars, then checked as cells.
+
+def _json_value(leaf: Leaf) -> Optional[str]:
+    if leaf.kind == "literal":
+        pattern = "(?:" + "|".join(re.escape(json.dumps(v)) for v in leaf.literals) + ")"
+    elif leaf.kind == "bool":
+        pattern = "(?:true|false)"
+    elif leaf.kind == "int":
+        pattern = rf"(?:0|[1-9][0-9]{{0,{_MAX_DIGITS - 1}}})"
+    elif leaf.kind == "float":
+        pattern = rf"(?:0|[1-9][0-9]{{0,{_MAX_DIGITS - 1}}})(?:\.[0-9]{{1,{_MAX_DIGITS}}})?"
+    elif leaf.kind in ("str", "date"):
+        pattern = r'"[^"\\\x00-\x1f]*"'
+    else:
+        return None
+    return pattern if leaf.required else f"(?:{pattern}|null)"
+
+
+def _json_item(group: Group) -> Optional[str]:
+    if group.groups or group.unknown or any(leaf.unknown or leaf.kind in ("list", "other") for leaf in group.leaves):
+        return None
+    ws = _JSON_WS
+    entries = [f'"{re.escape(leaf.path)}"{ws}:{ws}{_json_value(leaf)}' for leaf in group.leaves]
+    required = [leaf.required for leaf in group.leaves]
+    alternatives = []
+    for first in range(len(entries)):
+        if any(required[:first]):
+            break
+        rest = "".join(f"{ws},{ws}{entries[j]}" if required[j] else f"(?:{ws},{ws}{entries[j]})?"
+                       for j in range(first + 1, len(entries)))
+        alternatives.append(entries[first] + rest)
+    body = "(?:" + "|".join(alternatives) + ")"
+    if not any(required):
+        body += "?"
+    return r"\{" + ws + body + ws + r"\}"
+
+
+def _decode_dtype(group: Group) -> pl.Struct:
+    kinds = {"bool": pl.Boolean, "int": pl.Int64, "float": pl.Float64}
+    return pl.Struct({leaf.path: kinds.get(leaf.kind, pl.String) for leaf in group.leaves})
+
+
+def _list_mapping(leaf: Leaf, keys: pl.DataFrame, key: str, dtype: pl.DataType) -> pl.DataFrame:
+    """Distinct stripped JSON cells ``keys[key]`` → (key, ``__ok``, ``__v``)."""
+    item = _json_item(leaf.item) if leaf.item is not None else None
+    if item is None:
+        return keys.with_columns(__ok=pl.lit(False), __v=pl.lit(None, dtype))
+    ws = _JSON_WS
+    grammar = rf"^(?:null|\[{ws}(?:{item}(?:{ws},{ws}{item})*)?{ws}\])$"
+    keys = keys.with_columns(__shape=pl.col(key).str.contains(grammar))
+    keys = keys.with_columns(__d=pl.when("__shape").then(pl.col(key)).str.json_decode(
+        pl.List(_decode_dtype(leaf.item))))
+    fields, oks = [], []
+    for sub in leaf.item.leaves:
+        value = pl.element().struct.field(sub.path)
+        if sub.kind in ("str", "date", "literal"):
+            ok, typed = _cell_check(sub, value)
+        else:
+            ok, typed = _bounds(sub, value), value
+            for name in sub.validators:
+                v_ok, typed = _validator_check(name, typed)
+                ok = ok & v_ok
+        present = value.is_not_null()
+        oks.append((~present | ok) if not sub.required else ok)
+        fields.append(pl.when(present).then(typed).alias(sub.path))
+    decoded = pl.col("__d")
+    items_ok = decoded.list.eval(pl.all_horizontal(oks).fill_null(False)).list.all()
+    ok = pl.col("__shape") & (decoded.is_null() | (items_ok & _bounds(leaf, decoded)))
+    return keys.select(key, __ok=ok.fill_null(False), __v=decoded.list.eval(pl.struct(fields)).cast(dtype))
+
+
+# ----------------------------------------------------------------- the frame
+
+def _stripped(name: str) -> pl.Expr:
+    return pl.col(name).str.strip_chars()
+
+
+def _fast(raw: pl.DataFrame, top: Group) -> pl.DataFrame:
+    """Every row with ``__fast`` (certainly valid) and its typed columns.
+    Staged so that each text, flag and value is computed once."""
+    leaves = [leaf for leaf in _walk(top) if leaf.path in raw.columns]
+    text = {leaf.path: pl.col(f"__t.{leaf.path}") for leaf in leaves}
+    present = {leaf.path: pl.col(f"__p.{leaf.path}") for leaf in leaves}
+    lazy = raw.lazy().with_columns(_stripped(leaf.path).alias(f"__t.{leaf.path}") for leaf in leaves)
+    lazy = lazy.with_columns((t.fill_null("") != "").alias(f"__p.{path}") for path, t in text.items())
+    numbered = [leaf.path for leaf in leaves if {"id_number", "certificate_number"} & set(leaf.validators)]
+    lazy = lazy.with_columns(_id_int(text[path]).alias(f"__n.{path}") for path in numbered)
+    oks, typed = [], {}
+    for leaf in leaves:
+        path, dtype = leaf.path, FIELDS[leaf.path]
+        if leaf.unknown:
+            ok, value = pl.lit(False), pl.lit(None, dtype)
+        elif leaf.kind == "list":
+            # cells repeat ([], common households): decode each distinct text once
+            keys = raw.select(_stripped(path).alias(f"__t.{path}")).unique().drop_nulls()
+            mapping = _list_mapping(leaf, keys, f"__t.{path}", dtype).rename(
+                {"__ok": f"__ok.{path}", "__v": f"__v.{path}"})
+            lazy = lazy.join(mapping.lazy(), on=f"__t.{path}", how="left", maintain_order="left")
+            ok, value = pl.col(f"__ok.{path}"), pl.col(f"__v.{path}")
+        else:
+            ok, value = _cell_check(leaf, text[path], pl.col(f"__n.{path}") if path in numbered else None)
+        oks.append((~present[path] | ok.fill_null(False)).alias(f"__ok.{path}"))
+        typed[path] = pl.when(present[path]).then(value).cast(dtype).alias(path)
+    lazy = lazy.with_columns(*oks, *typed.values())
+
+    def group_present(group: Group) -> pl.Expr:
+        parts = [present[leaf.path] for leaf in group.leaves if leaf.path in present]
+        parts += [group_present(g) for g in group.groups]
+        return pl.any_horizontal(parts) if parts else pl.lit(False)
+
+    checks = [pl.col(f"__ok.{leaf.path}") for leaf in leaves]
+
+    def require(group: Group, here: pl.Expr):
+        for leaf in group.leaves:
+            if leaf.required:
+                checks.append(~here | present.get(leaf.path, pl.lit(False)))
+        for sub in group.groups:
+            sub_here = group_present(sub)
+            if sub.required:
+                checks.append(~here | sub_here)
+            require(sub, sub_here)
+        if group.unknown:
+            checks.append(~here)
+    require(top, pl.lit(True))
+
+    missing = [pl.lit(None, FIELDS[path]).alias(path) for path in FIELDS if path not in typed]
+    _, birth = _id_checks(pl.col("id_number"), pl.col("__n.id_number") if "id_number" in numbered else None)
+    lazy = lazy.with_columns(*missing, __cert=group_present(_find(top, "certificate")), **{BIRTH: birth})
+    cert = pl.col("certificate.number")
+    cross = (
+        ~pl.col("__cert")
+        | ((cert.str.slice(0, 18) == pl.col("id_number"))
+           & (_digits(cert, 18, 1) == pl.col("certificate.category"))
+           & (_digits(cert, 19, 1) == pl.col("certificate.grade")))
+    ).fill_null(False)
+    cross = (cross & ~(pl.col("holds_certificate").eq_missing(False) & pl.col("__cert"))
+             & ~(pl.col("hukou_local").eq_missing(False) & pl.col("hukou_county").is_not_null())
+             & ~(pl.col(BIRTH) > pl.col("evaluation_date")).fill_null(False))
+    fast = (pl.all_horizontal(checks) & cross).fill_null(False)
+    return lazy.select(*SCHEMA, __fast=fast).collect()
+
+
+def _find(group: Group, path: str) -> Group:
+    return next(g for g in group.groups if g.path == path)
+
+
+def slow_row(names: list, cells) -> Applicant | list[FieldError]:
+    """The single-applicant path for one sheet row: the record, or its errors."""
+    try:
+        return parse_applicant(layout.unflatten(names, cells))
+    except InvalidApplicant as exc:
+        return exc.errors
+    except RecursionError as exc:     # json.loads on a deeply nested cell
+        return [FieldError(field="(记录)", message=f"无法读取记录：{exc}")]
+
+
+def validate_frame(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
+    """Raw text cells (``row`` + caseload columns) → (the applicant frame of
+    the valid rows in input order, rejects ``{"row", "field", "message"}``)."""
+    names = [c for c in raw.columns if c not in (ROW, SOURCE)]
+    layout.check_header(names)
+    bad_types = [c for c in names + ([SOURCE] if SOURCE in raw.columns else []) if raw.schema[c] not in (pl.String, pl.Null)]
+    if bad_types:
+        raise TypeError(f"raw cells must be text: {bad_types}")
+    raw = raw.with_columns(pl.col(ROW).cast(pl.Int64), pl.col(names).cast(pl.String))
+    fast = _fast(raw, plan())
+    is_fast = fast["__fast"]
+    if _fingerprint() != FINGERPRINT:       # the slow path changed: it alone is right
+        is_fast = pl.repeat(False, len(raw), eager=True)
+    if SOURCE in raw.columns:
+        is_fast = is_fast & raw[SOURCE].is_null()
+    slow_at = (~is_fast).arg_true().to_list()
+    records, record_at, rejects = [], [], []
+    if slow_at:
+        slow = raw[slow_at]
+        sources = slow[SOURCE].to_list() if SOURCE in raw.columns else [None] * len(slow_at)
+        for at, number, cells, source in zip(slow_at, slow[ROW].to_list(), slow.select(names).iter_rows(), sources):
+            result = slow_row(names, json.loads(source) if source is not None else cells)
+            if isinstance(result, list):
+                rejects += [{"row": number, "field": e.field, "message": e.message} for e in result]
+            else:
+                records.append(result)
+                record_at.append(at)
+    frame = fast.with_row_index("__at").filter(is_fast).select("__at", *SCHEMA)
+    if records:
+        extra = frame_from_records(records, rows=[raw[ROW][i] for i in record_at])
+        frame = pl.concat([frame, extra.with_columns(__at=pl.Series(record_at, dtype=pl.UInt32)).select(frame.columns)])
+        frame = frame.sort("__at")
+    return frame.drop("__at").cast(SCHEMA), rejects
