@@ -21,7 +21,6 @@ from .periods import Planner
 from .tally import Tally
 
 CHUNK_ROWS = 250
-COLUMNAR_CHUNK_ROWS = 100_000
 _IN_FLIGHT_PER_WORKER = 3
 
 _worker: dict = {}
@@ -75,25 +74,6 @@ def evaluate_chunk(task) -> tuple[list[tuple[int, dict]], list[dict]]:
         except (InvalidApplicant, EngineError) as exc:
             rejects += _reject(number, exc)
     return results, rejects
-
-
-def columnar_parts(rulebook, year: int, names: Optional[list], rows: Iterator,
-                   size: int = COLUMNAR_CHUNK_ROWS) -> Iterator[tuple[Tally, list[dict]]]:
-    """The columnar path: validate each chunk of rows into an applicant
-    frame and tally it at once (Polars uses every core itself)."""
-    from ..engine.columnar import frame_from_records
-    from .columnar import ColumnarEstimate
-    plan = ColumnarEstimate(rulebook, year)
-    for chunk in chunks(rows, size):
-        records, numbers, rejects = [], [], []
-        for number, payload in chunk:
-            try:
-                records.append(_record(names, payload))
-                numbers.append(number)
-            except InvalidApplicant as exc:
-                rejects += _reject(number, exc)
-        tally, late = plan.tally(frame_from_records(records, numbers))
-        yield tally, sorted(rejects + late, key=lambda r: r["row"])
 
 
 def chunks(rows: Iterator, size: int = CHUNK_ROWS) -> Iterator[list]:

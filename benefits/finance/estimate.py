@@ -13,7 +13,9 @@ from tqdm import tqdm
 from ..engine import default_engine
 from ..engine.identity import CURRENT_COUNTIES
 from ..engine.rulebook import ParamRef, Rule
-from .batch import chunks, columnar_parts, estimate_chunk, run
+from .batch import chunks, estimate_chunk, run
+from .columnar import ColumnarEstimate
+from .frames import applicant_frames
 from ..engine.months import parameter_dates
 from .readers import open_caseload
 from .tally import MONEY_KINDS, PAYERS, Tally
@@ -142,6 +144,29 @@ def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_rea
 ENGINES = ("columnar", "durable")
 
 
+def _durable_parts(source, fmt, rules_dir, year, workers):
+    """The reference path: durable_rules on every core, chunks of rows."""
+    caseload = open_caseload(source, fmt)
+
+    def parts():
+        tasks = ((caseload.names, chunk) for chunk in chunks(caseload.rows))
+        for tally, rejects in run(estimate_chunk, tasks, rules_dir, year, workers):
+            yield tally, rejects, tally.evaluated + len({r["row"] for r in rejects})
+    return caseload.total, parts()
+
+
+def _columnar_parts(source, fmt, rulebook, year):
+    """Applicant frames of the caseload, each tallied at once on the columnar plan."""
+    total, frames = applicant_frames(source, fmt)
+    estimate = ColumnarEstimate(rulebook, year)
+
+    def parts():
+        for chunk in frames:
+            tally, late = estimate.tally(chunk.frame)
+            yield tally, sorted(chunk.rejects + late, key=lambda r: r["row"]), chunk.rows
+    return total, parts()
+
+
 def estimate(source, year: int, rules_dir: Optional[str] = None, workers: Optional[int] = None,
              fmt: Optional[str] = None, progress: bool = False,
              on_reject: Optional[Callable[[dict], None]] = None,
@@ -162,38 +187,25 @@ def estimate(source, year: int, rules_dir: Optional[str] = None, workers: Option
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}")
     reference = default_engine(rules_dir)
-    caseload = open_caseload(source, fmt)
-    if on_progress:
-        on_progress(0, caseload.total)
-    read = [0]
-
-    def counted(rows):
-        for row in rows:
-            read[0] += 1
-            yield row
-
     kept: Optional[list] = None if on_reject else []
     sink = on_reject or kept.append
+    total, parts = (_durable_parts(source, fmt, rules_dir, year, workers) if engine == "durable"
+                    else _columnar_parts(source, fmt, reference.rulebook, year))
+    if on_progress:
+        on_progress(0, total)
     tally = Tally()
     rejected_rows = done = 0
-    rows = counted(caseload.rows)
-    if engine == "durable":
-        tasks = ((caseload.names, chunk) for chunk in chunks(rows))
-        parts = run(estimate_chunk, tasks, rules_dir, year, workers)
-    else:
-        parts = columnar_parts(reference.rulebook, year, caseload.names, rows)
-    with tqdm(total=caseload.total, unit="人", desc=f"{year}年测算", file=sys.stderr,
+    with tqdm(total=total, unit="人", desc=f"{year}年测算", file=sys.stderr,
               disable=not progress, dynamic_ncols=True) as bar:
-        for part, rejects in parts:
+        for part, rejects, rows in parts:
             tally.merge(part)
-            rejected = {r["row"] for r in rejects}
-            rejected_rows += len(rejected)
+            rejected_rows += len({r["row"] for r in rejects})
             for r in rejects:
                 sink(r)
-            done += part.evaluated + len(rejected)
-            bar.update(part.evaluated + len(rejected))
+            done += rows
+            bar.update(rows)
             if on_progress:
-                on_progress(done, caseload.total)
+                on_progress(done, total)
     if on_progress:
-        on_progress(read[0], read[0])   # the file's line count may include blank lines
-    return summarise(tally, reference, year, kept, read[0], rejected_rows)
+        on_progress(done, done)   # the file's line count may include blank lines
+    return summarise(tally, reference, year, kept, done, rejected_rows)

@@ -37,9 +37,9 @@ def detect_format(name: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
-    if suffix in (".csv", ".xlsx"):
+    if suffix in (".csv", ".xlsx", ".parquet"):
         return suffix[1:]
-    raise CaseloadError(f"无法从文件名{name}判断格式：应为 .csv、.xlsx 或 .jsonl")
+    raise CaseloadError(f"无法从文件名{name}判断格式：应为 .csv、.xlsx、.jsonl 或 .parquet")
 
 
 def _blank(row) -> bool:
