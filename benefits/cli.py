@@ -53,12 +53,19 @@ def _records(stream):
 @click.option("--format", "fmt", type=click.Choice(["json", "report"]), default="json",
               help="json（默认，每行一条）或中文报告")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="规则目录（默认项目内 rules/）")
-def evaluate(file, as_of, fmt, rules_dir):
-    """Evaluate one JSON record or a JSON Lines FILE ('-' for stdin)."""
+@click.option("--batch", is_flag=True,
+              help="整个台账（CSV、JSONL、XLSX、Parquet）用列式引擎评估，结果写入 --out")
+@click.option("--out", type=click.Path(dir_okay=False), help="--batch 的输出：FILE.parquet 或 FILE.jsonl")
+def evaluate(file, as_of, fmt, rules_dir, batch, out):
+    """Evaluate one JSON record or a JSON Lines FILE ('-' for stdin); with
+    --batch, a whole caseload file into a Parquet or JSON Lines file."""
     try:
         engine = default_engine(rules_dir)
     except RulebookError as exc:
         raise click.ClickException(f"规则文件错误：{exc}") from None
+    if batch or out:
+        _evaluate_batch(file, out, as_of, rules_dir)
+        return
     rejected = 0
     for number, text in _records(file):
         try:
@@ -78,6 +85,34 @@ def evaluate(file, as_of, fmt, rules_dir):
         else:
             click.echo(render(result))
             click.echo("")
+    if rejected:
+        sys.exit(1)
+
+
+def _evaluate_batch(file, out, as_of, rules_dir):
+    from pathlib import Path
+
+    from .finance.evaluate_file import evaluate_file
+    from .finance.readers import CaseloadError
+    from .finance.columns import LayoutError
+    if not out:
+        raise click.UsageError("--batch 需要 --out FILE.parquet 或 FILE.jsonl")
+    if file.name in ("<stdin>", "-"):
+        raise click.UsageError("--batch 需要台账文件路径，不能读标准输入")
+    if not Path(out).parent.is_dir():
+        raise click.BadParameter(f"输出文件夹不存在：{Path(out).parent}", param_hint="--out")
+    file.close()
+    rejected = []
+
+    def reject(r):
+        rejected.append(r)
+        click.echo(json.dumps({"line": r["row"], "rejected": [{"field": r["field"], "message": r["message"]}]},
+                              ensure_ascii=False))
+    try:
+        written = evaluate_file(file.name, Path(out), as_of, rules_dir, on_reject=reject)
+    except (CaseloadError, LayoutError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已评估 {written} 人，拒绝 {len({r['row'] for r in rejected})} 行：{out}", err=True)
     if rejected:
         sys.exit(1)
 

@@ -34,10 +34,12 @@ def _output(ctx, param, value):
               help="输出工作簿 FILE.xlsx（图表另存为同名 .png）")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="进程数（默认为CPU核数）")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="规则目录（默认项目内 rules/）")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl", "parquet"]), default=None,
               help="台账格式（默认按文件后缀判断）")
 @click.option("--quiet", is_flag=True, help="不显示进度条")
-def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet):
+@click.option("--engine", type=click.Choice(["columnar", "durable"]), default="columnar", show_default=True,
+              help="columnar：列式引擎（快）；durable：逐人 durable_rules 引擎（参照）")
+def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
     """Estimate a caseload's yearly cost (CSV, XLSX or JSON Lines) into an XLSX workbook."""
     if out.suffix.lower() != ".xlsx":
         raise click.BadParameter("输出文件应以 .xlsx 结尾", param_hint="--out")
@@ -49,7 +51,7 @@ def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet):
                 shown.append(reject)
         try:
             result = run_estimate(caseload_file, year, rules_dir=rules_dir, workers=workers, fmt=fmt,
-                                  progress=not quiet, on_reject=keep)
+                                  progress=not quiet, on_reject=keep, engine=engine)
         except RulebookError as exc:
             raise click.ClickException(f"规则文件错误：{exc}") from None
         except (CaseloadError, LayoutError) as exc:
