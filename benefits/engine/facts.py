@@ -61,11 +61,11 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("renovation_requested", "renovation.requested", "申请无障碍改造", bool),
     Fact("renovation_inspection_passed", "renovation.inspection_passed", "改造后达到验收标准", bool),
     # 七: counted only for events dated from 63号's in-force day to the evaluation day
-    Fact("hardship_stranded", "hardship_events", "七（一）发生意外没有路费回家（施行后、评估日前）", bool),
-    Fact("hardship_nonlocal_humanitarian", "hardship_events", "七（二）异地残疾人需要人道主义援助（施行后、评估日前）", bool),
-    Fact("hardship_hospitalised", "hardship_events", "七（三）重病住院且家庭经济困难（施行后、评估日前）", bool),
-    Fact("hardship_major_accident", "hardship_events", "七（四）重大意外造成家庭经济困难（施行后、评估日前）", bool),
-    Fact("hardship_temporary_difficulty", "hardship_events", "七（五）家庭经济临时出现问题（施行后、评估日前）", bool),
+    Fact("hardship_stranded", "hardship_events", "七（一）发生意外没有路费回家", bool),
+    Fact("hardship_nonlocal_humanitarian", "hardship_events", "七（二）异地残疾人需要人道主义援助", bool),
+    Fact("hardship_hospitalised", "hardship_events", "七（三）重病住院且家庭经济困难", bool),
+    Fact("hardship_major_accident", "hardship_events", "七（四）重大意外造成家庭经济困难", bool),
+    Fact("hardship_temporary_difficulty", "hardship_events", "七（五）家庭经济临时出现问题", bool),
 ]}
 
 # Facts that count only for events dated from the in-force day to the
