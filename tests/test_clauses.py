@@ -474,3 +474,133 @@ def test_amount_waits_for_the_facts_its_standard_varies_by(engine):
     assert "城乡居民最低生活保障标准" in topup["amount"]["reason"]
     assert [m["fact"] for m in topup["missing_facts"]] == ["residence"]
     assert topup["payer_split"] is None
+
+
+# 63号 in force from 2012-11-01 (its issue date; rules/63-concepts.yaml in_force)
+def test_before_the_in_force_day_63_is_not_yet_in_force(engine):
+    result = engine.evaluate(applicant(on=dt.date(2012, 10, 31), status={"dibao": True}))
+    assert result["not_in_force"]["from"] == "2012-11-01"
+    assert "尚未施行" in result["not_in_force"]["message"]
+    assert {b["status"] for b in result["benefits"]} == {"ineligible"}
+    assert result["summary"] == {"eligible": 0, "ineligible": 20, "undetermined": 0}
+    assert line(result, "free_public_transport")["reasons"][0]["in_force"] == "2012-11-01"
+    on_the_day = engine.evaluate(applicant(on=dt.date(2012, 11, 1)))
+    assert "not_in_force" not in on_the_day
+    assert line(on_the_day, "free_public_transport")["status"] == "eligible"
+
+
+def test_an_early_evaluation_date_is_not_rejected_when_as_of_is_later(engine):
+    record = applicant(on=dt.date(2012, 6, 1))
+    assert engine.evaluate(record)["not_in_force"]
+    later = engine.evaluate(record, as_of=dt.date(2013, 3, 1))
+    assert later["evaluation_date"] == "2013-03-01" and "not_in_force" not in later
+
+
+def test_the_in_force_day_comes_from_the_rulebook(tmp_path):
+    import shutil
+
+    from benefits.engine.evaluate import Engine
+    from benefits.engine.rulebook import DEFAULT_RULES_DIR
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, rules)
+    concepts = rules / "63-concepts.yaml"
+    concepts.write_text(concepts.read_text(encoding="utf-8").replace("from: 2012-11-01", "from: 2013-01-01"),
+                        encoding="utf-8")
+    other = Engine(rules)
+    try:
+        assert other.evaluate(applicant(on=dt.date(2012, 12, 1)))["not_in_force"]["from"] == "2013-01-01"
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("when, expected", [
+    ("2005-06-01", "ineligible"), ("2012-10-31", "ineligible"), ("2012-11-01", "eligible"),
+    ("2013-03-01", "eligible"), ("2013-03-02", "ineligible"), ("2099-01-01", "ineligible"),
+])
+def test_dated_events_count_from_the_in_force_day_to_the_evaluation_day(engine, when, expected):
+    result = engine.evaluate(applicant(status={"dibao": True}, hardship_events=[
+        {"case": "major_accident", "family_hardship": True, "date": when}],
+        education={"admission": {"level": "bachelor", "full_time": True, "date": when},
+                   "diploma": {"level": "college", "route": "self_study", "date": when}}))
+    for benefit in ("hardship_relief", "tuition_grant", "diploma_award"):
+        assert line(result, benefit)["status"] == expected, benefit
+        assert any("没有施行条款" in a for a in line(result, benefit)["assumptions"])
+    assert not any("没有施行条款" in a for a in line(result, "dibao_topup")["assumptions"])
+
+
+def test_undated_events_are_undetermined(engine):
+    result = engine.evaluate(applicant(hardship_events=[{"case": "stranded"}]))
+    assert line(result, "hardship_relief")["status"] == "undetermined"
+
+
+# 二（一）（二）one need, one payment: groups are transitive
+def test_single_person_dibao_and_wubao_are_not_both_costed(engine):
+    """A 三无 adult, 二级, supported by siblings, income not recorded: 单人户施保
+    (300 a month) and 五保 (2,400 a year) pay for the same need; only the larger
+    counts, although 低保 by household income is undetermined."""
+    record = applicant(age=30, status={"no_work_capacity": True, "no_income_source": True,
+                                       "no_legal_supporter": True, "supported_by": "siblings"})
+    result = engine.evaluate(record)
+    assert line(result, "dibao_inclusion")["status"] == "undetermined"
+    assert line(result, "wubao_inclusion")["duplicate_of"] == "dibao_single_person"
+    assert line(result, "dibao_single_person")["duplicate_of"] is None
+
+
+def test_same_payment_groups_are_transitive(engine):
+    from benefits.engine.evaluate import same_payment_groups
+    assert same_payment_groups(engine.rulebook) == [("dibao_inclusion", "dibao_single_person", "wubao_inclusion")]
+
+
+def test_upon_labels_follow_the_mode():
+    from benefits.engine.evaluate import upon_labels
+    from benefits.engine.rulebook import Rule
+    rule = Rule.model_validate({"id": "x", "kind": "derived", "label_zh": "x", "label_en": "x", "clause": "63号 一",
+                                "text": "四个字以上", "any": [{"fact": "in_dibao", "eq": True},
+                                                          {"benefit": "b", "upon": "依纳入低保"}]})
+    assert upon_labels(rule, ["unknown", "held"], {}) == ("依纳入低保",)
+    assert upon_labels(rule, ["held", "held"], {}) == ()
+    both = rule.model_copy(update={"all": rule.any, "any": None})
+    assert upon_labels(both, ["held", "held"], {"b": ("依纳入五保",)}) == ("依纳入低保", "依纳入五保")
+
+
+# 多重 (category 7): which categories it includes must be recorded
+@pytest.mark.parametrize("parts, expected", [(None, "undetermined"), ([6, 4], "eligible"), ([2, 4], "ineligible")])
+def test_multiple_disability_needs_its_parts_recorded(engine, parts, expected):
+    record = applicant(category=7, grade=3, status={"dibao": True})
+    if parts:
+        record["certificate"]["multiple_categories"] = parts
+    benefit = line(engine.evaluate(record), "psychiatric_dibao_subsidy")
+    assert benefit["status"] == expected
+    if expected == "undetermined":
+        assert [m["field"] for m in benefit["missing_facts"]] == ["certificate.multiple_categories"]
+
+
+def test_multiple_parts_only_for_category_7(engine):
+    from benefits.engine import InvalidApplicant
+    record = applicant(category=4)
+    record["certificate"]["multiple_categories"] = [1, 2]
+    with pytest.raises(InvalidApplicant, match="类别7"):
+        engine.evaluate(record)
+
+
+# 陕州区 411203 was 陕县 411222 until 2015-02-16 (国函〔2015〕39号)
+@pytest.mark.parametrize("on, name", [(dt.date(2013, 3, 1), "陕县"), (dt.date(2015, 2, 15), "陕县"),
+                                      (dt.date(2015, 2, 16), "陕州区")])
+def test_the_county_is_named_as_it_was_on_the_day(engine, on, name):
+    assert engine.evaluate(applicant(county="411203", on=on))["applicant"]["hukou_county_zh"] == name
+
+
+def test_budget_years_are_labelled_with_that_years_county_name(engine):
+    names = {y: next(b["county_zh"] for b in engine.county_budgets(y) if b["county"] == "411203")
+             for y in (2013, 2015, 2016)}
+    assert names == {2013: "陕县", 2015: "陕州区（2月16日前为陕县）", 2016: "陕州区"}
+
+
+# readings that used to live only in notes are marks now
+@pytest.mark.parametrize("benefit, text", [
+    ("dibao_single_person", "GB/T 26341"), ("dibao_single_person", "年满18周岁"),
+    ("companion_free_entry", "视力残疾一级、二级"), ("medical_insurance_inclusion", "符合条件"),
+    ("dibao_inclusion", "不含等于"), ("dibao_topup", "含20%"),
+])
+def test_readings_of_the_text_are_marked(engine, benefit, text):
+    assert any(text in a for a in line(engine.evaluate(applicant(grade=1)), benefit)["assumptions"])
