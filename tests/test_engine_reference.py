@@ -92,6 +92,29 @@ def test_engine_agrees_with_reference_reading(engine, raw):
         assert [r["status"] for r in line["reasons"]] == [reason[v] for v in conditions[line["benefit"]]]
         if line["status"] == "undetermined":
             assert line["missing_facts"], line["benefit"]
+        spec = engine.rulebook.by_id[line["benefit"]].outcome.amount
+        if line["status"] == "eligible" and spec.times_fact:          # 每例: × the count fact
+            assert line["amount"]["count"] == facts[spec.times_fact]
+            assert line["amount"]["value"] == line["amount"]["per_unit"] * facts[spec.times_fact]
+    # one need, one payment: in each same-payment group (closed transitively)
+    # at most one eligible line with a yearly sum is left uncounted-against
+    linked = {}
+    for rule in engine.rulebook.benefits:
+        if rule.outcome.same_payment_as:
+            linked.setdefault(rule.id, set()).add(rule.outcome.same_payment_as)
+            linked.setdefault(rule.outcome.same_payment_as, set()).add(rule.id)
+    by_id = {line["benefit"]: line for line in result["benefits"]}
+    unseen = set(linked)
+    while unseen:
+        group, todo = set(), [unseen.pop()]
+        while todo:
+            b = todo.pop()
+            group.add(b)
+            todo += [n for n in linked[b] if n not in group]
+        unseen -= group
+        paying = [b for b in group if by_id[b]["status"] == "eligible" and not by_id[b]["duplicate_of"]
+                  and by_id[b]["amount"] and by_id[b]["amount"]["kind"] in ("fixed", "at_least")]
+        assert len(paying) <= 1, paying
     for concept in result["concepts"]:
         assert concept["holds"] == expected[concept["concept"]], (concept["concept"], facts)
         assert [r["status"] for r in concept["reasons"]] == [reason[v] for v in conditions[concept["concept"]]]
