@@ -26,6 +26,8 @@ def format_amount(amount: dict | None) -> str:
     if amount is None:
         return "—"
     kind = amount["kind"]
+    if kind == "fixed" and "count" in amount:
+        return f"{amount['value']:g} 元（每例 {amount['per_unit']:g} 元 × {amount['count']} 例）"
     if kind == "fixed":
         return f"{amount['value']:g} 元"
     if kind == "at_least":
@@ -51,18 +53,25 @@ def format_split(split: dict | None) -> str:
 
 def render(result: dict) -> str:
     a = result["applicant"]
-    county = CURRENT_COUNTIES.get(a.get("hukou_county") or "", "未填")
+    county = a.get("hukou_county_zh") or CURRENT_COUNTIES.get(a.get("hukou_county") or "", "未填")
     lines = [f"申请人：{a['name']}  身份证：{a['id_number_masked']}  年龄：{a['age']}  户籍：{county}",
              f"评估日期：{result['evaluation_date']}  规则版本：{result['rulebook_version']}",
              "汇总：符合 {eligible} 项，不符合 {ineligible} 项，待定 {undetermined} 项".format(**result["summary"]),
              ""]
+    if result.get("not_in_force"):
+        lines[-1:-1] = [f"⚠ {result['not_in_force']['message']}"]
     for line in result["benefits"]:
         lines.append(f"【{STATUS_ZH[line['status']]}】{line['label_zh']}（{line['clause']}）")
         if line["status"] == "eligible":
             lines.append(f"    金额：{format_amount(line['amount'])}  {PERIOD_ZH[line['period']]}"
                          + (f"  出资：{format_split(line['payer_split'])}" if line["payer_split"] else ""))
+        if line.get("upon"):
+            lines.append("    ⚠ " + "、".join(line["upon"]) + "：本人尚未纳入，纳入后享受")
+        if line.get("duplicate_of"):
+            other = next(b["label_zh"] for b in result["benefits"] if b["benefit"] == line["duplicate_of"])
+            lines.append(f"    与「{other}」为同一需要，只计较高的一项（本项不计入合计）")
         for reason in line.get("reasons", []):
-            value = "" if "derived" in reason else f"（申请人：{_show(reason.get('value'))}" + (
+            value = "" if "derived" in reason or "benefit" in reason else f"（申请人：{_show(reason.get('value'))}" + (
                 f"；标准：{_show(reason['parameter']['value'])}" if "parameter" in reason else "") + "）"
             lines.append(f"    {_REASON_MARK[reason['status']]} {reason['condition']}{value}")
         if line.get("missing_facts"):

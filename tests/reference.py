@@ -11,14 +11,18 @@ _OPS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "lte": operator
         "gt": operator.gt, "gte": operator.ge}
 
 
-def reference_verdicts(rulebook: Rulebook, facts: dict, params: dict):
-    """(verdict per rule id, condition values per rule id)."""
+def reference_verdicts(rulebook: Rulebook, facts: dict, params: dict, without_upon: bool = False):
+    """(verdict per rule id, condition values per rule id). ``without_upon``
+    reads every prospective (``upon``) condition as failed: a rule that holds
+    only with them holds "upon" that event."""
     verdicts: dict[str, bool | None] = {}
     conditions: dict[str, list[bool | None]] = {}
 
     def condition(cond) -> bool | None:
-        if cond.derived is not None:
-            return verdicts[cond.derived]
+        if without_upon and cond.upon:
+            return False
+        if cond.ref is not None:          # a derived concept or another benefit's finding
+            return verdicts[cond.ref]
         if cond.fact not in facts:
             return None
         value = facts[cond.fact]

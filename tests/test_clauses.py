@@ -8,6 +8,11 @@ import pytest
 from .factories import applicant, line
 
 URBAN_STANDARD, RURAL_STANDARD = 300, 140
+# Neither in 低保 nor owed it (income above the standard, supports themself,
+# not "三无"): the engine's own 低保 and 五保 findings are both 不符合.
+NOT_POOR = {"household": {"members": [], "monthly_income": 5000, "assets_within_limit": True}}
+NOT_POOR_STATUS = {"dibao": False, "wubao": False, "supported_by": "self", "no_work_capacity": False}
+EVENT_DAY = "2013-01-15"
 
 
 def status(engine, benefit, **kw):
@@ -104,7 +109,30 @@ def test_dibao_topup(engine, grade, residence, expected, amount):
 
 
 def test_topup_not_for_those_outside_dibao(engine):
-    assert status(engine, "dibao_topup", status={"dibao": False}) == "ineligible"
+    assert status(engine, "dibao_topup", status=NOT_POOR_STATUS, **NOT_POOR) == "ineligible"
+    # not yet in 低保, and whether they are owed it is unknown (no income recorded)
+    assert status(engine, "dibao_topup", status={"dibao": False}) == "undetermined"
+
+
+@pytest.mark.parametrize("benefit", ["dibao_topup", "psychiatric_dibao_subsidy", "medical_assistance"])
+def test_lines_for_dibao_recipients_follow_the_engines_own_dibao_finding(engine, benefit):
+    """二（一）: an adult 一级 person supported by her parents is to be included
+    in 低保 on her own; the lines for 低保对象 follow that finding, upon inclusion."""
+    result = engine.evaluate(applicant(category=6, grade=1, status={"dibao": False, "supported_by": "parents"}))
+    assert line(result, "dibao_single_person")["status"] == "eligible"
+    target = line(result, benefit)
+    assert target["status"] == "eligible"
+    assert target["upon"] == ["依纳入低保"]
+    already = engine.evaluate(applicant(category=6, grade=1, status={"dibao": True, "supported_by": "parents"}))
+    assert line(already, benefit)["upon"] == []
+
+
+def test_a_sanwu_person_is_poor_upon_inclusion_in_wubao(engine):
+    sanwu = {"no_work_capacity": True, "no_income_source": True, "no_legal_supporter": True,
+             "dibao": False, "wubao": False, "supported_by": "self"}
+    result = engine.evaluate(applicant(grade=3, status=sanwu, **NOT_POOR))
+    assert line(result, "wubao_inclusion")["status"] == "eligible"
+    assert line(result, "medical_assistance")["upon"] == ["依纳入五保"]
 
 
 # 二（二）temporary relief and 五保
@@ -119,7 +147,8 @@ def test_topup_not_for_those_outside_dibao(engine):
 ])
 def test_household_temporary_relief(engine, age, members, low_income, expected):
     benefit = line(engine.evaluate(applicant(age=age, household={"members": members},
-                                             status={"low_income": low_income, "dibao": False})),
+                                             status={"low_income": low_income, "dibao": False,
+                                                     "other_special_hardship": False})),
                    "household_temporary_relief")
     assert benefit["status"] == expected
     if expected == "eligible":
@@ -139,8 +168,10 @@ def test_sanwu_persons_enter_wubao(engine, flags, expected):
                    "wubao_inclusion")
     assert benefit["status"] == expected
     if expected == "eligible":
-        assert benefit["amount"] == {"kind": "fixed", "value": 2400}
-        assert benefit["payer_split"] == {"county": 2400}
+        # 81号 第2条: a floor (不低于…); 63号 names no payer
+        assert benefit["amount"] == {"kind": "at_least", "value": 2400}
+        assert benefit["payer_split"] == {"unspecified": 2400}
+        assert not any("81号 第2条，农村五保供养相关费用" in a for a in benefit["assumptions"])
     if expected == "undetermined":
         assert [m["fact"] for m in benefit["missing_facts"]] == ["no_legal_supporter"]
 
@@ -151,9 +182,9 @@ def test_everyone_in_scope_enters_medical_insurance(engine):
 
 
 @pytest.mark.parametrize("status_, expected", [({"dibao": True}, "eligible"), ({"wubao": True}, "eligible"),
-                                               ({"dibao": False, "wubao": False}, "ineligible")])
+                                               (NOT_POOR_STATUS, "ineligible")])
 def test_medical_assistance_for_the_poor(engine, status_, expected):
-    assert status(engine, "medical_assistance", status=status_) == expected
+    assert status(engine, "medical_assistance", status=status_, **NOT_POOR) == expected
 
 
 @pytest.mark.parametrize("category, grade, residence, scheme, expected", [
@@ -177,28 +208,36 @@ def test_pension_contribution_subsidy(engine, category, grade, residence, scheme
 @pytest.mark.parametrize("category, dibao, expected", [(6, True, "eligible"), (6, False, "ineligible"),
                                                        (5, True, "ineligible")])
 def test_psychiatric_dibao_subsidy(engine, category, dibao, expected):
-    benefit = line(engine.evaluate(applicant(category=category, grade=3, status={"dibao": dibao})),
+    base = {} if dibao else NOT_POOR
+    status_ = {"dibao": True} if dibao else NOT_POOR_STATUS
+    benefit = line(engine.evaluate(applicant(category=category, grade=3, status=status_, **base)),
                    "psychiatric_dibao_subsidy")
     assert benefit["status"] == expected
     if expected == "eligible":
         assert benefit["amount"] == {"kind": "fixed", "value": 100}
         assert benefit["payer_split"] == {"unspecified": 100}
-        assert [u["parameter"] for u in benefit["unverified"]] == ["psychiatric_dibao_subsidy_payer"]
+        # the 低保 standard is shown too: 低保对象 rests on the engine's 低保 finding
+        assert {u["parameter"] for u in benefit["unverified"]} == {"psychiatric_dibao_subsidy_payer", "dibao_standard"}
 
 
-# 三（四）prostheses, paid by the county
-@pytest.mark.parametrize("loss, kind, expected, amount", [
-    ("one", "thigh", "eligible", 1000), ("both", "calf", "eligible", 300),
-    ("none", "thigh", "ineligible", None),
+# 三（四）prostheses: 每例 (each fitting, one per missing leg), paid by the county
+@pytest.mark.parametrize("loss, kind, expected, count, amount", [
+    ("one", "thigh", "eligible", 1, 1000), ("both", "calf", "eligible", 2, 600),
+    ("both", "thigh", "eligible", 2, 2000),
+    ("none", "thigh", "ineligible", None, None), ("one", "none", "ineligible", None, None),
 ])
-def test_prosthesis_subsidy(engine, loss, kind, expected, amount):
-    benefit = line(engine.evaluate(applicant(prosthesis={"lower_limb_loss": loss, "requested_type": kind})),
-                   "prosthesis_subsidy")
+def test_prosthesis_subsidy(engine, loss, kind, expected, count, amount):
+    result = engine.evaluate(applicant(prosthesis={"lower_limb_loss": loss, "requested_type": kind}))
+    benefit = line(result, "prosthesis_subsidy")
     assert benefit["status"] == expected
     if amount:
-        assert benefit["amount"] == {"kind": "fixed", "value": amount}
+        assert benefit["amount"] == {"kind": "fixed", "value": amount, "per_unit": amount / count, "count": count}
         assert benefit["payer_split"] == {"county": amount}
         assert benefit["period"] == "one_off"
+        assert any("每例" in a for a in benefit["assumptions"])
+    # 有一例，免费安装一例: every amputee, whether or not a type is asked for
+    free = line(result, "prosthesis_free_fitting")
+    assert free["status"] == ("ineligible" if loss == "none" else "eligible")
 
 
 # 四（一）tuition grants, split city/county
@@ -206,9 +245,8 @@ def test_prosthesis_subsidy(engine, loss, kind, expected, amount):
     ("secondary", True, 1000), ("college", True, 2000), ("bachelor", True, 3000), ("bachelor", False, None),
 ])
 def test_tuition_grant_by_level(engine, level, full_time, amount):
-    benefit = line(engine.evaluate(applicant(status={"low_income": True},
-                                             education={"admission": {"level": level, "full_time": full_time}})),
-                   "tuition_grant")
+    benefit = line(engine.evaluate(applicant(status={"low_income": True}, education={"admission": {
+        "level": level, "full_time": full_time, "date": EVENT_DAY}})), "tuition_grant")
     assert benefit["status"] == ("eligible" if amount else "ineligible")
     if amount:
         assert benefit["amount"] == {"kind": "fixed", "value": amount}
@@ -217,7 +255,8 @@ def test_tuition_grant_by_level(engine, level, full_time, amount):
 
 def test_tuition_grant_only_for_disabled_in_hardship(engine):
     benefit = line(engine.evaluate(applicant(status={"low_income": False, "dibao": False, "wubao": False},
-                                             education={"admission": {"level": "college", "full_time": True}})),
+                                             education={"admission": {"level": "college", "full_time": True,
+                                                                      "date": EVENT_DAY}})),
                    "tuition_grant")
     assert benefit["status"] == "ineligible"
     assert any("困难残疾人" in a for a in benefit["assumptions"])
@@ -229,9 +268,8 @@ def test_tuition_grant_only_for_disabled_in_hardship(engine):
     ("bachelor", "other", None),
 ])
 def test_diploma_award(engine, level, route, amount):
-    benefit = line(engine.evaluate(applicant(status={"dibao": True},
-                                             education={"diploma": {"level": level, "route": route}})),
-                   "diploma_award")
+    benefit = line(engine.evaluate(applicant(status={"dibao": True}, education={"diploma": {
+        "level": level, "route": route, "date": EVENT_DAY}})), "diploma_award")
     assert benefit["status"] == ("eligible" if amount else "ineligible")
     if amount:
         assert benefit["payer_split"] == {"city": amount / 2, "county": amount / 2}
@@ -297,8 +335,9 @@ def test_no_days_off_without_an_employer(engine):
 ])
 def test_accessibility_renovation(engine, dibao, grade, inspected, expected):
     renovation = {"requested": True} | ({} if inspected is None else {"inspection_passed": inspected})
-    benefit = line(engine.evaluate(applicant(grade=grade, status={"dibao": dibao, "wubao": False},
-                                             renovation=renovation)), "accessibility_renovation")
+    status_ = {"dibao": True, "wubao": False} if dibao else NOT_POOR_STATUS
+    benefit = line(engine.evaluate(applicant(grade=grade, status=status_, renovation=renovation,
+                                             **({} if dibao else NOT_POOR))), "accessibility_renovation")
     assert benefit["status"] == expected
     if expected == "eligible":
         assert benefit["amount"] == {"kind": "at_least", "value": 3500}
@@ -319,20 +358,23 @@ def test_accessibility_renovation(engine, dibao, grade, inspected, expected):
     ("temporary_difficulty", None, "eligible"),
 ])
 def test_hardship_relief_cases(engine, case, family_hardship, expected):
-    event = {"case": case} | ({} if family_hardship is None else {"family_hardship": family_hardship})
+    event = {"case": case, "date": EVENT_DAY} | ({} if family_hardship is None else {"family_hardship": family_hardship})
     benefit = line(engine.evaluate(applicant(hardship_events=[event])), "hardship_relief")
     assert benefit["status"] == expected
     if expected == "eligible":
         assert benefit["amount"] == {"kind": "range", "min": 500, "max": 1000}
-        assert benefit["payer_split"] == {"unspecified": {"min": 500, "max": 1000}}
+        # 七: "市和各县（市、区）政府" both pay; the halves are an assumption
+        assert benefit["payer_split"] == {"city": {"min": 250, "max": 500}, "county": {"min": 250, "max": 500}}
+        assert any(u["parameter"] == "hardship_relief_payer" for u in benefit["unverified"])
 
 
 def test_hardship_relief_for_a_disabled_person_from_elsewhere(engine):
-    record = applicant(county=None, hukou_local=False, hardship_events=[{"case": "nonlocal_humanitarian"}])
+    record = applicant(county=None, hukou_local=False,
+                       hardship_events=[{"case": "nonlocal_humanitarian", "date": EVENT_DAY}])
     result = engine.evaluate(record)
     assert line(result, "hardship_relief")["status"] == "eligible"
     assert line(result, "free_public_transport")["status"] == "ineligible"
-    local_only = applicant(county=None, hukou_local=False, hardship_events=[{"case": "stranded"}])
+    local_only = applicant(county=None, hukou_local=False, hardship_events=[{"case": "stranded", "date": EVENT_DAY}])
     assert line(engine.evaluate(local_only), "hardship_relief")["status"] == "ineligible"
 
 
@@ -344,17 +386,18 @@ def test_no_hardship_events_means_no_relief(engine):
 def test_every_benefit_line_is_listed_with_clause_and_version(engine):
     result = engine.evaluate(applicant())
     assert [b["benefit"] for b in result["benefits"]] == [r.id for r in engine.rulebook.benefits]
-    assert len(result["benefits"]) == 19
+    assert len(result["benefits"]) == 20
     assert all(b["clause"].startswith("63号 ") and b["text"] for b in result["benefits"])
     assert result["rulebook_version"] == engine.version
-    assert sum(result["summary"].values()) == 19
+    assert sum(result["summary"].values()) == 20
 
 
 def test_reasons_show_the_applicants_values(engine):
     benefit = line(engine.evaluate(applicant(grade=3, status={"dibao": True})), "dibao_topup")
     assert benefit["status"] == "ineligible"
     assert [(r["status"], r.get("value")) for r in benefit["reasons"]] == [
-        ("held", None), ("held", True), ("failed", None)]
+        ("held", None), ("held", None), ("failed", None)]
+    assert benefit["reasons"][1]["derived"] == "dibao_recipient"
     assert benefit["reasons"][2]["derived"] == "severe"
 
 
@@ -431,3 +474,133 @@ def test_amount_waits_for_the_facts_its_standard_varies_by(engine):
     assert "城乡居民最低生活保障标准" in topup["amount"]["reason"]
     assert [m["fact"] for m in topup["missing_facts"]] == ["residence"]
     assert topup["payer_split"] is None
+
+
+# 63号 in force from 2012-11-01 (its issue date; rules/63-concepts.yaml in_force)
+def test_before_the_in_force_day_63_is_not_yet_in_force(engine):
+    result = engine.evaluate(applicant(on=dt.date(2012, 10, 31), status={"dibao": True}))
+    assert result["not_in_force"]["from"] == "2012-11-01"
+    assert "尚未施行" in result["not_in_force"]["message"]
+    assert {b["status"] for b in result["benefits"]} == {"ineligible"}
+    assert result["summary"] == {"eligible": 0, "ineligible": 20, "undetermined": 0}
+    assert line(result, "free_public_transport")["reasons"][0]["in_force"] == "2012-11-01"
+    on_the_day = engine.evaluate(applicant(on=dt.date(2012, 11, 1)))
+    assert "not_in_force" not in on_the_day
+    assert line(on_the_day, "free_public_transport")["status"] == "eligible"
+
+
+def test_an_early_evaluation_date_is_not_rejected_when_as_of_is_later(engine):
+    record = applicant(on=dt.date(2012, 6, 1))
+    assert engine.evaluate(record)["not_in_force"]
+    later = engine.evaluate(record, as_of=dt.date(2013, 3, 1))
+    assert later["evaluation_date"] == "2013-03-01" and "not_in_force" not in later
+
+
+def test_the_in_force_day_comes_from_the_rulebook(tmp_path):
+    import shutil
+
+    from benefits.engine.evaluate import Engine
+    from benefits.engine.rulebook import DEFAULT_RULES_DIR
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, rules)
+    concepts = rules / "63-concepts.yaml"
+    concepts.write_text(concepts.read_text(encoding="utf-8").replace("from: 2012-11-01", "from: 2013-01-01"),
+                        encoding="utf-8")
+    other = Engine(rules)
+    try:
+        assert other.evaluate(applicant(on=dt.date(2012, 12, 1)))["not_in_force"]["from"] == "2013-01-01"
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("when, expected", [
+    ("2005-06-01", "ineligible"), ("2012-10-31", "ineligible"), ("2012-11-01", "eligible"),
+    ("2013-03-01", "eligible"), ("2013-03-02", "ineligible"), ("2099-01-01", "ineligible"),
+])
+def test_dated_events_count_from_the_in_force_day_to_the_evaluation_day(engine, when, expected):
+    result = engine.evaluate(applicant(status={"dibao": True}, hardship_events=[
+        {"case": "major_accident", "family_hardship": True, "date": when}],
+        education={"admission": {"level": "bachelor", "full_time": True, "date": when},
+                   "diploma": {"level": "college", "route": "self_study", "date": when}}))
+    for benefit in ("hardship_relief", "tuition_grant", "diploma_award"):
+        assert line(result, benefit)["status"] == expected, benefit
+        assert any("没有施行条款" in a for a in line(result, benefit)["assumptions"])
+    assert not any("没有施行条款" in a for a in line(result, "dibao_topup")["assumptions"])
+
+
+def test_undated_events_are_undetermined(engine):
+    result = engine.evaluate(applicant(hardship_events=[{"case": "stranded"}]))
+    assert line(result, "hardship_relief")["status"] == "undetermined"
+
+
+# 二（一）（二）one need, one payment: groups are transitive
+def test_single_person_dibao_and_wubao_are_not_both_costed(engine):
+    """A 三无 adult, 二级, supported by siblings, income not recorded: 单人户施保
+    (300 a month) and 五保 (2,400 a year) pay for the same need; only the larger
+    counts, although 低保 by household income is undetermined."""
+    record = applicant(age=30, status={"no_work_capacity": True, "no_income_source": True,
+                                       "no_legal_supporter": True, "supported_by": "siblings"})
+    result = engine.evaluate(record)
+    assert line(result, "dibao_inclusion")["status"] == "undetermined"
+    assert line(result, "wubao_inclusion")["duplicate_of"] == "dibao_single_person"
+    assert line(result, "dibao_single_person")["duplicate_of"] is None
+
+
+def test_same_payment_groups_are_transitive(engine):
+    from benefits.engine.evaluate import same_payment_groups
+    assert same_payment_groups(engine.rulebook) == [("dibao_inclusion", "dibao_single_person", "wubao_inclusion")]
+
+
+def test_upon_labels_follow_the_mode():
+    from benefits.engine.evaluate import upon_labels
+    from benefits.engine.rulebook import Rule
+    rule = Rule.model_validate({"id": "x", "kind": "derived", "label_zh": "x", "label_en": "x", "clause": "63号 一",
+                                "text": "四个字以上", "any": [{"fact": "in_dibao", "eq": True},
+                                                          {"benefit": "b", "upon": "依纳入低保"}]})
+    assert upon_labels(rule, ["unknown", "held"], {}) == ("依纳入低保",)
+    assert upon_labels(rule, ["held", "held"], {}) == ()
+    both = rule.model_copy(update={"all": rule.any, "any": None})
+    assert upon_labels(both, ["held", "held"], {"b": ("依纳入五保",)}) == ("依纳入低保", "依纳入五保")
+
+
+# 多重 (category 7): which categories it includes must be recorded
+@pytest.mark.parametrize("parts, expected", [(None, "undetermined"), ([6, 4], "eligible"), ([2, 4], "ineligible")])
+def test_multiple_disability_needs_its_parts_recorded(engine, parts, expected):
+    record = applicant(category=7, grade=3, status={"dibao": True})
+    if parts:
+        record["certificate"]["multiple_categories"] = parts
+    benefit = line(engine.evaluate(record), "psychiatric_dibao_subsidy")
+    assert benefit["status"] == expected
+    if expected == "undetermined":
+        assert [m["field"] for m in benefit["missing_facts"]] == ["certificate.multiple_categories"]
+
+
+def test_multiple_parts_only_for_category_7(engine):
+    from benefits.engine import InvalidApplicant
+    record = applicant(category=4)
+    record["certificate"]["multiple_categories"] = [1, 2]
+    with pytest.raises(InvalidApplicant, match="类别7"):
+        engine.evaluate(record)
+
+
+# 陕州区 411203 was 陕县 411222 until 2015-02-16 (国函〔2015〕39号)
+@pytest.mark.parametrize("on, name", [(dt.date(2013, 3, 1), "陕县"), (dt.date(2015, 2, 15), "陕县"),
+                                      (dt.date(2015, 2, 16), "陕州区")])
+def test_the_county_is_named_as_it_was_on_the_day(engine, on, name):
+    assert engine.evaluate(applicant(county="411203", on=on))["applicant"]["hukou_county_zh"] == name
+
+
+def test_budget_years_are_labelled_with_that_years_county_name(engine):
+    names = {y: next(b["county_zh"] for b in engine.county_budgets(y) if b["county"] == "411203")
+             for y in (2013, 2015, 2016)}
+    assert names == {2013: "陕县", 2015: "陕州区（2月16日前为陕县）", 2016: "陕州区"}
+
+
+# readings that used to live only in notes are marks now
+@pytest.mark.parametrize("benefit, text", [
+    ("dibao_single_person", "GB/T 26341"), ("dibao_single_person", "年满18周岁"),
+    ("companion_free_entry", "视力残疾一级、二级"), ("medical_insurance_inclusion", "符合条件"),
+    ("dibao_inclusion", "不含等于"), ("dibao_topup", "含20%"),
+])
+def test_readings_of_the_text_are_marked(engine, benefit, text):
+    assert any(text in a for a in line(engine.evaluate(applicant(grade=1)), benefit)["assumptions"])

@@ -30,6 +30,12 @@ def test_report_is_chinese_and_marks_assumptions():
     assert "【符合】低保重度残疾人定额补贴（63号 二（一））" in result.output
     assert "⚠ 未核实参数：城乡居民最低生活保障标准" in result.output
     assert "需补充：" in result.output
+    # issue 11's marks reach the report: per fitting, upon inclusion, not yet in force, the year's county name
+    assert "2000 元（每例 1000 元 × 2 例）" in result.output
+    assert "⚠ 依纳入低保：本人尚未纳入，纳入后享受" in result.output
+    assert "⚠ 评估日2012-10-15时63号尚未施行（2012-11-01起施行）" in result.output
+    assert "户籍：陕县" in result.output
+    assert "为同一需要，只计较高的一项" in result.output
 
 
 def test_one_pretty_printed_json_record():

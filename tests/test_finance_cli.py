@@ -52,7 +52,8 @@ def test_workbook_sheets_hold_numbers(run):
     assert total[header.index("中值")] == pytest.approx(sum(r[header.index("中值")] for r in rows[:-1]), abs=0.5)
     for name in ("按县区", "按出资方", "县区×出资方", "康复经费"):
         values = [v for row in book[name].iter_rows(min_row=3, values_only=True) for v in row]
-        assert any(isinstance(v, float) for v in values)
+        # numbers, not text (openpyxl reads a whole-yuan float back as an int)
+        assert any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
         assert not any(isinstance(v, str) and re.fullmatch(r"-?[\d,]+\.\d+", v) for v in values)
     rejects = list(book["拒绝记录"].iter_rows(min_row=3, values_only=True))
     assert len({r[0] for r in rejects}) == 3 and all(isinstance(r[0], int) for r in rejects)

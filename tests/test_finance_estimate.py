@@ -146,9 +146,10 @@ def test_one_need_paid_by_two_lines_is_costed_once():
     assert lines["dibao_inclusion"]["cost"]["mid"] == 0
     # one person, evaluated on two days, counts once as a duplicate
     assert lines["dibao_inclusion"]["persons"] == 1 and lines["dibao_inclusion"]["duplicates"] == 1
-    # the top-up needs 低保 status recorded: undetermined, not costed
-    assert (lines["dibao_topup"]["undetermined"], lines["dibao_topup"]["cost"]["mid"]) == (1, 0)
-    assert result["total"]["mid"] == 3780
+    # 二（一）: the top-up follows the engine's own 低保 finding (upon inclusion):
+    # at least 20 % of the standard, 60 × 6 + 66 × 6 = 756
+    assert (lines["dibao_topup"]["undetermined"], lines["dibao_topup"]["cost"]["mid"]) == (0, 756)
+    assert result["total"]["mid"] == 3780 + 756
 
 
 def test_progress_callback_counts_up_to_the_total(result):

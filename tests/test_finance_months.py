@@ -94,7 +94,8 @@ def test_yearly_once_range_and_in_kind(book):
     record = {"id_number": id_number, "name": "赵老根", "hukou_county": "411224", "residence": "rural",
               "certificate": {"number": id_number + "41", "category": 4, "grade": 1},
               "status": {"no_work_capacity": True, "no_income_source": True, "no_legal_supporter": True},
-              "hardship_events": [{"case": "hospitalised", "family_hardship": True}]}
+              # 七 counts an event dated between 63号's in-force day and the evaluation day
+              "hardship_events": [{"case": "hospitalised", "family_hardship": True, "date": f"{YEAR}-01-01"}]}
     result = estimate([record], YEAR, workers=1)
     assert _line(result, "wubao_inclusion")["cost"]["mid"] == wubao.value          # once, not × 2 points
     assert _line(result, "hardship_relief")["cost"] == {

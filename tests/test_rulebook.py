@@ -70,6 +70,12 @@ def _edit(path: Path, change):
      r"rule dibao_inclusion: all\[3\]\.in: 2 is not a str"),
     (lambda d: d["rules"][0]["outcome"].update(same_payment_as="in_scope"),
      r"rule dibao_inclusion: outcome\.same_payment_as: no benefit 'in_scope'"),
+    (lambda d: d["rules"][0]["all"].append({"benefit": "in_scope"}),
+     r"rule dibao_inclusion: all\[3\]\.benefit: no benefit 'in_scope'"),
+    (lambda d: d["rules"][0]["all"].append({"derived": "severe", "benefit": "dibao_topup"}),
+     r"rule dibao_inclusion: all\.3: .*not both"),
+    (lambda d: d["rules"][0]["outcome"]["amount"].update(times_fact="residence"),
+     r"rule dibao_inclusion: outcome\.amount: .*times_fact"),
 ])
 def test_rule_errors_name_file_rule_and_field(rules_copy, change, expected):
     _edit(rules_copy / "63-2-basic-living.yaml", change)
@@ -94,7 +100,46 @@ def test_circular_derivation_is_refused(rules_copy):
 
 def test_broken_yaml_names_the_file(rules_copy):
     (rules_copy / "63-4-education.yaml").write_text("rules: [\n")
-    with pytest.raises(RulebookError, match=r"63-4-education\.yaml: not valid YAML"):
+    with pytest.raises(RulebookError, match=r"63-4-education\.yaml:2: not valid YAML"):
+        load_rulebook(rules_copy)
+
+
+def test_an_impossible_date_names_the_file_and_line(rules_copy):
+    path = rules_copy / "parameters" / "dibao.yaml"
+    lines = path.read_text().splitlines()
+    number = next(i for i, text in enumerate(lines) if "2013-07-01" in text)
+    lines[number] = lines[number].replace("2013-07-01", "2013-02-30")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RulebookError, match=rf"dibao\.yaml:{number + 1}: .*impossible date '2013-02-30'"):
+        load_rulebook(rules_copy)
+
+
+@pytest.mark.parametrize("split, expected", [
+    ({"city": 0.5, "county": 0.6}, "add up to 1"),
+    ({"city": 0.3}, "add up to 1"),                       # money would vanish from the payer breakdown
+    ({"city": 0.5, "province": 0.5}, "unknown payer province"),
+    ({"city": 1.5, "county": -0.5}, "between 0 and 1"),
+    (1, "a payer split is a mapping"),
+])
+def test_payer_splits_in_parameter_files_are_checked_like_rule_payers(rules_copy, split, expected):
+    _edit(rules_copy / "parameters" / "payers.yaml",
+          lambda d: d["hardship_relief_payer"]["values"][0].update(value=split))
+    with pytest.raises(RulebookError, match=rf"payers\.yaml: parameter hardship_relief_payer: .*{expected}"):
+        load_rulebook(rules_copy)
+
+
+def test_a_ratio_written_as_a_percentage_is_refused(rules_copy):
+    _edit(rules_copy / "parameters" / "amounts-63.yaml",
+          lambda d: d["dibao_topup_ratio"]["values"][0].update(value=25))
+    with pytest.raises(RulebookError, match=r"amounts-63\.yaml: parameter dibao_topup_ratio: .*0\.25"):
+        load_rulebook(rules_copy)
+
+
+def test_the_in_force_day_is_part_of_the_rulebook(rules_copy):
+    import datetime as dt
+    assert load_rulebook().in_force.from_ == dt.date(2012, 11, 1)
+    _edit(rules_copy / "63-4-education.yaml", lambda d: d.update(in_force=load_rulebook().in_force.model_dump(by_alias=True)))
+    with pytest.raises(RulebookError, match="in_force: set in more than one rule file"):
         load_rulebook(rules_copy)
 
 

@@ -17,6 +17,7 @@ TOPUP_FEATURE = "63号 二 基本生活救助"
 # Every scenario whose expected value is 20% of the 低保 standard (63号 二（一）).
 TOPUP_SCENARIOS = {
     "低保对象中的重度残疾人获定额补贴，不少于低保标准的20%",
+    "靠父母供养的成年重度残疾人直接纳入低保，同时是“低保对象中的重度残疾人”",
     *(f"定额补贴随评估日、户籍地和城乡的低保标准变化［县={county}，城乡={residence}，日期={day}，补贴={topup}］"
       for county, residence, day, topup in [
           ("灵宝市", "城镇", "2013年6月30日", 60), ("灵宝市", "城镇", "2013年7月1日", 68),

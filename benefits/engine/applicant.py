@@ -21,7 +21,9 @@ from .identity import (CURRENT_COUNTIES, IdentityError, age_on,
 Money = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
 """Yuan; never negative."""
 
-EARLIEST_DATE = dt.date(2012, 11, 1)  # 63号 was issued on this day
+# Plausible evaluation days. When 63号 is in force is the rulebook's business
+# (rules/: in_force): an earlier day gets a "尚未施行" determination, not an error.
+EARLIEST_DATE = dt.date(1950, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
 
 
@@ -54,6 +56,8 @@ class Certificate(_Strict):
     category: int = Field(ge=1, le=7, description="残疾类别 1视力 2听力 3言语 4肢体 5智力 6精神 7多重")
     grade: int = Field(ge=1, le=4, description="残疾等级 1–4，一级最重")
     both_lower_limbs: Optional[bool] = Field(None, description="双下肢残疾（瘫痪、缺失或功能障碍）")
+    multiple_categories: Optional[list[Annotated[int, Field(ge=1, le=6)]]] = Field(
+        None, min_length=2, max_length=6, description="多重残疾所含类别（1–6，按残疾评定结论）；仅类别为7时填写")
 
 
 Relation = Literal["spouse", "parent", "child", "sibling", "grandparent", "grandchild", "other"]
@@ -91,6 +95,8 @@ class Status(_Strict):
     no_income_source: Optional[bool] = Field(None, description="无生活来源")
     no_legal_supporter: Optional[bool] = Field(None, description="无法定抚养人或赡养人")
     employed: Optional[bool] = Field(None, description="有工作单位")
+    other_special_hardship: Optional[bool] = Field(
+        None, description="一户多残、老残一体以外的其他特殊困难（63号 二（二）“等”）")
 
 
 class Insurance(_Strict):
@@ -102,19 +108,21 @@ class Insurance(_Strict):
 class Prosthesis(_Strict):
     """假肢"""
     lower_limb_loss: Optional[Literal["none", "one", "both"]] = Field(None, description="下肢缺肢：无 / 单侧 / 双侧")
-    requested_type: Optional[Literal["thigh", "calf"]] = Field(None, description="申请安装：大腿 / 小腿普及型假肢")
+    requested_type: Optional[Literal["thigh", "calf", "none"]] = Field(
+        None, description="申请安装：大腿 / 小腿普及型假肢 / 不申请")
 
 
 class Admission(_Strict):
     """考取学校（四（一））"""
-    level: Literal["secondary", "college", "bachelor"] = Field(description="中专/普高/职高 · 大专（含3+2） · 本科")
+    level: Literal["secondary", "college", "bachelor", "none"] = Field(
+        description="中专/普高/职高 · 大专（含3+2） · 本科 · 未考取（不申请）")
     full_time: Optional[bool] = Field(None, description="全日制")
     date: Optional[dt.date] = Field(None, description="录取日期")
 
 
 class Diploma(_Strict):
     """获得学历（四（二））"""
-    level: Literal["secondary", "college", "bachelor"] = Field(description="中专 · 大专 · 本科")
+    level: Literal["secondary", "college", "bachelor", "none"] = Field(description="中专 · 大专 · 本科 · 未获得（不申请）")
     route: Optional[Literal["self_study", "adult_education", "other"]] = Field(
         None, description="自学考试 / 成人教育 / 其他")
     date: Optional[dt.date] = Field(None, description="取得日期")
@@ -262,6 +270,9 @@ def _cross_checks(record: Applicant) -> list[FieldError]:
         if grade != cert.grade:
             errors.append(FieldError(field="certificate.grade",
                                      message=f"残疾人证号中的等级代码为{grade}，与填写的等级{cert.grade}不一致"))
+        if cert.multiple_categories is not None and cert.category != 7:
+            errors.append(FieldError(field="certificate.multiple_categories",
+                                     message="只有多重残疾（类别7）才填写所含类别"))
     if record.holds_certificate is False and cert is not None:
         errors.append(FieldError(field="holds_certificate", message="填写了残疾人证，却标为未持证"))
     if record.hukou_local is False and record.hukou_county is not None:

@@ -2,7 +2,8 @@
 
 Each derived concept and each benefit R becomes two durable rules:
 ``R.T`` fires when R holds and ``R.F`` when it fails; when neither fires R is
-undetermined. A mode-``all`` rule holds when one applicant pattern (all its
+undetermined. A condition on a derived concept or on another benefit's
+finding joins the ``derived`` fact asserted for that rule's verdict. A mode-``all`` rule holds when one applicant pattern (all its
 fact tests) and one pattern per derived concept match; it fails on ANY branch
 that negates one condition, each branch aliased ``c<i>`` so the firing names
 the failing condition. A mode-``any`` rule is the mirror image.
@@ -76,8 +77,8 @@ def _conjunction(rule: Rule, holds: bool) -> dict:
     one pattern per derived concept."""
     tests, patterns = [], []
     for i, cond in enumerate(rule.conditions):
-        if cond.derived is not None:
-            patterns.append({f"c{i}": derived_pattern(cond.derived, holds)})
+        if cond.ref is not None:
+            patterns.append({f"c{i}": derived_pattern(cond.ref, holds)})
         else:
             tests += positive(cond) if holds else negative(cond)
     return {"all": [{"a": _applicant(tests)}] + patterns}
@@ -87,8 +88,8 @@ def _disjunction(rule: Rule, holds: bool) -> dict:
     """One branch per condition (or per negation); the alias names it."""
     branches = []
     for i, cond in enumerate(rule.conditions):
-        if cond.derived is not None:
-            branches.append({f"c{i}": derived_pattern(cond.derived, holds)})
+        if cond.ref is not None:
+            branches.append({f"c{i}": derived_pattern(cond.ref, holds)})
         else:
             branches.append({f"c{i}": _applicant(positive(cond) if holds else negative(cond))})
     return {"any": branches}

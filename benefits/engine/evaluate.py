@@ -15,13 +15,14 @@ from pathlib import Path
 
 from .applicant import Applicant, parse_applicant
 from .compiler import compile_ruleset, param_fact
-from .facts import FACTS, applicant_facts, evaluation_day
+from .facts import FACTS, applicant_facts, certificate_categories, evaluation_day
 from .identity import CURRENT_COUNTIES, mask_id
-from .marks import assumptions, chain, condition_parameters, describe
+from .marks import (assumptions, chain, condition_parameters, describe, not_in_force, same_payment_groups,
+                    upon_labels)
 from .money import round_fen
 from .months import months_between, parameter_dates
 from .observances import days_off
-from .rulebook import Condition, ParamRef, Rule, Rulebook, load_rulebook
+from .rulebook import Condition, InForce, ParamRef, Rule, Rulebook, load_rulebook
 from .runtime import DurableSession, Firings
 
 ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"
@@ -33,20 +34,24 @@ HELD, FAILED, UNKNOWN = "held", "failed", "unknown"
 
 class _Condition:
     """A rule's condition with everything the reader needs precomputed."""
-    __slots__ = ("index", "derived", "fact", "param", "param_fact", "reason")
+    __slots__ = ("index", "derived", "fact", "param", "param_fact", "reason", "upon")
 
     def __init__(self, index: int, cond: Condition, rulebook: Rulebook):
         self.index = index
-        self.derived = cond.derived
+        self.derived = cond.ref          # a derived concept or another benefit
         self.fact = cond.fact
+        self.upon = cond.upon
         self.param = cond.value.param if isinstance(cond.value, ParamRef) else None
         self.param_fact = param_fact(self.param) if self.param else None
         # the parts of a reason that do not depend on the applicant
-        if cond.derived:
-            target = rulebook.by_id[cond.derived]
-            self.reason = {"derived": target.id, "condition": target.label_zh, "clause": target.clause}
+        if cond.ref:
+            target = rulebook.by_id[cond.ref]
+            key = "derived" if cond.derived else "benefit"
+            self.reason = {key: target.id, "condition": target.label_zh, "clause": target.clause}
         else:
             self.reason = {"fact": cond.fact, "condition": describe(cond, rulebook)}
+        if cond.upon:
+            self.reason["upon"] = cond.upon
 
 
 class _Plan:
@@ -59,7 +64,7 @@ class _Plan:
         self.mode_all = rule.mode == "all"
         self.conditions = tuple(_Condition(i, c, rulebook) for i, c in enumerate(rule.conditions or []))
         self.chain = tuple(chain(rule, rulebook))
-        self.assumptions = assumptions(rule, self.chain)
+        self.assumptions = assumptions(rule, self.chain, rulebook.in_force)
         self.condition_params = condition_parameters(rule, self.chain)
 
 
@@ -70,15 +75,20 @@ class Engine:
         self.rulebook: Rulebook = load_rulebook(rules_dir)
         # only concepts some rule builds on are asserted as facts: a fact that
         # matches no pattern is refused by durable
-        used = {c.derived for r in self.rulebook.rules for c in (r.conditions or []) if c.derived}
+        used = {c.ref for r in self.rulebook.rules for c in (r.conditions or []) if c.ref}
         self._session = DurableSession(compile_ruleset(self.rulebook), used)
         self.plans = {r.id: _Plan(r, self.rulebook) for r in self.rulebook.rules if r.kind != "county_budget"}
         self._benefit_plans = [self.plans[r.id] for r in self.rulebook.benefits]
         self._derived_plans = [self.plans[r.id] for r in self.rulebook.derived]
         self._condition_params = sorted({p for plan in self.plans.values() for p in plan.condition_params})
         index = {r.id: i for i, r in enumerate(self.rulebook.benefits)}
-        self._same_payments = [(index[r.id], index[r.outcome.same_payment_as]) for r in self.rulebook.benefits
-                               if r.outcome.same_payment_as]
+        self._same_payments = [tuple(index[b] for b in group) for group in same_payment_groups(self.rulebook)]
+        # rules whose finding may hold only "upon" a prospective event, in dependency order
+        prospective: set[str] = set()
+        for rule in self.rulebook.rules:
+            if any(c.upon or c.ref in prospective for c in rule.conditions or []):
+                prospective.add(rule.id)
+        self._prospective = [self.plans[r.id] for r in self.rulebook.rules if r.id in prospective]
         self._resolve = lru_cache(maxsize=4096)(self._resolve_uncached)
 
     @property
@@ -92,28 +102,61 @@ class Engine:
 
     def determine(self, record: Applicant, as_of: dt.date | None = None, explain: bool = True) -> dict:
         day = evaluation_day(record, as_of)
-        facts = applicant_facts(record, day)
+        in_force = self.rulebook.in_force
+        facts = applicant_facts(record, day, in_force.from_ if in_force else None)
+        early = not_in_force(self.rulebook, day)
+        if early is not None:
+            return self._not_in_force(record, facts, day, early, explain)
         for name in self._condition_params:
             value = self.parameter(name, day, facts)
             if value is not None:
                 facts[param_fact(name)] = value
-        reader = _Reader(self, self._session.run(facts), facts, day)
+        reader = _Reader(self, self._session.run(facts), facts, day, certificate_categories(record))
+        reader.read_upon(self._prospective)
         lines = [reader.benefit_line(plan, explain) for plan in self._benefit_plans]
-        _mark_same_payments(lines, self._same_payments)
+        mark_same_payments(lines, self._same_payments)
+        result = self._result(record, facts, day, lines)
+        if explain:
+            result["concepts"] = [reader.concept_line(plan) for plan in self._derived_plans]
+        return result
+
+    def _result(self, record: Applicant, facts: dict, day: dt.date, lines: list[dict]) -> dict:
         summary = {ELIGIBLE: 0, INELIGIBLE: 0, UNDETERMINED: 0}
         for line in lines:
             summary[line["status"]] += 1
-        result = {
+        return {
             "applicant": {"name": record.name, "id_number_masked": mask_id(record.id_number),
                           "age": facts["age"], "hukou_county": record.hukou_county,
+                          "hukou_county_zh": county_name(record.hukou_county, day),
                           "residence": record.residence},
             "evaluation_date": day.isoformat(),
             "rulebook_version": self.version,
             "summary": summary,
             "benefits": lines,
         }
+
+    def _not_in_force(self, record: Applicant, facts: dict, day: dt.date, early: dict, explain: bool) -> dict:
+        """Before 63号 is in force no line applies: each is 不符合, with the
+        in-force day as its one reason."""
+        reason = {"status": FAILED, "in_force": early["from"], "condition": f"63号已施行（{early['from']}起）",
+                  "value": day.isoformat()}
+        lines = []
+        for plan in self._benefit_plans:
+            rule = plan.rule
+            line = {"benefit": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en,
+                    "clause": rule.clause, "status": INELIGIBLE, "period": rule.outcome.period,
+                    "amount": None, "payer_split": None, "duplicate_of": None, "upon": [],
+                    "assumptions": [], "unverified": []}
+            if explain:
+                line["text"] = rule.text
+                line["reasons"] = [reason]
+            lines.append(line)
+        result = self._result(record, facts, day, lines)
+        result["not_in_force"] = early
         if explain:
-            result["concepts"] = [reader.concept_line(plan) for plan in self._derived_plans]
+            result["concepts"] = [{"concept": p.rule.id, "label_zh": p.rule.label_zh, "label_en": p.rule.label_en,
+                                   "clause": p.rule.clause, "holds": None, "reasons": [],
+                                   "assumption": p.rule.assumption, "upon": []} for p in self._derived_plans]
         return result
 
     def county_budgets(self, year: int) -> list[dict]:
@@ -126,7 +169,7 @@ class Engine:
             spec = rule.outcome.amount
             names = (spec.per_capita, spec.population)
             points = [start] + parameter_dates(self.rulebook, year, names)
-            for code, county in CURRENT_COUNTIES.items():
+            for code in CURRENT_COUNTIES:
                 facts = {"hukou_county": code}
                 amount, months, values = 0.0, 0.0, []
                 for day, until in zip(points, points[1:] + [year_end]):
@@ -141,7 +184,7 @@ class Engine:
                 amount = round(amount, 2)
                 out.append({
                     "budget": rule.id, "label_zh": rule.label_zh, "clause": rule.clause, "text": rule.text,
-                    "year": year, "county": code, "county_zh": county, "values": values,
+                    "year": year, "county": code, "county_zh": county_name_for_year(code, year), "values": values,
                     "months_in_force": round(months, 4), "amount": amount, "at_least": spec.at_least,
                     "payer_split": {"county": amount} if amount else {},
                     "unverified": [n for n in names if not self.rulebook.parameters[n].verified],
@@ -166,11 +209,21 @@ class Engine:
 class _Reader:
     """Turns one evaluation's firings into condition statuses and lines."""
 
-    def __init__(self, engine: Engine, firings: Firings, facts: dict, day: dt.date):
+    def __init__(self, engine: Engine, firings: Firings, facts: dict, day: dt.date, categories: tuple = ()):
         self.engine, self.rulebook, self.plans = engine, engine.rulebook, engine.plans
         self.verdicts, self.branches = firings.verdicts, firings.branches
-        self.facts, self.day = facts, day
+        self.facts, self.day, self.categories = facts, day, categories
         self._statuses: dict[str, list[str]] = {}
+        self.upon: dict[str, tuple] = {}
+
+    def read_upon(self, plans: list[_Plan]) -> None:
+        """The 依纳入… labels of every rule that holds only upon a prospective
+        event (plans in dependency order)."""
+        for plan in plans:
+            if self.verdicts.get(plan.rule.id) is True:
+                labels = upon_labels(plan.rule, self.statuses(plan), self.upon)
+                if labels:
+                    self.upon[plan.rule.id] = labels
 
     def statuses(self, plan: _Plan) -> list[str]:
         """Status of each condition, read off the firings: the branch aliases
@@ -240,7 +293,7 @@ class _Reader:
         rule = plan.rule
         return {"concept": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en,
                 "clause": rule.clause, "holds": self.verdicts.get(rule.id), "reasons": self.reasons(plan),
-                "assumption": rule.assumption}
+                "assumption": rule.assumption, "upon": list(self.upon.get(rule.id, ()))}
 
     def benefit_line(self, plan: _Plan, explain: bool) -> dict:
         rule = plan.rule
@@ -248,7 +301,8 @@ class _Reader:
         status = UNDETERMINED if verdict is None else ELIGIBLE if verdict else INELIGIBLE
         line = {"benefit": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en,
                 "clause": rule.clause, "status": status, "period": rule.outcome.period,
-                "amount": None, "payer_split": None, "duplicate_of": None}
+                "amount": None, "payer_split": None, "duplicate_of": None,
+                "upon": list(self.upon.get(rule.id, ()))}
         used: dict[str, object] = {}
         if status == ELIGIBLE:
             line["amount"] = self.amount(rule, used)
@@ -288,9 +342,8 @@ class _Reader:
         if form == "unstated":
             return {"kind": "unstated"}
         if form == "observances":
-            category = self.facts.get("category")
             return {"kind": "days_off", "year": self.day.year,
-                    "days": days_off(self.day.year, category) if category else []}
+                    "days": days_off(self.day.year, self.categories) if self.categories else []}
         if form == "param":
             value = self._param(spec.param, used)
         elif form == "table":
@@ -310,6 +363,9 @@ class _Reader:
         if value is None:
             return {"kind": "unresolved", "reason": "金额所依据的参数无法确定：" + "、".join(
                 self.rulebook.parameters[name].label_zh for name, v in used.items() if v is None)}
+        if spec.times_fact is not None:
+            count = self.facts[spec.times_fact]
+            return {"kind": kind, "value": round_fen(value * count), "per_unit": value, "count": count}
         return {"kind": kind, "value": value}
 
     def missing_for_parameters(self, used: dict) -> list[dict]:
@@ -357,15 +413,42 @@ def _annual(line: dict) -> float | None:
     return amount["value"] * _PER_YEAR.get(line["period"], 0)
 
 
-def _mark_same_payments(lines: list[dict], pairs: list[tuple[int, int]]) -> None:
-    """Where two eligible lines pay for the same need, the smaller one (per
-    year) is marked ``duplicate_of`` the larger and is left out of totals."""
-    for a, b in pairs:
-        value_a, value_b = _annual(lines[a]), _annual(lines[b])
-        if value_a is None or value_b is None:
+def mark_same_payments(lines: list[dict], groups: list[tuple[int, ...]]) -> None:
+    """In each group of lines paying for the same need (same_payment_groups),
+    every eligible line with a yearly value but the largest is marked
+    ``duplicate_of`` the largest and left out of totals; a tie goes to the
+    line first in rulebook order."""
+    for group in groups:
+        valued = [(i, _annual(lines[i])) for i in group]
+        valued = [(i, v) for i, v in valued if v is not None]
+        if len(valued) < 2:
             continue
-        smaller, larger = (a, b) if value_a < value_b else (b, a)
-        lines[smaller]["duplicate_of"] = lines[larger]["benefit"]
+        keep = max(valued, key=lambda iv: (iv[1], -iv[0]))[0]
+        for i, _ in valued:
+            if i != keep:
+                lines[i]["duplicate_of"] = lines[keep]["benefit"]
+
+
+_RENAMED = {"411203": (dt.date(2015, 2, 16), "陕县")}   # 国函〔2015〕39号: 陕县 411222 → 陕州区 411203
+
+
+def county_name(code: str | None, day: dt.date) -> str | None:
+    """The county's name in force on ``day`` (陕州区 was 陕县 before 2015-02-16)."""
+    if code is None:
+        return None
+    renamed = _RENAMED.get(code)
+    if renamed and day < renamed[0]:
+        return renamed[1]
+    return CURRENT_COUNTIES.get(code)
+
+
+def county_name_for_year(code: str, year: int) -> str:
+    """The name to label a budget year's figures with; a year the name
+    changed in says both."""
+    renamed = _RENAMED.get(code)
+    if renamed and renamed[0].year == year:
+        return f"{CURRENT_COUNTIES[code]}（{renamed[0].month}月{renamed[0].day}日前为{renamed[1]}）"
+    return county_name(code, dt.date(year, 12, 31))
 
 
 _default_lock = threading.Lock()

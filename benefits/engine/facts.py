@@ -2,8 +2,9 @@
 turns a validated applicant record into those facts.
 
 A fact is absent when the record does not settle it. Arithmetic (age, income
-per head, counts over household members) is done here; every judgement the
-law makes is left to the rule files.
+per head, counts over household members, whether a dated event falls between
+the rulebook's in-force day and the evaluation day) is done here; every
+judgement the law makes is left to the rule files.
 """
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("category", "certificate.category", "残疾类别", int),
     Fact("grade", "certificate.grade", "残疾等级", int),
     Fact("both_lower_limbs", "certificate.both_lower_limbs", "双下肢残疾", bool),
+    Fact("includes_visual", "certificate.multiple_categories", "残疾类别含视力残疾", bool),
+    Fact("includes_intellectual", "certificate.multiple_categories", "残疾类别含智力残疾", bool),
+    Fact("includes_psychiatric", "certificate.multiple_categories", "残疾类别含精神残疾", bool),
     Fact("per_capita_income", "household.monthly_income", "家庭月人均收入（家庭月总收入÷人数）", float),
     Fact("assets_within_limit", "household.assets_within_limit", "家庭财产符合低保规定", bool),
     Fact("disabled_members", "household.members", "其他残疾家庭成员人数", int),
@@ -44,21 +48,32 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("no_income_source", "status.no_income_source", "无生活来源", bool),
     Fact("no_legal_supporter", "status.no_legal_supporter", "无法定抚养人或赡养人", bool),
     Fact("employed", "status.employed", "有工作单位", bool),
+    Fact("other_special_hardship", "status.other_special_hardship", "其他特殊困难（一户多残、老残一体以外）", bool),
     Fact("pension_scheme", "insurance.pension_scheme", "参加的养老保险", str),
     Fact("lower_limb_loss", "prosthesis.lower_limb_loss", "下肢缺肢", str),
+    Fact("lower_limbs_missing", "prosthesis.lower_limb_loss", "缺肢的下肢数", int),
     Fact("prosthesis_type", "prosthesis.requested_type", "申请安装的假肢", str),
     Fact("admission_level", "education.admission.level", "考取学校层次", str),
     Fact("admission_full_time", "education.admission.full_time", "全日制", bool),
+    Fact("admission_in_period", "education.admission.date", "录取日期在63号施行之日至评估日之间", bool),
     Fact("diploma_level", "education.diploma.level", "获得学历层次", str),
     Fact("diploma_route", "education.diploma.route", "获得学历途径", str),
+    Fact("diploma_in_period", "education.diploma.date", "取得学历日期在63号施行之日至评估日之间", bool),
     Fact("renovation_requested", "renovation.requested", "申请无障碍改造", bool),
     Fact("renovation_inspection_passed", "renovation.inspection_passed", "改造后达到验收标准", bool),
+    # 七: counted only for events dated from 63号's in-force day to the evaluation day
     Fact("hardship_stranded", "hardship_events", "七（一）发生意外没有路费回家", bool),
     Fact("hardship_nonlocal_humanitarian", "hardship_events", "七（二）异地残疾人需要人道主义援助", bool),
     Fact("hardship_hospitalised", "hardship_events", "七（三）重病住院且家庭经济困难", bool),
     Fact("hardship_major_accident", "hardship_events", "七（四）重大意外造成家庭经济困难", bool),
     Fact("hardship_temporary_difficulty", "hardship_events", "七（五）家庭经济临时出现问题", bool),
 ]}
+
+# Facts that count only for events dated from the in-force day to the
+# evaluation day: a rule reading one carries the in-force assumption.
+DATED_FACTS = frozenset({"admission_in_period", "diploma_in_period", "hardship_stranded",
+                         "hardship_nonlocal_humanitarian", "hardship_hospitalised",
+                         "hardship_major_accident", "hardship_temporary_difficulty"})
 
 HARDSHIP_CASES = {
     "stranded": ("hardship_stranded", False),
@@ -69,12 +84,16 @@ HARDSHIP_CASES = {
 }
 
 
+_LIMBS = {"none": 0, "one": 1, "both": 2}
+_COMPONENTS = {"includes_visual": 1, "includes_intellectual": 5, "includes_psychiatric": 6}
+
+
 def evaluation_day(record: Applicant, as_of: dt.date | None) -> dt.date:
     """The day the law is applied on: --as-of, else the record's, else today."""
     day = as_of or record.evaluation_date or dt.date.today()
     problem = None
     if not EARLIEST_DATE <= day <= LATEST_DATE:
-        problem = f"评估日期应在{EARLIEST_DATE}（63号印发）至{LATEST_DATE}之间"
+        problem = f"评估日期应在{EARLIEST_DATE}至{LATEST_DATE}之间"
     elif day < record.birth_date:
         problem = "评估日期早于申请人出生日期"
     if problem:
@@ -82,8 +101,29 @@ def evaluation_day(record: Applicant, as_of: dt.date | None) -> dt.date:
     return day
 
 
-def applicant_facts(record: Applicant, day: dt.date) -> dict:
-    """Flatten a validated record into facts; unknown facts are left out."""
+def in_period(date: dt.date | None, day: dt.date, in_force_from: dt.date | None) -> bool | None:
+    """Whether a dated event counts on ``day``: not after ``day`` (a later
+    event is not yet a fact) and not before ``in_force_from``; None undated."""
+    if date is None:
+        return None
+    return date <= day and (in_force_from is None or date >= in_force_from)
+
+
+def certificate_categories(record: Applicant) -> tuple[int, ...]:
+    """The categories a certificate covers: its own, or for 多重 (7) the ones
+    recorded as its parts (7 alone when they are not recorded)."""
+    cert = record.certificate
+    if cert is None:
+        return ()
+    if cert.category == 7 and cert.multiple_categories:
+        return (7, *sorted(set(cert.multiple_categories)))
+    return (cert.category,)
+
+
+def applicant_facts(record: Applicant, day: dt.date, in_force_from: dt.date | None = None) -> dict:
+    """Flatten a validated record into facts; unknown facts are left out.
+    ``in_force_from`` is the rulebook's in-force day (dated events before it
+    do not count)."""
     facts: dict = {"age": age_on(record.birth_date, day)}
 
     def put(name, value):
@@ -97,6 +137,11 @@ def applicant_facts(record: Applicant, day: dt.date) -> dict:
         facts.update(has_certificate=True, category=record.certificate.category,
                      grade=record.certificate.grade)
         put("both_lower_limbs", record.certificate.both_lower_limbs)
+        categories = certificate_categories(record)
+        for name, code in _COMPONENTS.items():
+            # 多重 without its parts recorded: whether it includes one is unknown
+            if categories != (7,):
+                facts[name] = code in categories
     else:
         put("has_certificate", record.holds_certificate)
 
@@ -121,39 +166,48 @@ def applicant_facts(record: Applicant, day: dt.date) -> dict:
                             ("no_work_capacity", status.no_work_capacity),
                             ("no_income_source", status.no_income_source),
                             ("no_legal_supporter", status.no_legal_supporter),
-                            ("employed", status.employed)):
+                            ("employed", status.employed),
+                            ("other_special_hardship", status.other_special_hardship)):
             put(name, value)
     if record.insurance is not None:
         put("pension_scheme", record.insurance.pension_scheme)
     if record.prosthesis is not None:
         put("lower_limb_loss", record.prosthesis.lower_limb_loss)
+        if record.prosthesis.lower_limb_loss is not None:
+            facts["lower_limbs_missing"] = _LIMBS[record.prosthesis.lower_limb_loss]
         put("prosthesis_type", record.prosthesis.requested_type)
     education = record.education
     if education is not None:
         if education.admission is not None:
             facts["admission_level"] = education.admission.level
             put("admission_full_time", education.admission.full_time)
+            put("admission_in_period", in_period(education.admission.date, day, in_force_from))
         if education.diploma is not None:
             facts["diploma_level"] = education.diploma.level
             put("diploma_route", education.diploma.route)
+            put("diploma_in_period", in_period(education.diploma.date, day, in_force_from))
     if record.renovation is not None:
         put("renovation_requested", record.renovation.requested)
         put("renovation_inspection_passed", record.renovation.inspection_passed)
     if record.hardship_events is not None:
-        facts.update(_hardship_facts(record))
+        facts.update(_hardship_facts(record, day, in_force_from))
     return facts
 
 
-def _hardship_facts(record: Applicant) -> dict:
-    """七: a case counts when it happened (and, for （三）（四）, left the family
-    in economic difficulty); unknown when that difficulty is not recorded."""
+def _hardship_facts(record: Applicant, day: dt.date, in_force_from: dt.date | None) -> dict:
+    """七: a case counts when it happened between the in-force day and the
+    evaluation day (and, for （三）（四）, left the family in economic
+    difficulty); unknown when its date or that difficulty is not recorded."""
     out = {name: False for name, _ in HARDSHIP_CASES.values()}
     for event in record.hardship_events:
         name, needs_family_hardship = HARDSHIP_CASES[event.case]
         if out[name] is True:
             continue
-        if not needs_family_hardship or event.family_hardship is True:
-            out[name] = True
-        elif event.family_hardship is None:
-            out[name] = None
+        dated = in_period(event.date, day, in_force_from)
+        if dated is False:
+            continue
+        family = True if not needs_family_hardship else event.family_hardship
+        if family is False:
+            continue
+        out[name] = True if dated and family else None
     return {k: v for k, v in out.items() if v is not None}

@@ -3,28 +3,36 @@ concepts it rests on, the assumptions they make and the parameters its
 conditions compare against."""
 from __future__ import annotations
 
-from .facts import FACTS
-from .rulebook import Condition, ParamRef, Rule, Rulebook
+import datetime as dt
+
+from .facts import DATED_FACTS, FACTS
+from .rulebook import Condition, InForce, ParamRef, Rule, Rulebook
+
+HELD = "held"
 
 _OP_ZH = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥", "in": "∈"}
 
 
 def chain(rule: Rule, rulebook: Rulebook, seen: set | None = None) -> list[Rule]:
-    """The derived concepts a rule rests on, transitively, each once."""
+    """The derived concepts and benefits a rule rests on, transitively, each once."""
     seen = set() if seen is None else seen
     out = []
     for cond in rule.conditions or []:
-        if cond.derived is not None and cond.derived not in seen:
-            seen.add(cond.derived)
-            target = rulebook.by_id[cond.derived]
+        if cond.ref is not None and cond.ref not in seen:
+            seen.add(cond.ref)
+            target = rulebook.by_id[cond.ref]
             out += [target] + chain(target, rulebook, seen)
     return out
 
 
-def assumptions(rule: Rule, concepts: list[Rule]) -> list[str]:
-    """The rule's own assumption and those of the concepts it rests on."""
-    return ([f"{rule.clause}：{rule.assumption}"] if rule.assumption else []) + [
+def assumptions(rule: Rule, concepts: list[Rule], in_force: InForce | None = None) -> list[str]:
+    """The rule's own assumption, those of the concepts it rests on, and the
+    in-force reading where it reads dated facts."""
+    out = ([f"{rule.clause}：{rule.assumption}"] if rule.assumption else []) + [
         f"{c.clause}「{c.label_zh}」：{c.assumption}" for c in concepts if c.assumption]
+    if in_force is not None and uses_dated_facts(rule, concepts):
+        out.append(in_force_assumption(in_force))
+    return out
 
 
 def condition_parameters(rule: Rule, concepts: list[Rule]) -> tuple[str, ...]:
@@ -44,3 +52,64 @@ def describe(cond: Condition, rulebook: Rulebook) -> str:
     elif isinstance(value, bool):
         value = "是" if value else "否"
     return f"{label} {_OP_ZH[cond.op]} {value}"
+
+def uses_dated_facts(rule: Rule, chain) -> bool:
+    """Whether a rule (or what it rests on) reads a fact dated against the
+    in-force day (facts.DATED_FACTS)."""
+    return any(c.fact in DATED_FACTS for r in (rule, *chain) for c in (r.conditions or []))
+
+
+def in_force_assumption(in_force: InForce) -> str:
+    return f"施行日期 {in_force.from_}（{in_force.source}）：{in_force.assumption}"
+
+
+def not_in_force(rulebook: Rulebook, day: dt.date) -> dict | None:
+    """Before the rulebook's in-force day: what the determination says
+    instead of applying the rules (None when the rules apply)."""
+    in_force = rulebook.in_force
+    if in_force is None or day >= in_force.from_:
+        return None
+    return {"from": in_force.from_.isoformat(), "source": in_force.source,
+            "message": f"评估日{day}时63号尚未施行（{in_force.from_}起施行）"}
+
+
+def upon_labels(rule: Rule, statuses: list[str], upon_of: dict[str, tuple]) -> tuple:
+    """The prospective events (``upon`` labels, e.g. 依纳入低保) a rule that
+    holds depends on. ``statuses`` are its conditions' held/failed/unknown;
+    ``upon_of`` gives the labels of the rules it refers to. An ``all`` rule
+    needs every condition, so it collects them all; an ``any`` rule holds
+    outright when one held condition carries no label."""
+    per_condition = []
+    for cond, status in zip(rule.conditions, statuses):
+        if status != HELD:
+            continue
+        labels = ((cond.upon,) if cond.upon else ()) + (upon_of.get(cond.ref, ()) if cond.ref else ())
+        per_condition.append(labels)
+    if rule.mode == "any" and any(not labels for labels in per_condition):
+        return ()
+    return tuple(dict.fromkeys(label for labels in per_condition for label in labels))
+
+
+def same_payment_groups(rulebook: Rulebook) -> list[tuple[str, ...]]:
+    """Benefits that pay for the same need, grouped transitively through
+    ``same_payment_as`` (A~B and C~B: one group A, B, C), in rulebook order."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    linked: set[str] = set()
+    for rule in rulebook.benefits:
+        other = rule.outcome.same_payment_as
+        if other:
+            linked |= {rule.id, other}
+            a, b = root(rule.id), root(other)
+            if a != b:
+                parent[a] = b
+    groups: dict[str, list[str]] = {}
+    for rule in rulebook.benefits:
+        if rule.id in linked:
+            groups.setdefault(root(rule.id), []).append(rule.id)
+    return [tuple(g) for g in groups.values()]

@@ -28,7 +28,9 @@ def observances(year: int) -> list[dict]:
     ]
 
 
-def days_off(year: int, category: int) -> list[dict]:
-    """The observances of ``year`` that give a person of ``category`` a day off."""
+def days_off(year: int, categories) -> list[dict]:
+    """The observances of ``year`` that give a person of ``categories`` (one
+    category, or 多重 with the categories it includes) a day off."""
+    held = {categories} if isinstance(categories, int) else set(categories)
     return [{k: v for k, v in o.items() if k != "categories"} | {"date": o["date"].isoformat()}
-            for o in observances(year) if category in o["categories"]]
+            for o in observances(year) if held & o["categories"]]

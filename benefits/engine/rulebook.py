@@ -35,9 +35,16 @@ class ParamRef(_Spec):
 
 
 class Condition(_Spec):
-    """One test: a fact against a value or parameter, or a derived concept."""
+    """One test: a fact against a value or parameter, a derived concept, or
+    another benefit's finding (``benefit``: holds when that benefit is
+    eligible, fails when ineligible, unknown when undetermined).
+
+    ``upon`` names a prospective condition (e.g. 依纳入低保): a rule that
+    holds only through it holds "upon" that event, and says so."""
     fact: Optional[str] = None
     derived: Optional[str] = None
+    benefit: Optional[str] = None
+    upon: Optional[str] = Field(None, min_length=2)
     eq: Optional[Union[Scalar, ParamRef]] = None
     ne: Optional[Scalar] = None
     lt: Optional[Union[float, ParamRef]] = None
@@ -49,9 +56,11 @@ class Condition(_Spec):
     @model_validator(mode="after")
     def _shape(self):
         tests = [k for k in ("eq", "ne", "lt", "lte", "gt", "gte", "in_") if getattr(self, k) is not None]
-        if self.derived is not None:
+        if self.derived is not None and self.benefit is not None:
+            raise ValueError("a condition names one of `derived` or `benefit`, not both")
+        if self.ref is not None:
             if self.fact is not None or tests:
-                raise ValueError("a derived condition takes no fact and no test")
+                raise ValueError("a derived or benefit condition takes no fact and no test")
         elif self.fact is None:
             raise ValueError("a condition needs `fact` or `derived`")
         elif len(tests) != 1:
@@ -59,6 +68,11 @@ class Condition(_Spec):
         elif self.fact not in FACTS:
             raise ValueError(f"unknown fact {self.fact!r}; known: {', '.join(sorted(FACTS))}")
         return self
+
+    @property
+    def ref(self) -> Optional[str]:
+        """The rule whose finding this condition tests (derived or benefit)."""
+        return self.derived if self.derived is not None else self.benefit
 
     @property
     def op(self) -> Optional[str]:
@@ -88,6 +102,7 @@ class Amount(_Spec):
     observances: Optional[bool] = None            # days off (五（三）)
     unstated: Optional[bool] = None               # the text gives no amount
     at_least: bool = False                        # the text sets a floor (不低于/以上)
+    times_fact: Optional[str] = None              # × an integer fact (e.g. limbs: 每例)
 
     @model_validator(mode="after")
     def _one_form(self):
@@ -99,9 +114,12 @@ class Amount(_Spec):
         pairs = {"table": "key_fact", "share_of": "ratio", "difference": "minus_fact", "per_capita": "population"}
         if forms[0] in pairs and getattr(self, pairs[forms[0]]) is None:
             raise ValueError(f"`{forms[0]}` needs `{pairs[forms[0]]}`")
-        for fact in (self.key_fact, self.minus_fact):
+        for fact in (self.key_fact, self.minus_fact, self.times_fact):
             if fact is not None and fact not in FACTS:
                 raise ValueError(f"unknown fact {fact!r}")
+        if self.times_fact is not None and (FACTS[self.times_fact].type is not int
+                                            or forms[0] not in ("param", "table")):
+            raise ValueError("`times_fact` takes an integer fact and a `param` or `table` amount")
         return self
 
     @property
@@ -179,9 +197,19 @@ class DatedValue(_Spec):
     residence: Optional[Literal["urban", "rural"]] = None
 
 
+class InForce(_Spec):
+    """When the document takes effect (施行), with where that date comes from.
+    Before it the engine determines "尚未施行"; dated events before it are
+    not covered (``assumption``: the text has no commencement clause)."""
+    from_: dt.date = Field(alias="from")
+    source: str = Field(min_length=4)
+    assumption: str = Field(min_length=4)
+
+
 class Parameter(_Spec):
     """A dated, possibly per-county value with its source and verified flag."""
     name: str = ""
+    source_file: str = ""
     label_zh: str
     label_en: str
     unit: str
@@ -215,8 +243,10 @@ class Parameter(_Spec):
 class Rulebook:
     """Every rule and parameter, validated and cross-checked."""
 
-    def __init__(self, rules: list[Rule], parameters: dict[str, Parameter], version: str, directory: Path):
+    def __init__(self, rules: list[Rule], parameters: dict[str, Parameter], version: str, directory: Path,
+                 in_force: Optional[InForce] = None):
         self.rules = rules
+        self.in_force = in_force
         self.by_id = {r.id: r for r in rules}
         self.parameters = parameters
         self.version = version
@@ -239,13 +269,30 @@ def _where(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
+class _Loader(yaml.SafeLoader):
+    """safe_load, but an impossible date (2013-02-30) is a YAML error with
+    its line, not a ValueError from deep inside the constructor."""
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"impossible date {node.value!r} ({exc})", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
 def _read_yaml(path: Path, digest) -> object:
     raw = path.read_bytes()
     digest.update(path.name.encode() + b"\0" + raw)
     try:
-        return yaml.safe_load(raw)
+        return yaml.load(raw, Loader=_Loader)
     except yaml.YAMLError as exc:
-        raise RulebookError(f"{path}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise RulebookError(f"{where}: not valid YAML: {exc}") from None
 
 
 def load_rulebook(directory: Path | str | None = None) -> Rulebook:
@@ -262,15 +309,24 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
             if name in parameters:
                 raise RulebookError(f"{path}: parameter {name}: defined twice")
             try:
-                parameters[name] = Parameter.model_validate({**(spec or {}), "name": name})
+                parameters[name] = Parameter.model_validate({**(spec or {}), "name": name,
+                                                             "source_file": path.name})
             except ValidationError as exc:
                 raise RulebookError(f"{path}: parameter {name}: {_where(exc)}") from None
 
     rules: list[Rule] = []
+    in_force: Optional[InForce] = None
     for path in sorted(directory.glob("*.yaml")):
         data = _read_yaml(path, digest)
         if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
             raise RulebookError(f"{path}: expected `document:` and a list under `rules:`")
+        if "in_force" in data:
+            if in_force is not None:
+                raise RulebookError(f"{path}: in_force: set in more than one rule file")
+            try:
+                in_force = InForce.model_validate(data["in_force"])
+            except ValidationError as exc:
+                raise RulebookError(f"{path}: in_force: {_where(exc)}") from None
         for index, spec in enumerate(data["rules"]):
             rule_id = spec.get("id", f"#{index}") if isinstance(spec, dict) else f"#{index}"
             try:
@@ -279,7 +335,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
                 detail = _where(exc) if isinstance(exc, ValidationError) else "entry is not a mapping"
                 raise RulebookError(f"{path}: rule {rule_id}: {detail}") from None
     _cross_check(rules, parameters)
-    return Rulebook(_dependency_order(rules), parameters, digest.hexdigest()[:12], directory)
+    return Rulebook(_dependency_order(rules), parameters, digest.hexdigest()[:12], directory, in_force)
 
 
 def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:
@@ -291,10 +347,12 @@ def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:
     for rule in rules:
         where = f"{rule.source_file}: rule {rule.id}"
         for i, cond in enumerate(rule.conditions or []):
-            if cond.derived is not None:
-                target = seen.get(cond.derived)
-                if target is None or target.kind != "derived":
-                    raise RulebookError(f"{where}: {rule.mode}[{i}].derived: no derived concept {cond.derived!r}")
+            if cond.ref is not None:
+                kind = "derived" if cond.derived is not None else "benefit"
+                target = seen.get(cond.ref)
+                if target is None or target.kind != kind:
+                    what = "derived concept" if kind == "derived" else "benefit"
+                    raise RulebookError(f"{where}: {rule.mode}[{i}].{kind}: no {what} {cond.ref!r}")
             elif isinstance(cond.value, ParamRef):
                 if cond.value.param not in parameters:
                     raise RulebookError(f"{where}: {rule.mode}[{i}].{cond.op}: unknown parameter {cond.value.param!r}")
@@ -310,6 +368,37 @@ def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:
             for name in names:
                 if name not in parameters:
                     raise RulebookError(f"{where}: outcome: unknown parameter {name!r}")
+            if rule.outcome.payer is not None and rule.outcome.payer.param is not None:
+                _check_payer_values(parameters[rule.outcome.payer.param])
+            if rule.outcome.amount.ratio is not None:
+                _check_ratio_values(parameters[rule.outcome.amount.ratio])
+
+
+_PAYERS = ("city", "county", "unspecified")
+
+
+def _check_payer_values(spec: Parameter) -> None:
+    """A payer split kept in a parameter file is checked like one written in
+    a rule: known payers only, each share 0–1, adding up to 1."""
+    for entry in spec.values:
+        where = f"{spec.source_file}: parameter {spec.name}: value from {entry.from_}"
+        if not isinstance(entry.value, dict):
+            raise RulebookError(f"{where}: a payer split is a mapping such as {{city: 0.5, county: 0.5}}")
+        unknown = sorted(set(entry.value) - set(_PAYERS))
+        if unknown:
+            raise RulebookError(f"{where}: unknown payer {', '.join(unknown)}; known: {', '.join(_PAYERS)}")
+        if any(not 0 <= share <= 1 for share in entry.value.values()):
+            raise RulebookError(f"{where}: each share must be between 0 and 1")
+        if abs(sum(entry.value.values()) - 1) > 1e-9:
+            raise RulebookError(f"{where}: payer shares must add up to 1")
+
+
+def _check_ratio_values(spec: Parameter) -> None:
+    """A ratio is a fraction: 25 % is written 0.25, and 25 is refused."""
+    for entry in spec.values:
+        if isinstance(entry.value, dict) or not 0 < entry.value <= 1:
+            raise RulebookError(f"{spec.source_file}: parameter {spec.name}: value from {entry.from_}: "
+                                f"a ratio is a fraction between 0 and 1 (25 % is written 0.25)")
 
 
 def _check_type(cond: Condition, where: str) -> None:
@@ -342,8 +431,8 @@ def _dependency_order(rules: list[Rule]) -> list[Rule]:
             raise RulebookError(f"{rule.source_file}: rule {rule.id}: circular derivation {' → '.join(path)}")
         done[rule.id] = False
         for cond in rule.conditions or []:
-            if cond.derived is not None:
-                visit(by_id[cond.derived], path + (cond.derived,))
+            if cond.ref is not None:
+                visit(by_id[cond.ref], path + (cond.ref,))
         done[rule.id] = True
         ordered.append(rule)
 

@@ -26,7 +26,13 @@ Assumptions (also in docs/finance.md):
 - Employed: 30 % of those aged 16–59.
 - Rare requests: prosthesis 1 % (limb category), admission 0.5 % and
   diploma 0.3 % (ages 16–30), renovation 2 % of severe applicants (70 %
-  passed inspection), hardship event 3 %.
+  passed inspection), hardship event 3 %. Admissions, diplomas and hardship
+  events are dated on a random day of the budget year.
+- Everyone else is recorded as not applying (假肢 "none", 考取/学历 "none",
+  无障碍改造 requested false, no hardship events), so that 待定 in an
+  estimate means a missing fact, not "nobody asked".
+- 多重 (category 7): the categories it includes are recorded (two or three
+  of 1–6). "Other special hardship" (二（二）“等”): 2 % of households.
 - About 5 % of records leave a fact blank (assets, 低保 status or income),
   as real files do; blank = unknown to the engine.
 - ID numbers: the county's current code (陕州 born before 2015: 411222 陕县
@@ -75,6 +81,11 @@ def _birth(rng: random.Random, year: int) -> dt.date:
     return dt.date(year - age - 1, 1, 2) + dt.timedelta(days=rng.randrange(364))
 
 
+def _day_of(rng: random.Random, year: int) -> str:
+    """A random day of ``year`` (ISO), for dated events."""
+    return (dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))).isoformat()
+
+
 def applicant(rng: random.Random, year: int = 2013) -> dict:
     """One synthetic applicant record (nested, as the engine takes it)."""
     county = _pick(rng, COUNTY_WEIGHTS)
@@ -111,34 +122,56 @@ def applicant(rng: random.Random, year: int = 2013) -> dict:
     rural_alone = residence == "rural" and age >= 16 and size == 0
     sanwu = rural_alone and rng.random() < 0.015 / 0.15
     status = {"dibao": poor and rng.random() < 0.6, "low_income": poor,
-              "employed": 16 <= age <= 59 and rng.random() < 0.3}
+              "employed": 16 <= age <= 59 and rng.random() < 0.3,
+              "other_special_hardship": rng.random() < 0.02}
     if sanwu:
         status.update(no_work_capacity=True, no_income_source=True, no_legal_supporter=True,
                       wubao=True, supported_by="self")
         household["monthly_income"] = 0
-    elif age >= 18 and age < 40 and per_head < standard and rng.random() < 0.4:
-        status["supported_by"] = rng.choice(["parents", "siblings"])
+    else:
+        # settled for everyone else too: at least one of the three "无" is false
+        status.update(no_work_capacity=grade <= 2 and rng.random() < 0.5,
+                      no_income_source=household["monthly_income"] == 0, no_legal_supporter=False,
+                      wubao=False)
+        relations = {m["relation"] for m in members}
+        if age >= 18 and age < 40 and per_head < standard and rng.random() < 0.4:
+            status["supported_by"] = rng.choice(["parents", "siblings"])
+        elif age < 18:
+            status["supported_by"] = "parents"
+        else:
+            status["supported_by"] = ("spouse" if "spouse" in relations and rng.random() < 0.5
+                                      else "children" if "child" in relations and age > 60 else "self")
     record["household"] = household
     record["status"] = status
     if age >= 16:
         scheme = "rural_resident" if residence == "rural" else "urban_resident"
         record["insurance"] = {"pension_scheme": scheme if rng.random() < 0.7
                                else rng.choice(["urban_employee", "none"])}
+    else:
+        record["insurance"] = {"pension_scheme": "none"}
+    record["certificate"]["both_lower_limbs"] = category in (4, 7) and rng.random() < 0.1
+    if category == 7:
+        record["certificate"]["multiple_categories"] = sorted(rng.sample(range(1, 7), rng.choice([2, 2, 3])))
+    record["prosthesis"] = {"lower_limb_loss": "none", "requested_type": "none"}
     if category == 4 and rng.random() < 0.01 / 0.29:
         record["prosthesis"] = {"lower_limb_loss": rng.choice(["one", "both"]),
                                 "requested_type": rng.choice(["thigh", "calf"])}
+    record["education"] = {"admission": {"level": "none"}, "diploma": {"level": "none"}}
     if 16 <= age <= 30:
         if rng.random() < 0.005 * 3:     # the band is a third of 16–59
-            record["education"] = {"admission": {"level": rng.choice(["secondary", "college", "bachelor"]),
-                                                 "full_time": True}}
+            record["education"]["admission"] = {"level": rng.choice(["secondary", "college", "bachelor"]),
+                                                "full_time": True, "date": _day_of(rng, year)}
         elif rng.random() < 0.003 * 3:
-            record["education"] = {"diploma": {"level": rng.choice(["secondary", "college", "bachelor"]),
-                                               "route": rng.choice(["self_study", "adult_education"])}}
+            record["education"]["diploma"] = {"level": rng.choice(["secondary", "college", "bachelor"]),
+                                              "route": rng.choice(["self_study", "adult_education"]),
+                                              "date": _day_of(rng, year)}
+    record["renovation"] = {"requested": False}
     if grade <= 2 and rng.random() < 0.02:
         record["renovation"] = {"requested": True, "inspection_passed": rng.random() < 0.7}
+    record["hardship_events"] = []
     if rng.random() < 0.03:
         record["hardship_events"] = [{"case": rng.choice(["hospitalised", "major_accident", "temporary_difficulty"]),
-                                      "family_hardship": rng.random() < 0.8}]
+                                      "family_hardship": rng.random() < 0.8, "date": _day_of(rng, year)}]
     _blank_some(rng, record)
     return record
 

@@ -1,6 +1,8 @@
 """假如 steps: facts about the applicant, in the words of the policy."""
 from __future__ import annotations
 
+import re
+
 from benefits.engine.identity import CATEGORIES, CURRENT_COUNTIES
 
 from .base import CN_DIGITS, DATE, NUM, StepUsageError, number, parse_date, step
@@ -62,6 +64,16 @@ def certificate_unknown(draft):
       meaning="确认未持《残疾人证》（不在63号救助保障对象之列）")
 def no_certificate(draft):
     draft.certificate, draft.holds_certificate = None, False
+
+
+@step("假如", WHO + rf"(?:的)?多重残疾(?:所)?(?:包)?含(?P<parts>(?:(?:{'|'.join(k for k in _CATEGORY_CODES if k != '多重')})残疾[、和]?)+)",
+      pattern="申请人多重残疾含{类别}残疾、{类别}残疾[…]", example="申请人多重残疾含精神残疾、肢体残疾",
+      meaning="多重残疾（类别7）所含的类别（按残疾评定结论）；须先写持有多重残疾人证")
+def multiple_parts(draft, parts):
+    if draft.certificate is None or draft.certificate[0] != 7:
+        raise StepUsageError("先写“持有…级多重残疾人证”，再写多重残疾所含类别")
+    names = [p for p in re.split(r"残疾[、和]?", parts) if p]
+    draft.multiple_categories = [_CATEGORY_CODES[n] for n in names]
 
 
 @step("假如", WHO + r"(?P<neg>非)?双下肢残疾(?:人)?",
@@ -151,6 +163,8 @@ _FLAGS = {
     "申请无障碍改造": ("renovation", "requested", True), "未申请无障碍改造": ("renovation", "requested", False),
     "改造后达到验收标准": ("renovation", "inspection_passed", True),
     "改造后未达到验收标准": ("renovation", "inspection_passed", False),
+    "有其他特殊困难": ("status", "other_special_hardship", True),
+    "没有其他特殊困难": ("status", "other_special_hardship", False),
 }
 
 
@@ -221,12 +235,18 @@ _ADMISSION = {"中专": "secondary", "普通高中": "secondary", "职业高中"
               "本科": "bachelor", "高等本科院校": "bachelor"}
 
 
-@step("假如", WHO + rf"考取(?P<mode>全日制|非全日制)?(?P<level>{'|'.join(map(lambda k: k.replace('+', '[+]'), _ADMISSION))})",
-      pattern="申请人考取[全日制|非全日制]{中专|普通高中|职业高中|大专|3+2大专|本科}",
-      example="申请人考取全日制本科",
-      meaning="四（一）考取的学校层次；不写全日制与否即为未填")
-def admission(draft, mode, level):
-    draft.admission = {"level": _ADMISSION[level]}
+def _dated(entry: dict, date) -> dict:
+    if date:
+        entry["date"] = parse_date(date).isoformat()
+    return entry
+
+
+@step("假如", WHO + rf"(?:于(?P<date>{DATE}))?考取(?P<mode>全日制|非全日制)?(?P<level>{'|'.join(map(lambda k: k.replace('+', '[+]'), _ADMISSION))})",
+      pattern="申请人[于{日期}]考取[全日制|非全日制]{中专|普通高中|职业高中|大专|3+2大专|本科}",
+      example="申请人于2013年8月1日考取全日制本科",
+      meaning="四（一）考取的学校层次和录取日期；不写全日制与否、不写日期即为未填")
+def admission(draft, date, mode, level):
+    draft.admission = _dated({"level": _ADMISSION[level]}, date)
     if mode:
         draft.admission["full_time"] = mode == "全日制"
 
@@ -235,11 +255,12 @@ _ROUTES = {"自学考试": "self_study", "成人教育": "adult_education", "其
 _DIPLOMA = {"中专": "secondary", "大专": "college", "本科": "bachelor"}
 
 
-@step("假如", WHO + r"(?:通过(?P<route>自学考试|成人教育|其他途径))?获得(?P<level>中专|大专|本科)学历",
-      pattern="申请人[通过{自学考试|成人教育|其他途径}]获得{中专|大专|本科}学历",
-      example="申请人通过自学考试获得本科学历", meaning="四（二）获得的学历；不写途径即为未填")
-def diploma(draft, route, level):
-    draft.diploma = {"level": _DIPLOMA[level]}
+@step("假如", WHO + rf"(?:于(?P<date>{DATE}))?(?:通过(?P<route>自学考试|成人教育|其他途径))?获得(?P<level>中专|大专|本科)学历",
+      pattern="申请人[于{日期}][通过{自学考试|成人教育|其他途径}]获得{中专|大专|本科}学历",
+      example="申请人于2013年6月30日通过自学考试获得本科学历",
+      meaning="四（二）获得的学历和取得日期；不写途径、不写日期即为未填")
+def diploma(draft, date, route, level):
+    draft.diploma = _dated({"level": _DIPLOMA[level]}, date)
     if route:
         draft.diploma["route"] = _ROUTES[route]
 
@@ -255,12 +276,26 @@ _HARDSHIP = {
 }
 
 
-@step("假如", WHO + rf"(?P<case>{'|'.join(_HARDSHIP)})(?P<family>,(?:造成)?家庭经济(?P<hard>不)?困难)?",
-      pattern="申请人{临时困难情形}[，家庭经济困难|，家庭经济不困难]",
-      example="申请人突发重病住院，家庭经济困难",
-      meaning="七的情形：" + "／".join(_HARDSHIP) + "；（三）（四）须写明家庭经济是否困难，否则为未填")
-def hardship(draft, case, family, hard):
-    event = {"case": _HARDSHIP[case]}
+@step("假如", WHO + rf"(?:于(?P<date>{DATE}))?(?P<case>{'|'.join(_HARDSHIP)})(?P<family>,(?:造成)?家庭经济(?P<hard>不)?困难)?",
+      pattern="申请人[于{日期}]{临时困难情形}[，家庭经济困难|，家庭经济不困难]",
+      example="申请人于2013年2月1日突发重病住院，家庭经济困难",
+      meaning="七的情形：" + "／".join(_HARDSHIP) + "；（三）（四）须写明家庭经济是否困难，不写日期或困难与否即为未填")
+def hardship(draft, date, case, family, hard):
+    event = _dated({"case": _HARDSHIP[case]}, date)
     if family:
         event["family_hardship"] = hard is None
     draft.hardship_events.append(event)
+
+
+@step("假如", WHO + r"(?P<what>不申请安装假肢|未申请安装假肢|未考取学校|未获得学历|没有临时困难情形)",
+      pattern="申请人{不申请安装假肢|未考取学校|未获得学历|没有临时困难情形}", example="申请人不申请安装假肢",
+      meaning="确认不适用／未申请（不是未填）：结果为不符合而不是待定")
+def not_applied(draft, what):
+    if what in ("不申请安装假肢", "未申请安装假肢"):
+        draft.prosthesis["requested_type"] = "none"
+    elif what == "未考取学校":
+        draft.admission = {"level": "none"}
+    elif what == "未获得学历":
+        draft.diploma = {"level": "none"}
+    else:
+        draft.hardship_events, draft.no_hardship = [], True

@@ -330,3 +330,53 @@ def gets(outcome, benefit, period, least, low, high, payer):
       meaning="同「{待遇}」应为不符合")
 def not_gets(outcome, benefit):
     status(outcome, benefit, "不符合")
+
+
+_UPON = "依纳入低保|依纳入五保"
+
+
+@step("那么", BENEFIT + rf"应(?:标注)?(?P<label>{_UPON})(?:享受)?",
+      pattern="那么「{待遇}」应{依纳入低保|依纳入五保}享受", example="那么「低保重度残疾人定额补贴」应依纳入低保享受",
+      meaning="符合，但要在纳入低保（五保）后才享受：本人尚未纳入，引擎认定其应纳入（63号 二（一）（二））")
+def upon(outcome, benefit, label):
+    line = _line(outcome, benefit)
+    if line["status"] != "eligible" or label not in line.get("upon", []):
+        raise Mismatch(f"「{line['label_zh']}」的享受前提", f"符合，{label}",
+                       _status_text(line) + ("，" + "、".join(line.get("upon") or ["无前提"])), line["clause"])
+
+
+@step("那么", BENEFIT + r"不(?:应)?(?:标注)?依纳入(?:低保|五保)",
+      pattern="那么「{待遇}」不依纳入低保", example="那么「低保重度残疾人定额补贴」不依纳入低保",
+      meaning="享受不以纳入低保（五保）为前提：本人已纳入，或不需要")
+def not_upon(outcome, benefit):
+    line = _line(outcome, benefit)
+    if line.get("upon"):
+        raise Mismatch(f"「{line['label_zh']}」的享受前提", "无前提", "、".join(line["upon"]), line["clause"])
+
+
+@step("那么", BENEFIT + r"与「(?P<other>[^」]+)」重复,(?:只计|不计入合计,只计)「(?P<kept>[^」]+)」",
+      pattern="那么「{待遇}」与「{待遇}」重复，只计「{待遇}」", 
+      example="那么「“三无”残疾人纳入五保供养」与「成年重度残疾人单独纳入低保（单人户施保）」重复，只计「“三无”残疾人纳入五保供养」",
+      meaning="两项待遇为同一需要付钱：金额较小的一项标为重复，不计入合计（第一项为被标注者或保留者）")
+def duplicate(outcome, benefit, other, kept):
+    first, second = _line(outcome, benefit), _line(outcome, other)
+    keep = _line(outcome, kept)
+    dropped = second if keep is first else first
+    expected = f"「{dropped['label_zh']}」重复，只计「{keep['label_zh']}」"
+    if keep is dropped or dropped["duplicate_of"] != keep["benefit"] or keep["duplicate_of"] is not None:
+        actual = "；".join(f"「{l['label_zh']}」" + (f"重复（只计{l['duplicate_of']}）" if l["duplicate_of"] else "计入")
+                          for l in (first, second))
+        raise Mismatch("重复不计", expected, actual, first["clause"])
+    outcome.current = benefit
+
+
+@step("那么", rf"(?:那么)?63号尚未施行\(?(?P<day>{DATE})起施行\)?,?所有待遇均为不符合",
+      pattern="那么63号尚未施行（{日期}起施行），所有待遇均为不符合", example="那么63号尚未施行（2012年11月1日起施行），所有待遇均为不符合",
+      meaning="评估日在63号施行之日以前：记录被接受，每一项都以“尚未施行”为由不符合")
+def not_in_force(outcome, day):
+    result = _result(outcome)
+    early = result.get("not_in_force")
+    wrong = [line["label_zh"] for line in result["benefits"] if line["status"] != "ineligible"]
+    if early is None or early["from"] != parse_date(day).isoformat() or wrong:
+        raise Mismatch("63号是否施行", f"尚未施行（{parse_date(day)}起），全部不符合",
+                       early["message"] if early else f"已施行；评估日{result['evaluation_date']}", "63号")

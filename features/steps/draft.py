@@ -26,6 +26,7 @@ class Draft:
     certificate: tuple[int, int] | None = None   # (category, grade)
     holds_certificate: bool | None = None
     both_lower_limbs: bool | None = None
+    multiple_categories: list | None = None
     household_size: int | None = None
     monthly_income: float | None = None
     assets_within_limit: bool | None = None
@@ -38,6 +39,7 @@ class Draft:
     diploma: dict | None = None
     renovation: dict = field(default_factory=dict)
     hardship_events: list = field(default_factory=list)
+    no_hardship: bool = False        # recorded: no hardship event (an empty list)
 
     def birth_date(self, day: dt.date) -> dt.date:
         if self.birth is not None:
@@ -66,6 +68,8 @@ class Draft:
                                   "category": category, "grade": grade}
             if self.both_lower_limbs is not None:
                 out["certificate"]["both_lower_limbs"] = self.both_lower_limbs
+            if self.multiple_categories is not None:
+                out["certificate"]["multiple_categories"] = list(self.multiple_categories)
         household = self._household()
         if household:
             out["household"] = household
@@ -80,7 +84,7 @@ class Draft:
             out["education"] = education
         if self.renovation:
             out["renovation"] = dict(self.renovation)
-        if self.hardship_events:
+        if self.hardship_events or self.no_hardship:
             out["hardship_events"] = list(self.hardship_events)
         return out
 

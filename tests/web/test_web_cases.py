@@ -201,8 +201,10 @@ def test_reevaluation_appends_and_shows_changes(app, as_user):
     client.post(f"/cases/{case_id}/reevaluate", data={"csrf_token": token(client, "/cases")})
     page = client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "与上次评估相比无变化" in page
-    # a changed fact: no longer in 低保
-    response = post_intake(client, {**RECORD_FORM, "status.dibao": "no"},
+    # changed facts: no longer in 低保, and not owed it either (income above the
+    # standard, supports herself) — otherwise 63号 二（一） still makes her a 低保对象
+    response = post_intake(client, {**RECORD_FORM, "status.dibao": "no", "household.monthly_income": "1000",
+                                     "status.supported_by": "self"},
                            path=f"/intake/case/{case_id}", action="save")
     assert response.status_code == 302
     dets = store.determinations(db_of(app), case_id)
