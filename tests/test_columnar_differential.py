@@ -20,10 +20,10 @@ from benefits.finance.synthetic import caseload
 
 from .test_engine_reference import records
 
-COMPARED = ("benefit", "status", "amount", "payer_split", "duplicate_of", "missing_facts")
+COMPARED = ("benefit", "status", "amount", "payer_split", "duplicate_of", "missing_facts", "upon")
 # parameter change dates of the shipped rules, the days before them, and the
 # first and last days the rules can be applied in the generated years
-DATES = [dt.date(2012, 11, 1), dt.date(2012, 12, 31), dt.date(2013, 1, 1), dt.date(2013, 6, 30),
+DATES = [dt.date(2012, 6, 30), dt.date(2012, 10, 31), dt.date(2012, 11, 1), dt.date(2012, 12, 31), dt.date(2013, 1, 1), dt.date(2013, 6, 30),
          dt.date(2013, 7, 1), dt.date(2014, 6, 30), dt.date(2014, 7, 1), dt.date(2015, 12, 31)]
 BOUNDARY_AGES = (16, 18, 60)
 
@@ -58,9 +58,9 @@ def disagreements(engine, columnar, parsed, as_of=None) -> list[str]:
                 out.append(f"{record.id_number} {want['benefit']} conditions: {statuses} / {got['conditions']}")
         concepts = view.concepts()
         for concept in expected["concepts"]:
-            holds, statuses = concepts[concept["concept"]]
-            if (concept["holds"], [r["status"] for r in concept["reasons"]]) != (holds, statuses):
-                out.append(f"{record.id_number} concept {concept['concept']}")
+            mine = concepts[concept["concept"]]
+            if (concept["holds"], [r["status"] for r in concept["reasons"]], concept["upon"]) != mine:
+                out.append(f"{record.id_number} concept {concept['concept']}: {mine}")
     return out
 
 
@@ -92,7 +92,7 @@ def generated(size: int, seed: int) -> list:
         parsed = parse_applicant(record)
         if rng.random() < 0.3:
             day = _birthday(parsed.birth_date, rng.choice(BOUNDARY_AGES)) - dt.timedelta(days=rng.choice((0, 1)))
-            if not DATES[0] <= day <= DATES[-1]:
+            if not DATES[2] <= day <= DATES[-1]:
                 day = rng.choice(DATES)
         else:
             day = rng.choice(DATES)

@@ -16,7 +16,7 @@ from pathlib import Path
 from .applicant import Applicant, parse_applicant
 from .compiler import compile_ruleset, param_fact
 from .facts import FACTS, applicant_facts, certificate_categories, evaluation_day
-from .identity import CURRENT_COUNTIES, mask_id
+from .identity import CURRENT_COUNTIES, county_name, county_name_for_year, mask_id
 from .marks import (assumptions, chain, condition_parameters, describe, not_in_force, same_payment_groups,
                     upon_labels)
 from .money import round_fen
@@ -427,28 +427,6 @@ def mark_same_payments(lines: list[dict], groups: list[tuple[int, ...]]) -> None
         for i, _ in valued:
             if i != keep:
                 lines[i]["duplicate_of"] = lines[keep]["benefit"]
-
-
-_RENAMED = {"411203": (dt.date(2015, 2, 16), "陕县")}   # 国函〔2015〕39号: 陕县 411222 → 陕州区 411203
-
-
-def county_name(code: str | None, day: dt.date) -> str | None:
-    """The county's name in force on ``day`` (陕州区 was 陕县 before 2015-02-16)."""
-    if code is None:
-        return None
-    renamed = _RENAMED.get(code)
-    if renamed and day < renamed[0]:
-        return renamed[1]
-    return CURRENT_COUNTIES.get(code)
-
-
-def county_name_for_year(code: str, year: int) -> str:
-    """The name to label a budget year's figures with; a year the name
-    changed in says both."""
-    renamed = _RENAMED.get(code)
-    if renamed and renamed[0].year == year:
-        return f"{CURRENT_COUNTIES[code]}（{renamed[0].month}月{renamed[0].day}日前为{renamed[1]}）"
-    return county_name(code, dt.date(year, 12, 31))
 
 
 _default_lock = threading.Lock()

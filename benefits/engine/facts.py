@@ -84,8 +84,8 @@ HARDSHIP_CASES = {
 }
 
 
-_LIMBS = {"none": 0, "one": 1, "both": 2}
-_COMPONENTS = {"includes_visual": 1, "includes_intellectual": 5, "includes_psychiatric": 6}
+LIMBS = {"none": 0, "one": 1, "both": 2}
+COMPONENTS = {"includes_visual": 1, "includes_intellectual": 5, "includes_psychiatric": 6}
 
 
 def evaluation_day(record: Applicant, as_of: dt.date | None) -> dt.date:
@@ -138,7 +138,7 @@ def applicant_facts(record: Applicant, day: dt.date, in_force_from: dt.date | No
                      grade=record.certificate.grade)
         put("both_lower_limbs", record.certificate.both_lower_limbs)
         categories = certificate_categories(record)
-        for name, code in _COMPONENTS.items():
+        for name, code in COMPONENTS.items():
             # 多重 without its parts recorded: whether it includes one is unknown
             if categories != (7,):
                 facts[name] = code in categories
@@ -174,7 +174,7 @@ def applicant_facts(record: Applicant, day: dt.date, in_force_from: dt.date | No
     if record.prosthesis is not None:
         put("lower_limb_loss", record.prosthesis.lower_limb_loss)
         if record.prosthesis.lower_limb_loss is not None:
-            facts["lower_limbs_missing"] = _LIMBS[record.prosthesis.lower_limb_loss]
+            facts["lower_limbs_missing"] = LIMBS[record.prosthesis.lower_limb_loss]
         put("prosthesis_type", record.prosthesis.requested_type)
     education = record.education
     if education is not None:

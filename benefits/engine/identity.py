@@ -99,3 +99,25 @@ def is_sanmenxia_code(code: str) -> bool:
 def mask_id(id_number: str) -> str:
     """Show the place code and the last four characters only."""
     return id_number[:6] + "*" * 8 + id_number[-4:]
+
+
+_RENAMED = {"411203": (dt.date(2015, 2, 16), "陕县")}   # 国函〔2015〕39号: 陕县 411222 → 陕州区 411203
+
+
+def county_name(code: str | None, day: dt.date) -> str | None:
+    """The county's name in force on ``day`` (陕州区 was 陕县 before 2015-02-16)."""
+    if code is None:
+        return None
+    renamed = _RENAMED.get(code)
+    if renamed and day < renamed[0]:
+        return renamed[1]
+    return CURRENT_COUNTIES.get(code)
+
+
+def county_name_for_year(code: str, year: int) -> str:
+    """The name to label a budget year's figures with; a year the name
+    changed in says both."""
+    renamed = _RENAMED.get(code)
+    if renamed and renamed[0].year == year:
+        return f"{CURRENT_COUNTIES[code]}（{renamed[0].month}月{renamed[0].day}日前为{renamed[1]}）"
+    return county_name(code, dt.date(year, 12, 31))

@@ -7,9 +7,11 @@ a fact out. The differential test holds the two to the same values.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
-from ..facts import FACTS, HARDSHIP_CASES
+from ..facts import COMPONENTS, FACTS, HARDSHIP_CASES, LIMBS
 from .schema import BIRTH
 
 DAY = "__day"
@@ -36,7 +38,49 @@ def round_fen(expr: pl.Expr) -> pl.Expr:
     return ((expr * 100 + 0.5).floor() / 100).round(2)
 
 
-def fact_expressions() -> dict[str, pl.Expr]:
+def in_period(date: pl.Expr, in_force_from: dt.date | None) -> pl.Expr:
+    """facts.in_period: not after the day, not before the in-force day; null undated."""
+    counts = date <= pl.col(DAY)
+    if in_force_from is not None:
+        counts = counts & (date >= pl.lit(in_force_from))
+    return counts
+
+
+def _hardship_facts(in_force_from: dt.date | None) -> dict[str, pl.Expr]:
+    """七's facts (facts._hardship_facts), column-wise.
+
+    A list's elements cannot be compared with the row's day inside
+    ``list.eval``, but a list minus a column broadcasts. So each event is
+    packed into one integer: (its date − the day) × 128 plus what does not
+    depend on the day (case, family hardship, on or after the in-force day,
+    undated), and unpacked inside ``list.eval``."""
+    event = pl.element().struct.field
+    date = event("date")
+    from_ok = (date >= pl.lit(in_force_from)).fill_null(False) if in_force_from else pl.lit(True)
+    family = pl.when(event("family_hardship").is_null()).then(2).when(event("family_hardship")).then(1).otherwise(0)
+    case = event("case").replace_strict({c: i for i, c in enumerate(HARDSHIP_CASES)}, return_dtype=pl.Int64)
+    low = pl.col("hardship_events").list.eval(
+        case * 16 + family * 4 + from_ok.cast(pl.Int64) * 2 + date.is_null().cast(pl.Int64))
+    offset = pl.col("hardship_events").list.eval(date.cast(pl.Int64).fill_null(0)) - pl.col(DAY).cast(pl.Int64)
+    packed = offset * 128 + low
+    e = pl.element()
+    days_after = e // 128
+    rest = e - days_after * 128
+    undated = (rest % 2) == 1
+    in_period_ = ~undated & (days_after <= 0) & (((rest // 2) % 2) == 1)
+    family_code, case_code = (rest // 4) % 4, rest // 16
+    out = {}
+    for index, (name, needs_family_hardship) in enumerate(HARDSHIP_CASES.values()):
+        is_case = case_code == index
+        counts = is_case & in_period_ & ((family_code == 1) if needs_family_hardship else pl.lit(True))
+        unsettled = is_case & (undated | in_period_) & ((family_code != 0) if needs_family_hardship else pl.lit(True))
+        out[name] = (pl.when(packed.list.eval(counts).list.any()).then(True)
+                     .when(packed.list.eval(unsettled).list.any()).then(None)
+                     .when(pl.col("hardship_events").is_not_null()).then(False))
+    return out
+
+
+def fact_expressions(in_force_from: dt.date | None = None) -> dict[str, pl.Expr]:
     """{fact name: expression}; the keys are exactly FACTS."""
     day = _key(pl.col(DAY))
     age = (day - _key(pl.col(BIRTH))) // 10000
@@ -65,6 +109,13 @@ def fact_expressions() -> dict[str, pl.Expr]:
         "category": pl.when(has_cert).then(pl.col("certificate.category")),
         "grade": pl.when(has_cert).then(pl.col("certificate.grade")),
         "both_lower_limbs": pl.when(has_cert).then(pl.col("certificate.both_lower_limbs")),
+        "other_special_hardship": pl.col("status.other_special_hardship"),
+        "lower_limbs_missing": pl.col("prosthesis.lower_limb_loss").replace_strict(LIMBS, default=None,
+                                                                                   return_dtype=pl.Int64),
+        "admission_in_period": pl.when(pl.col("education.admission.level").is_not_null()).then(
+            in_period(pl.col("education.admission.date"), in_force_from)),
+        "diploma_in_period": pl.when(pl.col("education.diploma.level").is_not_null()).then(
+            in_period(pl.col("education.diploma.date"), in_force_from)),
         "per_capita_income": round_fen(pl.col("household.monthly_income") / (size + 1)),
         "assets_within_limit": pl.col("household.assets_within_limit"),
         "disabled_members": pl.when(~any_disabled_unknown).then(
@@ -90,16 +141,15 @@ def fact_expressions() -> dict[str, pl.Expr]:
         "renovation_requested": pl.col("renovation.requested"),
         "renovation_inspection_passed": pl.col("renovation.inspection_passed"),
     }
-    events = pl.col("hardship_events")
-    for case, (name, needs_family_hardship) in HARDSHIP_CASES.items():
-        is_case = pl.element().struct.field("case") == case
-        family = pl.element().struct.field("family_hardship")
-        counts = is_case & (family == True) if needs_family_hardship else is_case  # noqa: E712 (null stays null)
-        counts = counts.fill_null(False)
-        unsettled = is_case & family.is_null() if needs_family_hardship else pl.lit(False)
-        out[name] = (pl.when(events.list.eval(counts).list.any()).then(True)
-                     .when(events.list.eval(unsettled).list.any()).then(None)
-                     .when(events.is_not_null()).then(False))
+    # 多重 (7) includes a category only as far as its parts are recorded
+    category = pl.col("certificate.category")
+    parts = pl.col("certificate.multiple_categories")
+    parts_known = parts.list.len().fill_null(0) > 0
+    for name, code in COMPONENTS.items():
+        out[name] = (pl.when(~has_cert).then(None)
+                     .when(category != 7).then(category == code)
+                     .when(parts_known).then(parts.list.contains(code)))
+    out.update(_hardship_facts(in_force_from))
     missing = set(FACTS) - set(out)
     if missing:   # a fact added to facts.py needs its column here too
         raise NotImplementedError(f"no column expression for facts: {', '.join(sorted(missing))}")

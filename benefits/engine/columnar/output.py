@@ -3,8 +3,9 @@
 Per benefit line ``B``: ``B.status`` (eligible / ineligible / undetermined),
 ``B.amount_kind``, ``B.amount`` (or ``B.min`` and ``B.max`` for a range),
 ``B.payer.city|county|unspecified`` (yuan), ``B.duplicate_of`` where the
-line can pay for the same need as another, and ``B.missing`` (the facts,
-or ``param:NAME`` for a parameter not yet in force, that would settle it).
+line can pay for the same need as another, ``B.missing`` (the facts, or
+``param:NAME`` for a parameter not yet in force, that would settle it) and
+``B.upon`` where the line may hold only upon an event (依纳入低保).
 Per rule ``R`` (benefit lines and concepts) and condition ``i``: ``R.c<i>``,
 true = held, false = failed, null = unknown. A row's cited trace is those
 columns joined with the rulebook: ``benefits rules`` lists each rule's
@@ -17,7 +18,7 @@ import polars as pl
 from ..rulebook import ParamRef, Rule
 from .facts import DAY
 from .plan import (MONEY_FORMS, ColumnarPlan, amount_column, condition_column, duplicate_column, missing_column,
-                   payer_column, rule_column)
+                   payer_column, rule_column, upon_column)
 from .schema import ROW
 
 STATUS = pl.Enum(["eligible", "ineligible", "undetermined"])
@@ -36,8 +37,8 @@ def _settling(plan: ColumnarPlan, rule: Rule, seen: set | None = None) -> list[t
             seen.add(name)
             out.append((name, bit))
     for cond in rule.conditions or []:
-        if cond.derived is not None:
-            out += _settling(plan, book.by_id[cond.derived], seen)
+        if cond.ref is not None:
+            out += _settling(plan, book.by_id[cond.ref], seen)
             continue
         add(cond.fact, plan.bits.fact(cond.fact))
         if isinstance(cond.value, ParamRef):
@@ -69,6 +70,7 @@ def masked_id(id_number: pl.Expr) -> pl.Expr:
 def output_columns(plan: ColumnarPlan) -> list[pl.Expr]:
     """The compact columns of every evaluated row (see the module docstring)."""
     book = plan.rulebook
+    upon_columns = {name for round_ in plan.upon() for name in round_}
     out = [pl.col(ROW), masked_id(pl.col("id_number")).alias("id_number_masked"),
            pl.col(DAY).alias("evaluation_date")]
     for rule in book.benefits:
@@ -97,6 +99,11 @@ def output_columns(plan: ColumnarPlan) -> list[pl.Expr]:
         if duplicate_column(b) in plan.duplicate_columns():
             out.append(pl.col(duplicate_column(b)).alias(f"{b}.duplicate_of"))
         out.append(_missing_list(plan, rule).alias(f"{b}.missing"))
+        if upon_column(b) in upon_columns:
+            mask = pl.col(upon_column(b))
+            out.append(pl.concat_list([pl.when((mask & (1 << i)) != 0).then(pl.lit(label))
+                                       for i, label in enumerate(plan.upon_labels())]).list.drop_nulls()
+                       .alias(f"{b}.upon"))
     for rule in plan.rules:
         out += [pl.col(condition_column(rule.id, i)).alias(f"{rule.id}.c{i}") for i in range(len(rule.conditions))]
     return out

@@ -17,8 +17,9 @@ from functools import reduce
 import polars as pl
 
 from ..facts import FACTS
+from ..marks import same_payment_groups
 from ..rulebook import Condition, ParamRef, Rule, Rulebook
-from .facts import fact_column, fact_expressions, round_fen
+from .facts import DAY, fact_column, fact_expressions, round_fen
 from .params import keys, param_column, parameter_expressions
 
 _COMPARE = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "lte": "__le__", "gt": "__gt__", "gte": "__ge__"}
@@ -49,6 +50,10 @@ def duplicate_column(benefit: str) -> str:
 
 def missing_column(benefit: str) -> str:
     return f"missing.{benefit}"
+
+
+def upon_column(rule_id: str) -> str:
+    return f"upon.{rule_id}"
 
 
 class MissingBits:
@@ -83,8 +88,8 @@ class ColumnarPlan:
 
     def condition(self, cond: Condition) -> pl.Expr:
         """The condition's status: true held, false failed, null unknown."""
-        if cond.derived is not None:
-            return pl.col(rule_column(cond.derived))
+        if cond.ref is not None:
+            return pl.col(rule_column(cond.ref))
         fact = pl.col(fact_column(cond.fact))
         if cond.op == "in":
             return pl.when(fact.is_null()).then(None).otherwise(fact.is_in(cond.value))
@@ -97,7 +102,7 @@ class ColumnarPlan:
         depth: dict[str, int] = {}
         stages: list[dict[str, pl.Expr]] = []
         for rule in self.rules:
-            level = max((depth[c.derived] + 1 for c in rule.conditions if c.derived), default=0)
+            level = max((depth[c.ref] + 1 for c in rule.conditions if c.ref), default=0)
             depth[rule.id] = level
             while len(stages) <= 2 * level + 1:
                 stages.append({})
@@ -131,6 +136,8 @@ class ColumnarPlan:
             return {amount_column(rule.id, b): pl.when(eligible).then(v) for b, v in bounds.items()}
         else:
             return {}
+        if spec.times_fact is not None:
+            value = round_fen(value * pl.col(fact_column(spec.times_fact)))
         return {amount_column(rule.id): pl.when(eligible).then(value.cast(pl.Float64))}
 
     def payer_shares(self, rule: Rule) -> dict[str, pl.Expr]:
@@ -165,25 +172,65 @@ class ColumnarPlan:
         return pl.col(amount_column(rule.id)) * PER_YEAR.get(rule.outcome.period, 0)
 
     def duplicates(self) -> dict[str, pl.Expr]:
-        """Where two eligible lines pay for the same need, the smaller per
-        year names the larger (ties: the second names the first)."""
+        """In each group of lines paying for the same need (marks.
+        same_payment_groups), every eligible line with a yearly value but the
+        largest names the largest; a tie goes to the first in rule order."""
         marks: dict[str, pl.Expr] = {}
-        for rule in self.benefits:
-            other = rule.outcome.same_payment_as
-            if other is None:
+        for group in same_payment_groups(self.rulebook):
+            rules = [self.rulebook.by_id[b] for b in group]
+            annual = {r.id: self.annual(r) for r in rules}
+            annual = {b: v for b, v in annual.items() if v is not None}
+            if len(annual) < 2:
                 continue
-            a, b = rule, self.rulebook.by_id[other]
-            va, vb = self.annual(a), self.annual(b)
-            if va is None or vb is None:
-                continue
-            both = va.is_not_null() & vb.is_not_null()
-            for this, that, smaller in ((a, b, va < vb), (b, a, ~(va < vb))):
-                previous = marks.get(this.id, pl.lit(None, dtype=pl.String))
-                marks[this.id] = pl.when(both & smaller).then(pl.lit(that.id)).otherwise(previous)
-        return {duplicate_column(rule_id): expr for rule_id, expr in marks.items()}
+            largest = pl.max_horizontal(*annual.values())
+            keeper = reduce(lambda acc, bv: acc.when(bv[1] == largest).then(pl.lit(bv[0])),
+                            list(annual.items())[1:],
+                            pl.when(next(iter(annual.values())) == largest).then(pl.lit(next(iter(annual)))))
+            valued = pl.sum_horizontal(*[v.is_not_null().cast(pl.Int32) for v in annual.values()])
+            for b, value in annual.items():
+                marks[b] = pl.when(value.is_not_null() & (valued >= 2) & (keeper != b)).then(keeper)
+        return {duplicate_column(b): expr.cast(pl.String) for b, expr in marks.items()}
 
     def duplicate_columns(self) -> set[str]:
         return set(self.duplicates())
+
+    # -- upon: eligible only once a prospective event happens (依纳入低保) ----------
+
+    def upon_labels(self) -> list[str]:
+        return sorted({c.upon for r in self.rules for c in r.conditions if c.upon})
+
+    def upon(self) -> list[dict[str, pl.Expr]]:
+        """Per rule that may hold only upon an event, a bit mask of the
+        ``upon`` labels it depends on (marks.upon_labels, column-wise), in
+        dependency rounds."""
+        labels = self.upon_labels()
+        bit = {label: 1 << i for i, label in enumerate(labels)}
+        zero = pl.lit(0, dtype=pl.UInt32)
+        prospective: set[str] = set()
+        depth: dict[str, int] = {}
+        rounds: list[dict[str, pl.Expr]] = []
+        for rule in self.rules:
+            if not any(c.upon or c.ref in prospective for c in rule.conditions):
+                continue
+            prospective.add(rule.id)
+            level = max((depth[c.ref] + 1 for c in rule.conditions if c.ref in prospective), default=0)
+            depth[rule.id] = level
+            while len(rounds) <= level:
+                rounds.append({})
+            held, parts = [], []
+            for i, cond in enumerate(rule.conditions):
+                part = pl.lit(bit[cond.upon], dtype=pl.UInt32) if cond.upon else zero
+                if cond.ref in prospective:
+                    part = part | pl.col(upon_column(cond.ref))
+                held.append(pl.col(condition_column(rule.id, i)) == True)  # noqa: E712
+                parts.append(part)
+            union = reduce(lambda acc, hp: acc | pl.when(hp[0]).then(hp[1]).otherwise(zero), zip(held, parts), zero)
+            if rule.mode == "any":
+                plain = reduce(lambda acc, hp: acc | (hp[0] & (hp[1] == 0)), zip(held, parts), pl.lit(False))
+                union = pl.when(plain).then(zero).otherwise(union)
+            rounds[level][upon_column(rule.id)] = pl.when(pl.col(rule_column(rule.id)) == True).then(  # noqa: E712
+                union).otherwise(zero)
+        return rounds
 
     # -- missing facts ------------------------------------------------------------
 
@@ -209,8 +256,8 @@ class ColumnarPlan:
         total = zero
         for i, cond in enumerate(rule.conditions):
             unknown = pl.col(condition_column(rule.id, i)).is_null()
-            if cond.derived is not None:
-                part = self.missing_rule(self.rulebook.by_id[cond.derived], cache)
+            if cond.ref is not None:
+                part = self.missing_rule(self.rulebook.by_id[cond.ref], cache)
             elif isinstance(cond.value, ParamRef):
                 name = cond.value.param
                 part = self._absent([cond.fact, *self.rulebook.parameters[name].by]) | pl.when(
@@ -268,13 +315,25 @@ class ColumnarPlan:
     def lazy(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Every column of the plan added to ``frame`` (which has the
         applicant columns and DAY)."""
-        frame = frame.with_columns(**{fact_column(n): e for n, e in fact_expressions().items()})
+        in_force = self.rulebook.in_force
+        facts = fact_expressions(in_force.from_ if in_force else None)
+        frame = frame.with_columns(**{fact_column(n): e for n, e in facts.items()})
         params = {}
         for spec in self.rulebook.parameters.values():
             params.update(parameter_expressions(spec))
         frame = frame.with_columns(**params)
         for stage in self._stages():
             frame = frame.with_columns(**stage)
+        in_force = self.rulebook.in_force
+        if in_force is not None:
+            # before 63号 is in force no line applies and no concept is decided
+            early = pl.col(DAY) < pl.lit(in_force.from_)
+            frame = frame.with_columns(**{
+                rule_column(r.id): pl.when(early).then(pl.lit(False if r.kind == "benefit" else None,
+                                                              dtype=pl.Boolean)).otherwise(pl.col(rule_column(r.id)))
+                for r in self.rules})
+        for round_ in self.upon():
+            frame = frame.with_columns(**round_)
         amounts = {}
         for rule in self.benefits:
             amounts.update(self.amount(rule))

@@ -45,8 +45,10 @@ def _dtype(annotation) -> pl.DataType:
     if base is dt.date:
         return pl.Date()
     if typing.get_origin(base) is list:
-        item = typing.get_args(base)[0]
-        return pl.List(pl.Struct({n: _dtype(f.annotation) for n, f in item.model_fields.items()}))
+        item = _base(typing.get_args(base)[0])
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return pl.List(pl.Struct({n: _dtype(f.annotation) for n, f in item.model_fields.items()}))
+        return pl.List(_dtype(item))
     raise TypeError(f"no column type for {annotation!r}")
 
 
@@ -72,7 +74,7 @@ def _get(record: BaseModel, path: str):
         if node is None:
             return None
     if isinstance(node, list):
-        return [item.model_dump() for item in node]
+        return [item.model_dump() if isinstance(item, BaseModel) else item for item in node]
     return node
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 from ..facts import FACTS
-from ..marks import assumptions, chain, condition_parameters, describe
+from ..identity import county_name
+from ..marks import assumptions, chain, condition_parameters, describe, not_in_force, upon_labels
 from ..observances import days_off
 from ..rulebook import ParamRef, Rule
 from .facts import DAY, fact_column
@@ -27,11 +28,36 @@ class RowView:
     def __init__(self, plan: ColumnarPlan, row: dict):
         self.plan, self.book, self.row = plan, plan.rulebook, row
         self.day: dt.date = row[DAY]
+        self.early = not_in_force(self.book, self.day)
+        self._upon: dict[str, tuple] | None = None
+
+    def upon(self, rule: Rule) -> list[str]:
+        """The 依纳入… labels of a rule that holds only upon a prospective event."""
+        if self._upon is None:
+            self._upon = {}
+            for r in self.plan.rules:       # dependency order
+                if self.row[rule_column(r.id)] is True:
+                    labels = upon_labels(r, self.statuses(r), self._upon)
+                    if labels:
+                        self._upon[r.id] = labels
+        return list(self._upon.get(rule.id, ()))
+
+    def categories(self) -> tuple[int, ...]:
+        """facts.certificate_categories, from the row."""
+        category = self.row["certificate.category"] if self.row["certificate.number"] is not None else None
+        if category is None:
+            return ()
+        parts = self.row["certificate.multiple_categories"]
+        if category == 7 and parts:
+            return (7, *sorted(set(parts)))
+        return (category,)
 
     def fact(self, name: str):
         return self.row[fact_column(name)]
 
     def statuses(self, rule: Rule) -> list[str]:
+        """Each condition's held / failed / unknown (before the in-force day
+        the rules are not applied: see ``line``)."""
         return [_CONDITION[self.row[condition_column(rule.id, i)]] for i in range(len(rule.conditions))]
 
     def missing(self, rule: Rule, seen: set | None = None) -> list[dict]:
@@ -42,8 +68,8 @@ class RowView:
         for cond, status in zip(rule.conditions, self.statuses(rule)):
             if status != UNKNOWN:
                 continue
-            if cond.derived is not None:
-                out += self.missing(self.book.by_id[cond.derived], seen)
+            if cond.ref is not None:
+                out += self.missing(self.book.by_id[cond.ref], seen)
                 continue
             param = cond.value.param if isinstance(cond.value, ParamRef) else None
             dims = list(self.book.parameters[param].by) if param else []
@@ -85,9 +111,9 @@ class RowView:
         if form == "unstated":
             return {"kind": "unstated"}
         if form == "observances":
-            category = self.fact("category")
+            categories = self.categories()
             return {"kind": "days_off", "year": self.day.year,
-                    "days": days_off(self.day.year, category) if category else []}
+                    "days": days_off(self.day.year, categories) if categories else []}
         if form == "range":
             low, high = self.row[amount_column(rule.id, "min")], self.row[amount_column(rule.id, "max")]
             return None if low is None else {"kind": "range", "min": low, "max": high}
@@ -96,7 +122,19 @@ class RowView:
             return {"kind": "unresolved", "reason": "金额所依据的参数无法确定：" + "、".join(
                 self.book.parameters[n].label_zh for n, _ in self.plan.amount_parameters(rule)
                 if self._resolved(n) is None)}
-        return {"kind": "at_least" if spec.at_least else "fixed", "value": value}
+        kind = "at_least" if spec.at_least else "fixed"
+        if spec.times_fact is not None:
+            count = self.fact(spec.times_fact)
+            return {"kind": kind, "value": value, "per_unit": self.parameter_value_of(rule), "count": count}
+        return {"kind": kind, "value": value}
+
+    def parameter_value_of(self, rule: Rule):
+        """The per-unit amount of a counted (times_fact) line: its parameter,
+        or its table's entry for the key fact."""
+        spec = rule.outcome.amount
+        if spec.form == "table":
+            return (self.parameter_value(spec.table) or {}).get(self.fact(spec.key_fact))
+        return self.parameter_value(spec.param)
 
     def payer_split(self, rule: Rule, amount: dict | None) -> dict | None:
         if rule.outcome.payer is None or amount is None or amount["kind"] not in ("fixed", "at_least", "range"):
@@ -117,7 +155,11 @@ class RowView:
         status = _STATUS[self.row[rule_column(rule.id)]]
         line = {"benefit": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en, "clause": rule.clause,
                 "status": status, "period": rule.outcome.period, "amount": None, "payer_split": None,
-                "duplicate_of": self.row.get(duplicate_column(rule.id))}
+                "duplicate_of": self.row.get(duplicate_column(rule.id)), "upon": self.upon(rule)}
+        if self.early is not None:
+            line["text"] = rule.text
+            line["conditions"] = [FAILED]     # the in-force day is its one reason
+            return line
         if status == ELIGIBLE:
             line["amount"] = self.amount(rule)
             line["payer_split"] = self.payer_split(rule, line["amount"])
@@ -146,13 +188,18 @@ class RowView:
     def reasons(self, rule: Rule) -> list[dict]:
         out = []
         for cond, status in zip(rule.conditions, self.statuses(rule)):
-            if cond.derived is not None:
-                target = self.book.by_id[cond.derived]
-                out.append({"status": status, "derived": target.id, "condition": target.label_zh,
-                            "clause": target.clause})
+            if cond.ref is not None:
+                target = self.book.by_id[cond.ref]
+                reason = {"status": status, "derived" if cond.derived else "benefit": target.id,
+                          "condition": target.label_zh, "clause": target.clause}
+                if cond.upon:
+                    reason["upon"] = cond.upon
+                out.append(reason)
                 continue
             reason = {"status": status, "fact": cond.fact, "condition": describe(cond, self.book),
                       "value": self.fact(cond.fact)}
+            if cond.upon:
+                reason["upon"] = cond.upon
             if isinstance(cond.value, ParamRef):
                 spec = self.book.parameters[cond.value.param]
                 reason["parameter"] = {"name": spec.name, "label_zh": spec.label_zh,
@@ -181,7 +228,12 @@ class RowView:
     def full_line(self, rule: Rule) -> dict:
         line = self.line(rule)
         del line["conditions"]
-        line["assumptions"] = assumptions(rule, chain(rule, self.book))
+        if self.early is not None:
+            line.update(assumptions=[], unverified=[], reasons=[{
+                "status": FAILED, "in_force": self.early["from"], "condition": f"63号已施行（{self.early['from']}起）",
+                "value": self.day.isoformat()}])
+            return line
+        line["assumptions"] = assumptions(rule, chain(rule, self.book), self.book.in_force)
         line["unverified"] = self.unverified(rule, line)
         line["reasons"] = self.reasons(rule)
         if rule.notes:
@@ -194,19 +246,26 @@ class RowView:
         summary = {ELIGIBLE: 0, INELIGIBLE: 0, UNDETERMINED: 0}
         for line in lines:
             summary[line["status"]] += 1
-        return {
+        county = self.row["hukou_county"]
+        result = {
             "applicant": {"name": name, "id_number_masked": id_number_masked, "age": self.fact("age"),
-                          "hukou_county": self.row["hukou_county"], "residence": self.row["residence"]},
+                          "hukou_county": county, "hukou_county_zh": county_name(county, self.day),
+                          "residence": self.row["residence"]},
             "evaluation_date": self.day.isoformat(), "rulebook_version": version, "summary": summary,
             "benefits": lines,
             "concepts": [{"concept": r.id, "label_zh": r.label_zh, "label_en": r.label_en, "clause": r.clause,
-                          "holds": self.row[rule_column(r.id)], "reasons": self.reasons(r),
-                          "assumption": r.assumption} for r in self.book.derived],
+                          "holds": self.row[rule_column(r.id)],
+                          "reasons": [] if self.early else self.reasons(r),
+                          "assumption": r.assumption, "upon": self.upon(r)} for r in self.book.derived],
         }
+        if self.early is not None:
+            result["not_in_force"] = self.early
+        return result
 
     def concepts(self) -> dict[str, tuple]:
-        """{concept: (holds, condition statuses)}."""
-        return {r.id: (self.row[rule_column(r.id)], self.statuses(r)) for r in self.book.derived}
+        """{concept: (holds, condition statuses, upon labels)}."""
+        return {r.id: (self.row[rule_column(r.id)], [] if self.early else self.statuses(r), self.upon(r))
+                for r in self.book.derived}
 
 
 def _fact_entry(name: str) -> dict:
