@@ -21,7 +21,7 @@ from .test_columnar_differential import _blank_leaves
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "caseload-sample.csv"
 
 
-@pytest.mark.parametrize("year", [2013, 2014])
+@pytest.mark.parametrize("year", [2012, 2013, 2014])
 def test_sample_caseload_same_estimate_on_both_engines(year):
     durable = estimate(SAMPLE, year, engine="durable", workers=1)
     columnar = estimate(SAMPLE, year, engine="columnar")
@@ -49,8 +49,12 @@ def test_change_points_and_weights_match_the_planner():
     births = [dt.date(1955, 2, 28), dt.date(1952, 2, 29), dt.date(1997, 7, 1), dt.date(1995, 3, 31),
               dt.date(2013, 5, 5), dt.date(2014, 1, 2), dt.date(1953, 12, 31)]
     from tests.factories import applicant
+    events = {"hardship_events": [{"case": "stranded", "date": "2013-09-09"}, {"case": "hospitalised"},
+                                  {"case": "major_accident", "date": "2012-12-01", "family_hardship": True}],
+              "education": {"admission": {"level": "college", "date": "2014-09-01"},
+                            "diploma": {"level": "secondary", "date": "2013-01-01"}}}
     records = [parse_applicant(applicant(birth=b, on=dt.date(2013, 1, 1) if b.year < 2013 else b,
-                                         county=c, residence=r))
+                                         county=c, residence=r, **(events if c == "411202" else {})))
                for b in births for c, r in (("411202", "urban"), ("411282", "urban"), (None, "rural"), ("411224", None))]
     for year in (2012, 2013, 2014):
         planner = Planner(engine, year)

@@ -75,7 +75,8 @@ class ColumnarEstimate:
         self._marks = {}
         for rule in rulebook.benefits:
             concepts = chain(rule, rulebook)
-            self._marks[rule.id] = (assumptions(rule, concepts), condition_parameters(rule, concepts))
+            self._marks[rule.id] = (assumptions(rule, concepts, rulebook.in_force),
+                                    condition_parameters(rule, concepts))
 
     # -- change points ------------------------------------------------------------
 
@@ -104,6 +105,17 @@ class ColumnarEstimate:
             parts.append(people.select(PERSON, day, pl.col(DAY).alias("__first"))
                          .filter((pl.col(DAY).dt.year() == self.year) & (pl.col(DAY) > pl.col("__first")))
                          .select(PERSON, DAY))
+        # the in-force day and the person's own event dates (periods.event_dates)
+        firsts = people.select(PERSON, pl.col(DAY).alias("__first"))
+        dated = [frame.select(PERSON, pl.col(c).alias(DAY)) for c in ("education.admission.date",
+                                                                      "education.diploma.date")]
+        dated.append(frame.select(PERSON, pl.col("hardship_events").list.eval(
+            pl.element().struct.field("date")).alias(DAY)).explode(DAY))
+        if self.planner.in_force is not None:
+            dated.append(frame.select(PERSON, pl.lit(self.planner.in_force).alias(DAY)))
+        for part in dated:
+            parts.append(part.join(firsts, on=PERSON).filter(
+                pl.col(DAY).is_not_null() & (pl.col(DAY) > pl.col("__first"))).select(PERSON, DAY))
         points = (pl.concat(parts).filter(pl.col(DAY).dt.year() == self.year).unique()
                   .sort(PERSON, DAY))
         points = points.with_columns(

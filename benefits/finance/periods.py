@@ -3,11 +3,11 @@ many months each stretch between those days counts for.
 
 Rather than evaluating every person twelve times, a person is evaluated on
 1 January, on each day inside the year where a parameter that applies to
-them takes a new value (its ``from`` date), and on each birthday that
-crosses an age boundary named in the rules (e.g. 16, 18, 60). Between two
-such days nothing the rules read can change, except the ages of household
-members given by ID number and dates on education or hardship events,
-which the rules do not read.
+them takes a new value (its ``from`` date), on the rules' in-force day, on
+the dates of their recorded events (admission, diploma, hardship) and on
+each birthday that crosses an age boundary named in the rules (e.g. 16, 18,
+60). Between two such days nothing the rules read can change, except the
+ages of household members given by ID number.
 
 A stretch counts as fractional months: each calendar month it covers adds
 (days covered ÷ days in that month). A stretch starting 1 July is exactly
@@ -44,6 +44,15 @@ def _birthday(birth: dt.date, age: int) -> dt.date | None:
     return birth.replace(year=year)
 
 
+def event_dates(record: Applicant) -> list[dt.date]:
+    """Dates of recorded events: a dated fact starts to count on its day."""
+    education = record.education
+    dates = [e.date for e in record.hardship_events or []]
+    if education is not None:
+        dates += [part.date for part in (education.admission, education.diploma) if part is not None]
+    return [d for d in dates if d is not None]
+
+
 class Planner:
     """Change points for one rulebook and year; reused for every person."""
 
@@ -53,6 +62,8 @@ class Planner:
         self.start = dt.date(year, 1, 1)
         self.dates = parameter_dates(engine.rulebook, year)
         self.ages = age_boundaries(engine.rulebook)
+        in_force = engine.rulebook.in_force
+        self.in_force = in_force.from_ if in_force else None
         self._cache: dict[tuple, tuple] = {}
 
     def _parameter_changes(self, facts: dict) -> tuple:
@@ -77,6 +88,9 @@ class Planner:
         days = {first, *(d for d in self._parameter_changes(facts) if d > first)}
         for age in self.ages:
             day = _birthday(record.birth_date, age)
+            if day is not None and day.year == self.year and day > first:
+                days.add(day)
+        for day in [self.in_force, *event_dates(record)]:
             if day is not None and day.year == self.year and day > first:
                 days.add(day)
         return sorted(days)
