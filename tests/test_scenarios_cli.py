@@ -52,6 +52,11 @@ def test_topup_25_percent_fails_exactly_the_topup_scenarios(tmp_path):
     _set_topup(rules, "0.20", "0.25")
     run = run_scenarios(rules)
     assert run.failed == len(TOPUP_SCENARIOS) and run.passed > 100
+    # the columnar engine gives the same report (test ids name the engine)
+    columnar = run_scenarios(rules, engine="columnar")
+    assert render_run(columnar) == render_run(run)
+    assert [{k: v for k, v in f.items() if k != "nodeid"} for f in columnar.failures] == \
+        [{k: v for k, v in f.items() if k != "nodeid"} for f in run.failures]
     assert {f["feature"] for f in run.failures} == {TOPUP_FEATURE}
     assert {scenario_title(f) for f in run.failures} == TOPUP_SCENARIOS
 
@@ -110,7 +115,7 @@ def test_unknown_step_fails_with_the_catalogue_in_pytest_output(features_with_bo
          "--rootdir", str(features.parent), "-k", "不存在的步骤"],
         cwd=features.parent, capture_output=True, text=True, encoding="utf-8")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "1 failed" in proc.stdout
+    assert "2 failed" in proc.stdout            # the scenario runs on both engines
     assert "没有与这一步匹配的步骤定义：并且申请人会飞" in proc.stdout
     assert "可用的步骤如下" in proc.stdout
     assert "申请人持有{一|二|三|四}级{类别}残疾人证" in proc.stdout
@@ -130,5 +135,6 @@ def test_scenario_names_are_readable_in_pytest_output():
     proc = subprocess.run([sys.executable, "-m", "pytest", "features", "--collect-only", "-q", "-p", "no:cacheprovider"],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, encoding="utf-8")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "test_定额补贴随评估日户籍地和城乡的低保标准变化[灵宝市-城镇-2013年7月1日-68]" in proc.stdout
+    for engine in ("durable", "columnar"):
+        assert f"test_定额补贴随评估日户籍地和城乡的低保标准变化[{engine}-灵宝市-城镇-2013年7月1日-68]" in proc.stdout
     assert "\\u" not in proc.stdout

@@ -7,16 +7,18 @@ import sys
 import click
 
 from .report import render_run
-from .runner import ScenarioRunError, run_scenarios
+from .runner import ENGINES, ScenarioRunError, run_scenarios
 
 
 @click.command()
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True),
               help="规则目录（rules/ 的副本，含 parameters/）；不填则用项目内 rules/")
-def scenarios(rules_dir):
+@click.option("--engine", type=click.Choice(ENGINES), default="durable", show_default=True,
+              help="durable：逐人引擎；columnar：列式引擎（两者应给出相同报告）")
+def scenarios(rules_dir, engine):
     """运行 features/ 中的政策场景，报告哪些场景未通过及原因（期望与实际、条款）。"""
     try:
-        run = run_scenarios(rules_dir)
+        run = run_scenarios(rules_dir, engine=engine)
     except ScenarioRunError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(render_run(run))

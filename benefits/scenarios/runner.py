@@ -14,6 +14,8 @@ from ..engine import RulebookError, load_rulebook
 from .plugin import REPORT_ENV
 
 RULES_ENV = "BENEFITS_RULES"       # read by features/conftest.py
+ENGINE_ENV = "BENEFITS_ENGINE"     # durable | columnar (features/conftest.py)
+ENGINES = ("durable", "columnar")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FEATURES_DIR = PROJECT_ROOT / "features"
 
@@ -36,8 +38,11 @@ class ScenarioRun:
         return self.failed == 0 and not self.failures
 
 
-def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEATURES_DIR) -> ScenarioRun:
-    """Run every scenario; raise ScenarioRunError if that is impossible."""
+def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEATURES_DIR,
+                  engine: str = "durable") -> ScenarioRun:
+    """Run every scenario on one engine; raise ScenarioRunError if that is impossible."""
+    if engine not in ENGINES:
+        raise ScenarioRunError(f"引擎应为 {'、'.join(ENGINES)} 之一")
     if not (features_dir / "conftest.py").is_file():
         raise ScenarioRunError(f"找不到场景目录 {features_dir}（需要在项目源码目录中运行）")
     rules = Path(rules_dir).resolve() if rules_dir else None
@@ -50,6 +55,7 @@ def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEAT
         env = dict(os.environ)
         env[REPORT_ENV] = str(report_path)
         env.pop(RULES_ENV, None)
+        env[ENGINE_ENV] = engine
         if rules:
             env[RULES_ENV] = str(rules)
         # the subprocess must import this very `benefits` package and the features' steps
