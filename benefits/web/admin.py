@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, abort, g, redirect, render_template, url_for
 
 from . import store
 from .auth import login_required
@@ -15,17 +15,20 @@ bp = Blueprint("admin", __name__)
 @bp.route("/admin/users")
 @login_required("users")
 def users():
-    at = dt.datetime.now(dt.timezone.utc)
+    throttled = store.throttled_names(g.db, dt.datetime.now(dt.timezone.utc))
     rows = store.users(g.db)
     for row in rows:
-        row["locked"] = store.locked_until(row, at)
+        row["throttled"] = throttled.get(row["username"], 0)
     return render_template("users.html", rows=rows)
 
 
 @bp.route("/admin/users/<int:user_id>/unlock", methods=["POST"])
 @login_required("users")
 def unlock(user_id):
-    store.unlock_user(g.db, user_id)
+    user = store.user_by_id(g.db, user_id)
+    if user is None:
+        abort(404)
+    store.clear_login_failures(g.db, user["username"])
     store.audit(g.db, g.user, "user.unlock", detail=f"user {user_id}")
     return redirect(url_for("admin.users"))
 

@@ -57,14 +57,14 @@ def submit(case_id=None):
         if not can(g.user, "cases.write"):
             abort(403)
         county = record.get("hukou_county")
-        existing = store.case_with_id_number(g.db, county, record["id_number"]) if county else None
         if not may_change_case(g.user, case, county):
             scope = county_scope(g.user)
             errors["hukou_county"] = [f"本账户只能受理{COUNTIES.get(scope, scope)}户籍的案件，请填写户籍所在县（市、区）"]
-        elif existing is not None and existing != (case and case["id"]):
-            errors["id_number"] = [f"此身份证号已有案件 #{existing}，请在该案件中修改信息"]
         else:
-            return _save(case, county, record, result)
+            try:
+                return _save(case, county, record, result)
+            except store.DuplicateCase as dup:  # the database's unique index decides
+                errors["id_number"] = [f"此身份证号已有案件 #{dup.case_id}，请在该案件中修改信息"]
     if errors or general:
         result = None
     status = 422 if (errors or general) else 200
@@ -72,13 +72,12 @@ def submit(case_id=None):
 
 
 def _save(case, county, record, result):
+    detail = f"rulebook {result['rulebook_version']}"
     if case is None:
-        case_id = store.create_case(g.db, county, record, result, g.user["id"])
-        store.audit(g.db, g.user, "case.create", case_id, f"rulebook {result['rulebook_version']}")
+        case_id = store.create_case(g.db, county, record, result, g.user, detail)
     else:
         case_id = case["id"]
-        store.add_determination(g.db, case_id, record, result, g.user["id"])
-        store.audit(g.db, g.user, "case.update", case_id, f"rulebook {result['rulebook_version']}")
+        store.add_determination(g.db, case_id, record, result, g.user, "case.update", detail)
     return redirect(url_for("cases.detail", case_id=case_id))
 
 

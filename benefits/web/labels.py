@@ -43,7 +43,7 @@ UI = {
     "created": ("登记时间", "Created"), "updated": ("更新时间", "Updated"), "by": ("经办人", "By"),
     "errors_top": ("记录有误，请按提示修改：", "Please correct the record:"),
     "print": ("打印", "Print"), "unlock": ("解锁", "Unlock"), "role": ("角色", "Role"),
-    "locked": ("已锁定至", "locked until"), "action": ("操作", "Action"), "time": ("时间", "Time"),
+    "throttled": ("登录受限的地址数", "addresses waiting after failed log-ins"), "action": ("操作", "Action"), "time": ("时间", "Time"),
     "case": ("案件", "Case"), "forbidden": ("无权访问", "Forbidden"), "not_found": ("未找到", "Not found"),
     "age": ("年龄", "Age"), "residence": ("城乡", "Urban/rural"), "benefit": ("项目", "Benefit"),
     "granted": ("核准的救助项目", "Benefits granted"),

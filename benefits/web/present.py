@@ -5,7 +5,9 @@ import datetime as dt
 
 from flask import current_app
 
-from ..engine import parse_applicant
+import copy
+
+from ..engine import mask_id, parse_applicant
 from ..report import format_amount, format_split
 from .labels import CASE_STATUS, COUNTIES, PAYER, PERIOD, STATUS, label
 
@@ -20,6 +22,23 @@ def evaluate(data: dict) -> tuple[dict, dict]:
     record = parse_applicant(data)
     result = engine().determine(record)
     return record.model_dump(mode="json", exclude_none=True), result
+
+
+def shown_record(user: dict, record: dict) -> dict:
+    """The record as this user may see it: a clerk (own county only, checked
+    before) sees full numbers; finance sees masked ID and certificate numbers —
+    costing and checking a grant needs neither."""
+    if user["role"] == "clerk":
+        return record
+    shown = copy.deepcopy(record)
+    shown["id_number"] = mask_id(shown["id_number"])
+    certificate = shown.get("certificate")
+    if certificate and certificate.get("number"):
+        certificate["number"] = mask_id(certificate["number"][:18]) + certificate["number"][18:]
+    for member in (shown.get("household") or {}).get("members") or []:
+        if member.get("id_number"):
+            member["id_number"] = mask_id(member["id_number"])
+    return shown
 
 
 def diff(old: dict, new: dict) -> list[dict]:
