@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter
 
 from ..engine import default_engine
 from ..report import format_value
@@ -102,12 +102,20 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-class RowId(IntegerConverter):
-    """``<int:…>`` in every route: a row id SQLite can hold (1 … 2⁶³−1);
-    anything larger is a 404, not an OverflowError."""
+class RowId(BaseConverter):
+    """``<int:…>`` in every route: a row id. Digits beyond what SQLite can
+    hold (2⁶³−1) become 0, an id no row has, so the view answers its usual
+    404 instead of an OverflowError (or a 405 from a route that failed to match)."""
+    regex = r"\d+"
+    part_isolating = True
+    min_id, max_id = 1, 2**63 - 1
 
-    def __init__(self, url_map, fixed_digits=0, min=1, max=2**63 - 1, signed=False):
-        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+    def to_python(self, value: str) -> int:
+        number = int(value) if len(value) < 20 else self.max_id + 1
+        return number if number <= self.max_id else 0
+
+    def to_url(self, value) -> str:
+        return str(int(value))
 
 
 _TITLES = {400: "请求无效", 401: "需要登录", 403: "无权访问", 404: "未找到", 405: "不支持的请求方法",

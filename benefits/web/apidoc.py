@@ -109,6 +109,14 @@ INFO = ("会话登录（写操作需在 X-CSRFToken 头中带 CSRF 令牌，见 
         "每个错误都是 JSON：{error, code, message}。")
 
 
+# The shape of the identity numbers the engine checks (it also checks the
+# MOD 11-2 character, the birth date and that the certificate repeats the ID),
+# stated in the document so that "" or "abc" break the schema.
+_PATTERNS = {("Applicant", "id_number"): r"^[0-9]{17}[0-9Xx]$",
+             ("Member", "id_number"): r"^[0-9]{17}[0-9Xx]$",
+             ("Certificate", "number"): r"^[0-9]{17}[0-9Xx][1-7][1-4](B[1-9])?$"}
+
+
 def _schemas() -> dict[str, dict]:
     """Component schemas of every model, nested models as their own components."""
     out: dict[str, dict] = {}
@@ -116,6 +124,10 @@ def _schemas() -> dict[str, dict]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         out.update(schema.pop("$defs", {}))
         out[model.__name__] = schema
+    for (name, field), pattern in _PATTERNS.items():
+        prop = out[name]["properties"][field]
+        target = next((alt for alt in prop.get("anyOf", []) if alt.get("type") == "string"), prop)
+        target["pattern"] = pattern
     return out
 
 
@@ -124,8 +136,8 @@ def _path_parameters(rule) -> list[dict]:
     params = []
     for name, converter in rule._converters.items():
         schema = {"type": "string"}
-        if hasattr(converter, "max"):
-            schema = {"type": "integer", "minimum": converter.min, "maximum": converter.max}
+        if hasattr(converter, "max_id"):
+            schema = {"type": "integer", "minimum": converter.min_id, "maximum": converter.max_id}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return params
 
