@@ -102,6 +102,7 @@ def notice(case_id):
     choices = {name: {v: zh for v, zh, _ in FIELDS[name].choices}
                for name in ("certificate.category", "certificate.grade")}
     return render_template("notice.html", case=case, det=det, record=shown_record(g.user, det["record"]),
+                           masked_id=mask_id(det["record"]["id_number"]),
                            result=det["result"], categories=choices["certificate.category"],
                            grades=choices["certificate.grade"])
 

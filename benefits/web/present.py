@@ -41,6 +41,30 @@ def shown_record(user: dict, record: dict) -> dict:
     return shown
 
 
+_IN_KIND = ("in_kind", "days_off")
+
+
+def lines_in_order(result: dict, status: str) -> list[dict]:
+    """The lines of one status, money before services and days off (实物在后)."""
+    def rank(line):
+        kind = (line.get("amount") or {}).get("kind")
+        return 2 if kind in _IN_KIND else (1 if kind is None else 0)
+    return sorted((b for b in result["benefits"] if b["status"] == status), key=rank)
+
+
+def questions(result: dict) -> list[dict]:
+    """"Questions to ask next" (下一步要问): each missing fact once, with the
+    lines it would decide, the fact deciding most lines first."""
+    by_fact: dict[str, dict] = {}
+    for line in result["benefits"]:
+        if line["status"] != "undetermined":
+            continue
+        for fact in line.get("missing_facts") or []:
+            entry = by_fact.setdefault(fact["fact"], {**fact, "lines": []})
+            entry["lines"].append(line)
+    return sorted(by_fact.values(), key=lambda q: -len(q["lines"]))
+
+
 def diff(old: dict, new: dict) -> list[dict]:
     """Per benefit, what changed between two determinations (status, amount)."""
     before = {b["benefit"]: b for b in old["benefits"]}
@@ -74,4 +98,5 @@ def init_app(app) -> None:
     env.filters["split"] = format_split
     env.filters["beijing"] = beijing
     env.filters["county"] = lambda code: COUNTIES.get(code or "", code or "—")
-    env.globals.update(CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label)
+    env.globals.update(CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label,
+                       questions=questions, lines_in_order=lines_in_order)
