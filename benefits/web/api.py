@@ -187,7 +187,7 @@ def cases():
     per_page = current_app.config["CASES_PER_PAGE"]
     rows, total = store.search_cases(g.db, county_scope(g.user), q, query.status or "", query.page, per_page)
     store.audit(g.db, g.user, "case.list",
-                detail=f"api q={q} status={query.status or ''} page={query.page} shown={[r['id'] for r in rows]}")
+                detail=f"api q={store.masked_query(q)} status={query.status or ''} page={query.page} shown={[r['id'] for r in rows]}")
     return jsonify({"total": total, "page": query.page, "per_page": per_page,
                     "items": [_summary(r) for r in rows]})
 

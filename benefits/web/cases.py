@@ -35,7 +35,7 @@ def index():
     per_page = current_app.config["CASES_PER_PAGE"]
     rows, total = store.search_cases(g.db, county_scope(g.user), name, status, page, per_page)
     store.audit(g.db, g.user, "case.list",
-                detail=f"q={name} status={status} page={page} shown={[r['id'] for r in rows]}")
+                detail=f"q={store.masked_query(name)} status={status} page={page} shown={[r['id'] for r in rows]}")
     for row in rows:
         row["id_masked"] = mask_id(row["id_number"])
     pages = max((total + per_page - 1) // per_page, 1)

@@ -367,6 +367,11 @@ _ID_TAIL = re.compile(r"\d{3}[\dxX]")
 _ID_FULL = re.compile(r"\d{17}[\dxX]")
 
 
+def masked_query(query: str) -> str:
+    """A case search as the audit log keeps it: a whole ID number masked."""
+    return query[:6] + "********" + query[-4:] if _ID_FULL.fullmatch(query) else query
+
+
 def search_cases(db, county: str | None, name: str = "", status: str = "",
                  page: int = 1, per_page: int = 20) -> tuple[list[dict], int]:
     """One page of cases (newest first) and the total count. ``county`` None = all.
@@ -409,6 +414,24 @@ def _audit(db, user, action, case_id=None, detail="") -> None:
         "at": now(), "user_id": user["id"] if user else None,
         "username": user["username"] if user else None, "case_id": case_id,
         "action": action, "detail": detail})
+
+
+def search_audit(db, username: str = "", case_id: int | None = None, action: str = "",
+                 since: str | None = None, until: str | None = None, page: int = 1,
+                 per_page: int = 50) -> tuple[list[dict], int]:
+    """One page of the audit log (newest first) and the total; ``since`` and
+    ``until`` are UTC ISO times (inclusive, exclusive)."""
+    where, params = [], []
+    for clause, value in (("username = ?", username or None), ("case_id = ?", case_id),
+                          ("action = ?", action or None), ("at >= ?", since), ("at < ?", until)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    clause = " AND ".join(where) or "1"
+    total = db["audit"].count_where(clause, params)
+    rows = list(db["audit"].rows_where(clause, params, order_by="id DESC", limit=per_page,
+                                       offset=(page - 1) * per_page))
+    return rows, total
 
 
 def audit_rows(db, case_id: int | None = None, limit: int = 200) -> list[dict]:
