@@ -40,6 +40,10 @@ def submit(case_id=None):
     if action == "addrow":
         return _render(values, min(rows + 1, intake_form.MAX_MEMBERS), case=case)
     parsed = intake_form.parse_form(values)
+    for name in ("category", "grade"):   # show what was read from the certificate number
+        derived = (parsed.record.get("certificate") or {}).get(name)
+        if derived is not None and not values.get(f"certificate.{name}", "").strip():
+            values[f"certificate.{name}"] = str(derived)
     names = intake_form.input_names(rows)
     errors = {name: list(msgs) for name, msgs in parsed.errors.items()}
     general = []

@@ -7,7 +7,7 @@ from flask import current_app
 
 import copy
 
-from ..engine import mask_id, parse_applicant
+from ..engine import Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant
 from ..report import format_amount, format_split
 from .labels import CASE_STATUS, COUNTIES, PAYER, PERIOD, STATUS, label
 
@@ -19,9 +19,34 @@ def engine():
 def evaluate(data: dict) -> tuple[dict, dict]:
     """(canonical record, determination); raises InvalidApplicant.
     The canonical record keeps only answered facts."""
-    record = parse_applicant(data)
+    try:
+        record = parse_applicant(data)
+    except InvalidApplicant as exc:
+        raise InvalidApplicant([_clearer(err, data) for err in exc.errors]) from None
+    if record.birth_date > dt.date.today():
+        raise InvalidApplicant([FieldError(field="id_number", message=_FUTURE_BIRTH.format(record.birth_date))])
     result = engine().determine(record)
     return record.model_dump(mode="json", exclude_none=True), result
+
+
+_FUTURE_BIRTH = "身份证号码中的出生日期 {} 晚于今天，请核对身份证号码"
+
+
+def _clearer(err: FieldError, data: dict) -> FieldError:
+    """Two engine messages made precise for the clerk: a future birth date is
+    the ID number's fault, not the evaluation date's; "过长" states the limit."""
+    if err.field == "evaluation_date" and err.message == "评估日期早于申请人出生日期":
+        try:
+            birth = dt.date(int(data["id_number"][6:10]), int(data["id_number"][10:12]), int(data["id_number"][12:14]))
+        except (KeyError, TypeError, ValueError):
+            return err
+        if birth > dt.date.today():
+            return FieldError(field="id_number", message=_FUTURE_BIRTH.format(birth))
+    if err.message == "过长":   # the record's strings with a limit are top-level (name)
+        limit = Applicant.model_json_schema()["properties"].get(err.field, {}).get("maxLength")
+        if limit:
+            return FieldError(field=err.field, message=f"过长：最多 {limit} 个字符")
+    return err
 
 
 def shown_record(user: dict, record: dict) -> dict:

@@ -72,8 +72,9 @@ def test_clerk_intake_to_printed_notice(live_url, page):
     page.fill("#f-id_number", "11010519491231002x")
     expect(page.locator('.error.live[data-for="f-id_number"]')).to_have_text("")
     page.fill("#f-certificate-number", "11010519491231002X42")
-    page.select_option("#f-certificate-category", "4")
-    page.select_option("#f-certificate-grade", "2")
+    # category and grade are filled in from the certificate number
+    expect(page.locator("#f-certificate-category")).to_have_value("4")
+    expect(page.locator("#f-certificate-grade")).to_have_value("2")
     page.select_option("#f-hukou_county", "411202")
     page.select_option("#f-residence", "urban")
     page.select_option("#f-household-members", "no")

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from benefits.cli import main
 
 WEB = Path(__file__).resolve().parents[2] / "benefits" / "web"
-PUBLIC = {"default_engine", "parse_applicant", "InvalidApplicant", "mask_id", "Applicant", "RulebookError",
-          "CURRENT_COUNTIES"}
+PUBLIC = {"default_engine", "parse_applicant", "InvalidApplicant", "FieldError", "mask_id", "Applicant",
+          "RulebookError", "CURRENT_COUNTIES"}
 
 
 def test_first_start_creates_the_database_and_prints_the_logins(tmp_path, monkeypatch):
