@@ -50,7 +50,10 @@ class _Condition:
             target = rulebook.by_id[cond.derived]
             self.reason = {"derived": target.id, "condition": target.label_zh, "clause": target.clause}
         else:
-            self.reason = {"fact": cond.fact, "condition": _describe(cond, rulebook)}
+            # op, target and field let a page word the condition in another language
+            self.reason = {"fact": cond.fact, "condition": _describe(cond, rulebook), "op": cond.op,
+                           "target": {"param": self.param} if self.param else cond.value,
+                           "field": FACTS[cond.fact].field}
 
 
 class _Plan:
@@ -387,15 +390,18 @@ def _mark_same_payments(lines: list[dict], pairs: list[tuple[int, int]]) -> None
 
 
 def _describe(cond: Condition, rulebook: Rulebook) -> str:
-    label = FACTS[cond.fact].label_zh
+    fact = FACTS[cond.fact]
+    names = dict(fact.values_zh)   # coded values read as the clerk's words (单侧, 本科…)
     value = cond.value
     if isinstance(value, ParamRef):
         value = rulebook.parameters[value.param].label_zh
     elif isinstance(value, list):
-        value = "、".join(map(str, value))
+        value = "、".join(str(names.get(v, v)) for v in value)
     elif isinstance(value, bool):
         value = "是" if value else "否"
-    return f"{label} {_OP_ZH[cond.op]} {value}"
+    else:
+        value = names.get(value, value)
+    return f"{fact.label_zh} {_OP_ZH[cond.op]} {value}"
 
 
 _default_lock = threading.Lock()

@@ -60,7 +60,7 @@ UI = {
     "errors_top": ("记录有误，请按提示修改：", "Please correct the record:"),
     "print": ("打印", "Print"), "unlock": ("解锁", "Unlock"), "role": ("角色", "Role"),
     "throttled": ("登录受限的地址数", "addresses waiting after failed log-ins"), "action": ("操作", "Action"), "time": ("时间", "Time"),
-    "audit_detail": ("详情", "Detail"),
+    "audit_detail": ("详情", "Detail"), "applicant_value": ("（申请人：{value}）", " (applicant: {value})"),
     "case_query": ("姓名，或身份证号（完整或后4位）", "Name, or ID number (whole or last 4)"), "date_from": ("自", "From"), "date_to": ("至", "To"),
     "audit_total": ("共 {total} 条", "{total} rows"),
     "case": ("案件", "Case"), "forbidden": ("无权访问", "Forbidden"), "not_found": ("未找到", "Not found"),

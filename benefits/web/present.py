@@ -49,6 +49,46 @@ def _clearer(err: FieldError, data: dict) -> FieldError:
     return err
 
 
+_OPS = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥", "in": "∈"}
+
+
+def reason_parts(reason: dict, lang: str) -> tuple[str, str | None]:
+    """(condition, the applicant's value) as the page shows them: coded values
+    by their labels (单侧 / one leg), money formatted; English mode words the
+    condition from the form's English labels."""
+    from .form import FIELDS  # the form's labels (zh, en) of every input and choice
+    spec = FIELDS.get(reason.get("field", ""))
+    money = spec is not None and spec.kind == "money"
+
+    def word(value):
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return ("yes" if value else "no") if lang == "en" else ("是" if value else "否")
+        for code, zh, en in (spec.choices if spec else ()):
+            if code == str(value):
+                return en if lang == "en" else zh
+        if money and isinstance(value, (int, float)):
+            return f"{value:,.2f} yuan" if lang == "en" else f"{value:g}元"
+        return str(value)
+
+    value = word(reason.get("value")) if "derived" not in reason else None
+    if lang != "en" or "op" not in reason:
+        return reason["condition"], value
+    target = reason["target"]
+    if isinstance(target, dict):
+        parameter = reason.get("parameter") or {}
+        shown = target["param"].replace("_", " ")
+        if parameter.get("value") is not None:
+            shown += f" ({word(parameter['value'])})"
+    elif isinstance(target, list):
+        shown = ", ".join(word(v) for v in target)
+    else:
+        shown = word(target)
+    label = spec.en if spec and reason["fact"] != "per_capita_income" else reason["fact"].replace("_", " ")
+    return f"{label} {_OPS[reason['op']]} {shown}", value
+
+
 def shown_record(user: dict, record: dict) -> dict:
     """The record as this user may see it: a clerk (own county only, checked
     before) sees full numbers; finance sees masked ID and certificate numbers —
@@ -124,4 +164,4 @@ def init_app(app) -> None:
     env.filters["beijing"] = beijing
     env.filters["county"] = lambda code: COUNTIES.get(code or "", code or "—")
     env.globals.update(CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label,
-                       questions=questions, lines_in_order=lines_in_order)
+                       questions=questions, lines_in_order=lines_in_order, reason_parts=reason_parts)

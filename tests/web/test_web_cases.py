@@ -319,3 +319,19 @@ def test_audit_page_in_chinese_with_filters_and_pages(app, as_user):
     assert f"{pages} / {pages}" in last and "下一页" not in last
     assert admin.get("/admin/audit", query_string={"case": "99999999999999999999", "from": "x",
                                                    "page": "-5", "action": "<b>"}).status_code == 200
+
+
+def test_reasons_read_in_the_clerks_words(as_user):
+    """Coded values appear by their labels (单侧, 本科), never as one、both;
+    English mode words conditions in English with money formatted."""
+    client = as_user("clerk_hubin")
+    data = {**RECORD_FORM, "prosthesis.lower_limb_loss": "one", "education.admission.level": "bachelor"}
+    page = post_intake(client, data).get_data(as_text=True)
+    assert "下肢缺肢 ∈ 单侧、双侧" in page and "（申请人：单侧）" in page
+    assert "考取学校层次" in page and "本科" in page
+    for raw in ("one、both", "secondary、college", "∈ one", "：one）", "：bachelor）"):
+        assert raw not in page, raw
+    client.get("/lang/en")
+    page = post_intake(client, data).get_data(as_text=True)
+    assert "Lower limb loss ∈ one leg, both legs" in page and "(applicant: one leg)" in page
+    assert "yuan" in page and "（申请人" not in page
