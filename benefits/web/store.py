@@ -192,8 +192,11 @@ def backoff_until(db, username: str, source: str) -> dt.datetime | None:
 
 
 def record_login_failure(db, username: str, source: str, at: dt.datetime) -> None:
-    """Count a failed log-in for this name (known or not) from this address."""
+    """Count a failed log-in for this name (known or not) from this address.
+    Counts idle for a day are dropped, so made-up names cannot fill the table
+    and an address's back-off starts afresh."""
     with write(db):
+        db.execute("DELETE FROM login_failures WHERE last_at < ?", [(at - dt.timedelta(days=1)).isoformat()])
         db.execute("INSERT INTO login_failures (username, source, failures, last_at) VALUES (?, ?, 1, ?) "
                    "ON CONFLICT (username, source) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at",
                    [username, source, at.isoformat()])

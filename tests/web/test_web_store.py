@@ -69,3 +69,14 @@ def test_concurrent_read_then_write_transactions_neither_fail_nor_lose_updates(t
         thread.join()
     assert errors == []
     assert db.execute("SELECT failures FROM login_failures").fetchall() == [(52,)]
+
+
+def test_login_failure_counts_idle_for_a_day_are_dropped(tmp_path):
+    import datetime as dt
+    db = store.connect(tmp_path / "x.sqlite")
+    store.migrate(db)
+    now = dt.datetime.now(dt.timezone.utc)
+    store.record_login_failure(db, "made-up-1", "10.0.0.1", now - dt.timedelta(days=2))
+    store.record_login_failure(db, "made-up-2", "10.0.0.1", now - dt.timedelta(hours=2))
+    store.record_login_failure(db, "clerk", "10.0.0.2", now)
+    assert sorted(r[0] for r in db.execute("SELECT username FROM login_failures")) == ["clerk", "made-up-2"]
