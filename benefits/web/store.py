@@ -230,15 +230,26 @@ def update_password_hash(db, user_id: int, password_hash: str) -> None:
 
 # --- sessions and API tokens -------------------------------------------------
 
+SESSION_MAX_HOURS = 12   # a log-in lasts a working day at most
+
+
+def _session_cutoff() -> str:
+    return (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=SESSION_MAX_HOURS)).replace(
+        microsecond=0).isoformat()
+
+
 def new_session(db, user_id: int) -> str:
+    """A server-side session id; sessions past their lifetime are dropped."""
     sid = secrets.token_urlsafe(32)
     with write(db):
+        db.execute("DELETE FROM sessions WHERE created_at < ?", [_session_cutoff()])
         db["sessions"].insert({"id": sid, "user_id": user_id, "created_at": now()})
     return sid
 
 
 def session_user(db, sid: str) -> dict | None:
-    row = db.execute("SELECT user_id FROM sessions WHERE id = ?", [sid]).fetchone()
+    row = db.execute("SELECT user_id FROM sessions WHERE id = ? AND created_at >= ?",
+                     [sid, _session_cutoff()]).fetchone()
     return user_by_id(db, row[0]) if row else None
 
 

@@ -200,3 +200,15 @@ def test_next_parameter_cannot_leave_the_site(client):
         "username": "clerk_hubin", "password": PASSWORD,
         "csrf_token": csrf_from(page.get_data(as_text=True))})
     assert response.headers["Location"] == "/"
+
+
+def test_a_log_in_lasts_a_working_day_at_most(app, client):
+    login(client, "clerk_hubin")
+    assert client.get("/cases").status_code == 200
+    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=store.SESSION_MAX_HOURS, minutes=1)).isoformat()
+    db = store.connect(app.config["DATABASE"])
+    db.execute("UPDATE sessions SET created_at = ?", [old])
+    assert client.get("/cases").status_code == 302
+    login(client, "clerk_lingbao")                      # a new log-in sweeps the dead rows
+    assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
+    db.close()
