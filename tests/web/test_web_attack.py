@@ -237,3 +237,31 @@ def test_finance_sees_masked_numbers_only(app, client):
     clerk = app.test_client()
     login(clerk, "clerk_hubin")
     assert full in clerk.get(f"/cases/{case['id']}/notice").get_data(as_text=True)
+
+
+def test_two_simultaneous_form_saves_make_one_case(app):
+    from web_helpers import csrf_from
+    record = _fresh_id_record(app, 950)
+    form = {"name": record["name"], "id_number": record["id_number"], "hukou_county": "411202",
+            "certificate.number": record["certificate"]["number"], "action": "save"}
+    clients = []
+    for _ in range(2):
+        client = app.test_client()
+        login(client, "clerk_hubin")
+        clients.append((client, csrf_from(client.get("/intake").get_data(as_text=True))))
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def save(client, csrf):
+        barrier.wait()
+        statuses.append(client.post("/intake", data={**form, "csrf_token": csrf}).status_code)
+
+    threads = [threading.Thread(target=save, args=pair) for pair in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302, 422], statuses
+    db = store.connect(app.config["DATABASE"])
+    assert db["cases"].count_where("id_number = ?", [record["id_number"]]) == 1
+    db.close()
