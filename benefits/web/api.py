@@ -97,14 +97,23 @@ def _json_body() -> dict:
     if (request.content_length or 0) > MAX_BODY:
         fail(413, "too_large", f"请求体不能超过 {MAX_BODY // 1024} KB")
     try:
-        data = json.loads(request.get_data(cache=False) or b"null")
+        data = json.loads(request.get_data(cache=False) or b"null", parse_constant=_no_constant)
     except RecursionError:
         fail(400, "invalid_json", "请求体 JSON 嵌套过深")
-    except ValueError:
-        fail(400, "invalid_json", "请求体不是有效的 JSON（UTF-8）")
+    except ValueError as exc:
+        fail(400, "invalid_json", str(exc) if isinstance(exc, _Constant) else "请求体不是有效的 JSON（UTF-8）")
     if not isinstance(data, dict):
         fail(400, "not_json_object", "请求体应为 JSON 对象")
     return data
+
+
+class _Constant(ValueError):
+    pass
+
+
+def _no_constant(name: str):
+    """NaN and Infinity are not JSON, though Python's reader takes them."""
+    raise _Constant(f"请求体含 {name}，JSON 中的数字须为有限数字")
 
 
 def _evaluate() -> tuple[dict, dict]:

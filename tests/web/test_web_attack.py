@@ -265,3 +265,11 @@ def test_two_simultaneous_form_saves_make_one_case(app):
     db = store.connect(app.config["DATABASE"])
     assert db["cases"].count_where("id_number = ?", [record["id_number"]]) == 1
     db.close()
+
+
+def test_nan_in_api_json_is_refused_in_chinese(client):
+    from test_web_api import basic
+    body = json.dumps({**RECORD, "household": {"monthly_income": 1}}).replace(": 1}", ": NaN}")
+    response = client.post("/api/v1/evaluate", data=body, content_type="application/json", headers=basic("policy"))
+    assert response.status_code == 400 and response.get_json()["code"] == "invalid_json"
+    assert response.get_json()["message"] == "请求体含 NaN，JSON 中的数字须为有限数字"
