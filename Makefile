@@ -13,8 +13,9 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# make run PORT=8080 DB=instance/other.sqlite
 run: $(STAMP)
-	$(BIN)/benefits serve
+	$(BIN)/benefits serve$(if $(PORT), --port $(PORT))$(if $(DB), --db $(DB))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

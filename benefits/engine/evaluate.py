@@ -17,7 +17,7 @@ from .applicant import Applicant, parse_applicant
 from .compiler import compile_ruleset, param_fact
 from .facts import FACTS, applicant_facts, certificate_categories, evaluation_day
 from .identity import CURRENT_COUNTIES, county_name, county_name_for_year, mask_id
-from .marks import (assumptions, chain, condition_parameters, describe, not_in_force, same_payment_groups,
+from .marks import (assumptions, chain, condition_parameters, fact_reason, not_in_force, same_payment_groups,
                     upon_labels)
 from .money import round_fen
 from .months import months_between, parameter_dates
@@ -49,7 +49,7 @@ class _Condition:
             key = "derived" if cond.derived else "benefit"
             self.reason = {key: target.id, "condition": target.label_zh, "clause": target.clause}
         else:
-            self.reason = {"fact": cond.fact, "condition": describe(cond, rulebook)}
+            self.reason = fact_reason(cond, rulebook)
         if cond.upon:
             self.reason["upon"] = cond.upon
 

@@ -22,16 +22,22 @@ class Fact:
     field: str       # where a clerk records it (form field path)
     label_zh: str
     type: type
+    values_zh: tuple = ()   # (coded value, Chinese label) pairs, for reasons a clerk reads
+
+
+_LEVELS_ZH = (("secondary", "中专/普高/职高"), ("college", "大专"), ("bachelor", "本科"), ("none", "无"))
 
 
 FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("age", "id_number", "年龄（由身份证号和评估日期计算）", int),
     Fact("hukou_local", "hukou_local", "本市户籍", bool),
     Fact("hukou_county", "hukou_county", "户籍所在县（市、区）", str),
-    Fact("residence", "residence", "城镇/农村户籍", str),
+    Fact("residence", "residence", "城镇/农村户籍", str, (("urban", "城镇"), ("rural", "农村"))),
     Fact("has_certificate", "certificate", "持有《残疾人证》", bool),
-    Fact("category", "certificate.category", "残疾类别", int),
-    Fact("grade", "certificate.grade", "残疾等级", int),
+    Fact("category", "certificate.category", "残疾类别", int, (
+        (1, "视力残疾"), (2, "听力残疾"), (3, "言语残疾"), (4, "肢体残疾"), (5, "智力残疾"), (6, "精神残疾"),
+        (7, "多重残疾"))),
+    Fact("grade", "certificate.grade", "残疾等级", int, ((1, "一级"), (2, "二级"), (3, "三级"), (4, "四级"))),
     Fact("both_lower_limbs", "certificate.both_lower_limbs", "双下肢残疾", bool),
     Fact("includes_visual", "certificate.multiple_categories", "残疾类别含视力残疾", bool),
     Fact("includes_intellectual", "certificate.multiple_categories", "残疾类别含智力残疾", bool),
@@ -43,21 +49,28 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("in_dibao", "status.dibao", "已纳入低保", bool),
     Fact("in_wubao", "status.wubao", "已纳入五保供养", bool),
     Fact("low_income", "status.low_income", "低收入家庭", bool),
-    Fact("supported_by", "status.supported_by", "主要供养人", str),
+    Fact("supported_by", "status.supported_by", "主要供养人", str, (
+        ("parents", "父母"), ("siblings", "兄弟姐妹"), ("spouse", "配偶"), ("children", "子女"), ("self", "本人"),
+        ("other", "其他"))),
     Fact("no_work_capacity", "status.no_work_capacity", "无劳动能力", bool),
     Fact("no_income_source", "status.no_income_source", "无生活来源", bool),
     Fact("no_legal_supporter", "status.no_legal_supporter", "无法定抚养人或赡养人", bool),
     Fact("employed", "status.employed", "有工作单位", bool),
     Fact("other_special_hardship", "status.other_special_hardship", "其他特殊困难（一户多残、老残一体以外）", bool),
-    Fact("pension_scheme", "insurance.pension_scheme", "参加的养老保险", str),
-    Fact("lower_limb_loss", "prosthesis.lower_limb_loss", "下肢缺肢", str),
+    Fact("pension_scheme", "insurance.pension_scheme", "参加的养老保险", str, (
+        ("rural_resident", "新农保"), ("urban_resident", "城镇居民养老保险"), ("urban_employee", "城镇职工养老保险"),
+        ("none", "未参保"))),
+    Fact("lower_limb_loss", "prosthesis.lower_limb_loss", "下肢缺肢", str,
+         (("none", "无"), ("one", "单侧"), ("both", "双侧"))),
     Fact("lower_limbs_missing", "prosthesis.lower_limb_loss", "缺肢的下肢数", int),
-    Fact("prosthesis_type", "prosthesis.requested_type", "申请安装的假肢", str),
-    Fact("admission_level", "education.admission.level", "考取学校层次", str),
+    Fact("prosthesis_type", "prosthesis.requested_type", "申请安装的假肢", str,
+         (("thigh", "大腿普及型假肢"), ("calf", "小腿普及型假肢"), ("none", "未申请"))),
+    Fact("admission_level", "education.admission.level", "考取学校层次", str, _LEVELS_ZH),
     Fact("admission_full_time", "education.admission.full_time", "全日制", bool),
     Fact("admission_in_period", "education.admission.date", "录取日期在63号施行之日至评估日之间", bool),
-    Fact("diploma_level", "education.diploma.level", "获得学历层次", str),
-    Fact("diploma_route", "education.diploma.route", "获得学历途径", str),
+    Fact("diploma_level", "education.diploma.level", "获得学历层次", str, _LEVELS_ZH),
+    Fact("diploma_route", "education.diploma.route", "获得学历途径", str,
+         (("self_study", "自学考试"), ("adult_education", "成人教育"), ("other", "其他"))),
     Fact("diploma_in_period", "education.diploma.date", "取得学历日期在63号施行之日至评估日之间", bool),
     Fact("renovation_requested", "renovation.requested", "申请无障碍改造", bool),
     Fact("renovation_inspection_passed", "renovation.inspection_passed", "改造后达到验收标准", bool),

@@ -42,16 +42,27 @@ def condition_parameters(rule: Rule, concepts: list[Rule]) -> tuple[str, ...]:
 
 
 def describe(cond: Condition, rulebook: Rulebook) -> str:
-    """A fact condition as a clerk reads it: 残疾等级 ≤ 2."""
-    label = FACTS[cond.fact].label_zh
+    """A fact condition as a clerk reads it: 下肢缺肢 ∈ 单侧、双侧."""
+    fact = FACTS[cond.fact]
+    names = dict(fact.values_zh)   # coded values read as the clerk's words (单侧, 本科…)
     value = cond.value
     if isinstance(value, ParamRef):
         value = rulebook.parameters[value.param].label_zh
     elif isinstance(value, list):
-        value = "、".join(map(str, value))
+        value = "、".join(str(names.get(v, v)) for v in value)
     elif isinstance(value, bool):
         value = "是" if value else "否"
-    return f"{label} {_OP_ZH[cond.op]} {value}"
+    else:
+        value = names.get(value, value)
+    return f"{fact.label_zh} {_OP_ZH[cond.op]} {value}"
+
+
+def fact_reason(cond: Condition, rulebook: Rulebook) -> dict:
+    """The parts of a fact condition's reason that do not depend on the
+    applicant; op, target and field let a page word it in another language."""
+    param = cond.value.param if isinstance(cond.value, ParamRef) else None
+    return {"fact": cond.fact, "condition": describe(cond, rulebook), "op": cond.op,
+            "target": {"param": param} if param else cond.value, "field": FACTS[cond.fact].field}
 
 def uses_dated_facts(rule: Rule, chain) -> bool:
     """Whether a rule (or what it rests on) reads a fact dated against the

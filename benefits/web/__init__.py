@@ -10,6 +10,8 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import BaseConverter
 
 from ..engine import default_engine
 from ..report import format_value
@@ -37,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       WTF_CSRF_TIME_LIMIT=None)
+    app.url_map.converters["int"] = RowId
     db_path = Path(app.config["DATABASE"])
     db_path.parent.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
@@ -45,7 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db = store.connect(db_path)
     try:
-        created = store.migrate(db)
+        created = store.migrate(db)   # may raise StoreError (Chinese message)
         app.config["DEMO_LOGINS"] = demo.seed(db, app) if created and app.config["DEMO"] else []
         store.interrupt_estimates(db)   # a stopped server's jobs will never finish
     finally:
@@ -73,23 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
             return redirect(url_for("intake.new"))
         return redirect(url_for("admin.users"))
 
-    @app.errorhandler(400)
-    @app.errorhandler(403)
-    @app.errorhandler(404)
-    @app.errorhandler(405)
-    @app.errorhandler(413)
-    @app.errorhandler(500)
-    def error_page(exc):
-        titles = {400: "请求无效", 403: "无权访问", 404: "未找到", 405: "不支持的请求方法",
-                  413: "上传的文件过大", 500: "服务器内部错误，请稍后重试或联系系统管理员"}
-        message = ""
-        if isinstance(exc, CSRFError):
-            message = "表单缺少或带有过期的安全令牌（CSRF），请刷新页面后重试"
-        elif exc.code == 413:
-            limit = current_app.config["MAX_CONTENT_LENGTH"] / (1 << 20)
-            message = f"上传的文件不能超过 {limit:g} MB，请拆分台账后分别测算"
-        return render_template("error.html", code=exc.code, title=titles[exc.code],
-                               message=message), exc.code
+    app.register_error_handler(HTTPException, _http_error)
 
     app.jinja_env.filters["param_value"] = format_value
 
@@ -113,6 +100,45 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+class RowId(BaseConverter):
+    """``<int:…>`` in every route: a row id. Digits beyond what SQLite can
+    hold (2⁶³−1) become 0, an id no row has, so the view answers its usual
+    404 instead of an OverflowError (or a 405 from a route that failed to match)."""
+    regex = r"\d+"
+    part_isolating = True
+    min_id, max_id = 1, 2**63 - 1
+
+    def to_python(self, value: str) -> int:
+        number = int(value) if len(value) < 20 else self.max_id + 1
+        return number if number <= self.max_id else 0
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+_TITLES = {400: "请求无效", 401: "需要登录", 403: "无权访问", 404: "未找到", 405: "不支持的请求方法",
+           413: "上传的文件过大", 415: "不支持的请求格式", 500: "服务器内部错误，请稍后重试或联系系统管理员"}
+
+
+def _http_error(exc: HTTPException):
+    """Every HTTP error: JSON under /api/, else the Chinese error page."""
+    if request.path.startswith("/api/"):
+        response = api.error_response(exc)
+    else:
+        message = ""
+        if isinstance(exc, CSRFError):
+            message = "表单缺少或带有过期的安全令牌（CSRF），请刷新页面后重试"
+        elif exc.code == 413:
+            limit = current_app.config["MAX_CONTENT_LENGTH"] / (1 << 20)
+            message = f"上传的文件不能超过 {limit:g} MB，请拆分台账后分别测算"
+        code = exc.code or 500
+        response = current_app.make_response((render_template(
+            "error.html", code=code, title=_TITLES.get(code, "请求无效"), message=message), code))
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
 
 
 def _secret_key(path: Path) -> str:

@@ -1,49 +1,85 @@
 """JSON API (接口) /api/v1, beside the pages, under the same rules.
 
-Authentication: the browser session (then a write needs the CSRF token in an
-``X-CSRFToken`` header), or HTTP Basic with a user's name and password (no
-cookie, hence no CSRF; the same lock-out after failed attempts). Writes must
-be ``application/json``.
+Authentication: an API token (``Authorization: Bearer``, from ``benefits
+users token``; one SHA-256 look-up, no password hashing per request), HTTP
+Basic with a user's name and password (argon2 on every request; the same
+log-in back-off), or the browser session (then a write needs the CSRF token
+in an ``X-CSRFToken`` header). Writes must be ``application/json``. Every
+error is JSON ``{error, code, message}`` with a Chinese message.
 """
 from __future__ import annotations
 
 import base64
-import binascii
+import json
 
-from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf
-from werkzeug.exceptions import HTTPException
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException, default_exceptions
 
-from ..engine import Applicant, InvalidApplicant, mask_id
-from . import store
-from .auth import can, check_password, county_scope, may_change_case
+from ..engine import InvalidApplicant, mask_id
+from . import apidoc, store
+from .auth import can, check_password, county_scope, may_change_case, source_address
 from .cases import visible_case
 from .labels import COUNTIES
-from .present import engine, evaluate
+from .present import engine, evaluate, shown_record
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-_MESSAGES = {400: "请求无效", 401: "需要登录", 403: "无权执行此操作", 404: "未找到",
-             405: "不支持的请求方法", 409: "案件已存在", 415: "请求体应为 JSON（Content-Type: application/json）",
-             422: "记录有误", 429: "请求过多", 500: "服务器内部错误"}
+MAX_BODY = 1 << 20  # a record is a few KB
+_CODES = {400: ("bad_request", "请求无效"), 401: ("unauthorized", "需要登录"),
+          403: ("forbidden", "无权执行此操作"), 404: ("not_found", "未找到"),
+          405: ("method_not_allowed", "不支持的请求方法"), 409: ("duplicate_case", "案件已存在"),
+          413: ("too_large", "请求体过大"),
+          415: ("unsupported_media_type", "请求体应为 JSON（Content-Type: application/json）"),
+          422: ("invalid_record", "记录有误"), 429: ("too_many_requests", "请求过多"),
+          500: ("server_error", "服务器内部错误")}
+
+
+def fail(status: int, code: str | None = None, message: str | None = None, **extra):
+    """Stop with a JSON error: HTTP status, stable code, Chinese message."""
+    exc = default_exceptions[status](description=message)
+    exc.api_code, exc.api_extra = code, extra
+    raise exc
+
+
+def error_response(exc: HTTPException):
+    """The JSON body of any HTTP error under /api/ (used by the app's handler)."""
+    status = exc.code or 500
+    code, message = _CODES.get(status, ("error", "错误"))
+    if isinstance(exc, CSRFError):
+        code, message = "csrf_token", "缺少或过期的 CSRF 令牌：请在 X-CSRFToken 头中带上 GET /api/v1/csrf 的令牌"
+    elif getattr(exc, "api_code", None) or getattr(exc, "description", None) != type(exc).description:
+        code = getattr(exc, "api_code", None) or code
+        message = exc.description or message
+    body = {"error": status, "code": code, "message": message, **getattr(exc, "api_extra", {})}
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="benefits", Basic realm="benefits", charset="UTF-8"'
+    return response
 
 
 @bp.before_request
 def authenticate():
-    if request.endpoint == "api.openapi":
+    if getattr(current_app.view_functions.get(request.endpoint), "public", False):
         return None
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Basic "):
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme == "Bearer":
+        g.user = store.token_user(g.db, credentials.strip())
+        if g.user is None:
+            fail(401, "bad_token", "API 令牌无效或已作废")
+    elif scheme == "Basic":
         try:
-            username, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            abort(401)
-        user, error = check_password(g.db, username, password)
+            username, _, password = base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")
+        except ValueError:  # bad base64 or not UTF-8
+            fail(401, "bad_credentials", "Basic 认证格式有误")
+        user, error = check_password(g.db, username, password, source_address())
         if user is None:
-            return _error(401, error)
+            fail(401, "login_failed", error)
         g.user = user
     elif g.user is None:
-        abort(401)
+        fail(401)
     elif request.method not in ("GET", "HEAD", "OPTIONS"):
         current_app.extensions["csrf"].protect()
     return None
@@ -52,33 +88,64 @@ def authenticate():
 def _need(permission: str) -> None:
     if not can(g.user, permission):
         store.audit(g.db, g.user, "denied", detail=f"{request.method} {request.path}")
-        abort(403)
+        fail(403, "forbidden", "本账户的角色无权执行此操作")
 
 
 def _json_body() -> dict:
-    data = request.get_json(silent=False)  # 415 unless application/json
+    if not request.is_json:
+        fail(415)
+    if (request.content_length or 0) > MAX_BODY:
+        fail(413, "too_large", f"请求体不能超过 {MAX_BODY // 1024} KB")
+    try:
+        data = json.loads(request.get_data(cache=False) or b"null", parse_constant=_no_constant)
+    except RecursionError:
+        fail(400, "invalid_json", "请求体 JSON 嵌套过深")
+    except ValueError as exc:
+        fail(400, "invalid_json", str(exc) if isinstance(exc, _Constant) else "请求体不是有效的 JSON（UTF-8）")
     if not isinstance(data, dict):
-        abort(400, "请求体应为 JSON 对象")
+        fail(400, "not_json_object", "请求体应为 JSON 对象")
     return data
 
 
-def _invalid(exc: InvalidApplicant):
-    return jsonify({"error": 422, "message": "记录有误",
-                    "errors": [e.model_dump() for e in exc.errors]}), 422
+class _Constant(ValueError):
+    pass
+
+
+def _no_constant(name: str):
+    """NaN and Infinity are not JSON, though Python's reader takes them."""
+    raise _Constant(f"请求体含 {name}，JSON 中的数字须为有限数字")
+
+
+def _evaluate() -> tuple[dict, dict]:
+    try:
+        return evaluate(_json_body())
+    except InvalidApplicant as exc:
+        fail(422, "invalid_record", "记录有误", errors=[e.model_dump() for e in exc.errors])
 
 
 @bp.route("/evaluate", methods=["POST"])
 def evaluate_record():
+    """Evaluate a record, nothing saved.
+    ---
+    post:
+      summary: 评估一条申请记录（不保存）
+      requestBody: {required: true, content: {application/json: {schema: Applicant}}}
+      responses:
+        "200": {content: {application/json: {schema: Determination}}, description: 评估结果}
+    """
     _need("evaluate")
-    try:
-        _, result = evaluate(_json_body())
-    except InvalidApplicant as exc:
-        return _invalid(exc)
-    return jsonify(result)
+    return jsonify(_evaluate()[1])
 
 
 @bp.route("/rules")
 def rules():
+    """Rules and the rulebook version.
+    ---
+    get:
+      summary: 规则列表与规则版本
+      responses:
+        "200": {content: {application/json: {schema: RuleList}}, description: 规则}
+    """
     _need("rules")
     eng = engine()
     return jsonify({"rulebook_version": eng.version, "rules": [
@@ -89,7 +156,13 @@ def rules():
 
 @bp.route("/csrf")
 def csrf_token():
-    """The token a session-authenticated script sends as X-CSRFToken."""
+    """The token a session-authenticated script sends as X-CSRFToken.
+    ---
+    get:
+      summary: 会话用户的 CSRF 令牌
+      responses:
+        "200": {content: {application/json: {schema: CsrfToken}}, description: 令牌}
+    """
     return jsonify({"csrf_token": generate_csrf()})
 
 
@@ -101,42 +174,69 @@ def _summary(case: dict) -> dict:
 
 
 @bp.route("/cases")
+@apidoc.query(apidoc.CaseQuery)
 def cases():
+    """The caller's visible cases, ID numbers masked.
+    ---
+    get:
+      summary: 案件列表（身份证号已遮盖）；按姓名或身份证号（完整或后4位）查找
+      responses:
+        "200": {content: {application/json: {schema: CaseList}}, description: 一页案件}
+        "400": {content: {application/json: {schema: ApiError}}, description: 查询参数有误}
+    """
     _need("cases.read")
-    name = request.args.get("q", "").strip()[:50]
-    status = request.args.get("status", "")
-    if status and status not in store.CASE_STATUSES:
-        abort(400, f"status 应为 {', '.join(store.CASE_STATUSES)}")
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 10**6)
+    try:
+        query = apidoc.CaseQuery.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(400, "invalid_query", f"查询参数 {'.'.join(map(str, first['loc']))} 有误：应为"
+             + {"page": "1 至 1000000 的整数", "status": "、".join(store.CASE_STATUSES)}.get(
+                 str(first["loc"][0]), "不超过 50 个字符的文字"))
+    q = query.q.strip()
     per_page = current_app.config["CASES_PER_PAGE"]
-    rows, total = store.search_cases(g.db, county_scope(g.user), name, status, page, per_page)
+    rows, total = store.search_cases(g.db, county_scope(g.user), q, query.status or "", query.page, per_page)
     store.audit(g.db, g.user, "case.list",
-                detail=f"api q={name} status={status} page={page} shown={[r['id'] for r in rows]}")
-    return jsonify({"total": total, "page": page, "per_page": per_page,
+                detail=f"api q={store.masked_query(q)} status={query.status or ''} page={query.page} shown={[r['id'] for r in rows]}")
+    return jsonify({"total": total, "page": query.page, "per_page": per_page,
                     "items": [_summary(r) for r in rows]})
 
 
 @bp.route("/cases", methods=["POST"])
 def create_case():
+    """Save a case (clerk, own county).
+    ---
+    post:
+      summary: 受理并保存一个案件（本县区户籍；每县区每个身份证号一个案件）
+      requestBody: {required: true, content: {application/json: {schema: Applicant}}}
+      responses:
+        "201": {content: {application/json: {schema: Case}}, description: 已保存的案件}
+        "409": {content: {application/json: {schema: ApiError}}, description: 本县区已有此身份证号的案件（case_id）}
+    """
     _need("cases.write")
-    try:
-        record, result = evaluate(_json_body())
-    except InvalidApplicant as exc:
-        return _invalid(exc)
+    record, result = _evaluate()
     county = record.get("hukou_county")
     if not may_change_case(g.user, None, county):
         store.audit(g.db, g.user, "denied", detail=f"api create case county={county}")
-        abort(403, f"本账户只能受理{COUNTIES.get(county_scope(g.user) or '', '')}户籍的案件")
-    existing = store.case_with_id_number(g.db, county, record["id_number"])
-    if existing is not None:
-        abort(409, f"此身份证号已有案件 #{existing}，请用 PUT /api/v1/cases/{existing} 修改")
-    case_id = store.create_case(g.db, county, record, result, g.user["id"])
-    store.audit(g.db, g.user, "case.create", case_id, f"api rulebook {result['rulebook_version']}")
+        fail(403, "wrong_county", f"本账户只能受理{COUNTIES.get(county_scope(g.user) or '', '')}户籍的案件")
+    try:
+        case_id = store.create_case(g.db, county, record, result, g.user,
+                                    f"api rulebook {result['rulebook_version']}")
+    except store.DuplicateCase as dup:
+        fail(409, "duplicate_case", f"此身份证号已有案件 #{dup.case_id}，请用 PUT /api/v1/cases/{dup.case_id} 修改",
+             case_id=dup.case_id)
     return _case_body(store.get_case(g.db, case_id)), 201
 
 
 @bp.route("/cases/<int:case_id>")
 def case(case_id):
+    """The case's record and every determination.
+    ---
+    get:
+      summary: 案件详情与全部评估记录（财政角色看到的证件号已遮盖）
+      responses:
+        "200": {content: {application/json: {schema: Case}}, description: 案件}
+        "404": {content: {application/json: {schema: ApiError}}, description: 无此案件或不属本县区}
+    """
     _need("cases.read")
     found = visible_case(case_id)
     store.audit(g.db, g.user, "case.read", case_id, "api")
@@ -145,25 +245,34 @@ def case(case_id):
 
 @bp.route("/cases/<int:case_id>", methods=["PUT"])
 def update_case(case_id):
-    """Replace the facts and append a new determination (the old ones stay)."""
+    """Replace the facts and append a new determination (the old ones stay).
+    ---
+    put:
+      summary: 更正记录并追加一次评估（旧评估保留）
+      requestBody: {required: true, content: {application/json: {schema: Applicant}}}
+      responses:
+        "200": {content: {application/json: {schema: Case}}, description: 案件}
+        "404": {content: {application/json: {schema: ApiError}}, description: 无此案件或不属本县区}
+        "409": {content: {application/json: {schema: ApiError}}, description: 改成的身份证号在本县区已有案件}
+    """
     _need("cases.write")
     found = visible_case(case_id)
-    try:
-        record, result = evaluate(_json_body())
-    except InvalidApplicant as exc:
-        return _invalid(exc)
+    record, result = _evaluate()
     if not may_change_case(g.user, found, record.get("hukou_county")):
         store.audit(g.db, g.user, "denied", case_id, "api update")
-        abort(403)
-    store.add_determination(g.db, case_id, record, result, g.user["id"])
-    store.audit(g.db, g.user, "case.update", case_id, f"api rulebook {result['rulebook_version']}")
+        fail(403, "wrong_county", "案件只能保存在本县区")
+    try:
+        store.add_determination(g.db, case_id, record, result, g.user, "case.update",
+                                f"api rulebook {result['rulebook_version']}")
+    except store.DuplicateCase as dup:
+        fail(409, "duplicate_case", f"此身份证号已有案件 #{dup.case_id}", case_id=dup.case_id)
     return _case_body(store.get_case(g.db, case_id))
 
 
 def _case_body(found: dict):
     dets = store.determinations(g.db, found["id"])
     body = _summary(found)
-    body["record"] = found["record"]
+    body["record"] = shown_record(g.user, found["record"])
     body["determinations"] = [
         {"id": d["id"], "created_at": d["created_at"], "created_by": d["username"],
          "rulebook_version": d["rulebook_version"], "result": d["result"]} for d in dets]
@@ -171,102 +280,10 @@ def _case_body(found: dict):
 
 
 @bp.route("/openapi.json")
+@apidoc.public
 def openapi():
-    return jsonify(openapi_document())
-
-
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    description = exc.description if isinstance(exc, CSRFError) or _custom(exc) else None
-    return _error(exc.code, description)
-
-
-def _custom(exc: HTTPException) -> bool:
-    return exc.description != type(exc).description
-
-
-def _error(code: int, message: str | None = None):
-    response = jsonify({"error": code, "message": message or _MESSAGES.get(code, "错误")})
-    response.status_code = code
-    if code == 401:
-        response.headers["WWW-Authenticate"] = 'Basic realm="benefits", charset="UTF-8"'
-    return response
-
-
-def openapi_document() -> dict:
-    schema = Applicant.model_json_schema(ref_template="#/components/schemas/{model}")
-    components = schema.pop("$defs", {})
-    components["Applicant"] = schema
-    components["Error"] = {"type": "object", "properties": {
-        "error": {"type": "integer"}, "message": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "field": {"type": "string"}, "message": {"type": "string"}}}}}}
-    components["Determination"] = {"type": "object", "description":
-        "评估结果：applicant, evaluation_date, rulebook_version, summary, benefits[] "
-        "(status, amount, period, payer_split, clause, text, reasons, missing_facts, "
-        "assumptions, unverified), concepts[]"}
-    components["CaseSummary"] = {"type": "object", "properties": {
-        k: {"type": t} for k, t in (("id", "integer"), ("name", "string"), ("id_number_masked", "string"),
-                                    ("county", "string"), ("county_zh", "string"), ("status", "string"),
-                                    ("created_at", "string"), ("updated_at", "string"), ("url", "string"))}}
-    components["Case"] = {"allOf": [{"$ref": "#/components/schemas/CaseSummary"}, {
-        "type": "object", "properties": {
-            "record": {"$ref": "#/components/schemas/Applicant"},
-            "determinations": {"type": "array", "items": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "created_at": {"type": "string"},
-                "created_by": {"type": "string"}, "rulebook_version": {"type": "string"},
-                "result": {"$ref": "#/components/schemas/Determination"}}}}}}]}
-
-    def ref(name):
-        return {"$ref": f"#/components/schemas/{name}"}
-
-    def reply(description, name=None):
-        body = {"description": description}
-        if name:
-            body["content"] = {"application/json": {"schema": ref(name)}}
-        return body
-
-    errors = {"401": reply("未登录或密码错误（Basic 认证失败次数计入锁定）", "Error"),
-              "403": reply("角色或县区无权", "Error")}
-    applicant_body = {"required": True, "content": {"application/json": {"schema": ref("Applicant")}}}
-    case_id = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "三门峡市残疾人救助受理 API", "version": "1",
-                 "description": "会话登录（写操作需在 X-CSRFToken 头中带 CSRF 令牌，见 /api/v1/csrf）"
-                                "或 HTTP Basic 认证（无 Cookie，免 CSRF）。县区受理员只能读写本县区案件，"
-                                "他县案件返回 404。写请求须为 application/json。"},
-        "components": {"schemas": components, "securitySchemes": {
-            "basic": {"type": "http", "scheme": "basic"},
-            "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
-        "security": [{"basic": []}, {"session": []}],
-        "paths": {
-            "/api/v1/evaluate": {"post": {
-                "summary": "评估一条申请记录（不保存）", "requestBody": applicant_body,
-                "responses": {"200": reply("评估结果", "Determination"),
-                              "422": reply("记录有误：逐字段中文说明", "Error"), **errors}}},
-            "/api/v1/rules": {"get": {"summary": "规则列表与规则版本",
-                                      "responses": {"200": reply("规则"), **errors}}},
-            "/api/v1/csrf": {"get": {"summary": "会话用户的 CSRF 令牌",
-                                     "responses": {"200": reply("令牌")}}},
-            "/api/v1/cases": {
-                "get": {"summary": "案件列表（身份证号已遮盖）", "parameters": [
-                    {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "姓名包含"},
-                    {"name": "status", "in": "query",
-                     "schema": {"type": "string", "enum": list(store.CASE_STATUSES)}},
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
-                    "responses": {"200": reply("一页案件"), **errors}},
-                "post": {"summary": "受理并保存一个案件（本县区户籍）", "requestBody": applicant_body,
-                         "responses": {"201": reply("已保存的案件", "Case"),
-                                       "409": reply("本县区已有此身份证号的案件", "Error"),
-                                       "422": reply("记录有误", "Error"), **errors}}},
-            "/api/v1/cases/{case_id}": {
-                "get": {"summary": "案件详情与全部评估记录", "parameters": case_id,
-                        "responses": {"200": reply("案件", "Case"), "404": reply("无此案件或不属本县区", "Error"),
-                                      **errors}},
-                "put": {"summary": "更正记录并追加一次评估（旧评估保留）", "parameters": case_id,
-                        "requestBody": applicant_body,
-                        "responses": {"200": reply("案件", "Case"), "404": reply("无此案件或不属本县区", "Error"),
-                                      "422": reply("记录有误", "Error"), **errors}}},
-        },
-    }
+    """The OpenAPI document (public: no personal data)."""
+    doc = current_app.extensions.get("benefits_openapi")
+    if doc is None:
+        doc = current_app.extensions["benefits_openapi"] = apidoc.document(bp.name)
+    return jsonify(doc)

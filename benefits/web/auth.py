@@ -5,6 +5,7 @@ import datetime as dt
 import functools
 import math
 import time
+import urllib.parse
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -48,26 +49,29 @@ def may_change_case(user: dict, case: dict | None, county: str | None) -> bool:
     return county == scope and (case is None or case["county"] == scope)
 
 
-def check_password(db, username: str, password: str) -> tuple[dict | None, str | None]:
-    """(user, None) on success, else (None, Chinese message). Counts failures
-    and locks the account after store.LOCK_AFTER_FAILURES of them."""
-    user = store.user_by_name(db, username)
+def check_password(db, username: str, password: str, source: str) -> tuple[dict | None, str | None]:
+    """(user, None) on success, else (None, Chinese message).
+
+    Failures count per (user name, source address), for names that exist and
+    names that do not alike, so the answer and its timing never tell whether
+    a name exists; past store.FREE_FAILURES an address waits, doubling each
+    time, and nobody can lock an account for another address."""
+    username = username[:100]
     at = dt.datetime.now(dt.timezone.utc)
-    if user is None:
-        _verify(_DUMMY_HASH, password)  # same work as for a real user
-        store.audit(db, None, "login.fail", detail=f"unknown user {username[:50]}")
+    until = store.backoff_until(db, username, source)
+    if until is not None and until > at:
+        _verify(_DUMMY_HASH, password)  # the same work as a real check
+        store.audit(db, None, "login.throttled", detail=f"{username} from {source}")
+        return None, _wait_message(until, at)
+    user = store.user_by_name(db, username)
+    if not _verify(user["password_hash"] if user else _DUMMY_HASH, password) or user is None:
+        store.record_login_failure(db, username, source, at)
+        store.audit(db, user, "login.fail", detail=f"{'' if user else 'unknown user ' + username} from {source}")
         return None, "用户名或密码错误"
-    until = store.locked_until(user, at)
-    if until is not None:
-        store.audit(db, user, "login.locked")
-        return None, _locked_message(until, at)
-    if not _verify(user["password_hash"], password):
-        until = store.record_login_failure(db, user["id"], at)
-        store.audit(db, user, "login.fail")
-        return None, _locked_message(until, at) if until else "用户名或密码错误"
-    new_hash = hasher.hash(password) if hasher.check_needs_rehash(user["password_hash"]) else None
-    store.record_login_success(db, user["id"], new_hash)
-    store.audit(db, user, "login.ok")
+    store.clear_login_failures(db, username, source)
+    if hasher.check_needs_rehash(user["password_hash"]):
+        store.update_password_hash(db, user["id"], hasher.hash(password))
+    store.audit(db, user, "login.ok", detail=f"from {source}")
     return user, None
 
 
@@ -78,9 +82,10 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _locked_message(until: dt.datetime, at: dt.datetime) -> str:
-    minutes = max(1, math.ceil((until - at).total_seconds() / 60))
-    return f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试"
+def _wait_message(until: dt.datetime, at: dt.datetime) -> str:
+    seconds = max(1, math.ceil((until - at).total_seconds()))
+    wait = f"{seconds} 秒" if seconds < 60 else f"{math.ceil(seconds / 60)} 分钟"
+    return f"登录失败次数过多，请 {wait}后再试"
 
 
 def login_required(permission: str | None = None):
@@ -99,8 +104,14 @@ def login_required(permission: str | None = None):
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """A same-origin path, parsed as urllib does, else the home page. Control
+    characters and backslashes are refused outright: browsers drop tabs and
+    newlines and read a backslash as a slash (/%09/host → //host)."""
+    if target and not any(ord(ch) < 0x20 or ch in "\\\x7f" for ch in target):
+        parts = urllib.parse.urlsplit(target)
+        if (not parts.scheme and not parts.netloc and parts.path.startswith("/")
+                and not parts.path.startswith("//")):
+            return target
     return url_for("home")
 
 
@@ -108,11 +119,11 @@ def _safe_next(target: str | None) -> str:
 def login():
     if request.method == "POST":
         user, error = check_password(g.db, request.form.get("username", "").strip(),
-                                     request.form.get("password", ""))
+                                     request.form.get("password", ""), source_address())
         if user is not None:
             lang = session.get("lang")
             session.clear()  # a fresh session on log-in (no fixation)
-            session["uid"] = user["id"]
+            session["sid"] = store.new_session(g.db, user["id"])
             session["seen"] = int(time.time())
             if lang:
                 session["lang"] = lang
@@ -126,6 +137,7 @@ def login():
 def logout():
     if g.user is not None:
         store.audit(g.db, g.user, "logout")
+        store.end_session(g.db, session["sid"])  # every copy of the cookie ends here
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -138,17 +150,25 @@ def language(code):
     return redirect(_safe_next(request.args.get("next")))
 
 
+def source_address() -> str:
+    """The client's address (behind a proxy: the proxy's, unless the WSGI
+    server was told to trust X-Forwarded-For)."""
+    return request.remote_addr or "unknown"
+
+
 def load_user() -> None:
-    uid = session.get("uid")
-    g.user = store.user_by_id(g.db, uid) if isinstance(uid, int) else None
+    """The user of the session's server-side id: log-out and a new password
+    delete it, which ends every copy of the cookie."""
+    sid = session.get("sid")
+    g.user = store.session_user(g.db, sid) if isinstance(sid, str) else None
     if g.user is None:
         return
-    # Signed cookies cannot be revoked: an idle timeout bounds how long a
-    # forgotten or copied log-in stays usable.
+    # An idle timeout bounds how long a forgotten log-in stays usable.
     now, seen = int(time.time()), session.get("seen")
     if not isinstance(seen, int) or now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
         store.audit(g.db, g.user, "session_expired")
-        session.pop("uid", None)
+        store.end_session(g.db, sid)
+        session.pop("sid", None)
         session.pop("seen", None)
         g.user = None
         flash("长时间未操作，请重新登录", "error")

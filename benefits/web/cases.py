@@ -10,7 +10,7 @@ from . import store
 from .form import FIELDS
 from .intake import missing_anchor
 from .auth import county_scope, login_required, may_change_case, may_see_case
-from .present import diff, evaluate
+from .present import diff, evaluate, shown_record
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -35,7 +35,7 @@ def index():
     per_page = current_app.config["CASES_PER_PAGE"]
     rows, total = store.search_cases(g.db, county_scope(g.user), name, status, page, per_page)
     store.audit(g.db, g.user, "case.list",
-                detail=f"q={name} status={status} page={page} shown={[r['id'] for r in rows]}")
+                detail=f"q={store.masked_query(name)} status={status} page={page} shown={[r['id'] for r in rows]}")
     for row in rows:
         row["id_masked"] = mask_id(row["id_number"])
     pages = max((total + per_page - 1) // per_page, 1)
@@ -85,8 +85,11 @@ def reevaluate(case_id):
     except InvalidApplicant:
         # the saved record no longer passes the checks: the clerk corrects it
         return redirect(url_for("intake.edit", case_id=case_id))
-    store.add_determination(g.db, case_id, record, result, g.user["id"])
-    store.audit(g.db, g.user, "case.reevaluate", case_id, f"rulebook {result['rulebook_version']}")
+    try:
+        store.add_determination(g.db, case_id, record, result, g.user, "case.reevaluate",
+                                f"rulebook {result['rulebook_version']}")
+    except store.DuplicateCase:
+        return redirect(url_for("intake.edit", case_id=case_id))
     return redirect(url_for("cases.detail", case_id=case_id))
 
 
@@ -98,7 +101,8 @@ def notice(case_id):
     store.audit(g.db, g.user, "case.notice", case_id, f"determination {det['id']}")
     choices = {name: {v: zh for v, zh, _ in FIELDS[name].choices}
                for name in ("certificate.category", "certificate.grade")}
-    return render_template("notice.html", case=case, det=det, record=det["record"],
+    return render_template("notice.html", case=case, det=det, record=shown_record(g.user, det["record"]),
+                           masked_id=mask_id(det["record"]["id_number"]),
                            result=det["result"], categories=choices["certificate.category"],
                            grades=choices["certificate.grade"])
 

@@ -45,5 +45,8 @@ def seed(db, app) -> list[tuple[str, str, str]]:
                 result = engine.determine(parse_applicant(record))
             except InvalidApplicant:
                 continue  # fixtures include deliberately bad records
-            store.create_case(db, county, record, result, clerk_ids[county])
+            try:
+                store.create_case(db, county, record, result, store.user_by_id(db, clerk_ids[county]), "demo")
+            except store.DuplicateCase:
+                continue  # one case per person and county
     return logins

@@ -8,6 +8,8 @@ parses as one), so the engine's own checks report bad input.
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 
 from .labels import COUNTIES
@@ -177,11 +179,30 @@ def _convert(kind: str, raw: str):
         except ValueError:
             return value
     if kind == "money":
+        # "1,200" as the finance reader takes it; nan/inf stay text, which the
+        # engine refuses at the field in Chinese
+        if _GROUPED.fullmatch(value):
+            value = value.replace(",", "").replace("，", "")
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             return value
+        return number if math.isfinite(number) else value
     return value
+
+
+_GROUPED = re.compile(r"\d{1,3}([,，]\d{3})+(\.\d+)?")
+_CERTIFICATE = re.compile(r"[0-9]{17}[0-9X]([1-7])([1-4])(B[1-9])?")
+
+
+def _derive_certificate(form, record: dict) -> None:
+    """Category and grade are digits 19 and 20 of the certificate number:
+    taken from it when left blank (a typed value that disagrees is still
+    reported by the engine)."""
+    match = _CERTIFICATE.fullmatch((record.get("certificate") or {}).get("number", ""))
+    if match:
+        for name, digit in (("category", match.group(1)), ("grade", match.group(2))):
+            record["certificate"].setdefault(name, int(digit))
 
 
 def _put(record: dict, path: str, value) -> None:
@@ -209,6 +230,7 @@ def parse_form(form) -> Parsed:
         value = _convert(spec.kind, form.get(name, ""))
         if value is not None:
             _put(parsed.record, name, value)
+    _derive_certificate(form, parsed.record)
     _parse_members(form, parsed)
     _parse_hardship(form, parsed)
     return parsed

@@ -40,6 +40,10 @@ def submit(case_id=None):
     if action == "addrow":
         return _render(values, min(rows + 1, intake_form.MAX_MEMBERS), case=case)
     parsed = intake_form.parse_form(values)
+    for name in ("category", "grade"):   # show what was read from the certificate number
+        derived = (parsed.record.get("certificate") or {}).get(name)
+        if derived is not None and not values.get(f"certificate.{name}", "").strip():
+            values[f"certificate.{name}"] = str(derived)
     names = intake_form.input_names(rows)
     errors = {name: list(msgs) for name, msgs in parsed.errors.items()}
     general = []
@@ -57,14 +61,14 @@ def submit(case_id=None):
         if not can(g.user, "cases.write"):
             abort(403)
         county = record.get("hukou_county")
-        existing = store.case_with_id_number(g.db, county, record["id_number"]) if county else None
         if not may_change_case(g.user, case, county):
             scope = county_scope(g.user)
             errors["hukou_county"] = [f"本账户只能受理{COUNTIES.get(scope, scope)}户籍的案件，请填写户籍所在县（市、区）"]
-        elif existing is not None and existing != (case and case["id"]):
-            errors["id_number"] = [f"此身份证号已有案件 #{existing}，请在该案件中修改信息"]
         else:
-            return _save(case, county, record, result)
+            try:
+                return _save(case, county, record, result)
+            except store.DuplicateCase as dup:  # the database's unique index decides
+                errors["id_number"] = [f"此身份证号已有案件 #{dup.case_id}，请在该案件中修改信息"]
     if errors or general:
         result = None
     status = 422 if (errors or general) else 200
@@ -72,13 +76,12 @@ def submit(case_id=None):
 
 
 def _save(case, county, record, result):
+    detail = f"rulebook {result['rulebook_version']}"
     if case is None:
-        case_id = store.create_case(g.db, county, record, result, g.user["id"])
-        store.audit(g.db, g.user, "case.create", case_id, f"rulebook {result['rulebook_version']}")
+        case_id = store.create_case(g.db, county, record, result, g.user, detail)
     else:
         case_id = case["id"]
-        store.add_determination(g.db, case_id, record, result, g.user["id"])
-        store.audit(g.db, g.user, "case.update", case_id, f"rulebook {result['rulebook_version']}")
+        store.add_determination(g.db, case_id, record, result, g.user, "case.update", detail)
     return redirect(url_for("cases.detail", case_id=case_id))
 
 

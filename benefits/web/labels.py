@@ -15,6 +15,20 @@ PAYER = {"city": ("市级财政", "city"), "county": ("县级财政", "county"),
 ROLE = {"clerk": ("县区受理员", "county clerk"), "finance": ("财政", "finance"),
         "policy": ("政策", "policy"), "admin": ("系统管理员", "administrator")}
 
+# Audit actions (审计日志的操作) as the admin reads them.
+ACTIONS = {
+    "case.create": ("登记案件", "case created"), "case.update": ("修改信息并重新评估", "facts corrected"),
+    "case.reevaluate": ("按现行规则重新评估", "re-evaluated"), "case.read": ("查看案件", "case read"),
+    "case.list": ("查看案件列表", "case list"), "case.history": ("查看评估历史", "history read"),
+    "case.notice": ("打开审批表", "notice opened"), "denied": ("拒绝访问", "access refused"),
+    "login.ok": ("登录", "logged in"), "login.fail": ("登录失败", "log-in failed"),
+    "login.throttled": ("登录受限（失败过多，等待中）", "log-in held back"), "logout": ("退出", "logged out"),
+    "session_expired": ("超时未操作，自动退出", "session expired"), "user.unlock": ("解除登录限制", "back-off lifted"),
+    "user_added": ("新建用户", "user added"), "password_set": ("设置新密码", "password set"),
+    "token_issued": ("发放 API 令牌", "API token issued"), "estimate.start": ("开始资金测算", "estimate started"),
+    "estimate.read": ("查看测算结果", "estimate read"), "estimate.download": ("下载测算工作簿", "workbook downloaded"),
+}
+
 UI = {
     "app": ("三门峡市残疾人救助受理", "Sanmenxia disability relief intake"),
     "login": ("登录", "Log in"), "logout": ("退出", "Log out"),
@@ -28,7 +42,9 @@ UI = {
     "amount": ("金额", "Amount"), "period": ("周期", "Period"), "payer": ("出资", "Payer"),
     "clause": ("条款", "Clause"), "reasons": ("理由", "Reasons"),
     "assumption": ("假设", "Assumption"), "unverified": ("未核实参数", "Unverified parameter"),
-    "missing": ("需补充（下一步要问的问题）", "Missing facts (ask next)"),
+    "missing": ("需补充", "Missing facts"),
+    "ask_next": ("下一步要问的问题", "Questions to ask next"),
+    "decides": ("（可确定 {n} 项：", "(decides {n}: "),
     "summary": ("汇总", "Summary"), "version": ("规则版本", "Rulebook version"),
     "eval_date": ("评估日期", "Evaluation date"), "name": ("姓名", "Name"),
     "id_number": ("身份证号", "ID number"), "county": ("户籍", "County"),
@@ -43,7 +59,10 @@ UI = {
     "created": ("登记时间", "Created"), "updated": ("更新时间", "Updated"), "by": ("经办人", "By"),
     "errors_top": ("记录有误，请按提示修改：", "Please correct the record:"),
     "print": ("打印", "Print"), "unlock": ("解锁", "Unlock"), "role": ("角色", "Role"),
-    "locked": ("已锁定至", "locked until"), "action": ("操作", "Action"), "time": ("时间", "Time"),
+    "throttled": ("登录受限的地址数", "addresses waiting after failed log-ins"), "action": ("操作", "Action"), "time": ("时间", "Time"),
+    "audit_detail": ("详情", "Detail"), "applicant_value": ("（申请人：{value}）", " (applicant: {value})"),
+    "case_query": ("姓名，或身份证号（完整或后4位）", "Name, or ID number (whole or last 4)"), "date_from": ("自", "From"), "date_to": ("至", "To"),
+    "audit_total": ("共 {total} 条", "{total} rows"),
     "case": ("案件", "Case"), "forbidden": ("无权访问", "Forbidden"), "not_found": ("未找到", "Not found"),
     "age": ("年龄", "Age"), "residence": ("城乡", "Urban/rural"), "benefit": ("项目", "Benefit"),
     "granted": ("核准的救助项目", "Benefits granted"),

@@ -5,7 +5,9 @@ import datetime as dt
 
 from flask import current_app
 
-from ..engine import parse_applicant
+import copy
+
+from ..engine import Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant
 from ..report import format_amount, format_split
 from .labels import CASE_STATUS, COUNTIES, PAYER, PERIOD, STATUS, label
 
@@ -17,9 +19,115 @@ def engine():
 def evaluate(data: dict) -> tuple[dict, dict]:
     """(canonical record, determination); raises InvalidApplicant.
     The canonical record keeps only answered facts."""
-    record = parse_applicant(data)
+    try:
+        record = parse_applicant(data)
+    except InvalidApplicant as exc:
+        raise InvalidApplicant([_clearer(err, data) for err in exc.errors]) from None
+    if record.birth_date > dt.date.today():
+        raise InvalidApplicant([FieldError(field="id_number", message=_FUTURE_BIRTH.format(record.birth_date))])
     result = engine().determine(record)
     return record.model_dump(mode="json", exclude_none=True), result
+
+
+_FUTURE_BIRTH = "身份证号码中的出生日期 {} 晚于今天，请核对身份证号码"
+
+
+def _clearer(err: FieldError, data: dict) -> FieldError:
+    """Two engine messages made precise for the clerk: a future birth date is
+    the ID number's fault, not the evaluation date's; "过长" states the limit."""
+    if err.field == "evaluation_date" and err.message == "评估日期早于申请人出生日期":
+        try:
+            birth = dt.date(int(data["id_number"][6:10]), int(data["id_number"][10:12]), int(data["id_number"][12:14]))
+        except (KeyError, TypeError, ValueError):
+            return err
+        if birth > dt.date.today():
+            return FieldError(field="id_number", message=_FUTURE_BIRTH.format(birth))
+    if err.message == "过长":   # the record's strings with a limit are top-level (name)
+        limit = Applicant.model_json_schema()["properties"].get(err.field, {}).get("maxLength")
+        if limit:
+            return FieldError(field=err.field, message=f"过长：最多 {limit} 个字符")
+    return err
+
+
+_OPS = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥", "in": "∈"}
+
+
+def reason_parts(reason: dict, lang: str) -> tuple[str, str | None]:
+    """(condition, the applicant's value) as the page shows them: coded values
+    by their labels (单侧 / one leg), money formatted; English mode words the
+    condition from the form's English labels."""
+    from .form import FIELDS  # the form's labels (zh, en) of every input and choice
+    spec = FIELDS.get(reason.get("field", ""))
+    money = spec is not None and spec.kind == "money"
+
+    def word(value):
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return ("yes" if value else "no") if lang == "en" else ("是" if value else "否")
+        for code, zh, en in (spec.choices if spec else ()):
+            if code == str(value):
+                return en if lang == "en" else zh
+        if money and isinstance(value, (int, float)):
+            return f"{value:,.2f} yuan" if lang == "en" else f"{value:g}元"
+        return str(value)
+
+    value = word(reason.get("value")) if "derived" not in reason else None
+    if lang != "en" or "op" not in reason:
+        return reason["condition"], value
+    target = reason["target"]
+    if isinstance(target, dict):
+        parameter = reason.get("parameter") or {}
+        shown = target["param"].replace("_", " ")
+        if parameter.get("value") is not None:
+            shown += f" ({word(parameter['value'])})"
+    elif isinstance(target, list):
+        shown = ", ".join(word(v) for v in target)
+    else:
+        shown = word(target)
+    label = spec.en if spec and reason["fact"] != "per_capita_income" else reason["fact"].replace("_", " ")
+    return f"{label} {_OPS[reason['op']]} {shown}", value
+
+
+def shown_record(user: dict, record: dict) -> dict:
+    """The record as this user may see it: a clerk (own county only, checked
+    before) sees full numbers; finance sees masked ID and certificate numbers —
+    costing and checking a grant needs neither."""
+    if user["role"] == "clerk":
+        return record
+    shown = copy.deepcopy(record)
+    shown["id_number"] = mask_id(shown["id_number"])
+    certificate = shown.get("certificate")
+    if certificate and certificate.get("number"):
+        certificate["number"] = mask_id(certificate["number"][:18]) + certificate["number"][18:]
+    for member in (shown.get("household") or {}).get("members") or []:
+        if member.get("id_number"):
+            member["id_number"] = mask_id(member["id_number"])
+    return shown
+
+
+_IN_KIND = ("in_kind", "days_off")
+
+
+def lines_in_order(result: dict, status: str) -> list[dict]:
+    """The lines of one status, money before services and days off (实物在后)."""
+    def rank(line):
+        kind = (line.get("amount") or {}).get("kind")
+        return 2 if kind in _IN_KIND else (1 if kind is None else 0)
+    return sorted((b for b in result["benefits"] if b["status"] == status), key=rank)
+
+
+def questions(result: dict) -> list[dict]:
+    """"Questions to ask next" (下一步要问): each missing fact once, with the
+    lines it would decide, the fact deciding most lines first."""
+    by_fact: dict[str, dict] = {}
+    for line in result["benefits"]:
+        if line["status"] != "undetermined":
+            continue
+        for fact in line.get("missing_facts") or []:
+            entry = by_fact.setdefault(fact["fact"], {**fact, "lines": []})
+            entry["lines"].append(line)
+    return sorted(by_fact.values(), key=lambda q: -len(q["lines"]))
 
 
 def diff(old: dict, new: dict) -> list[dict]:
@@ -55,4 +163,5 @@ def init_app(app) -> None:
     env.filters["split"] = format_split
     env.filters["beijing"] = beijing
     env.filters["county"] = lambda code: COUNTIES.get(code or "", code or "—")
-    env.globals.update(CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label)
+    env.globals.update(CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label,
+                       questions=questions, lines_in_order=lines_in_order, reason_parts=reason_parts)

@@ -1,7 +1,10 @@
 """``benefits serve``: the intake web app on an embedded SQLite file."""
 from __future__ import annotations
 
+import logging
+
 import click
+import waitress
 
 
 @click.command()
@@ -15,7 +18,12 @@ import click
 @click.option("--demo-password", envvar="BENEFITS_DEMO_PASSWORD", help="演示用户的密码（默认随机生成）")
 @click.option("--finance-workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="每个资金测算任务的进程数（1 = 在服务器进程的后台线程中运行）")
-def serve(database, host, port, rules_dir, secure_cookies, no_demo, demo_password, finance_workers):
+@click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True,
+              help="同时处理请求的线程数（waitress）")
+@click.option("--trusted-proxy", default=None,
+              help="前置 HTTPS 代理的地址：只信任它发来的 X-Forwarded-For（登录限制按真实来源地址计）")
+def serve(database, host, port, rules_dir, secure_cookies, no_demo, demo_password, finance_workers,
+          threads, trusted_proxy):
     """Start the clerk's intake web app (受理网页)."""
     from . import create_app
     from ..engine import RulebookError
@@ -31,5 +39,11 @@ def serve(database, host, port, rules_dir, secure_cookies, no_demo, demo_passwor
         click.echo(f"已创建数据库 {database}，演示用户（密码相同，只显示这一次）：")
         for username, role, password in logins:
             click.echo(f"    {username:<16} {role:<20} 密码 {password}")
-    click.echo(f"请在浏览器打开 http://{host}:{port}/ 登录。按 Ctrl+C 停止。")
-    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    click.echo(f"请在浏览器打开 http://{host}:{port}/ 登录。按 Ctrl+C 停止。", nl=True)
+    # waitress: a production WSGI server with a thread pool (Flask's own
+    # server is for development only). The engine serialises evaluations
+    # behind its lock; the threads overlap database and network waits.
+    options = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+               "clear_untrusted_proxy_headers": True} if trusted_proxy else {}
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="benefits", **options)

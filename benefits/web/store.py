@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
+import re
+import secrets
 import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 5000
-LOCK_AFTER_FAILURES = 5
-LOCK_MINUTES = 15
+# Failed log-ins are counted per (user name, source address): after
+# FREE_FAILURES the next attempt waits BACKOFF_SECONDS, doubling per failure
+# up to BACKOFF_MAX_SECONDS. Nobody can lock an account for another address.
+FREE_FAILURES = 5
+BACKOFF_SECONDS = 30
+BACKOFF_MAX_SECONDS = 15 * 60
 ROLES = ("clerk", "finance", "policy", "admin")
 CASE_STATUSES = ("eligible", "undetermined", "ineligible")
 INTERRUPTED_ZH = "服务器在测算完成前重启，测算已中断，请重新提交"
@@ -29,7 +36,23 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
+class DuplicateCase(Exception):
+    """This person already has a case in this county (one per ID number per county)."""
+
+    def __init__(self, case_id: int):
+        super().__init__(case_id)
+        self.case_id = case_id
+
+
+class StoreError(Exception):
+    """The database cannot be used as it is (Chinese message)."""
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
+    # The file holds full ID numbers: create it owner-only. SQLite gives the
+    # -wal and -shm files the database file's permissions.
+    if str(path) != ":memory:" and not os.path.exists(path):
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     # isolation_level=None: no implicit transactions, so ours are explicit.
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute("PRAGMA foreign_keys=ON")
@@ -62,6 +85,8 @@ def migrate(db: sqlite_utils.Database) -> bool:
             _schema_1(db)
         if version < 2:
             _schema_2(db)
+        if version < 3:
+            _schema_3(db)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     return version == 0
 
@@ -107,6 +132,26 @@ def _schema_2(db) -> None:
         defaults={"processed": 0}, foreign_keys=[("user_id", "users", "id")])
 
 
+def _schema_3(db) -> None:
+    """One case per ID number per county; server-side sessions; log-in
+    throttling per name and address; API tokens."""
+    dupes = db.execute("SELECT county, id_number, group_concat(id, '、') FROM cases "
+                       "GROUP BY county, id_number HAVING count(*) > 1").fetchall()
+    if dupes:
+        listed = "；".join(f"#{ids}" for _, _, ids in dupes)
+        raise StoreError(f"数据库中同一县区同一身份证号有多个案件（{listed}），请先合并后再启动")
+    db["cases"].create_index(["county", "id_number"], unique=True, index_name="cases_one_per_person")
+    db["sessions"].create({"id": str, "user_id": int, "created_at": str}, pk="id",
+                          not_null={"user_id", "created_at"}, foreign_keys=[("user_id", "users", "id")])
+    db["sessions"].create_index(["user_id"])
+    db["login_failures"].create({"username": str, "source": str, "failures": int, "last_at": str},
+                                pk=("username", "source"), not_null={"failures", "last_at"})
+    db["api_tokens"].create({"id": int, "user_id": int, "token_hash": str, "label": str,
+                             "created_at": str}, pk="id", not_null={"user_id", "token_hash", "created_at"},
+                            foreign_keys=[("user_id", "users", "id")])
+    db["api_tokens"].create_index(["token_hash"], unique=True)
+
+
 # --- users ---------------------------------------------------------------
 
 def add_user(db, username: str, password_hash: str, role: str, county: str | None,
@@ -136,45 +181,110 @@ def users(db) -> list[dict]:
     return list(db["users"].rows_where(order_by="role, county, username"))
 
 
-def locked_until(user: dict, at: dt.datetime) -> dt.datetime | None:
-    """When a locked account opens again, or None if it is not locked."""
-    if user["locked_until"]:
-        until = dt.datetime.fromisoformat(user["locked_until"])
-        if until > at:
-            return until
-    return None
+def backoff_until(db, username: str, source: str) -> dt.datetime | None:
+    """Until when log-ins for this name from this address must wait, or None."""
+    row = db.execute("SELECT failures, last_at FROM login_failures WHERE username = ? AND source = ?",
+                     [username, source]).fetchone()
+    if row is None or row[0] < FREE_FAILURES:
+        return None
+    wait = min(BACKOFF_SECONDS * 2 ** min(row[0] - FREE_FAILURES, 20), BACKOFF_MAX_SECONDS)
+    return dt.datetime.fromisoformat(row[1]) + dt.timedelta(seconds=wait)
 
 
-def record_login_failure(db, user_id: int, at: dt.datetime) -> dt.datetime | None:
-    """Count a failed password; lock the account at the limit. Returns the lock end."""
+def record_login_failure(db, username: str, source: str, at: dt.datetime) -> None:
+    """Count a failed log-in for this name (known or not) from this address.
+    Counts idle for a day are dropped, so made-up names cannot fill the table
+    and an address's back-off starts afresh."""
     with write(db):
-        failures = db.execute("SELECT failed_logins FROM users WHERE id = ?", [user_id]).fetchone()[0] + 1
-        until = None
-        if failures >= LOCK_AFTER_FAILURES:
-            until = at + dt.timedelta(minutes=LOCK_MINUTES)
-            failures = 0
-        db.execute("UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
-                   [failures, until.isoformat() if until else None, user_id])
-    return until
+        db.execute("DELETE FROM login_failures WHERE last_at < ?", [(at - dt.timedelta(days=1)).isoformat()])
+        db.execute("INSERT INTO login_failures (username, source, failures, last_at) VALUES (?, ?, 1, ?) "
+                   "ON CONFLICT (username, source) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at",
+                   [username, source, at.isoformat()])
 
 
-def record_login_success(db, user_id: int, new_hash: str | None = None) -> None:
+def clear_login_failures(db, username: str, source: str | None = None) -> None:
+    """A good log-in clears its address; an admin or a new password clears all."""
     with write(db):
-        db.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", [user_id])
-        if new_hash:
-            db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, user_id])
+        if source is None:
+            db.execute("DELETE FROM login_failures WHERE username = ?", [username])
+        else:
+            db.execute("DELETE FROM login_failures WHERE username = ? AND source = ?", [username, source])
+
+
+def throttled_names(db, at: dt.datetime) -> dict[str, int]:
+    """User name → number of addresses currently waiting (the admin's list)."""
+    out: dict[str, int] = {}
+    for username, source in db.execute("SELECT username, source FROM login_failures WHERE failures >= ?",
+                                       [FREE_FAILURES]).fetchall():
+        until = backoff_until(db, username, source)
+        if until and until > at:
+            out[username] = out.get(username, 0) + 1
+    return out
+
+
+def update_password_hash(db, user_id: int, password_hash: str) -> None:
+    """A rehash on log-in (argon2 parameters changed); sessions stay."""
+    with write(db):
+        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
+
+
+# --- sessions and API tokens -------------------------------------------------
+
+SESSION_MAX_HOURS = 12   # a log-in lasts a working day at most
+
+
+def _session_cutoff() -> str:
+    return (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=SESSION_MAX_HOURS)).replace(
+        microsecond=0).isoformat()
+
+
+def new_session(db, user_id: int) -> str:
+    """A server-side session id; sessions past their lifetime are dropped."""
+    sid = secrets.token_urlsafe(32)
+    with write(db):
+        db.execute("DELETE FROM sessions WHERE created_at < ?", [_session_cutoff()])
+        db["sessions"].insert({"id": sid, "user_id": user_id, "created_at": now()})
+    return sid
+
+
+def session_user(db, sid: str) -> dict | None:
+    row = db.execute("SELECT user_id FROM sessions WHERE id = ? AND created_at >= ?",
+                     [sid, _session_cutoff()]).fetchone()
+    return user_by_id(db, row[0]) if row else None
+
+
+def end_session(db, sid: str) -> None:
+    with write(db):
+        db.execute("DELETE FROM sessions WHERE id = ?", [sid])
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_api_token(db, user_id: int, label: str = "") -> str:
+    """A random token (shown once); only its SHA-256 is stored."""
+    token = "bt_" + secrets.token_urlsafe(32)
+    with write(db):
+        db["api_tokens"].insert({"user_id": user_id, "token_hash": _token_hash(token), "label": label,
+                                 "created_at": now()})
+    return token
+
+
+def token_user(db, token: str) -> dict | None:
+    row = db.execute("SELECT user_id FROM api_tokens WHERE token_hash = ?", [_token_hash(token)]).fetchone()
+    return user_by_id(db, row[0]) if row else None
 
 
 def set_password(db, user_id: int, password_hash: str) -> None:
-    """A new password; it also lifts a lock-out."""
+    """A new password: it ends every session and API token of the user and
+    lifts any log-in back-off."""
     with write(db):
-        db.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
-                   [password_hash, user_id])
-
-
-def unlock_user(db, user_id: int) -> None:
-    with write(db):
-        db.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", [user_id])
+        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
+        db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
+        db.execute("DELETE FROM api_tokens WHERE user_id = ?", [user_id])
+        db.execute("DELETE FROM login_failures WHERE username = (SELECT username FROM users WHERE id = ?)",
+                   [user_id])
 
 
 # --- cases and determinations ----------------------------------------------
@@ -187,26 +297,47 @@ def case_status(result: dict) -> str:
     return "undetermined" if summary["undetermined"] else "ineligible"
 
 
-def create_case(db, county: str, record: dict, result: dict, user_id: int) -> int:
+def create_case(db, county: str, record: dict, result: dict, user: dict | None, detail: str = "") -> int:
+    """Save a new case, its determination and its audit row in one transaction.
+    Raises DuplicateCase if the person already has a case in the county."""
     stamp = now()
-    with write(db):
-        case_id = db["cases"].insert({
-            "county": county, "name": record["name"], "id_number": record["id_number"],
-            "record_json": json.dumps(record, ensure_ascii=False), "status": case_status(result),
-            "created_at": stamp, "created_by": user_id, "updated_at": stamp}).last_pk
-        _add_determination(db, case_id, record, result, user_id, stamp)
+    try:
+        with write(db):
+            case_id = db["cases"].insert({
+                "county": county, "name": record["name"], "id_number": record["id_number"],
+                "record_json": json.dumps(record, ensure_ascii=False), "status": case_status(result),
+                "created_at": stamp, "created_by": user and user["id"], "updated_at": stamp}).last_pk
+            _add_determination(db, case_id, record, result, user and user["id"], stamp)
+            _audit(db, user, "case.create", case_id, detail)
+    except sqlite3.IntegrityError:
+        existing = case_with_id_number(db, county, record["id_number"])
+        if existing is None:
+            raise
+        raise DuplicateCase(existing) from None
     return case_id
 
 
-def add_determination(db, case_id: int, record: dict, result: dict, user_id: int) -> int:
-    """Append a determination (never replace one) and update the case."""
+def add_determination(db, case_id: int, record: dict, result: dict, user: dict, action: str,
+                      detail: str = "") -> int:
+    """Append a determination (never replace one), update the case and audit
+    it, in one transaction."""
     stamp = now()
-    with write(db):
-        db["cases"].update(case_id, {
-            "name": record["name"], "id_number": record["id_number"],
-            "record_json": json.dumps(record, ensure_ascii=False),
-            "status": case_status(result), "updated_at": stamp})
-        return _add_determination(db, case_id, record, result, user_id, stamp)
+    try:
+        with write(db):
+            db["cases"].update(case_id, {
+                "name": record["name"], "id_number": record["id_number"],
+                "record_json": json.dumps(record, ensure_ascii=False),
+                "status": case_status(result), "updated_at": stamp})
+            det_id = _add_determination(db, case_id, record, result, user["id"], stamp)
+            _audit(db, user, action, case_id, detail)
+            return det_id
+    except sqlite3.IntegrityError:
+        existing = db.execute("SELECT id FROM cases WHERE id != ? AND id_number = ? AND county = "
+                              "(SELECT county FROM cases WHERE id = ?)",
+                              [case_id, record["id_number"], case_id]).fetchone()
+        if existing is None:
+            raise
+        raise DuplicateCase(existing[0]) from None
 
 
 def _add_determination(db, case_id, record, result, user_id, stamp) -> int:
@@ -246,14 +377,30 @@ def determinations(db, case_id: int) -> list[dict]:
     return out
 
 
+_ID_TAIL = re.compile(r"\d{3}[\dxX]")
+_ID_FULL = re.compile(r"\d{17}[\dxX]")
+
+
+def masked_query(query: str) -> str:
+    """A case search as the audit log keeps it: a whole ID number masked."""
+    return query[:6] + "********" + query[-4:] if _ID_FULL.fullmatch(query) else query
+
+
 def search_cases(db, county: str | None, name: str = "", status: str = "",
                  page: int = 1, per_page: int = 20) -> tuple[list[dict], int]:
-    """One page of cases (newest first) and the total count. ``county`` None = all."""
+    """One page of cases (newest first) and the total count. ``county`` None = all.
+    ``name``: part of a name, a whole ID number, or its last four characters."""
     where, params = [], []
     if county is not None:
         where.append("county = ?")
         params.append(county)
-    if name:
+    if _ID_TAIL.fullmatch(name):        # the last four characters of an ID number
+        where.append("substr(id_number, -4) = ?")
+        params.append(name.upper())
+    elif _ID_FULL.fullmatch(name):      # a whole ID number
+        where.append("id_number = ?")
+        params.append(name.upper())
+    elif name:
         escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append("name LIKE ? ESCAPE '\\'")
         params.append(f"%{escaped}%")
@@ -272,10 +419,33 @@ def search_cases(db, county: str | None, name: str = "", status: str = "",
 def audit(db, user: dict | None, action: str, case_id: int | None = None, detail: str = "") -> None:
     """Append one row to the audit log (审计日志)."""
     with write(db):
-        db["audit"].insert({
-            "at": now(), "user_id": user["id"] if user else None,
-            "username": user["username"] if user else None, "case_id": case_id,
-            "action": action, "detail": detail})
+        _audit(db, user, action, case_id, detail)
+
+
+def _audit(db, user, action, case_id=None, detail="") -> None:
+    """An audit row inside the caller's transaction."""
+    db["audit"].insert({
+        "at": now(), "user_id": user["id"] if user else None,
+        "username": user["username"] if user else None, "case_id": case_id,
+        "action": action, "detail": detail})
+
+
+def search_audit(db, username: str = "", case_id: int | None = None, action: str = "",
+                 since: str | None = None, until: str | None = None, page: int = 1,
+                 per_page: int = 50) -> tuple[list[dict], int]:
+    """One page of the audit log (newest first) and the total; ``since`` and
+    ``until`` are UTC ISO times (inclusive, exclusive)."""
+    where, params = [], []
+    for clause, value in (("username = ?", username or None), ("case_id = ?", case_id),
+                          ("action = ?", action or None), ("at >= ?", since), ("at < ?", until)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    clause = " AND ".join(where) or "1"
+    total = db["audit"].count_where(clause, params)
+    rows = list(db["audit"].rows_where(clause, params, order_by="id DESC", limit=per_page,
+                                       offset=(page - 1) * per_page))
+    return rows, total
 
 
 def audit_rows(db, case_id: int | None = None, limit: int = 200) -> list[dict]:

@@ -64,7 +64,7 @@ def add(username, role, county, display_name, password, database):
 @click.password_option("--password", help="新密码（不填则提示输入两次）")
 @_db_option
 def password(username, password, database):
-    """Set a new password (also lifts a lock-out)."""
+    """Set a new password (ends the user's sessions and API tokens, lifts log-in back-off)."""
     _password(password)
     db = _open(database)
     user = store.user_by_name(db, username)
@@ -80,7 +80,25 @@ def password(username, password, database):
 def list_(database):
     """List accounts."""
     db = _open(database)
+    throttled = store.throttled_names(db, dt.datetime.now(dt.timezone.utc))
     for user in store.users(db):
         county = COUNTIES.get(user["county"] or "", "")
-        locked = "  （已锁定）" if store.locked_until(user, dt.datetime.now(dt.timezone.utc)) else ""
+        waiting = throttled.get(user["username"])
+        locked = f"  （{waiting} 个地址登录受限）" if waiting else ""
         click.echo(f"{user['username']:<18} {ROLE[user['role']][0]:<8} {county:<5} {user['display_name']}{locked}")
+
+
+@users.command("token")
+@click.argument("username")
+@click.option("--label", default="", help="用途说明（如 对接系统名称）")
+@_db_option
+def token(username, label, database):
+    """Issue an API token (shown once; a new password revokes it)."""
+    db = _open(database)
+    user = store.user_by_name(db, username)
+    if user is None:
+        raise click.ClickException(f"没有用户 {username}")
+    issued = store.new_api_token(db, user["id"], label)
+    store.audit(db, None, "token_issued", detail=f"{username} {label} by command line")
+    click.echo(f"{username} 的 API 令牌（只显示这一次，请妥善保存）：\n{issued}\n"
+               f"用法：curl -H 'Authorization: Bearer {issued}' …/api/v1/rules")

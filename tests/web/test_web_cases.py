@@ -257,7 +257,9 @@ def test_saved_case_links_open_questions_into_the_edit_form(app, as_user):
 
 def test_messages_above_the_form_name_their_field(as_user):
     client = as_user("clerk_hubin")
-    page = post_intake(client, {**RECORD_FORM, "certificate.category": ""}).get_data(as_text=True)
+    # (a valid certificate number would supply the category: give a broken one)
+    page = post_intake(client, {**RECORD_FORM, "certificate.number": "123",
+                                "certificate.category": ""}).get_data(as_text=True)
     assert "残疾类别：必填项未填写" in page
 
 
@@ -269,3 +271,69 @@ def test_a_second_case_for_the_same_person_is_refused(app, as_user):
     assert f"此身份证号已有案件 #{case_id}" in response.get_data(as_text=True)
     # saving the existing case itself is of course fine
     assert post_intake(client, RECORD_FORM, path=f"/intake/case/{case_id}", action="save").status_code == 302
+
+
+def test_case_search_by_whole_id_number_or_its_last_four(app, as_user):
+    client = as_user("clerk_hubin")
+    target = case_of(app, HUBIN)
+    for query in (target["id_number"], target["id_number"][-4:], target["id_number"].lower()):
+        page = client.get("/cases", query_string={"q": query}).get_data(as_text=True)
+        table = page[page.index("<table"):]
+        assert f'/cases/{target["id"]}"' in table, query
+        assert target["id_number"] not in table and target["id_number"][:6] + "********" in table
+    db = db_of(app)
+    details = [r["detail"] for r in db["audit"].rows_where("action = 'case.list'")]
+    db.close()
+    assert not any(target["id_number"] in d for d in details)  # the audit keeps the query masked
+    body = client.get("/api/v1/cases", query_string={"q": target["id_number"][-4:]}).get_json()
+    assert target["id"] in [item["id"] for item in body["items"]]
+    # another county's person is not found by number either
+    other = case_of(app, LINGBAO)
+    page = client.get("/cases", query_string={"q": other["id_number"]}).get_data(as_text=True)
+    assert f'/cases/{other["id"]}"' not in page
+
+
+def test_audit_page_in_chinese_with_filters_and_pages(app, as_user):
+    client = as_user("clerk_hubin")
+    target = case_of(app, HUBIN)
+    for _ in range(3):
+        client.get(f"/cases/{target['id']}")
+    client.post("/logout", data={"csrf_token": token(client, "/cases")})
+    admin = as_user("admin")
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert "<th>详情</th>" in page and "登录" in page and ">login.ok<" not in page
+    page = admin.get("/admin/audit", query_string={"user": "clerk_hubin", "case": target["id"],
+                                                   "action": "case.read"}).get_data(as_text=True)
+    assert "共 3 条" in page and page.count("<td>查看案件</td>") == 3
+    from benefits.web.present import beijing
+    today = beijing(store.now())[:10]
+    assert "共 0 条" in admin.get("/admin/audit", query_string={"to": "2012-01-01"}).get_data(as_text=True)
+    assert "共 3 条" in admin.get("/admin/audit", query_string={
+        "action": "case.read", "from": today, "to": today, "user": "clerk_hubin"}).get_data(as_text=True)
+    db = db_of(app)
+    for _ in range(60):
+        store.audit(db, None, "login.fail", detail="filler")
+    total = db["audit"].count
+    db.close()
+    pages = (total + 49) // 50
+    assert pages > 1 and f"1 / {pages}" in admin.get("/admin/audit").get_data(as_text=True)
+    last = admin.get("/admin/audit", query_string={"page": pages}).get_data(as_text=True)
+    assert f"{pages} / {pages}" in last and "下一页" not in last
+    assert admin.get("/admin/audit", query_string={"case": "99999999999999999999", "from": "x",
+                                                   "page": "-5", "action": "<b>"}).status_code == 200
+
+
+def test_reasons_read_in_the_clerks_words(as_user):
+    """Coded values appear by their labels (单侧, 本科), never as one、both;
+    English mode words conditions in English with money formatted."""
+    client = as_user("clerk_hubin")
+    data = {**RECORD_FORM, "prosthesis.lower_limb_loss": "one", "education.admission.level": "bachelor"}
+    page = post_intake(client, data).get_data(as_text=True)
+    assert "下肢缺肢 ∈ 单侧、双侧" in page and "（申请人：单侧）" in page
+    assert "考取学校层次" in page and "本科" in page
+    for raw in ("one、both", "secondary、college", "∈ one", "：one）", "：bachelor）"):
+        assert raw not in page, raw
+    client.get("/lang/en")
+    page = post_intake(client, data).get_data(as_text=True)
+    assert "Lower limb loss ∈ one leg, both legs" in page and "(applicant: one leg)" in page
+    assert "yuan" in page and "（申请人" not in page

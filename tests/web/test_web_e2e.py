@@ -72,8 +72,9 @@ def test_clerk_intake_to_printed_notice(live_url, page):
     page.fill("#f-id_number", "11010519491231002x")
     expect(page.locator('.error.live[data-for="f-id_number"]')).to_have_text("")
     page.fill("#f-certificate-number", "11010519491231002X42")
-    page.select_option("#f-certificate-category", "4")
-    page.select_option("#f-certificate-grade", "2")
+    # category and grade are filled in from the certificate number
+    expect(page.locator("#f-certificate-category")).to_have_value("4")
+    expect(page.locator("#f-certificate-grade")).to_have_value("2")
     page.select_option("#f-hukou_county", "411202")
     page.select_option("#f-residence", "urban")
     page.select_option("#f-household-members", "no")
@@ -172,3 +173,75 @@ def test_finance_estimate_progress_result_and_workbook(live_url, page, tmp_path)
     page.click("text=English")
     expect(page.locator("h1")).to_contain_text("Disability relief cost estimate 2013")
     expect(page.locator("#totals tr.total th")).to_have_text("Total")
+
+
+def log_in(page, live_url, username):
+    page.goto(live_url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_questions_to_ask_next_lead_the_determination(live_url, page):
+    log_in(page, live_url, "clerk_hubin")
+    page.goto(live_url + "/intake")
+    page.fill("#f-name", "问题测试")
+    page.fill("#f-id_number", "11010519491231002X")
+    page.fill("#f-certificate-number", "11010519491231002X42")
+    page.select_option("#f-certificate-category", "4")
+    page.select_option("#f-certificate-grade", "2")
+    page.select_option("#f-hukou_county", "411202")
+    page.click("button[value=evaluate]")
+    asks = page.locator("#questions li")
+    expect(asks.first).to_be_visible()
+    # the list comes before the lines, each question once, most decisive first
+    assert page.evaluate("document.querySelector('#questions').compareDocumentPosition("
+                         "document.querySelector('details.benefit')) & Node.DOCUMENT_POSITION_FOLLOWING")
+    labels = asks.locator("a").all_inner_texts()
+    assert len(labels) == len(set(labels)) > 1
+    counts = [int(re.search(r"可确定 (\d+) 项", text).group(1)) for text in asks.all_inner_texts()]
+    assert counts == sorted(counts, reverse=True) and counts[0] > 1
+    undetermined = page.locator("details.benefit.undetermined").count()
+    assert counts[0] <= undetermined
+    # each question links to its input, which exists
+    for href in asks.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+        assert page.locator(href).count() == 1, href
+    # money lines before in-kind ones within each status
+    for status in ("eligible", "undetermined", "ineligible"):
+        kinds = page.locator(f"details.benefit.{status}").evaluate_all("ds => ds.map(d => d.dataset.kind)")
+        in_kind = [k in ("in_kind", "days_off") for k in kinds]
+        assert in_kind == sorted(in_kind), (status, kinds)
+
+
+def pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
+
+
+def test_notice_prints_on_one_a4_page(live_url, page, seeded_db):
+    """The 审批表 of the case with the most lines, printed by Chromium."""
+    import json
+    import sqlite3
+    conn = sqlite3.connect(seeded_db)
+    rows = conn.execute("SELECT c.id, d.result_json FROM cases c JOIN determinations d ON d.case_id = c.id "
+                        "WHERE c.county = '411202'").fetchall()
+    conn.close()
+    def weight(row):
+        result = json.loads(row[1])
+        return sum(len(b["reasons"]) + len(b.get("missing_facts") or []) + len(b["assumptions"]) for b in result["benefits"])
+    case_id = max(rows, key=weight)[0]
+    log_in(page, live_url, "clerk_hubin")
+    page.goto(f"{live_url}/cases/{case_id}/notice")
+    expect(page.locator("table.signatures")).to_be_visible()
+    page.emulate_media(media="print")
+    running = page.locator(".running")
+    expect(running).to_be_visible()
+    expect(running).to_contain_text(f"案件 #{case_id}")
+    expect(running).to_contain_text("********")
+    if page.locator("ul.refused li").count():
+        expect(page.locator("ul.refused li").first).to_contain_text("不成立")
+    pdf = page.pdf(format="A4", prefer_css_page_size=True)
+    assert pdf_pages(pdf) == 1, pdf_pages(pdf)
+    # the count is real: a longer sheet takes more pages
+    page.evaluate("for (let i = 0; i < 40; i++) document.querySelector('ul.open, ol.footnotes, table.benefits')"
+                  ".insertAdjacentHTML('afterend', '<p>填充行 ' + i + '</p>')")
+    assert pdf_pages(page.pdf(format="A4", prefer_css_page_size=True)) > 1

@@ -74,3 +74,48 @@ def test_times_are_shown_in_beijing_time():
     from benefits.web.present import beijing
     assert beijing("2026-11-28T23:59:30+00:00") == "2026-11-29 07:59"
     assert beijing(None) == ""
+
+
+def test_money_with_thousands_separators_and_not_a_number(as_user):
+    from test_web_cases import RECORD_FORM, post_intake
+    client = as_user("clerk_hubin")
+    page = post_intake(client, {**RECORD_FORM, "household.monthly_income": "1,200"}).get_data(as_text=True)
+    assert 'id="determination"' in page
+    for bad in ("nan", "inf", "-Infinity"):
+        response = post_intake(client, {**RECORD_FORM, "household.monthly_income": bad})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422
+        # the Chinese message sits at the income field, none above the form
+        field = page[page.index('id="f-household-monthly_income"'):]
+        assert "应为数字" in field[:600], bad
+        assert "Input should" not in page and "finite" not in page
+
+
+def test_category_and_grade_are_read_from_the_certificate_number(as_user):
+    from test_web_cases import RECORD_FORM, post_intake
+    client = as_user("clerk_hubin")
+    data = {**RECORD_FORM, "certificate.category": "", "certificate.grade": ""}
+    page = post_intake(client, data).get_data(as_text=True)
+    assert 'id="determination"' in page
+    assert '<option value="4" selected' in page and '<option value="2" selected' in page
+
+
+def test_future_birth_date_is_blamed_on_the_id_number(client):
+    from test_web_api import basic
+    future = "411202203001010050"          # born 2030-01-01, check character right
+    for record in ({"id_number": future, "name": "未来"},
+                   {"id_number": future, "name": "未来", "evaluation_date": "2013-03-01"}):
+        response = client.post("/api/v1/evaluate", json=record, headers=basic("policy"))
+        errors = {e["field"]: e["message"] for e in response.get_json()["errors"]}
+        assert errors == {"id_number": "身份证号码中的出生日期 2030-01-01 晚于今天，请核对身份证号码"}
+    # a real birth date after the evaluation date is still the date's fault
+    response = client.post("/api/v1/evaluate", json={"id_number": "11010519491231002X", "name": "x",
+                                                     "evaluation_date": "1940-01-01"}, headers=basic("policy"))
+    assert "evaluation_date" in {e["field"] for e in response.get_json()["errors"]}
+
+
+def test_too_long_states_the_limit(client):
+    from test_web_api import basic
+    response = client.post("/api/v1/evaluate", json={"id_number": "11010519491231002X", "name": "长" * 51},
+                           headers=basic("policy"))
+    assert {"field": "name", "message": "过长：最多 50 个字符"} in response.get_json()["errors"]

@@ -50,14 +50,13 @@ def test_concurrent_read_then_write_transactions_neither_fail_nor_lose_updates(t
     path = tmp_path / "x.sqlite"
     db = store.connect(path)
     store.migrate(db)
-    user_id = store.add_user(db, "u", "hash", "finance", None, "u")
     errors = []
 
     def writer():
         conn = store.connect(path)   # one connection per thread, as per request
         try:
             for _ in range(13):
-                store.record_login_failure(conn, user_id, dt.datetime.now(dt.timezone.utc))
+                store.record_login_failure(conn, "u", "10.0.0.1", dt.datetime.now(dt.timezone.utc))
         except Exception as exc:   # noqa: BLE001 (collected for the assertion)
             errors.append(exc)
         finally:
@@ -69,5 +68,15 @@ def test_concurrent_read_then_write_transactions_neither_fail_nor_lose_updates(t
     for thread in threads:
         thread.join()
     assert errors == []
-    # 52 failures: ten locks (the count restarts at each) and 2 left over
-    assert store.user_by_id(db, user_id)["failed_logins"] == 52 % store.LOCK_AFTER_FAILURES
+    assert db.execute("SELECT failures FROM login_failures").fetchall() == [(52,)]
+
+
+def test_login_failure_counts_idle_for_a_day_are_dropped(tmp_path):
+    import datetime as dt
+    db = store.connect(tmp_path / "x.sqlite")
+    store.migrate(db)
+    now = dt.datetime.now(dt.timezone.utc)
+    store.record_login_failure(db, "made-up-1", "10.0.0.1", now - dt.timedelta(days=2))
+    store.record_login_failure(db, "made-up-2", "10.0.0.1", now - dt.timedelta(hours=2))
+    store.record_login_failure(db, "clerk", "10.0.0.2", now)
+    assert sorted(r[0] for r in db.execute("SELECT username FROM login_failures")) == ["clerk", "made-up-2"]

@@ -37,12 +37,26 @@ def test_bad_accounts_are_refused_in_chinese(app):
     assert result.exit_code == 2 and "至少10个字符" in result.output
 
 
-def test_a_new_password_lifts_a_lock_out(app, client):
+def test_a_new_password_lifts_a_back_off(app, client):
     for _ in range(5):
         login(client, "clerk_hubin", "wrong")
-    assert "已锁定" in users(app, "list").output
+    assert "1 个地址登录受限" in users(app, "list").output
     result = users(app, "password", "clerk_hubin", input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert login(client, "clerk_hubin", NEW_PASSWORD).status_code == 302
-    assert "已锁定" not in users(app, "list").output
+    assert "登录受限" not in users(app, "list").output
+
+
+def test_an_api_token_is_shown_once_stored_hashed_and_revoked_by_a_new_password(app, client):
+    result = users(app, "token", "clerk_hubin", "--label", "对接系统")
+    assert result.exit_code == 0, result.output
+    issued = next(w for w in result.output.split() if w.startswith("bt_"))
+    bearer = {"Authorization": f"Bearer {issued}"}
+    assert client.get("/api/v1/cases", headers=bearer).status_code == 200
+    db = store.connect(app.config["DATABASE"])
+    assert issued not in str(list(db["api_tokens"].rows))
+    users(app, "password", "clerk_hubin", "--password", NEW_PASSWORD)
+    response = client.get("/api/v1/cases", headers=bearer)
+    assert response.status_code == 401 and response.get_json()["code"] == "bad_token"
+    assert users(app, "token", "nobody").exit_code == 1
     assert users(app, "password", "nobody", "--password", NEW_PASSWORD).exit_code == 1

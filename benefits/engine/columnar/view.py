@@ -8,7 +8,7 @@ import datetime as dt
 
 from ..facts import FACTS
 from ..identity import county_name
-from ..marks import assumptions, chain, condition_parameters, describe, not_in_force, upon_labels
+from ..marks import assumptions, chain, condition_parameters, fact_reason, not_in_force, upon_labels
 from ..observances import days_off
 from ..rulebook import ParamRef, Rule
 from .facts import DAY, fact_column
@@ -196,8 +196,7 @@ class RowView:
                     reason["upon"] = cond.upon
                 out.append(reason)
                 continue
-            reason = {"status": status, "fact": cond.fact, "condition": describe(cond, self.book),
-                      "value": self.fact(cond.fact)}
+            reason = {"status": status, **fact_reason(cond, self.book), "value": self.fact(cond.fact)}
             if cond.upon:
                 reason["upon"] = cond.upon
             if isinstance(cond.value, ParamRef):

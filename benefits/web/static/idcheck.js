@@ -38,6 +38,16 @@
     if (slot) slot.textContent = message;
     input.setAttribute("aria-invalid", message ? "true" : "false");
     input.classList.toggle("invalid", !!message);
+    if (input.dataset.check !== "id" && value && !message) fillFromCertificate(value);
+  }
+
+  // Digits 19 and 20 of the certificate number are its category and grade.
+  function fillFromCertificate(value) {
+    var pairs = [["f-certificate-category", value[18]], ["f-certificate-grade", value[19]]];
+    for (var i = 0; i < pairs.length; i++) {
+      var select = document.getElementById(pairs[i][0]);
+      if (select && select.value === "") select.value = pairs[i][1];
+    }
   }
 
   document.addEventListener("DOMContentLoaded", function () {

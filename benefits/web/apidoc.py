@@ -1,0 +1,212 @@
+"""The API's data shapes (Pydantic) and its OpenAPI document (apispec).
+
+The document is generated: schemas from these models and the engine's
+``Applicant``, paths and path parameters from the Flask routes, operations
+from the YAML block at the end of each view's docstring. Tests run
+schemathesis against it, so code and document cannot drift apart unnoticed.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, Optional
+
+from apispec import APISpec, yaml_utils
+from flask import current_app
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..engine import Applicant
+from . import store
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="出错字段路径，如 certificate.grade")
+    message: str = Field(description="中文说明")
+
+
+class ApiError(BaseModel):
+    """Every error of /api/: the HTTP status, a stable code and a Chinese message."""
+    error: int = Field(description="HTTP 状态码")
+    code: str = Field(description="稳定的错误代码，如 not_found、csrf_token、duplicate_case、invalid_record")
+    message: str = Field(description="中文说明")
+    errors: Optional[list[FieldError]] = Field(None, description="记录有误时逐字段的说明")
+    case_id: Optional[int] = Field(None, description="duplicate_case：已有案件的编号")
+
+
+class Determination(BaseModel):
+    """评估结果（字段说明见 README “Reading a determination”）."""
+    model_config = ConfigDict(extra="allow")
+    applicant: dict[str, Any]
+    evaluation_date: str
+    rulebook_version: str
+    summary: dict[str, int]
+    benefits: list[dict[str, Any]]
+    concepts: list[dict[str, Any]]
+
+
+class CaseSummary(BaseModel):
+    id: int
+    name: str
+    id_number_masked: str = Field(description="遮盖的身份证号（前6位与后4位）")
+    county: str
+    county_zh: Optional[str]
+    status: Literal["eligible", "undetermined", "ineligible"]
+    created_at: str
+    updated_at: str
+    url: str
+
+
+class CaseList(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    items: list[CaseSummary]
+
+
+class SavedDetermination(BaseModel):
+    id: int
+    created_at: str
+    created_by: Optional[str]
+    rulebook_version: str
+    result: Determination
+
+
+class Case(CaseSummary):
+    record: dict[str, Any] = Field(description="申请记录（Applicant）；财政角色看到的证件号已遮盖")
+    determinations: list[SavedDetermination]
+
+
+class RuleItem(BaseModel):
+    id: str
+    kind: str
+    clause: str
+    label_zh: str
+    label_en: Optional[str]
+    text: Optional[str]
+    assumption: Optional[str]
+
+
+class RuleList(BaseModel):
+    rulebook_version: str
+    rules: list[RuleItem]
+
+
+class CsrfToken(BaseModel):
+    csrf_token: str
+
+
+class CaseQuery(BaseModel):
+    """Query of GET /api/v1/cases; anything else is a 400."""
+    model_config = ConfigDict(extra="forbid")
+    q: str = Field("", max_length=50, description="姓名包含，或身份证号（完整18位或后4位）")
+    status: Optional[Literal[store.CASE_STATUSES]] = Field(None, description="列表状态")
+    page: int = Field(1, ge=1, le=10**6, description="页码")
+
+
+MODELS = (ApiError, Determination, CaseList, Case, RuleList, CsrfToken)
+INFO = ("会话登录（写操作需在 X-CSRFToken 头中带 CSRF 令牌，见 /api/v1/csrf）、API 令牌"
+        "（Authorization: Bearer，由 benefits users token 发放）或 HTTP Basic 认证。"
+        "县区受理员只能读写本县区案件，他县案件返回 404。写请求须为 application/json。"
+        "每个错误都是 JSON：{error, code, message}。")
+
+
+# The shape of the identity numbers the engine checks (it also checks the
+# MOD 11-2 character, the birth date and that the certificate repeats the ID),
+# stated in the document so that "" or "abc" break the schema.
+_PATTERNS = {("Applicant", "id_number"): r"^[0-9]{17}[0-9Xx]$",
+             ("Member", "id_number"): r"^[0-9]{17}[0-9Xx]$",
+             ("Certificate", "number"): r"^[0-9]{17}[0-9Xx][1-7][1-4](B[1-9])?$"}
+
+
+def _schemas() -> dict[str, dict]:
+    """Component schemas of every model, nested models as their own components."""
+    out: dict[str, dict] = {}
+    for model in (Applicant, *MODELS):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        out.update(schema.pop("$defs", {}))
+        out[model.__name__] = schema
+    for (name, field), pattern in _PATTERNS.items():
+        prop = out[name]["properties"][field]
+        target = next((alt for alt in prop.get("anyOf", []) if alt.get("type") == "string"), prop)
+        target["pattern"] = pattern
+    return out
+
+
+def _path_parameters(rule) -> list[dict]:
+    """Path parameters from the route's converters (``<int:…>`` is 1 … 2⁶³−1)."""
+    params = []
+    for name, converter in rule._converters.items():
+        schema = {"type": "string"}
+        if hasattr(converter, "max_id"):
+            schema = {"type": "integer", "minimum": converter.min_id, "maximum": converter.max_id}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return params
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict]:
+    schema = model.model_json_schema()
+    return [{"name": name, "in": "query", "required": False, "schema": prop,
+             "description": prop.get("description", "")} for name, prop in schema["properties"].items()]
+
+
+def query(model: type[BaseModel]):
+    """Decorator: the view reads its query string with this model (documented from it)."""
+    def mark(view):
+        view.query_model = model
+        return view
+    return mark
+
+
+def public(view):
+    """Decorator: no log-in needed (and none documented)."""
+    view.public = True
+    return view
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}
+
+
+# Answers every operation may give: any view may refuse; a view with a body may refuse it.
+_ANY = {"400": _error("请求无效（查询参数、CSRF 令牌）"), "401": _error("未登录、令牌无效或密码错误"),
+        "403": _error("角色或县区无权")}
+_BODY = {"400": _error("请求体不是有效的 JSON 对象，或缺少 CSRF 令牌"), "413": _error("请求体过大"),
+         "415": _error("请求体不是 application/json"), "422": _error("记录有误：逐字段中文说明（errors）")}
+
+
+def _operations(view, rule) -> dict:
+    """The docstring's operations, checked against the route and completed
+    with the answers every operation shares."""
+    ops = yaml_utils.load_operations_from_docstring(view.__doc__ or "")
+    for method, op in ops.items():
+        if method.upper() not in rule.methods:
+            raise ValueError(f"{rule.endpoint}: docstring documents {method}, the route allows {rule.methods}")
+        responses = op.setdefault("responses", {})
+        if getattr(view, "public", False):
+            op["security"] = []
+        else:
+            for status, reply in {**_ANY, **(_BODY if "requestBody" in op else {})}.items():
+                responses.setdefault(status, reply)
+        model = getattr(view, "query_model", None)
+        if model is not None:
+            op["parameters"] = query_parameters(model)
+    return ops
+
+
+def document(blueprint_name: str) -> dict:
+    """The OpenAPI 3.1 document of one blueprint's routes."""
+    spec = APISpec(title="三门峡市残疾人救助受理 API", version="1", openapi_version="3.1.0",
+                   info={"description": INFO})
+    for name, schema in _schemas().items():
+        spec.components.schema(name, schema)
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
+    spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "session"})
+    spec.options["security"] = [{"bearer": []}, {"basic": []}, {"session": []}]
+    app = current_app
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith(blueprint_name + "."):
+            continue
+        view = app.view_functions[rule.endpoint]
+        spec.path(path=re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), operations=_operations(view, rule),
+                  parameters=_path_parameters(rule) or None)
+    return spec.to_dict()
