@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .applicant import Applicant, parse_applicant
 from .compiler import compile_ruleset, param_fact
-from .facts import FACTS, applicant_facts, certificate_categories, evaluation_day
+from .facts import applicant_facts, certificate_categories, evaluation_day, missing_entry, record_has
 from .identity import CURRENT_COUNTIES, county_name, county_name_for_year, mask_id
 from .marks import (assumptions, chain, condition_parameters, fact_reason, not_in_force, same_payment_groups,
                     upon_labels)
@@ -111,7 +111,8 @@ class Engine:
             value = self.parameter(name, day, facts)
             if value is not None:
                 facts[param_fact(name)] = value
-        reader = _Reader(self, self._session.run(facts), facts, day, certificate_categories(record))
+        reader = _Reader(self, self._session.run(facts), facts, day, certificate_categories(record),
+                         record_has(record))
         reader.read_upon(self._prospective)
         lines = [reader.benefit_line(plan, explain) for plan in self._benefit_plans]
         mark_same_payments(lines, self._same_payments)
@@ -209,7 +210,9 @@ class Engine:
 class _Reader:
     """Turns one evaluation's firings into condition statuses and lines."""
 
-    def __init__(self, engine: Engine, firings: Firings, facts: dict, day: dt.date, categories: tuple = ()):
+    def __init__(self, engine: Engine, firings: Firings, facts: dict, day: dt.date, categories: tuple = (),
+                 recorded=lambda path: True):
+        self.recorded = recorded
         self.engine, self.rulebook, self.plans = engine, engine.rulebook, engine.plans
         self.verdicts, self.branches = firings.verdicts, firings.branches
         self.facts, self.day, self.categories = facts, day, categories
@@ -267,8 +270,7 @@ class _Reader:
             for name in absent:
                 if name not in seen:
                     seen.add(name)
-                    fact = FACTS[name]
-                    out.append({"fact": name, "field": fact.field, "label_zh": fact.label_zh})
+                    out.append(missing_entry(name, self.recorded))
             if cond.param is not None and not absent:
                 out.append({"fact": None, "field": None, "parameter": cond.param,
                             "label_zh": f"参数{cond.param}在{self.day}尚无生效值"})
@@ -380,7 +382,7 @@ class _Reader:
             for dim in absent:
                 if dim not in seen:
                     seen.add(dim)
-                    out.append({"fact": dim, "field": FACTS[dim].field, "label_zh": FACTS[dim].label_zh})
+                    out.append(missing_entry(dim, self.recorded))
             if not absent:
                 out.append({"fact": None, "field": None, "parameter": name,
                             "label_zh": f"参数{name}在{self.day}尚无生效值"})

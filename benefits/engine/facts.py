@@ -23,6 +23,7 @@ class Fact:
     label_zh: str
     type: type
     values_zh: tuple = ()   # (coded value, Chinese label) pairs, for reasons a clerk reads
+    inputs: tuple = ()      # record fields it is computed from, when more than ``field``
 
 
 _LEVELS_ZH = (("secondary", "中专/普高/职高"), ("college", "大专"), ("bachelor", "本科"), ("none", "无"))
@@ -42,7 +43,8 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("includes_visual", "certificate.multiple_categories", "残疾类别含视力残疾", bool),
     Fact("includes_intellectual", "certificate.multiple_categories", "残疾类别含智力残疾", bool),
     Fact("includes_psychiatric", "certificate.multiple_categories", "残疾类别含精神残疾", bool),
-    Fact("per_capita_income", "household.monthly_income", "家庭月人均收入（家庭月总收入÷人数）", float),
+    Fact("per_capita_income", "household.monthly_income", "家庭月人均收入（家庭月总收入÷人数）", float,
+         inputs=("household.monthly_income", "household.members")),
     Fact("assets_within_limit", "household.assets_within_limit", "家庭财产符合低保规定", bool),
     Fact("disabled_members", "household.members", "其他残疾家庭成员人数", int),
     Fact("oldest_member_age", "household.members", "家庭成员最大年龄", int),
@@ -99,6 +101,27 @@ HARDSHIP_CASES = {
 
 LIMBS = {"none": 0, "one": 1, "both": 2}
 COMPONENTS = {"includes_visual": 1, "includes_intellectual": 5, "includes_psychiatric": 6}
+
+
+def missing_entry(name: str, recorded) -> dict:
+    """A fact to ask for, pointing at the field still blank: income per head
+    needs both the income and the household members. ``recorded(path)``
+    says whether the record has a value at a field path."""
+    fact = FACTS[name]
+    field = next((path for path in fact.inputs if not recorded(path)), fact.field)
+    return {"fact": name, "field": field, "label_zh": fact.label_zh}
+
+
+def record_has(record: Applicant):
+    """``recorded(path)`` for missing_entry, on a validated record."""
+    def recorded(path: str) -> bool:
+        node = record
+        for part in path.split("."):
+            node = getattr(node, part, None)
+            if node is None:
+                return False
+        return True
+    return recorded
 
 
 def evaluation_day(record: Applicant, as_of: dt.date | None) -> dt.date:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..facts import FACTS
+from ..facts import missing_entry
 from ..identity import county_name
 from ..marks import assumptions, chain, condition_parameters, fact_reason, not_in_force, upon_labels
 from ..observances import days_off
@@ -52,6 +52,13 @@ class RowView:
             return (7, *sorted(set(parts)))
         return (category,)
 
+    def recorded(self, path: str) -> bool:
+        """Whether the record has a value at a field path (for missing_entry)."""
+        value = self.row.get(path)
+        if value is None and path not in self.row:   # a section: any of its leaves
+            return any(v is not None for k, v in self.row.items() if k.startswith(path + "."))
+        return value is not None
+
     def fact(self, name: str):
         return self.row[fact_column(name)]
 
@@ -77,7 +84,7 @@ class RowView:
             for name in absent:
                 if name not in seen:
                     seen.add(name)
-                    out.append(_fact_entry(name))
+                    out.append(missing_entry(name, self.recorded))
             if param is not None and not absent and self.row[param_column(param)] is None:
                 out.append(self._param_entry(param))
         return out
@@ -98,7 +105,7 @@ class RowView:
             for dim in absent:
                 if dim not in seen:
                     seen.add(dim)
-                    out.append(_fact_entry(dim))
+                    out.append(missing_entry(dim, self.recorded))
             if not absent:
                 out.append(self._param_entry(name))
         return out
@@ -265,11 +272,6 @@ class RowView:
         """{concept: (holds, condition statuses, upon labels)}."""
         return {r.id: (self.row[rule_column(r.id)], [] if self.early else self.statuses(r), self.upon(r))
                 for r in self.book.derived}
-
-
-def _fact_entry(name: str) -> dict:
-    fact = FACTS[name]
-    return {"fact": name, "field": fact.field, "label_zh": fact.label_zh}
 
 
 def _plain(value):
