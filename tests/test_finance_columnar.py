@@ -66,3 +66,16 @@ def test_change_points_and_weights_match_the_planner():
             mine = points.filter(pl.col("__person") == person)
             assert mine.get_column("__day").to_list() == days, (record.birth_date, year)
             assert mine.get_column("__weight").to_list() == planner.weights(days)
+
+
+def test_county_obligation_includes_the_rehabilitation_budget_and_basic_living_is_apart():
+    result = estimate(SAMPLE, 2013, engine="columnar")
+    for county in result["counties"]:
+        if not county["county"]:
+            continue
+        budget = next(b["amount"] for b in result["rehabilitation"] if b["county"] == county["county"])
+        assert county["rehabilitation"] == budget > 0
+        assert county["county_obligation"]["mid"] == round(county["payers"]["county"]["mid"] + budget, 2)
+    split = result["basic_living"]
+    assert set(split["benefits"]) >= {"dibao_inclusion", "dibao_single_person", "wubao_inclusion"}
+    assert round(split["cost"]["mid"] + split["specific_cost"]["mid"], 2) == result["total"]["mid"]

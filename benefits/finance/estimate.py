@@ -11,12 +11,13 @@ from typing import Callable, Optional
 from tqdm import tqdm
 
 from ..engine import default_engine
-from ..engine.identity import CURRENT_COUNTIES
+from ..engine.identity import CURRENT_COUNTIES, county_name_for_year
+from ..engine.marks import same_payment_groups
+from ..engine.months import parameter_dates
 from ..engine.rulebook import ParamRef, Rule
 from .batch import chunks, estimate_chunk, run
 from .columnar import ColumnarEstimate
 from .frames import applicant_frames
-from ..engine.months import parameter_dates
 from .readers import open_caseload
 from .tally import MONEY_KINDS, PAYERS, Tally
 
@@ -42,8 +43,11 @@ def _sum(rows) -> list:
     return total
 
 
-def county_name(code: str) -> str:
-    return CURRENT_COUNTIES.get(code, UNKNOWN_COUNTY_ZH if not code else code)
+def county_name(code: str, year: int) -> str:
+    """The county as named in the budget year (陕州区 was 陕县 until 2015-02-16)."""
+    if code in CURRENT_COUNTIES:
+        return county_name_for_year(code, year)
+    return UNKNOWN_COUNTY_ZH if not code else code
 
 
 def _rule_parameters(rule: Rule) -> list[str]:
@@ -101,20 +105,26 @@ def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_rea
             "payers": {p: _money(_sum(tally.payer.get(k + (p,), (0, 0, 0)) for k in keys)) for p in PAYERS},
             "assumptions": sorted(tally.assumptions.get(rule.id, ())),
         })
+    budgets = engine.county_budgets(year)
+    rehabilitation = {b["county"]: b["amount"] for b in budgets}
     by_county = []
     county_payer = []
     for county in counties:
         keys = [(r.id, county) for r in book.benefits]
         payers = {p: _sum(tally.payer.get(k + (p,), (0, 0, 0)) for k in keys) for p in PAYERS}
-        by_county.append({"county": county, "county_zh": county_name(county),
+        by_county.append({"county": county, "county_zh": county_name(county, year),
                           "applicants": tally.county_persons[county],
                           "cost": _money(_sum(tally.money.get(k, (0, 0, 0)) for k in keys)),
                           "floor_part": _money(_sum(tally.floor.get(k, (0, 0, 0)) for k in keys)),
-                          "payers": {p: _money(v) for p, v in payers.items()}})
-        county_payer += [{"county": county, "county_zh": county_name(county), "payer": p, **_money(v)}
+                          "payers": {p: _money(v) for p, v in payers.items()},
+                          # the county's whole obligation: its share of the lines plus 三（一）
+                          "rehabilitation": rehabilitation.get(county, 0.0),
+                          "county_obligation": _money([v + rehabilitation.get(county, 0.0)
+                                                       for v in payers["county"]])})
+        county_payer += [{"county": county, "county_zh": county_name(county, year), "payer": p, **_money(v)}
                          for p, v in payers.items()]
     by_payer = {p: _money(_sum(v for k, v in tally.payer.items() if k[2] == p)) for p in PAYERS}
-    budgets = engine.county_budgets(year)
+    basic = {b for group in same_payment_groups(book) for b in group}
     used = list(dict.fromkeys(n for rule in book.benefits + book.county_budgets for n in _rule_parameters(rule)))
     marks = [{"benefit": b, "label_zh": book.by_id[b].label_zh, "parameter": p,
               "parameter_zh": book.parameters[p].label_zh, "persons": n,
@@ -129,6 +139,11 @@ def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_rea
         "counts": {"total": rows_read, "evaluated": tally.evaluated, "rejected": rejected_rows,
                    "evaluations": tally.evaluations},
         "total": _money(_sum(tally.money.values())),
+        # 低保 and 五保 are paid under the national schemes that 63号 applies;
+        # the other lines are what 63号 adds (the same-payment groups name them)
+        "basic_living": {"benefits": [b for b in (r.id for r in book.benefits) if b in basic],
+                         "cost": _money(_sum(v for k, v in tally.money.items() if k[0] in basic)),
+                         "specific_cost": _money(_sum(v for k, v in tally.money.items() if k[0] not in basic))},
         "floor_part": _money(_sum(tally.floor.values())),
         "benefits": benefits,
         "counties": by_county,
