@@ -177,9 +177,11 @@ def _kind(name: str) -> str:
 
 def _id_twists(value: str) -> list[str]:
     body = value[:17]
+    bodies = [body[:10] + d + body[14:] for d in ("0230", "1301", "0000", "0229", "0228")] + [
+        body[:6] + y + body[10:] for y in ("1879", "1880", "2099")]
     return [body + c + value[18:] for c in "0123456789Xx"] + [
-        body[:10] + d + body[14:] + value[17:] for d in ("0230", "1301", "0000", "0229", "0228")] + [
-        body[:6] + y + body[10:] + value[17:] for y in ("1879", "1880", "2099")] + [
+        b + (check_character(b) if fixed and b.isascii() and b.isdigit() else value[17]) + value[18:]
+        for b in bodies for fixed in (0, 1)] + [
         value.translate(str.maketrans("0123456789", "０１２３４５６７８９")), value[:17], value + "1",
         value[:18] + "11", value[:18] + "84", value[:18] + "72", value[:18] + "41b1", value[:18] + "42B9",
         value[:18] + "42B0", value[:18] + "42B10"]
@@ -229,6 +231,32 @@ def hostile_rows(draw):
             cells[at] = draw(cell_mutation(names[at], cells[at]))
         rows.append(cells)
     return names, rows
+
+
+def test_every_column_with_every_tricky_value():
+    """Deterministic sweep: one row per (column, value), all in one frame."""
+    rows = []
+    for at, name in enumerate(NAMES):
+        base = POOL[at % len(POOL)]
+        values = HOSTILE + BY_KIND.get(_kind(name), [])
+        if base[at] is not None:
+            values += [s + base[at] + e for s in SPACES[:3] for e in ("", " ")] + [base[at].lower(), base[at].upper()]
+            if base[at].startswith("["):
+                values += [twist(base[at]) for twist in TEXT_TWISTS]
+            if len(base[at]) >= 18:
+                values += _id_twists(base[at])
+        for value in values:
+            rows.append(base[:at] + [value] + base[at + 1:])
+    for base in POOL[:40]:             # cross-field: the certificate against the ID, flags against facts
+        at = {n: i for i, n in enumerate(NAMES)}
+        for change in ({"holds_certificate": "false"}, {"hukou_local": "否"}, {"evaluation_date": "2012-11-01"},
+                       {"certificate.grade": "1"}, {"certificate.category": "7"},
+                       {"certificate.number": (base[at["certificate.number"]] or "")[:17] + "0"}):
+            row = list(base)
+            for name, value in change.items():
+                row[at[name]] = value
+            rows.append(row)
+    assert_same(NAMES, rows)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -260,17 +260,6 @@ def _digits(expr: pl.Expr, start: int, length: int) -> pl.Expr:
     return expr.str.slice(start, length).cast(pl.Int32, strict=False)
 
 
-def _valid_ymd(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
-    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    last = (pl.when(m == 2).then(pl.when(leap).then(29).otherwise(28))
-            .when(m.is_in([4, 6, 9, 11])).then(30).otherwise(31))
-    return (m >= 1) & (m <= 12) & (d >= 1) & (d <= last)
-
-
-def _ymd_date(y, m, d, ok) -> pl.Expr:
-    return pl.date(*(pl.when(ok).then(part) for part in (y, m, d)))   # never builds a bad date
-
-
 def _id_int(value: pl.Expr) -> pl.Expr:
     """The first 17 characters as one integer (meaningful where the shape is
     right); the digits are taken from it arithmetically, which is far cheaper
@@ -285,15 +274,13 @@ def _id_checks(value: pl.Expr, n: Optional[pl.Expr] = None) -> tuple[pl.Expr, pl
     shape = value.str.contains(r"^[0-9]{17}[0-9Xx]$")
     n = _id_int(value) if n is None else n
 
-    def digits(first: int, count: int) -> pl.Expr:       # digits first … first+count-1 of 17
-        return (n // 10 ** (17 - first - count)) % 10 ** count
-    y, m, d = digits(6, 4), digits(10, 2), digits(12, 2)
-    date_ok = shape & _valid_ymd(y, m, d) & (y >= 1880)
-    total = sum(digits(i, 1) * w for i, w in enumerate(identity._WEIGHTS))
+    birth = pl.when(shape).then(value.str.slice(6, 8)).str.to_date("%Y%m%d", strict=False)  # null if no such day
+    birth = pl.when(birth.dt.year() >= 1880).then(birth)
+    total = sum((n // 10 ** (16 - i)) % 10 * w for i, w in enumerate(identity._WEIGHTS))
     written = value.str.slice(17, 1).str.to_uppercase().replace_strict(
         list(identity._CHECK), list(range(11)), default=-1, return_dtype=pl.Int64)
-    ok = date_ok & (total % 11 == written)
-    return ok.fill_null(False), _ymd_date(y, m, d, date_ok)
+    ok = shape & birth.is_not_null() & (total % 11 == written)
+    return ok.fill_null(False), birth
 
 
 def _validator_check(name: str, value: pl.Expr, n: Optional[pl.Expr] = None) -> tuple[pl.Expr, pl.Expr]:
@@ -317,9 +304,9 @@ def _validator_check(name: str, value: pl.Expr, n: Optional[pl.Expr] = None) -> 
 
 def _date_of(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     shape = text.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-    y, m, d = _digits(text, 0, 4), _digits(text, 5, 2), _digits(text, 8, 2)
-    ok = (shape & _valid_ymd(y, m, d) & (y >= 1000)).fill_null(False)
-    return ok, _ymd_date(y, m, d, ok)
+    day = pl.when(shape).then(text).str.to_date("%Y-%m-%d", strict=False)     # null if no such day
+    day = pl.when(day.dt.year() >= 1000).then(day)
+    return day.is_not_null(), day
 
 
 def _bounds(leaf: Leaf, value: pl.Expr) -> pl.Expr:
@@ -454,10 +441,21 @@ def _stripped(name: str) -> pl.Expr:
 def _fast(raw: pl.DataFrame, top: Group) -> pl.DataFrame:
     """Every row with ``__fast`` (certainly valid) and its typed columns.
     Staged so that each text, flag and value is computed once."""
-    leaves = [leaf for leaf in _walk(top) if leaf.path in raw.columns]
+    # a column with no cell at all (rare fields) is the same as no column
+    leaves = [leaf for leaf in _walk(top) if leaf.path in raw.columns and raw[leaf.path].null_count() < len(raw)]
     text = {leaf.path: pl.col(f"__t.{leaf.path}") for leaf in leaves}
     present = {leaf.path: pl.col(f"__p.{leaf.path}") for leaf in leaves}
-    lazy = raw.lazy().with_columns(_stripped(leaf.path).alias(f"__t.{leaf.path}") for leaf in leaves)
+    decoded = []
+    for leaf in leaves:
+        if leaf.kind == "list" and not leaf.unknown:
+            # cells repeat ([], common households): decode each distinct text once,
+            # joined back on a narrow frame (a join on the wide one is slow)
+            path, key = leaf.path, f"__t.{leaf.path}"
+            cells = raw.select(_stripped(path).alias(key))
+            mapping = _list_mapping(leaf, cells.unique().drop_nulls(), key, FIELDS[path])
+            decoded += cells.join(mapping, on=key, how="left", maintain_order="left").select(
+                pl.col("__ok").alias(f"__ok.{path}"), pl.col("__v").alias(f"__v.{path}")).get_columns()
+    lazy = raw.hstack(decoded).lazy().with_columns(_stripped(leaf.path).alias(f"__t.{leaf.path}") for leaf in leaves)
     lazy = lazy.with_columns((t.fill_null("") != "").alias(f"__p.{path}") for path, t in text.items())
     numbered = [leaf.path for leaf in leaves if {"id_number", "certificate_number"} & set(leaf.validators)]
     lazy = lazy.with_columns(_id_int(text[path]).alias(f"__n.{path}") for path in numbered)
@@ -467,11 +465,6 @@ def _fast(raw: pl.DataFrame, top: Group) -> pl.DataFrame:
         if leaf.unknown:
             ok, value = pl.lit(False), pl.lit(None, dtype)
         elif leaf.kind == "list":
-            # cells repeat ([], common households): decode each distinct text once
-            keys = raw.select(_stripped(path).alias(f"__t.{path}")).unique().drop_nulls()
-            mapping = _list_mapping(leaf, keys, f"__t.{path}", dtype).rename(
-                {"__ok": f"__ok.{path}", "__v": f"__v.{path}"})
-            lazy = lazy.join(mapping.lazy(), on=f"__t.{path}", how="left", maintain_order="left")
             ok, value = pl.col(f"__ok.{path}"), pl.col(f"__v.{path}")
         else:
             ok, value = _cell_check(leaf, text[path], pl.col(f"__n.{path}") if path in numbered else None)
