@@ -247,6 +247,9 @@ def test_every_column_with_every_tricky_value():
                 values += _id_twists(base[at])
         for value in values:
             rows.append(base[:at] + [value] + base[at + 1:])
+            if name == "id_number" and base[NAMES.index("certificate.number")]:   # the certificate follows the ID
+                cert = NAMES.index("certificate.number")
+                rows.append(rows[-1][:cert] + [value[:18] + base[cert][18:]] + rows[-1][cert + 1:])
     for base in POOL[:40]:             # cross-field: the certificate against the ID, flags against facts
         at = {n: i for i, n in enumerate(NAMES)}
         for change in ({"holds_certificate": "false"}, {"hukou_local": "否"}, {"evaluation_date": "2012-11-01"},
