@@ -27,7 +27,9 @@ import typing
 from dataclasses import dataclass, field
 from typing import Optional
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 from pydantic import AfterValidator, BaseModel
 from pydantic.fields import FieldInfo
 
@@ -434,8 +436,40 @@ def _list_mapping(leaf: Leaf, keys: pl.DataFrame, key: str, dtype: pl.DataType) 
 
 # ----------------------------------------------------------------- the frame
 
+def _gather_lists(values: pl.Series, at: pl.Series) -> pl.Series:
+    """``values.gather(at)`` for a list column, through arrow offsets: polars'
+    own gather of a list of structs costs several times more."""
+    lists = values.to_arrow()
+    if isinstance(lists, pa.ChunkedArray):
+        lists = lists.combine_chunks()
+    lists = lists.cast(pa.large_list(lists.type.value_type))
+    offsets = lists.offsets.to_numpy()
+    where = at.fill_null(0).to_numpy().astype(np.int64)
+    valid = at.is_not_null().to_numpy() & values.is_not_null().gather(at.fill_null(0)).to_numpy()
+    start = offsets[where]
+    length = np.where(valid, offsets[where + 1] - start, 0)
+    new_offsets = np.zeros(len(at) + 1, dtype=np.int64)
+    np.cumsum(length, out=new_offsets[1:])
+    items = lists.values.take(pa.array(np.repeat(start - new_offsets[:-1], length) + np.arange(new_offsets[-1])))
+    out = pa.LargeListArray.from_arrays(pa.array(new_offsets), items, mask=pa.array(~valid))
+    return pl.Series(values.name, out).cast(values.dtype)
+
+
 def _stripped(name: str) -> pl.Expr:
     return pl.col(name).str.strip_chars()
+
+
+_SHAPED = {"id_number", "certificate_number", "_county"}
+
+
+def _text(leaf: Leaf) -> pl.Expr:
+    """The cell as the checks see it. Only free text is stripped: every other
+    check matches the whole cell, so a cell with spaces around it fails the
+    check and its row takes the slow path, which strips it (rare; stripping
+    every column costs more than all the checks)."""
+    if leaf.kind == "str" and not _SHAPED & set(leaf.validators):
+        return _stripped(leaf.path)
+    return pl.col(leaf.path)
 
 
 def _fast(raw: pl.DataFrame, top: Group) -> pl.DataFrame:
@@ -451,11 +485,12 @@ def _fast(raw: pl.DataFrame, top: Group) -> pl.DataFrame:
             # cells repeat ([], common households): decode each distinct text once,
             # joined back on a narrow frame (a join on the wide one is slow)
             path, key = leaf.path, f"__t.{leaf.path}"
-            cells = raw.select(_stripped(path).alias(key))
-            mapping = _list_mapping(leaf, cells.unique().drop_nulls(), key, FIELDS[path])
-            decoded += cells.join(mapping, on=key, how="left", maintain_order="left").select(
-                pl.col("__ok").alias(f"__ok.{path}"), pl.col("__v").alias(f"__v.{path}")).get_columns()
-    lazy = raw.hstack(decoded).lazy().with_columns(_stripped(leaf.path).alias(f"__t.{leaf.path}") for leaf in leaves)
+            cells = raw.select(_text(leaf).alias(key))
+            mapping = _list_mapping(leaf, cells.unique().drop_nulls(), key, FIELDS[path]).with_row_index("__i")
+            at = cells.join(mapping.select(key, "__i"), on=key, how="left", maintain_order="left")["__i"]
+            decoded += [mapping["__ok"].gather(at).alias(f"__ok.{path}"),
+                        _gather_lists(mapping["__v"], at).alias(f"__v.{path}")]
+    lazy = raw.hstack(decoded).lazy().with_columns(_text(leaf).alias(f"__t.{leaf.path}") for leaf in leaves)
     lazy = lazy.with_columns((t.fill_null("") != "").alias(f"__p.{path}") for path, t in text.items())
     numbered = [leaf.path for leaf in leaves if {"id_number", "certificate_number"} & set(leaf.validators)]
     lazy = lazy.with_columns(_id_int(text[path]).alias(f"__n.{path}") for path in numbered)
@@ -532,27 +567,30 @@ def validate_frame(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
     if bad_types:
         raise TypeError(f"raw cells must be text: {bad_types}")
     raw = raw.with_columns(pl.col(ROW).cast(pl.Int64), pl.col(names).cast(pl.String))
-    fast = _fast(raw, plan())
+    if _fingerprint() == FINGERPRINT:
+        fast = _fast(raw, plan())
+    else:                                   # the slow path changed: it alone is right
+        fast = pl.DataFrame({"__fast": [False] * len(raw)}, schema={"__fast": pl.Boolean}).select(
+            *[pl.lit(None, dtype).alias(c) for c, dtype in SCHEMA.items()], "__fast")
     is_fast = fast["__fast"]
-    if _fingerprint() != FINGERPRINT:       # the slow path changed: it alone is right
-        is_fast = pl.repeat(False, len(raw), eager=True)
     if SOURCE in raw.columns:
         is_fast = is_fast & raw[SOURCE].is_null()
     slow_at = (~is_fast).arg_true().to_list()
+    if not slow_at:
+        return fast.drop("__fast"), []
     records, record_at, rejects = [], [], []
-    if slow_at:
-        slow = raw[slow_at]
-        sources = slow[SOURCE].to_list() if SOURCE in raw.columns else [None] * len(slow_at)
-        for at, number, cells, source in zip(slow_at, slow[ROW].to_list(), slow.select(names).iter_rows(), sources):
-            result = slow_row(names, json.loads(source) if source is not None else cells)
-            if isinstance(result, list):
-                rejects += [{"row": number, "field": e.field, "message": e.message} for e in result]
-            else:
-                records.append(result)
-                record_at.append(at)
+    slow = raw[slow_at]
+    sources = slow[SOURCE].to_list() if SOURCE in raw.columns else [None] * len(slow_at)
+    for at, number, cells, source in zip(slow_at, slow[ROW].to_list(), slow.select(names).iter_rows(), sources):
+        result = slow_row(names, json.loads(source) if source is not None else cells)
+        if isinstance(result, list):
+            rejects += [{"row": number, "field": e.field, "message": e.message} for e in result]
+        else:
+            records.append(result)
+            record_at.append(at)
     frame = fast.with_row_index("__at").filter(is_fast).select("__at", *SCHEMA)
     if records:
         extra = frame_from_records(records, rows=[raw[ROW][i] for i in record_at])
         frame = pl.concat([frame, extra.with_columns(__at=pl.Series(record_at, dtype=pl.UInt32)).select(frame.columns)])
         frame = frame.sort("__at")
-    return frame.drop("__at").cast(SCHEMA), rejects
+    return frame.drop("__at"), rejects
