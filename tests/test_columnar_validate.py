@@ -465,3 +465,43 @@ def test_csv_reader_reads_as_the_single_applicant_reader(tmp_path, text):
     expected, expected_rejects = slow_path(names, rows, numbers)
     assert rejects == expected_rejects
     assert_frame_equal(frame, expected, check_exact=True)
+
+
+def test_xlsx_typed_cells_read_as_the_single_applicant_reader(tmp_path):
+    from openpyxl import Workbook
+    ident = id_number(dt.date(1970, 5, 6))
+    book = Workbook()
+    sheet = book.active
+    header = ["id_number", "name", "certificate.number", "certificate.category", "certificate.grade",
+              "household.monthly_income", "status.dibao", "evaluation_date", "hukou_county", "household.members"]
+    sheet.append(header)
+    sheet.append([ident, "张三", ident + "42", 4, 2, 1200.5, True, dt.datetime(2013, 3, 1), 411202, "[]"])
+    sheet.append([ident, "李四", ident + "42", 4.0, 2, 0, 1, dt.date(2013, 3, 1), "411202", None])
+    sheet.append([ident, True, ident + "42", 4, 2.5, float("nan"), "yes", "2013-03-01", 411222, 5])
+    sheet.append([None] * len(header))
+    sheet.append([ident, dt.time(8, 30), ident + "42", 4, 2, -1, 0.5, 20130301, 411202.0, "[]"])
+    sheet.append([ident, "王五", ident + "42", 4, 2, 10_000_000, False, dt.datetime(2012, 1, 1, 9), None, None])
+    path = tmp_path / "c.xlsx"
+    book.save(path)
+    names, rows, numbers = _file_rows(path)
+    raw = frame_readers.read_xlsx_frame(path)
+    assert raw["row"].to_list() == numbers == [2, 3, 4, 6, 7]
+    frame, rejects = validate.validate_frame(raw)
+    expected, expected_rejects = slow_path(names, rows, numbers)
+    assert rejects == expected_rejects
+    assert_frame_equal(frame, expected, check_exact=True)
+    assert raw["_source"].is_null().to_list() == [True, True, False, False, True]
+
+
+def test_parquet_of_text_columns(tmp_path):
+    csv_raw = frame_readers.read_csv_frame(SAMPLE)
+    path = tmp_path / "c.parquet"
+    blank = pl.DataFrame({n: [None] for n in csv_raw.columns if n != "row"}, schema={
+        n: pl.String for n in csv_raw.columns if n != "row"})
+    pl.concat([csv_raw.drop("row").head(3), blank, csv_raw.drop("row").slice(3)]).write_parquet(path)
+    raw = frame_readers.read_parquet_frame(path)
+    assert raw["row"].to_list()[:4] == [1, 2, 3, 5]
+    assert_frame_equal(raw.drop("row"), csv_raw.drop("row"))
+    pl.DataFrame({"id_number": [1]}).write_parquet(path)
+    with pytest.raises(frame_readers.CaseloadError, match="应为文本"):
+        frame_readers.read_parquet_frame(path)

@@ -12,6 +12,7 @@ itself, bytes that are not UTF-8 kept for the row's rejection.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -19,8 +20,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ...finance.columns import check_header
-from ...finance.readers import CaseloadError, _csv_rows
+from ...finance.columns import BY_PATH, _cell, check_header
+from ...finance.readers import CaseloadError, _csv_rows, _xlsx_rows
 from .schema import ROW
 from .validate import PY_SPACE, SOURCE
 
@@ -100,3 +101,89 @@ def read_csv_frame(path) -> pl.DataFrame:
             if frame is not None:
                 return frame
     return _python_csv(data.decode("utf-8", errors="surrogateescape"))
+
+
+# --------------------------------------------------------------------- XLSX
+
+def _as_text(name: str, value):
+    """The text a typed spreadsheet cell can be replaced by without changing
+    what the single-applicant path makes of it (``unflatten`` reads each cell
+    through ``_cell`` alone), or None where there is no such text."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, dt.datetime):
+        text = value.date().isoformat()
+    elif isinstance(value, dt.date):
+        text = value.isoformat()
+    else:
+        return None
+    column = BY_PATH[name]
+    try:
+        same = _cell(column, value)
+        again = _cell(column, text)
+    except ValueError:
+        return None
+    return text if type(same) is type(again) and same == again else None
+
+
+def _tag(value):
+    """JSON for a typed cell kept as it is (see ``validate.SOURCE``)."""
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return {"$type": type(value).__name__, "value": value.isoformat()}
+    if isinstance(value, dt.timedelta):
+        return {"$type": "timedelta", "value": value.total_seconds()}
+    return value
+
+
+def read_xlsx_frame(source) -> pl.DataFrame:
+    """The first sheet of an XLSX caseload → the raw frame. A typed cell
+    (number, date, flag) becomes text where that reads the same; a row with
+    any other typed cell keeps its exact cells for the slow path."""
+    names, rows, _ = _xlsx_rows(source)
+    named = [i for i, n in enumerate(names) if n is not None]
+    numbers, columns, sources = [], {i: [] for i in named}, []
+    for number, row in rows:
+        cells = [row[i] if i < len(row) else None for i in named]
+        texts, exact = [], True
+        for i, cell in zip(named, cells):
+            if cell is None or isinstance(cell, str):
+                texts.append(cell if cell != "" else None)
+                continue
+            text = _as_text(names[i], cell)
+            exact = exact and text is not None
+            texts.append(text if text is not None else str(cell))
+        if exact and any(isinstance(c, str) and _undecodable(c) for c in cells):
+            exact = False
+        sources.append(None if exact else json.dumps([_tag(c) for c in cells], default=str))
+        numbers.append(number)
+        for i, text in zip(named, texts):
+            columns[i].append(text.encode("utf-8", "replace").decode() if text is not None else None)
+    data = {ROW: pl.Series(numbers, dtype=pl.Int64),
+            **{names[i]: pl.Series(v, dtype=pl.String) for i, v in columns.items()}}
+    if any(s is not None for s in sources):
+        data[SOURCE] = pl.Series(sources, dtype=pl.String)
+    return pl.DataFrame(data)
+
+
+# ------------------------------------------------------------------ Parquet
+
+def read_parquet_frame(path) -> pl.DataFrame:
+    """A Parquet caseload of text columns named like the CSV layout → the raw
+    frame; ``row`` is the record's position (1 = first), wholly blank records
+    skipped as in a sheet."""
+    try:
+        frame = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise CaseloadError(f"无法读取Parquet文件：{exc}") from None
+    names = check_header(frame.columns)
+    typed = [n for n in frame.columns if frame.schema[n] not in (pl.String, pl.Null)]
+    if typed:
+        raise CaseloadError("Parquet台账的列应为文本（与CSV相同），这些列不是：" + "、".join(typed))
+    cells = [pl.col(n).cast(pl.String) for n in frame.columns]
+    blank = pl.all_horizontal(c.is_null() | c.str.contains(_BLANK_CELL) for c in cells)
+    return (frame.with_row_index(ROW, offset=1).filter(~blank)
+            .select(pl.col(ROW).cast(pl.Int64), *[pl.col(n).cast(pl.String) for n in names if n is not None]))

@@ -40,9 +40,17 @@ from ..applicant import Applicant, FieldError, InvalidApplicant, parse_applicant
 from .schema import BIRTH, FIELDS, ROW, SCHEMA, frame_from_records
 
 SOURCE = "_source"
-"""Optional raw column: where non-null, a JSON array (ASCII) of the row's
-exact cell values in column order, used instead of the cells (a reader puts
-here what a String column cannot hold, e.g. bytes that are not UTF-8)."""
+"""Optional raw column: where non-null, a JSON array of the row's exact cell
+values in column order, used instead of the cells, always by the slow path (a
+reader puts here what a text column cannot hold: bytes that are not UTF-8,
+typed spreadsheet cells; dates and times as {"$type": …, "value": …})."""
+
+_TAGGED = {"datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat,
+           "time": dt.time.fromisoformat, "timedelta": lambda seconds: dt.timedelta(seconds=seconds)}
+
+
+def _untag(obj: dict):
+    return _TAGGED[obj["$type"]](obj["value"]) if set(obj) == {"$type", "value"} else obj
 
 # unflatten strips every cell with Python's str.strip(); polars' strip_chars()
 # removes the same characters except these, so a text left starting or
@@ -582,7 +590,7 @@ def validate_frame(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
     slow = raw[slow_at]
     sources = slow[SOURCE].to_list() if SOURCE in raw.columns else [None] * len(slow_at)
     for at, number, cells, source in zip(slow_at, slow[ROW].to_list(), slow.select(names).iter_rows(), sources):
-        result = slow_row(names, json.loads(source) if source is not None else cells)
+        result = slow_row(names, json.loads(source, object_hook=_untag) if source is not None else cells)
         if isinstance(result, list):
             rejects += [{"row": number, "field": e.field, "message": e.message} for e in result]
         else:
