@@ -505,3 +505,17 @@ def test_parquet_of_text_columns(tmp_path):
     pl.DataFrame({"id_number": [1]}).write_parquet(path)
     with pytest.raises(frame_readers.CaseloadError, match="应为文本"):
         frame_readers.read_parquet_frame(path)
+
+
+def test_money_parses_to_the_same_double_as_python():
+    """polars' text→float (cells) and JSON decoding (members) against float()."""
+    rng = random.Random(3)
+    amounts = [f"{rng.randrange(10 ** rng.randint(1, 7))}.{rng.randrange(10 ** 15):0{rng.randint(1, 15)}d}"
+               for _ in range(1500)]
+    base = dict(zip(NAMES, POOL[0]))
+    rows = []
+    for amount in amounts:
+        members = json.dumps([{"relation": "child", "monthly_income": 0}]).replace("0}", amount + "}")
+        rows.append([{**base, "household.monthly_income": amount, "household.members": members}[n] for n in NAMES])
+    assert all(fast_flags(NAMES, rows))
+    assert_same(NAMES, rows)

@@ -60,7 +60,6 @@ _NOT_STRIPPED = "".join(c for c, left in zip(PY_SPACE, pl.Series([f"a{c}" for c 
                         if left != "a")
 _JSON_WS = r"[ \t\n\r]*"
 _MAX_DIGITS = 15          # integers below 2**53: float() and int() agree
-_UTF8_MESSAGE = "记录含有不是UTF-8编码的字节，请把文件另存为UTF-8"
 
 
 # ---------------------------------------------------------------- the model
@@ -94,8 +93,9 @@ def _fingerprint() -> str:
 
 FINGERPRINT = "9add66fb8fd5f3dd"
 """``_fingerprint()`` when the vectorised checks below were last reviewed
-against the slow path. If the slow path changes, its fields fall back until
-someone re-reads the change, updates the checks and this value."""
+against the slow path. If any of it changes, every row takes the slow path
+(correct, slower; ``fallbacks()`` says so and a test fails) until someone
+re-reads the change, updates the checks and this value."""
 
 KNOWN_VALIDATORS = {"id_number", "certificate_number", "_name", "_county", "_date"}
 """Validators with a vectorised twin below (``_validator_check``)."""
