@@ -476,7 +476,7 @@ def test_xlsx_typed_cells_read_as_the_single_applicant_reader(tmp_path):
               "household.monthly_income", "status.dibao", "evaluation_date", "hukou_county", "household.members"]
     sheet.append(header)
     sheet.append([ident, "张三", ident + "42", 4, 2, 1200.5, True, dt.datetime(2013, 3, 1), 411202, "[]"])
-    sheet.append([ident, "李四", ident + "42", 4.0, 2, 0, 1, dt.date(2013, 3, 1), "411202", None])
+    sheet.append([ident, "李四", ident + "42", 4.0, 2, 0, 1, dt.date(2013, 3, 1), 411202.0, None])
     sheet.append([ident, True, ident + "42", 4, 2.5, float("nan"), "yes", "2013-03-01", 411222, 5])
     sheet.append([None] * len(header))
     sheet.append([ident, dt.time(8, 30), ident + "42", 4, 2, -1, 0.5, 20130301, 411202.0, "[]"])

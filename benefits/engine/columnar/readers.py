@@ -109,25 +109,26 @@ def _as_text(name: str, value):
     """The text a typed spreadsheet cell can be replaced by without changing
     what the single-applicant path makes of it (``unflatten`` reads each cell
     through ``_cell`` alone), or None where there is no such text."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, float):
-        text = repr(value)
-    elif isinstance(value, dt.datetime):
-        text = value.date().isoformat()
-    elif isinstance(value, dt.date):
-        text = value.isoformat()
-    else:
-        return None
     column = BY_PATH[name]
     try:
-        same = _cell(column, value)
-        again = _cell(column, text)
+        read = _cell(column, value)
     except ValueError:
         return None
-    return text if type(same) is type(again) and same == again else None
+    candidates = [read] if isinstance(read, str) else []     # e.g. a number in a text column
+    if isinstance(value, bool):
+        candidates.append("true" if value else "false")
+    elif isinstance(value, (int, float)):
+        candidates.append(repr(value))
+    elif isinstance(value, (dt.datetime, dt.date)):
+        candidates.append(value.isoformat()[:10])
+    for text in candidates:
+        try:
+            again = _cell(column, text)
+        except ValueError:
+            continue
+        if type(again) is type(read) and again == read:
+            return text
+    return None
 
 
 def _tag(value):
