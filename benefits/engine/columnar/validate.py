@@ -293,7 +293,8 @@ def _id_checks(value: pl.Expr, n: Optional[pl.Expr] = None) -> tuple[pl.Expr, pl
     return ok.fill_null(False), birth
 
 
-def _validator_check(name: str, value: pl.Expr, n: Optional[pl.Expr] = None) -> tuple[pl.Expr, pl.Expr]:
+def _validator_check(name: str, value: pl.Expr, n: Optional[pl.Expr] = None,
+                     path: Optional[str] = None) -> tuple[pl.Expr, pl.Expr]:
     """(ok, typed value) for a known validator on an already stripped text
     cell (``n``: see ``_id_checks``)."""
     if name == "id_number":
@@ -301,6 +302,10 @@ def _validator_check(name: str, value: pl.Expr, n: Optional[pl.Expr] = None) -> 
         return ok, value.str.to_uppercase()
     if name == "certificate_number":
         shape = value.str.contains(r"^[0-9]{17}[0-9Xx][1-7][1-4](?:[Bb][1-9])?$")
+        if path == "certificate.number":
+            # the fast path requires its first 18 characters to equal the
+            # applicant's checked ID number (cross-field checks in _fast)
+            return shape.fill_null(False), value.str.to_uppercase()
         ok, _ = _id_checks(value.str.slice(0, 18), n)
         return (shape & ok).fill_null(False), value.str.to_uppercase()
     if name == "_name":
@@ -348,7 +353,7 @@ def _cell_check(leaf: Leaf, text: pl.Expr, n: Optional[pl.Expr] = None) -> tuple
         return text.str.contains(_BOOL_RE), text.str.to_lowercase().is_in(_TRUE_LOWER)
     if kind == "int":
         shape = text.str.contains(rf"^[0-9]{{1,{_MAX_DIGITS}}}(?:\.0*)?$")
-        value = text.str.extract(r"^([0-9]+)", 1).cast(pl.Int64, strict=False)
+        value = text.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)   # exact below 2**53
         ok, typed = shape, value
     elif kind == "float":
         shape = text.str.contains(rf"^[0-9]{{1,{_MAX_DIGITS}}}(?:\.[0-9]{{1,{_MAX_DIGITS}}})?$")
@@ -365,7 +370,7 @@ def _cell_check(leaf: Leaf, text: pl.Expr, n: Optional[pl.Expr] = None) -> tuple
         raise KeyError(kind)
     ok = ok & _bounds(leaf, typed)
     for name in leaf.validators:
-        v_ok, typed = _validator_check(name, typed, n)
+        v_ok, typed = _validator_check(name, typed, n, leaf.path)
         ok = ok & v_ok
     return ok.fill_null(False), typed
 
