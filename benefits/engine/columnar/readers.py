@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import re
@@ -22,11 +23,15 @@ import polars as pl
 
 from ...finance.columns import BY_PATH, _cell, check_header
 from ...finance.readers import CaseloadError, _csv_rows, _xlsx_rows
+from . import validate        # the module, not names: finance → readers → validate → finance is a cycle
 from .schema import ROW
-from .validate import PY_SPACE, SOURCE
 
 _BOM = b"\xef\xbb\xbf"
-_BLANK_CELL = "^[" + re.escape(PY_SPACE) + "]*$"
+
+
+@functools.cache
+def _blank_cell() -> str:
+    return "^[" + re.escape(validate.PY_SPACE) + "]*$"
 
 
 def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
@@ -45,10 +50,10 @@ def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
     cells = [f"__c{i}" for i in range(frame.width)]
     frame = frame.rename(dict(zip(frame.columns, cells))).with_row_index(ROW, offset=2)
     # wholly blank rows are rare: look at every cell only where the first is blank
-    maybe = frame.select(pl.col(cells[0]).is_null() | pl.col(cells[0]).str.contains(_BLANK_CELL)).to_series()
+    maybe = frame.select(pl.col(cells[0]).is_null() | pl.col(cells[0]).str.contains(_blank_cell())).to_series()
     if maybe.any():
         suspects = frame.filter(maybe)
-        blank = suspects.select(pl.all_horizontal(pl.col(c).is_null() | pl.col(c).str.contains(_BLANK_CELL)
+        blank = suspects.select(pl.all_horizontal(pl.col(c).is_null() | pl.col(c).str.contains(_blank_cell())
                                                   for c in cells)).to_series()
         frame = frame.filter(~pl.col(ROW).is_in(suspects.filter(blank)[ROW].implode()))
     return frame.select(pl.col(ROW).cast(pl.Int64),
@@ -70,7 +75,7 @@ def _python_csv(text: str) -> pl.DataFrame:
     data = {ROW: pl.Series(numbers, dtype=pl.Int64),
             **{names[i]: pl.Series(v, dtype=pl.String) for i, v in columns.items()}}
     if any(s is not None for s in sources):
-        data[SOURCE] = pl.Series(sources, dtype=pl.String)
+        data[validate.SOURCE] = pl.Series(sources, dtype=pl.String)
     return pl.DataFrame(data)
 
 
@@ -166,7 +171,7 @@ def read_xlsx_frame(source) -> pl.DataFrame:
     data = {ROW: pl.Series(numbers, dtype=pl.Int64),
             **{names[i]: pl.Series(v, dtype=pl.String) for i, v in columns.items()}}
     if any(s is not None for s in sources):
-        data[SOURCE] = pl.Series(sources, dtype=pl.String)
+        data[validate.SOURCE] = pl.Series(sources, dtype=pl.String)
     return pl.DataFrame(data)
 
 
@@ -185,6 +190,6 @@ def read_parquet_frame(path) -> pl.DataFrame:
     if typed:
         raise CaseloadError("Parquet台账的列应为文本（与CSV相同），这些列不是：" + "、".join(typed))
     cells = [pl.col(n).cast(pl.String) for n in frame.columns]
-    blank = pl.all_horizontal(c.is_null() | c.str.contains(_BLANK_CELL) for c in cells)
+    blank = pl.all_horizontal(c.is_null() | c.str.contains(_blank_cell()) for c in cells)
     return (frame.with_row_index(ROW, offset=1).filter(~blank)
             .select(pl.col(ROW).cast(pl.Int64), *[pl.col(n).cast(pl.String) for n in names if n is not None]))
