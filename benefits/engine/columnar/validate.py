@@ -33,7 +33,6 @@ import pyarrow as pa
 from pydantic import AfterValidator, BaseModel
 from pydantic.fields import FieldInfo
 
-from ...finance import columns as layout
 from .. import applicant as model
 from .. import identity
 from ..applicant import Applicant, FieldError, InvalidApplicant, parse_applicant
@@ -64,6 +63,13 @@ _MAX_DIGITS = 15          # integers below 2**53: float() and int() agree
 
 # ---------------------------------------------------------------- the model
 
+def _layout():
+    """benefits.finance.columns, imported when first needed: importing it runs
+    benefits.finance, whose estimate imports this module (a cycle)."""
+    from ...finance import columns
+    return columns
+
+
 def _id_validator():
     return model.IdNumber.__metadata__[0]
 
@@ -83,7 +89,7 @@ def _fingerprint() -> str:
     """Source of every piece of the slow path that the checks here re-state."""
     parts = [inspect.getsource(f) for f in (
         identity.parse_id_number, identity.parse_certificate_number, identity.check_character,
-        model._checked, model._cross_checks, model.parse_applicant, layout._cell, layout.unflatten)]
+        model._checked, model._cross_checks, model.parse_applicant, _layout()._cell, _layout().unflatten)]
     parts += [identity._ID_RE.pattern, identity._CERT_RE.pattern, repr(identity._WEIGHTS), identity._CHECK,
               repr(model.EARLIEST_DATE), repr(model.LATEST_DATE), repr(model._Strict.model_config)]
     for name, deco in sorted(Applicant.__pydantic_decorators__.field_validators.items()):
@@ -262,8 +268,11 @@ def _ascii_nocase(word: str) -> str:
     return "".join(f"[{c.lower()}{c.upper()}]" if c.isascii() and c.isalpha() else re.escape(c) for c in word)
 
 
-_BOOL_RE = "^(?:" + "|".join(_ascii_nocase(w) for w in sorted(layout._TRUE | layout._FALSE)) + ")$"
-_TRUE_LOWER = sorted(layout._TRUE)
+@functools.cache
+def _bool_words() -> tuple[str, list]:
+    """(pattern of the words _cell reads as a flag, the ones meaning true)."""
+    words = _layout()._TRUE | _layout()._FALSE
+    return "^(?:" + "|".join(_ascii_nocase(w) for w in sorted(words)) + ")$", sorted(_layout()._TRUE)
 
 
 def _digits(expr: pl.Expr, start: int, length: int) -> pl.Expr:
@@ -350,7 +359,8 @@ def _cell_check(leaf: Leaf, text: pl.Expr, n: Optional[pl.Expr] = None) -> tuple
     and pydantic would read it; ok False where not certainly valid."""
     kind = leaf.kind
     if kind == "bool":
-        return text.str.contains(_BOOL_RE), text.str.to_lowercase().is_in(_TRUE_LOWER)
+        pattern, true = _bool_words()
+        return text.str.contains(pattern), text.str.to_lowercase().is_in(true)
     if kind == "int":
         shape = text.str.contains(rf"^[0-9]{{1,{_MAX_DIGITS}}}(?:\.0*)?$")
         value = text.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)   # exact below 2**53
@@ -564,7 +574,7 @@ def _find(group: Group, path: str) -> Group:
 def slow_row(names: list, cells) -> Applicant | list[FieldError]:
     """The single-applicant path for one sheet row: the record, or its errors."""
     try:
-        return parse_applicant(layout.unflatten(names, cells))
+        return parse_applicant(_layout().unflatten(names, cells))
     except InvalidApplicant as exc:
         return exc.errors
     except RecursionError as exc:     # json.loads on a deeply nested cell
@@ -575,7 +585,7 @@ def validate_frame(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
     """Raw text cells (``row`` + caseload columns) → (the applicant frame of
     the valid rows in input order, rejects ``{"row", "field", "message"}``)."""
     names = [c for c in raw.columns if c not in (ROW, SOURCE)]
-    layout.check_header(names)
+    _layout().check_header(names)
     bad_types = [c for c in names + ([SOURCE] if SOURCE in raw.columns else []) if raw.schema[c] not in (pl.String, pl.Null)]
     if bad_types:
         raise TypeError(f"raw cells must be text: {bad_types}")
