@@ -22,7 +22,7 @@ from benefits.engine.columnar.schema import SCHEMA, frame_from_records
 from benefits.engine.identity import check_character
 from benefits.finance import synthetic
 from benefits.finance.columns import COLUMNS, flatten, unflatten
-from benefits.finance.readers import open_caseload
+from benefits.finance.readers import CaseloadError, open_caseload
 
 from .factories import id_number
 
@@ -503,7 +503,7 @@ def test_parquet_of_text_columns(tmp_path):
     assert raw["row"].to_list()[:4] == [1, 2, 3, 5]
     assert_frame_equal(raw.drop("row"), csv_raw.drop("row"))
     pl.DataFrame({"id_number": [1]}).write_parquet(path)
-    with pytest.raises(frame_readers.CaseloadError, match="应为文本"):
+    with pytest.raises(CaseloadError, match="应为文本"):
         frame_readers.read_parquet_frame(path)
 
 

@@ -21,12 +21,22 @@ from pathlib import Path
 
 import polars as pl
 
-from ...finance.columns import BY_PATH, _cell, check_header
-from ...finance.readers import CaseloadError, _csv_rows, _xlsx_rows
 from . import validate        # the module, not names: finance → readers → validate → finance is a cycle
 from .schema import ROW
 
 _BOM = b"\xef\xbb\xbf"
+
+
+# benefits.finance imports these readers, so its modules are imported when
+# first needed, not at import time (a cycle otherwise)
+def _columns():
+    from ...finance import columns
+    return columns
+
+
+def _readers():
+    from ...finance import readers
+    return readers
 
 
 @functools.cache
@@ -62,7 +72,7 @@ def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
 
 def _python_csv(text: str) -> pl.DataFrame:
     """The single-applicant reader's own parse, row by row (slower)."""
-    names, rows = _csv_rows(io.StringIO(text, newline=""))
+    names, rows = _readers()._csv_rows(io.StringIO(text, newline=""))
     named = [i for i, n in enumerate(names) if n is not None]
     numbers, columns, sources = [], {i: [] for i in named}, []
     for number, row in rows:
@@ -91,7 +101,7 @@ def read_csv_frame(path) -> pl.DataFrame:
     """A CSV caseload (UTF-8, with or without BOM) → the raw frame."""
     path = Path(path)
     if not path.is_file():
-        raise CaseloadError(f"找不到台账文件：{path}")
+        raise _readers().CaseloadError(f"找不到台账文件：{path}")
     data = path.read_bytes()
     if data.startswith(_BOM):
         data = data[len(_BOM):]
@@ -102,7 +112,7 @@ def read_csv_frame(path) -> pl.DataFrame:
         except (UnicodeDecodeError, csv.Error, StopIteration):
             first = None
         if first is not None:
-            frame = _polars_csv(data, check_header(first))
+            frame = _polars_csv(data, _columns().check_header(first))
             if frame is not None:
                 return frame
     return _python_csv(data.decode("utf-8", errors="surrogateescape"))
@@ -114,9 +124,9 @@ def _as_text(name: str, value):
     """The text a typed spreadsheet cell can be replaced by without changing
     what the single-applicant path makes of it (``unflatten`` reads each cell
     through ``_cell`` alone), or None where there is no such text."""
-    column = BY_PATH[name]
+    column = _columns().BY_PATH[name]
     try:
-        read = _cell(column, value)
+        read = _columns()._cell(column, value)
     except ValueError:
         return None
     candidates = [read] if isinstance(read, str) else []     # e.g. a number in a text column
@@ -128,7 +138,7 @@ def _as_text(name: str, value):
         candidates.append(value.isoformat()[:10])
     for text in candidates:
         try:
-            again = _cell(column, text)
+            again = _columns()._cell(column, text)
         except ValueError:
             continue
         if type(again) is type(read) and again == read:
@@ -149,7 +159,7 @@ def read_xlsx_frame(source) -> pl.DataFrame:
     """The first sheet of an XLSX caseload → the raw frame. A typed cell
     (number, date, flag) becomes text where that reads the same; a row with
     any other typed cell keeps its exact cells for the slow path."""
-    names, rows, _ = _xlsx_rows(source)
+    names, rows, _ = _readers()._xlsx_rows(source)
     named = [i for i, n in enumerate(names) if n is not None]
     numbers, columns, sources = [], {i: [] for i in named}, []
     for number, row in rows:
@@ -184,11 +194,11 @@ def read_parquet_frame(path) -> pl.DataFrame:
     try:
         frame = pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
-        raise CaseloadError(f"无法读取Parquet文件：{exc}") from None
-    names = check_header(frame.columns)
+        raise _readers().CaseloadError(f"无法读取Parquet文件：{exc}") from None
+    names = _columns().check_header(frame.columns)
     typed = [n for n in frame.columns if frame.schema[n] not in (pl.String, pl.Null)]
     if typed:
-        raise CaseloadError("Parquet台账的列应为文本（与CSV相同），这些列不是：" + "、".join(typed))
+        raise _readers().CaseloadError("Parquet台账的列应为文本（与CSV相同），这些列不是：" + "、".join(typed))
     cells = [pl.col(n).cast(pl.String) for n in frame.columns]
     blank = pl.all_horizontal(c.is_null() | c.str.contains(_blank_cell()) for c in cells)
     return (frame.with_row_index(ROW, offset=1).filter(~blank)
