@@ -121,6 +121,7 @@ class Leaf:
     finite: bool = False
     validators: list = field(default_factory=list)
     item: Optional["Group"] = None    # for a list of models
+    scalar: Optional["Leaf"] = None   # for a list of plain values
     unknown: list = field(default_factory=list)   # why it cannot be decided column-wise
 
 
@@ -194,7 +195,11 @@ def _leaf(path: str, info: FieldInfo) -> Leaf | Group:
         if isinstance(item, type) and issubclass(item, BaseModel):
             leaf.item = _group(item, "", True)
         else:
-            leaf.unknown.append(f"{path}: list of {item!r}")
+            scalar = _leaf(path, FieldInfo.from_annotation(item))
+            if isinstance(scalar, Leaf) and scalar.kind in ("bool", "int", "float", "literal", "str", "date"):
+                leaf.scalar = scalar
+            else:
+                leaf.unknown.append(f"{path}: list of {item!r}")
     elif annotation in (bool, int, float, str):
         leaf.kind = annotation.__name__
     elif annotation is dt.date:
@@ -254,6 +259,8 @@ def fallbacks(top: Optional[Group] = None) -> list[str]:
             out.extend(leaf.unknown)
             if leaf.item is not None:
                 visit(leaf.item)
+            if leaf.scalar is not None:
+                out.extend(leaf.scalar.unknown)
         for sub in group.groups:
             visit(sub)
     visit(top)
@@ -428,33 +435,46 @@ def _decode_dtype(group: Group) -> pl.Struct:
     return pl.Struct({leaf.path: kinds.get(leaf.kind, pl.String) for leaf in group.leaves})
 
 
+def _item_check(sub: Leaf, value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(ok, typed) of one decoded JSON value (no stripping inside JSON)."""
+    if sub.kind in ("str", "date", "literal"):
+        ok, typed = _cell_check(sub, value)
+    else:
+        ok, typed = _bounds(sub, value), value
+        for name in sub.validators:
+            v_ok, typed = _validator_check(name, typed)
+            ok = ok & v_ok
+    present = value.is_not_null()
+    return ((~present | ok) if not sub.required else ok), pl.when(present).then(typed)
+
+
+_DECODED = {"bool": pl.Boolean, "int": pl.Int64, "float": pl.Float64}
+
+
 def _list_mapping(leaf: Leaf, keys: pl.DataFrame, key: str, dtype: pl.DataType) -> pl.DataFrame:
     """Distinct stripped JSON cells ``keys[key]`` → (key, ``__ok``, ``__v``)."""
-    item = _json_item(leaf.item) if leaf.item is not None else None
+    if leaf.scalar is not None and not leaf.scalar.unknown:
+        item = _json_value(leaf.scalar)
+        element = _DECODED.get(leaf.scalar.kind, pl.String)
+    else:
+        item = _json_item(leaf.item) if leaf.item is not None else None
+        element = _decode_dtype(leaf.item) if item is not None else None
     if item is None:
         return keys.with_columns(__ok=pl.lit(False), __v=pl.lit(None, dtype))
     ws = _JSON_WS
     grammar = rf"^(?:null|\[{ws}(?:{item}(?:{ws},{ws}{item})*)?{ws}\])$"
     keys = keys.with_columns(__shape=pl.col(key).str.contains(grammar))
-    keys = keys.with_columns(__d=pl.when("__shape").then(pl.col(key)).str.json_decode(
-        pl.List(_decode_dtype(leaf.item))))
-    fields, oks = [], []
-    for sub in leaf.item.leaves:
-        value = pl.element().struct.field(sub.path)
-        if sub.kind in ("str", "date", "literal"):
-            ok, typed = _cell_check(sub, value)
-        else:
-            ok, typed = _bounds(sub, value), value
-            for name in sub.validators:
-                v_ok, typed = _validator_check(name, typed)
-                ok = ok & v_ok
-        present = value.is_not_null()
-        oks.append((~present | ok) if not sub.required else ok)
-        fields.append(pl.when(present).then(typed).alias(sub.path))
+    keys = keys.with_columns(__d=pl.when("__shape").then(pl.col(key)).str.json_decode(pl.List(element)))
+    if leaf.scalar is not None:
+        item_ok, typed = _item_check(leaf.scalar, pl.element())
+    else:
+        checks = [_item_check(sub, pl.element().struct.field(sub.path)) for sub in leaf.item.leaves]
+        item_ok = pl.all_horizontal(ok for ok, _ in checks)
+        typed = pl.struct(value.alias(sub.path) for sub, (_, value) in zip(leaf.item.leaves, checks))
     decoded = pl.col("__d")
-    items_ok = decoded.list.eval(pl.all_horizontal(oks).fill_null(False)).list.all()
+    items_ok = decoded.list.eval(item_ok.fill_null(False)).list.all()
     ok = pl.col("__shape") & (decoded.is_null() | (items_ok & _bounds(leaf, decoded)))
-    return keys.select(key, __ok=ok.fill_null(False), __v=decoded.list.eval(pl.struct(fields)).cast(dtype))
+    return keys.select(key, __ok=ok.fill_null(False), __v=decoded.list.eval(typed).cast(dtype))
 
 
 # ----------------------------------------------------------------- the frame
