@@ -580,6 +580,9 @@ def _fast(raw: pl.DataFrame, top: Group) -> pl.DataFrame:
            & (_digits(cert, 18, 1) == pl.col("certificate.category"))
            & (_digits(cert, 19, 1) == pl.col("certificate.grade")))
     ).fill_null(False)
+    if "certificate.multiple_categories" in FIELDS:     # 多重残疾所含类别 only with category 7
+        cross = cross & ~(pl.col("certificate.multiple_categories").is_not_null()
+                          & pl.col("certificate.category").ne_missing(7))
     cross = (cross & ~(pl.col("holds_certificate").eq_missing(False) & pl.col("__cert"))
              & ~(pl.col("hukou_local").eq_missing(False) & pl.col("hukou_county").is_not_null())
              & ~(pl.col(BIRTH) > pl.col("evaluation_date")).fill_null(False))
