@@ -22,7 +22,7 @@ from benefits.engine.columnar.schema import SCHEMA, frame_from_records
 from benefits.engine.identity import check_character
 from benefits.finance import synthetic
 from benefits.finance.columns import COLUMNS, flatten, unflatten
-from benefits.finance.readers import open_caseload
+from benefits.finance.readers import CaseloadError, open_caseload
 
 from .factories import id_number
 
@@ -118,7 +118,7 @@ HOSTILE = ["", " ", "\u3000", "\x1c", "\u200b", "null", "None", "nan", "NaN", "i
            "-1", "10000000", "10000000.01", "true", "True ", "yes ", "YES", "是", "否", "y", "t", "maybe",
            "2013-02-30", "2013-2-3", "2013-02-03", "2013-02-03T00:00:00", "20130203", "0000-01-01",
            "2012-10-31", "2012-11-01", "2100-12-31", "2101-01-01", "1899-12-31",
-           "[]", "{}", '"abc"', "[1]", "[null]", "[[]]", "urban", "rural", "Urban", "none", "self",
+           "[]", "{}", '"abc"', "[1]", "[1, 2]", "[2,3,6]", "[1, 7]", "[1, 1.0]", "[null]", "[[]]", "urban", "rural", "Urban", "none", "self",
            "411222", "411202", "411200", "41120", "x" * 51, "张" * 50, "张" * 51, "\u200b张三", "张三\x1c",
            " 张三 ", "\t\n", "三口人"]
 
@@ -177,9 +177,11 @@ def _kind(name: str) -> str:
 
 def _id_twists(value: str) -> list[str]:
     body = value[:17]
+    bodies = [body[:10] + d + body[14:] for d in ("0230", "1301", "0000", "0229", "0228")] + [
+        body[:6] + y + body[10:] for y in ("1879", "1880", "2099")]
     return [body + c + value[18:] for c in "0123456789Xx"] + [
-        body[:10] + d + body[14:] + value[17:] for d in ("0230", "1301", "0000", "0229", "0228")] + [
-        body[:6] + y + body[10:] + value[17:] for y in ("1879", "1880", "2099")] + [
+        b + (check_character(b) if fixed and b.isascii() and b.isdigit() else value[17]) + value[18:]
+        for b in bodies for fixed in (0, 1)] + [
         value.translate(str.maketrans("0123456789", "０１２３４５６７８９")), value[:17], value + "1",
         value[:18] + "11", value[:18] + "84", value[:18] + "72", value[:18] + "41b1", value[:18] + "42B9",
         value[:18] + "42B0", value[:18] + "42B10"]
@@ -231,6 +233,35 @@ def hostile_rows(draw):
     return names, rows
 
 
+def test_every_column_with_every_tricky_value():
+    """Deterministic sweep: one row per (column, value), all in one frame."""
+    rows = []
+    for at, name in enumerate(NAMES):
+        base = POOL[at % len(POOL)]
+        values = HOSTILE + BY_KIND.get(_kind(name), [])
+        if base[at] is not None:
+            values += [s + base[at] + e for s in SPACES[:3] for e in ("", " ")] + [base[at].lower(), base[at].upper()]
+            if base[at].startswith("["):
+                values += [twist(base[at]) for twist in TEXT_TWISTS]
+            if len(base[at]) >= 18:
+                values += _id_twists(base[at])
+        for value in values:
+            rows.append(base[:at] + [value] + base[at + 1:])
+            if name == "id_number" and base[NAMES.index("certificate.number")]:   # the certificate follows the ID
+                cert = NAMES.index("certificate.number")
+                rows.append(rows[-1][:cert] + [value[:18] + base[cert][18:]] + rows[-1][cert + 1:])
+    for base in POOL[:40]:             # cross-field: the certificate against the ID, flags against facts
+        at = {n: i for i, n in enumerate(NAMES)}
+        for change in ({"holds_certificate": "false"}, {"hukou_local": "否"}, {"evaluation_date": "2012-11-01"},
+                       {"certificate.grade": "1"}, {"certificate.category": "7"},
+                       {"certificate.number": (base[at["certificate.number"]] or "")[:17] + "0"}):
+            row = list(base)
+            for name, value in change.items():
+                row[at[name]] = value
+            rows.append(row)
+    assert_same(NAMES, rows)
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile_rows())
 def test_hostile_rows_are_judged_exactly_as_the_single_applicant_path(case):
@@ -248,9 +279,9 @@ def test_valid_rows_take_the_fast_path_and_match():
 
 def test_plain_variants_the_fast_path_covers():
     base = dict(zip(NAMES, POOL[0]))
-    variants = [{"name": "  张三\u3000"}, {"status.dibao": "YES"}, {"status.dibao": "是"}, {"certificate.grade": " 2.000"},
-                {"household.monthly_income": "0012.50"}, {"household.members": ' [ ]\n'},
-                {"household.members": "null"}, {"residence": "\trural "}]
+    variants = [{"name": "  张三\u3000"}, {"status.dibao": "YES"}, {"status.dibao": "是"}, {"certificate.grade": "2.000"},
+                {"household.monthly_income": "0012.50"}, {"household.members": '[ ]'},
+                {"household.members": "null"}, {"residence": "rural"}]
     for change in variants:
         row = dict(base, **{k: v for k, v in change.items()})
         if "certificate.grade" in change:
@@ -325,14 +356,16 @@ def test_name():
 
 
 def test_evaluation_date():
-    message = "评估日期应在2012-11-01（63号印发）至2100-12-31之间"
-    assert _rejects(evaluation_date="2012-10-31") == [("evaluation_date", message)]
-    assert _rejects(evaluation_date="2101-01-01") == [("evaluation_date", message)]
+    earliest, latest = applicant_module.EARLIEST_DATE, applicant_module.LATEST_DATE
+    message = next(r for r in _rejects(evaluation_date=str(latest + dt.timedelta(days=1))))[1]
+    assert message.startswith("评估日期应在")
+    assert _rejects(evaluation_date=str(earliest - dt.timedelta(days=1))) == [("evaluation_date", message)]
     assert _rejects(evaluation_date="2013-02-30") == [("evaluation_date", "应为日期（YYYY-MM-DD）")]
     young = id_number(dt.date(2014, 1, 1))
     assert ("evaluation_date", "评估日期早于申请人出生日期") in _rejects(
         id_number=young, evaluation_date="2013-06-01", **{"certificate.number": young + "42"})
-    assert _rejects(evaluation_date="2100-12-31") == []
+    assert _rejects(evaluation_date=str(latest)) == []
+    assert _rejects(evaluation_date=str(max(earliest, dt.date(1970, 5, 6)))) == []
 
 
 def test_numbers_and_flags_are_never_coerced_beyond_the_slow_path():
@@ -434,3 +467,57 @@ def test_csv_reader_reads_as_the_single_applicant_reader(tmp_path, text):
     expected, expected_rejects = slow_path(names, rows, numbers)
     assert rejects == expected_rejects
     assert_frame_equal(frame, expected, check_exact=True)
+
+
+def test_xlsx_typed_cells_read_as_the_single_applicant_reader(tmp_path):
+    from openpyxl import Workbook
+    ident = id_number(dt.date(1970, 5, 6))
+    book = Workbook()
+    sheet = book.active
+    header = ["id_number", "name", "certificate.number", "certificate.category", "certificate.grade",
+              "household.monthly_income", "status.dibao", "evaluation_date", "hukou_county", "household.members"]
+    sheet.append(header)
+    sheet.append([ident, "张三", ident + "42", 4, 2, 1200.5, True, dt.datetime(2013, 3, 1), 411202, "[]"])
+    sheet.append([ident, "李四", ident + "42", 4.0, 2, 0, 1, dt.date(2013, 3, 1), 411202.0, None])
+    sheet.append([ident, True, ident + "42", 4, 2.5, float("nan"), "yes", "2013-03-01", 411222, 5])
+    sheet.append([None] * len(header))
+    sheet.append([ident, dt.time(8, 30), ident + "42", 4, 2, -1, 0.5, 20130301, 411202.0, "[]"])
+    sheet.append([ident, "王五", ident + "42", 4, 2, 10_000_000, False, dt.datetime(2012, 1, 1, 9), None, None])
+    path = tmp_path / "c.xlsx"
+    book.save(path)
+    names, rows, numbers = _file_rows(path)
+    raw = frame_readers.read_xlsx_frame(path)
+    assert raw["row"].to_list() == numbers == [2, 3, 4, 6, 7]
+    frame, rejects = validate.validate_frame(raw)
+    expected, expected_rejects = slow_path(names, rows, numbers)
+    assert rejects == expected_rejects
+    assert_frame_equal(frame, expected, check_exact=True)
+    assert raw["_source"].is_null().to_list() == [True, True, False, False, True]
+
+
+def test_parquet_of_text_columns(tmp_path):
+    csv_raw = frame_readers.read_csv_frame(SAMPLE)
+    path = tmp_path / "c.parquet"
+    blank = pl.DataFrame({n: [None] for n in csv_raw.columns if n != "row"}, schema={
+        n: pl.String for n in csv_raw.columns if n != "row"})
+    pl.concat([csv_raw.drop("row").head(3), blank, csv_raw.drop("row").slice(3)]).write_parquet(path)
+    raw = frame_readers.read_parquet_frame(path)
+    assert raw["row"].to_list()[:4] == [1, 2, 3, 5]
+    assert_frame_equal(raw.drop("row"), csv_raw.drop("row"))
+    pl.DataFrame({"id_number": [1]}).write_parquet(path)
+    with pytest.raises(CaseloadError, match="应为文本"):
+        frame_readers.read_parquet_frame(path)
+
+
+def test_money_parses_to_the_same_double_as_python():
+    """polars' text→float (cells) and JSON decoding (members) against float()."""
+    rng = random.Random(3)
+    amounts = [f"{rng.randrange(10 ** rng.randint(1, 7))}.{rng.randrange(10 ** 15):0{rng.randint(1, 15)}d}"
+               for _ in range(1500)]
+    base = dict(zip(NAMES, POOL[0]))
+    rows = []
+    for amount in amounts:
+        members = json.dumps([{"relation": "child", "monthly_income": 0}]).replace("0}", amount + "}")
+        rows.append([{**base, "household.monthly_income": amount, "household.members": members}[n] for n in NAMES])
+    assert all(fast_flags(NAMES, rows))
+    assert_same(NAMES, rows)

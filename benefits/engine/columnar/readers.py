@@ -12,6 +12,8 @@ itself, bytes that are not UTF-8 kept for the row's rejection.
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import functools
 import io
 import json
 import re
@@ -19,13 +21,27 @@ from pathlib import Path
 
 import polars as pl
 
-from ...finance.columns import check_header
-from ...finance.readers import CaseloadError, _csv_rows
+from . import validate        # the module, not names: finance → readers → validate → finance is a cycle
 from .schema import ROW
-from .validate import PY_SPACE, SOURCE
 
 _BOM = b"\xef\xbb\xbf"
-_BLANK_CELL = "^[" + re.escape(PY_SPACE) + "]*$"
+
+
+# benefits.finance imports these readers, so its modules are imported when
+# first needed, not at import time (a cycle otherwise)
+def _columns():
+    from ...finance import columns
+    return columns
+
+
+def _readers():
+    from ...finance import readers
+    return readers
+
+
+@functools.cache
+def _blank_cell() -> str:
+    return "^[" + re.escape(validate.PY_SPACE) + "]*$"
 
 
 def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
@@ -44,10 +60,10 @@ def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
     cells = [f"__c{i}" for i in range(frame.width)]
     frame = frame.rename(dict(zip(frame.columns, cells))).with_row_index(ROW, offset=2)
     # wholly blank rows are rare: look at every cell only where the first is blank
-    maybe = frame.select(pl.col(cells[0]).is_null() | pl.col(cells[0]).str.contains(_BLANK_CELL)).to_series()
+    maybe = frame.select(pl.col(cells[0]).is_null() | pl.col(cells[0]).str.contains(_blank_cell())).to_series()
     if maybe.any():
         suspects = frame.filter(maybe)
-        blank = suspects.select(pl.all_horizontal(pl.col(c).is_null() | pl.col(c).str.contains(_BLANK_CELL)
+        blank = suspects.select(pl.all_horizontal(pl.col(c).is_null() | pl.col(c).str.contains(_blank_cell())
                                                   for c in cells)).to_series()
         frame = frame.filter(~pl.col(ROW).is_in(suspects.filter(blank)[ROW].implode()))
     return frame.select(pl.col(ROW).cast(pl.Int64),
@@ -56,7 +72,7 @@ def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
 
 def _python_csv(text: str) -> pl.DataFrame:
     """The single-applicant reader's own parse, row by row (slower)."""
-    names, rows = _csv_rows(io.StringIO(text, newline=""))
+    names, rows = _readers()._csv_rows(io.StringIO(text, newline=""))
     named = [i for i, n in enumerate(names) if n is not None]
     numbers, columns, sources = [], {i: [] for i in named}, []
     for number, row in rows:
@@ -69,7 +85,7 @@ def _python_csv(text: str) -> pl.DataFrame:
     data = {ROW: pl.Series(numbers, dtype=pl.Int64),
             **{names[i]: pl.Series(v, dtype=pl.String) for i, v in columns.items()}}
     if any(s is not None for s in sources):
-        data[SOURCE] = pl.Series(sources, dtype=pl.String)
+        data[validate.SOURCE] = pl.Series(sources, dtype=pl.String)
     return pl.DataFrame(data)
 
 
@@ -85,7 +101,7 @@ def read_csv_frame(path) -> pl.DataFrame:
     """A CSV caseload (UTF-8, with or without BOM) → the raw frame."""
     path = Path(path)
     if not path.is_file():
-        raise CaseloadError(f"找不到台账文件：{path}")
+        raise _readers().CaseloadError(f"找不到台账文件：{path}")
     data = path.read_bytes()
     if data.startswith(_BOM):
         data = data[len(_BOM):]
@@ -96,7 +112,94 @@ def read_csv_frame(path) -> pl.DataFrame:
         except (UnicodeDecodeError, csv.Error, StopIteration):
             first = None
         if first is not None:
-            frame = _polars_csv(data, check_header(first))
+            frame = _polars_csv(data, _columns().check_header(first))
             if frame is not None:
                 return frame
     return _python_csv(data.decode("utf-8", errors="surrogateescape"))
+
+
+# --------------------------------------------------------------------- XLSX
+
+def _as_text(name: str, value):
+    """The text a typed spreadsheet cell can be replaced by without changing
+    what the single-applicant path makes of it (``unflatten`` reads each cell
+    through ``_cell`` alone), or None where there is no such text."""
+    column = _columns().BY_PATH[name]
+    try:
+        read = _columns()._cell(column, value)
+    except ValueError:
+        return None
+    candidates = [read] if isinstance(read, str) else []     # e.g. a number in a text column
+    if isinstance(value, bool):
+        candidates.append("true" if value else "false")
+    elif isinstance(value, (int, float)):
+        candidates.append(repr(value))
+    elif isinstance(value, (dt.datetime, dt.date)):
+        candidates.append(value.isoformat()[:10])
+    for text in candidates:
+        try:
+            again = _columns()._cell(column, text)
+        except ValueError:
+            continue
+        if type(again) is type(read) and again == read:
+            return text
+    return None
+
+
+def _tag(value):
+    """JSON for a typed cell kept as it is (see ``validate.SOURCE``)."""
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return {"$type": type(value).__name__, "value": value.isoformat()}
+    if isinstance(value, dt.timedelta):
+        return {"$type": "timedelta", "value": value.total_seconds()}
+    return value
+
+
+def read_xlsx_frame(source) -> pl.DataFrame:
+    """The first sheet of an XLSX caseload → the raw frame. A typed cell
+    (number, date, flag) becomes text where that reads the same; a row with
+    any other typed cell keeps its exact cells for the slow path."""
+    names, rows, _ = _readers()._xlsx_rows(source)
+    named = [i for i, n in enumerate(names) if n is not None]
+    numbers, columns, sources = [], {i: [] for i in named}, []
+    for number, row in rows:
+        cells = [row[i] if i < len(row) else None for i in named]
+        texts, exact = [], True
+        for i, cell in zip(named, cells):
+            if cell is None or isinstance(cell, str):
+                texts.append(cell if cell != "" else None)
+                continue
+            text = _as_text(names[i], cell)
+            exact = exact and text is not None
+            texts.append(text if text is not None else str(cell))
+        if exact and any(isinstance(c, str) and _undecodable(c) for c in cells):
+            exact = False
+        sources.append(None if exact else json.dumps([_tag(c) for c in cells], default=str))
+        numbers.append(number)
+        for i, text in zip(named, texts):
+            columns[i].append(text.encode("utf-8", "replace").decode() if text is not None else None)
+    data = {ROW: pl.Series(numbers, dtype=pl.Int64),
+            **{names[i]: pl.Series(v, dtype=pl.String) for i, v in columns.items()}}
+    if any(s is not None for s in sources):
+        data[validate.SOURCE] = pl.Series(sources, dtype=pl.String)
+    return pl.DataFrame(data)
+
+
+# ------------------------------------------------------------------ Parquet
+
+def read_parquet_frame(path) -> pl.DataFrame:
+    """A Parquet caseload of text columns named like the CSV layout → the raw
+    frame; ``row`` is the record's position (1 = first), wholly blank records
+    skipped as in a sheet."""
+    try:
+        frame = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _readers().CaseloadError(f"无法读取Parquet文件：{exc}") from None
+    names = _columns().check_header(frame.columns)
+    typed = [n for n in frame.columns if frame.schema[n] not in (pl.String, pl.Null)]
+    if typed:
+        raise _readers().CaseloadError("Parquet台账的列应为文本（与CSV相同），这些列不是：" + "、".join(typed))
+    cells = [pl.col(n).cast(pl.String) for n in frame.columns]
+    blank = pl.all_horizontal(c.is_null() | c.str.contains(_blank_cell()) for c in cells)
+    return (frame.with_row_index(ROW, offset=1).filter(~blank)
+            .select(pl.col(ROW).cast(pl.Int64), *[pl.col(n).cast(pl.String) for n in names if n is not None]))

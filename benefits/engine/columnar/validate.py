@@ -27,20 +27,29 @@ import typing
 from dataclasses import dataclass, field
 from typing import Optional
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 from pydantic import AfterValidator, BaseModel
 from pydantic.fields import FieldInfo
 
-from ...finance import columns as layout
 from .. import applicant as model
 from .. import identity
 from ..applicant import Applicant, FieldError, InvalidApplicant, parse_applicant
 from .schema import BIRTH, FIELDS, ROW, SCHEMA, frame_from_records
 
 SOURCE = "_source"
-"""Optional raw column: where non-null, a JSON array (ASCII) of the row's
-exact cell values in column order, used instead of the cells (a reader puts
-here what a String column cannot hold, e.g. bytes that are not UTF-8)."""
+"""Optional raw column: where non-null, a JSON array of the row's exact cell
+values in column order, used instead of the cells, always by the slow path (a
+reader puts here what a text column cannot hold: bytes that are not UTF-8,
+typed spreadsheet cells; dates and times as {"$type": …, "value": …})."""
+
+_TAGGED = {"datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat,
+           "time": dt.time.fromisoformat, "timedelta": lambda seconds: dt.timedelta(seconds=seconds)}
+
+
+def _untag(obj: dict):
+    return _TAGGED[obj["$type"]](obj["value"]) if set(obj) == {"$type", "value"} else obj
 
 # unflatten strips every cell with Python's str.strip(); polars' strip_chars()
 # removes the same characters except these, so a text left starting or
@@ -50,10 +59,16 @@ _NOT_STRIPPED = "".join(c for c, left in zip(PY_SPACE, pl.Series([f"a{c}" for c 
                         if left != "a")
 _JSON_WS = r"[ \t\n\r]*"
 _MAX_DIGITS = 15          # integers below 2**53: float() and int() agree
-_UTF8_MESSAGE = "记录含有不是UTF-8编码的字节，请把文件另存为UTF-8"
 
 
 # ---------------------------------------------------------------- the model
+
+def _layout():
+    """benefits.finance.columns, imported when first needed: importing it runs
+    benefits.finance, whose estimate imports this module (a cycle)."""
+    from ...finance import columns
+    return columns
+
 
 def _id_validator():
     return model.IdNumber.__metadata__[0]
@@ -74,7 +89,7 @@ def _fingerprint() -> str:
     """Source of every piece of the slow path that the checks here re-state."""
     parts = [inspect.getsource(f) for f in (
         identity.parse_id_number, identity.parse_certificate_number, identity.check_character,
-        model._checked, model._cross_checks, model.parse_applicant, layout._cell, layout.unflatten)]
+        model._checked, model._cross_checks, model.parse_applicant, _layout()._cell, _layout().unflatten)]
     parts += [identity._ID_RE.pattern, identity._CERT_RE.pattern, repr(identity._WEIGHTS), identity._CHECK,
               repr(model.EARLIEST_DATE), repr(model.LATEST_DATE), repr(model._Strict.model_config)]
     for name, deco in sorted(Applicant.__pydantic_decorators__.field_validators.items()):
@@ -84,8 +99,9 @@ def _fingerprint() -> str:
 
 FINGERPRINT = "9add66fb8fd5f3dd"
 """``_fingerprint()`` when the vectorised checks below were last reviewed
-against the slow path. If the slow path changes, its fields fall back until
-someone re-reads the change, updates the checks and this value."""
+against the slow path. If any of it changes, every row takes the slow path
+(correct, slower; ``fallbacks()`` says so and a test fails) until someone
+re-reads the change, updates the checks and this value."""
 
 KNOWN_VALIDATORS = {"id_number", "certificate_number", "_name", "_county", "_date"}
 """Validators with a vectorised twin below (``_validator_check``)."""
@@ -105,6 +121,7 @@ class Leaf:
     finite: bool = False
     validators: list = field(default_factory=list)
     item: Optional["Group"] = None    # for a list of models
+    scalar: Optional["Leaf"] = None   # for a list of plain values
     unknown: list = field(default_factory=list)   # why it cannot be decided column-wise
 
 
@@ -178,7 +195,11 @@ def _leaf(path: str, info: FieldInfo) -> Leaf | Group:
         if isinstance(item, type) and issubclass(item, BaseModel):
             leaf.item = _group(item, "", True)
         else:
-            leaf.unknown.append(f"{path}: list of {item!r}")
+            scalar = _leaf(path, FieldInfo.from_annotation(item))
+            if isinstance(scalar, Leaf) and scalar.kind in ("bool", "int", "float", "literal", "str", "date"):
+                leaf.scalar = scalar
+            else:
+                leaf.unknown.append(f"{path}: list of {item!r}")
     elif annotation in (bool, int, float, str):
         leaf.kind = annotation.__name__
     elif annotation is dt.date:
@@ -238,6 +259,8 @@ def fallbacks(top: Optional[Group] = None) -> list[str]:
             out.extend(leaf.unknown)
             if leaf.item is not None:
                 visit(leaf.item)
+            if leaf.scalar is not None:
+                out.extend(leaf.scalar.unknown)
         for sub in group.groups:
             visit(sub)
     visit(top)
@@ -252,23 +275,15 @@ def _ascii_nocase(word: str) -> str:
     return "".join(f"[{c.lower()}{c.upper()}]" if c.isascii() and c.isalpha() else re.escape(c) for c in word)
 
 
-_BOOL_RE = "^(?:" + "|".join(_ascii_nocase(w) for w in sorted(layout._TRUE | layout._FALSE)) + ")$"
-_TRUE_LOWER = sorted(layout._TRUE)
+@functools.cache
+def _bool_words() -> tuple[str, list]:
+    """(pattern of the words _cell reads as a flag, the ones meaning true)."""
+    words = _layout()._TRUE | _layout()._FALSE
+    return "^(?:" + "|".join(_ascii_nocase(w) for w in sorted(words)) + ")$", sorted(_layout()._TRUE)
 
 
 def _digits(expr: pl.Expr, start: int, length: int) -> pl.Expr:
     return expr.str.slice(start, length).cast(pl.Int32, strict=False)
-
-
-def _valid_ymd(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
-    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    last = (pl.when(m == 2).then(pl.when(leap).then(29).otherwise(28))
-            .when(m.is_in([4, 6, 9, 11])).then(30).otherwise(31))
-    return (m >= 1) & (m <= 12) & (d >= 1) & (d <= last)
-
-
-def _ymd_date(y, m, d, ok) -> pl.Expr:
-    return pl.date(*(pl.when(ok).then(part) for part in (y, m, d)))   # never builds a bad date
 
 
 def _id_int(value: pl.Expr) -> pl.Expr:
@@ -285,18 +300,17 @@ def _id_checks(value: pl.Expr, n: Optional[pl.Expr] = None) -> tuple[pl.Expr, pl
     shape = value.str.contains(r"^[0-9]{17}[0-9Xx]$")
     n = _id_int(value) if n is None else n
 
-    def digits(first: int, count: int) -> pl.Expr:       # digits first … first+count-1 of 17
-        return (n // 10 ** (17 - first - count)) % 10 ** count
-    y, m, d = digits(6, 4), digits(10, 2), digits(12, 2)
-    date_ok = shape & _valid_ymd(y, m, d) & (y >= 1880)
-    total = sum(digits(i, 1) * w for i, w in enumerate(identity._WEIGHTS))
+    birth = pl.when(shape).then(value.str.slice(6, 8)).str.to_date("%Y%m%d", strict=False)  # null if no such day
+    birth = pl.when(birth.dt.year() >= 1880).then(birth)
+    total = sum((n // 10 ** (16 - i)) % 10 * w for i, w in enumerate(identity._WEIGHTS))
     written = value.str.slice(17, 1).str.to_uppercase().replace_strict(
         list(identity._CHECK), list(range(11)), default=-1, return_dtype=pl.Int64)
-    ok = date_ok & (total % 11 == written)
-    return ok.fill_null(False), _ymd_date(y, m, d, date_ok)
+    ok = shape & birth.is_not_null() & (total % 11 == written)
+    return ok.fill_null(False), birth
 
 
-def _validator_check(name: str, value: pl.Expr, n: Optional[pl.Expr] = None) -> tuple[pl.Expr, pl.Expr]:
+def _validator_check(name: str, value: pl.Expr, n: Optional[pl.Expr] = None,
+                     path: Optional[str] = None) -> tuple[pl.Expr, pl.Expr]:
     """(ok, typed value) for a known validator on an already stripped text
     cell (``n``: see ``_id_checks``)."""
     if name == "id_number":
@@ -304,6 +318,10 @@ def _validator_check(name: str, value: pl.Expr, n: Optional[pl.Expr] = None) -> 
         return ok, value.str.to_uppercase()
     if name == "certificate_number":
         shape = value.str.contains(r"^[0-9]{17}[0-9Xx][1-7][1-4](?:[Bb][1-9])?$")
+        if path == "certificate.number":
+            # the fast path requires its first 18 characters to equal the
+            # applicant's checked ID number (cross-field checks in _fast)
+            return shape.fill_null(False), value.str.to_uppercase()
         ok, _ = _id_checks(value.str.slice(0, 18), n)
         return (shape & ok).fill_null(False), value.str.to_uppercase()
     if name == "_name":
@@ -317,9 +335,9 @@ def _validator_check(name: str, value: pl.Expr, n: Optional[pl.Expr] = None) -> 
 
 def _date_of(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     shape = text.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-    y, m, d = _digits(text, 0, 4), _digits(text, 5, 2), _digits(text, 8, 2)
-    ok = (shape & _valid_ymd(y, m, d) & (y >= 1000)).fill_null(False)
-    return ok, _ymd_date(y, m, d, ok)
+    day = pl.when(shape).then(text).str.to_date("%Y-%m-%d", strict=False)     # null if no such day
+    day = pl.when(day.dt.year() >= 1000).then(day)
+    return day.is_not_null(), day
 
 
 def _bounds(leaf: Leaf, value: pl.Expr) -> pl.Expr:
@@ -348,10 +366,11 @@ def _cell_check(leaf: Leaf, text: pl.Expr, n: Optional[pl.Expr] = None) -> tuple
     and pydantic would read it; ok False where not certainly valid."""
     kind = leaf.kind
     if kind == "bool":
-        return text.str.contains(_BOOL_RE), text.str.to_lowercase().is_in(_TRUE_LOWER)
+        pattern, true = _bool_words()
+        return text.str.contains(pattern), text.str.to_lowercase().is_in(true)
     if kind == "int":
         shape = text.str.contains(rf"^[0-9]{{1,{_MAX_DIGITS}}}(?:\.0*)?$")
-        value = text.str.extract(r"^([0-9]+)", 1).cast(pl.Int64, strict=False)
+        value = text.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)   # exact below 2**53
         ok, typed = shape, value
     elif kind == "float":
         shape = text.str.contains(rf"^[0-9]{{1,{_MAX_DIGITS}}}(?:\.[0-9]{{1,{_MAX_DIGITS}}})?$")
@@ -368,7 +387,7 @@ def _cell_check(leaf: Leaf, text: pl.Expr, n: Optional[pl.Expr] = None) -> tuple
         raise KeyError(kind)
     ok = ok & _bounds(leaf, typed)
     for name in leaf.validators:
-        v_ok, typed = _validator_check(name, typed, n)
+        v_ok, typed = _validator_check(name, typed, n, leaf.path)
         ok = ok & v_ok
     return ok.fill_null(False), typed
 
@@ -416,48 +435,105 @@ def _decode_dtype(group: Group) -> pl.Struct:
     return pl.Struct({leaf.path: kinds.get(leaf.kind, pl.String) for leaf in group.leaves})
 
 
+def _item_check(sub: Leaf, value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(ok, typed) of one decoded JSON value (no stripping inside JSON)."""
+    if sub.kind in ("str", "date", "literal"):
+        ok, typed = _cell_check(sub, value)
+    else:
+        ok, typed = _bounds(sub, value), value
+        for name in sub.validators:
+            v_ok, typed = _validator_check(name, typed)
+            ok = ok & v_ok
+    present = value.is_not_null()
+    return ((~present | ok) if not sub.required else ok), pl.when(present).then(typed)
+
+
+_DECODED = {"bool": pl.Boolean, "int": pl.Int64, "float": pl.Float64}
+
+
 def _list_mapping(leaf: Leaf, keys: pl.DataFrame, key: str, dtype: pl.DataType) -> pl.DataFrame:
     """Distinct stripped JSON cells ``keys[key]`` → (key, ``__ok``, ``__v``)."""
-    item = _json_item(leaf.item) if leaf.item is not None else None
+    if leaf.scalar is not None and not leaf.scalar.unknown:
+        item = _json_value(leaf.scalar)
+        element = _DECODED.get(leaf.scalar.kind, pl.String)
+    else:
+        item = _json_item(leaf.item) if leaf.item is not None else None
+        element = _decode_dtype(leaf.item) if item is not None else None
     if item is None:
         return keys.with_columns(__ok=pl.lit(False), __v=pl.lit(None, dtype))
     ws = _JSON_WS
     grammar = rf"^(?:null|\[{ws}(?:{item}(?:{ws},{ws}{item})*)?{ws}\])$"
     keys = keys.with_columns(__shape=pl.col(key).str.contains(grammar))
-    keys = keys.with_columns(__d=pl.when("__shape").then(pl.col(key)).str.json_decode(
-        pl.List(_decode_dtype(leaf.item))))
-    fields, oks = [], []
-    for sub in leaf.item.leaves:
-        value = pl.element().struct.field(sub.path)
-        if sub.kind in ("str", "date", "literal"):
-            ok, typed = _cell_check(sub, value)
-        else:
-            ok, typed = _bounds(sub, value), value
-            for name in sub.validators:
-                v_ok, typed = _validator_check(name, typed)
-                ok = ok & v_ok
-        present = value.is_not_null()
-        oks.append((~present | ok) if not sub.required else ok)
-        fields.append(pl.when(present).then(typed).alias(sub.path))
+    keys = keys.with_columns(__d=pl.when("__shape").then(pl.col(key)).str.json_decode(pl.List(element)))
+    if leaf.scalar is not None:
+        item_ok, typed = _item_check(leaf.scalar, pl.element())
+    else:
+        checks = [_item_check(sub, pl.element().struct.field(sub.path)) for sub in leaf.item.leaves]
+        item_ok = pl.all_horizontal(ok for ok, _ in checks)
+        typed = pl.struct(value.alias(sub.path) for sub, (_, value) in zip(leaf.item.leaves, checks))
     decoded = pl.col("__d")
-    items_ok = decoded.list.eval(pl.all_horizontal(oks).fill_null(False)).list.all()
+    items_ok = decoded.list.eval(item_ok.fill_null(False)).list.all()
     ok = pl.col("__shape") & (decoded.is_null() | (items_ok & _bounds(leaf, decoded)))
-    return keys.select(key, __ok=ok.fill_null(False), __v=decoded.list.eval(pl.struct(fields)).cast(dtype))
+    return keys.select(key, __ok=ok.fill_null(False), __v=decoded.list.eval(typed).cast(dtype))
 
 
 # ----------------------------------------------------------------- the frame
+
+def _gather_lists(values: pl.Series, at: pl.Series) -> pl.Series:
+    """``values.gather(at)`` for a list column, through arrow offsets: polars'
+    own gather of a list of structs costs several times more."""
+    lists = values.to_arrow()
+    if isinstance(lists, pa.ChunkedArray):
+        lists = lists.combine_chunks()
+    lists = lists.cast(pa.large_list(lists.type.value_type))
+    offsets = lists.offsets.to_numpy()
+    where = at.fill_null(0).to_numpy().astype(np.int64)
+    valid = at.is_not_null().to_numpy() & values.is_not_null().gather(at.fill_null(0)).to_numpy()
+    start = offsets[where]
+    length = np.where(valid, offsets[where + 1] - start, 0)
+    new_offsets = np.zeros(len(at) + 1, dtype=np.int64)
+    np.cumsum(length, out=new_offsets[1:])
+    items = lists.values.take(pa.array(np.repeat(start - new_offsets[:-1], length) + np.arange(new_offsets[-1])))
+    out = pa.LargeListArray.from_arrays(pa.array(new_offsets), items, mask=pa.array(~valid))
+    return pl.Series(values.name, out).cast(values.dtype)
+
 
 def _stripped(name: str) -> pl.Expr:
     return pl.col(name).str.strip_chars()
 
 
+_SHAPED = {"id_number", "certificate_number", "_county"}
+
+
+def _text(leaf: Leaf) -> pl.Expr:
+    """The cell as the checks see it. Only free text is stripped: every other
+    check matches the whole cell, so a cell with spaces around it fails the
+    check and its row takes the slow path, which strips it (rare; stripping
+    every column costs more than all the checks)."""
+    if leaf.kind == "str" and not _SHAPED & set(leaf.validators):
+        return _stripped(leaf.path)
+    return pl.col(leaf.path)
+
+
 def _fast(raw: pl.DataFrame, top: Group) -> pl.DataFrame:
     """Every row with ``__fast`` (certainly valid) and its typed columns.
     Staged so that each text, flag and value is computed once."""
-    leaves = [leaf for leaf in _walk(top) if leaf.path in raw.columns]
+    # a column with no cell at all (rare fields) is the same as no column
+    leaves = [leaf for leaf in _walk(top) if leaf.path in raw.columns and raw[leaf.path].null_count() < len(raw)]
     text = {leaf.path: pl.col(f"__t.{leaf.path}") for leaf in leaves}
     present = {leaf.path: pl.col(f"__p.{leaf.path}") for leaf in leaves}
-    lazy = raw.lazy().with_columns(_stripped(leaf.path).alias(f"__t.{leaf.path}") for leaf in leaves)
+    decoded = []
+    for leaf in leaves:
+        if leaf.kind == "list" and not leaf.unknown:
+            # cells repeat ([], common households): decode each distinct text once,
+            # joined back on a narrow frame (a join on the wide one is slow)
+            path, key = leaf.path, f"__t.{leaf.path}"
+            cells = raw.select(_text(leaf).alias(key))
+            mapping = _list_mapping(leaf, cells.unique().drop_nulls(), key, FIELDS[path]).with_row_index("__i")
+            at = cells.join(mapping.select(key, "__i"), on=key, how="left", maintain_order="left")["__i"]
+            decoded += [mapping["__ok"].gather(at).alias(f"__ok.{path}"),
+                        _gather_lists(mapping["__v"], at).alias(f"__v.{path}")]
+    lazy = raw.hstack(decoded).lazy().with_columns(_text(leaf).alias(f"__t.{leaf.path}") for leaf in leaves)
     lazy = lazy.with_columns((t.fill_null("") != "").alias(f"__p.{path}") for path, t in text.items())
     numbered = [leaf.path for leaf in leaves if {"id_number", "certificate_number"} & set(leaf.validators)]
     lazy = lazy.with_columns(_id_int(text[path]).alias(f"__n.{path}") for path in numbered)
@@ -467,11 +543,6 @@ def _fast(raw: pl.DataFrame, top: Group) -> pl.DataFrame:
         if leaf.unknown:
             ok, value = pl.lit(False), pl.lit(None, dtype)
         elif leaf.kind == "list":
-            # cells repeat ([], common households): decode each distinct text once
-            keys = raw.select(_stripped(path).alias(f"__t.{path}")).unique().drop_nulls()
-            mapping = _list_mapping(leaf, keys, f"__t.{path}", dtype).rename(
-                {"__ok": f"__ok.{path}", "__v": f"__v.{path}"})
-            lazy = lazy.join(mapping.lazy(), on=f"__t.{path}", how="left", maintain_order="left")
             ok, value = pl.col(f"__ok.{path}"), pl.col(f"__v.{path}")
         else:
             ok, value = _cell_check(leaf, text[path], pl.col(f"__n.{path}") if path in numbered else None)
@@ -509,6 +580,9 @@ def _fast(raw: pl.DataFrame, top: Group) -> pl.DataFrame:
            & (_digits(cert, 18, 1) == pl.col("certificate.category"))
            & (_digits(cert, 19, 1) == pl.col("certificate.grade")))
     ).fill_null(False)
+    if "certificate.multiple_categories" in FIELDS:     # 多重残疾所含类别 only with category 7
+        cross = cross & ~(pl.col("certificate.multiple_categories").is_not_null()
+                          & pl.col("certificate.category").ne_missing(7))
     cross = (cross & ~(pl.col("holds_certificate").eq_missing(False) & pl.col("__cert"))
              & ~(pl.col("hukou_local").eq_missing(False) & pl.col("hukou_county").is_not_null())
              & ~(pl.col(BIRTH) > pl.col("evaluation_date")).fill_null(False))
@@ -523,7 +597,7 @@ def _find(group: Group, path: str) -> Group:
 def slow_row(names: list, cells) -> Applicant | list[FieldError]:
     """The single-applicant path for one sheet row: the record, or its errors."""
     try:
-        return parse_applicant(layout.unflatten(names, cells))
+        return parse_applicant(_layout().unflatten(names, cells))
     except InvalidApplicant as exc:
         return exc.errors
     except RecursionError as exc:     # json.loads on a deeply nested cell
@@ -534,32 +608,35 @@ def validate_frame(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
     """Raw text cells (``row`` + caseload columns) → (the applicant frame of
     the valid rows in input order, rejects ``{"row", "field", "message"}``)."""
     names = [c for c in raw.columns if c not in (ROW, SOURCE)]
-    layout.check_header(names)
+    _layout().check_header(names)
     bad_types = [c for c in names + ([SOURCE] if SOURCE in raw.columns else []) if raw.schema[c] not in (pl.String, pl.Null)]
     if bad_types:
         raise TypeError(f"raw cells must be text: {bad_types}")
     raw = raw.with_columns(pl.col(ROW).cast(pl.Int64), pl.col(names).cast(pl.String))
-    fast = _fast(raw, plan())
+    if _fingerprint() == FINGERPRINT:
+        fast = _fast(raw, plan())
+    else:                                   # the slow path changed: it alone is right
+        fast = pl.DataFrame({"__fast": [False] * len(raw)}, schema={"__fast": pl.Boolean}).select(
+            *[pl.lit(None, dtype).alias(c) for c, dtype in SCHEMA.items()], "__fast")
     is_fast = fast["__fast"]
-    if _fingerprint() != FINGERPRINT:       # the slow path changed: it alone is right
-        is_fast = pl.repeat(False, len(raw), eager=True)
     if SOURCE in raw.columns:
         is_fast = is_fast & raw[SOURCE].is_null()
     slow_at = (~is_fast).arg_true().to_list()
+    if not slow_at:
+        return fast.drop("__fast"), []
     records, record_at, rejects = [], [], []
-    if slow_at:
-        slow = raw[slow_at]
-        sources = slow[SOURCE].to_list() if SOURCE in raw.columns else [None] * len(slow_at)
-        for at, number, cells, source in zip(slow_at, slow[ROW].to_list(), slow.select(names).iter_rows(), sources):
-            result = slow_row(names, json.loads(source) if source is not None else cells)
-            if isinstance(result, list):
-                rejects += [{"row": number, "field": e.field, "message": e.message} for e in result]
-            else:
-                records.append(result)
-                record_at.append(at)
+    slow = raw[slow_at]
+    sources = slow[SOURCE].to_list() if SOURCE in raw.columns else [None] * len(slow_at)
+    for at, number, cells, source in zip(slow_at, slow[ROW].to_list(), slow.select(names).iter_rows(), sources):
+        result = slow_row(names, json.loads(source, object_hook=_untag) if source is not None else cells)
+        if isinstance(result, list):
+            rejects += [{"row": number, "field": e.field, "message": e.message} for e in result]
+        else:
+            records.append(result)
+            record_at.append(at)
     frame = fast.with_row_index("__at").filter(is_fast).select("__at", *SCHEMA)
     if records:
         extra = frame_from_records(records, rows=[raw[ROW][i] for i in record_at])
         frame = pl.concat([frame, extra.with_columns(__at=pl.Series(record_at, dtype=pl.UInt32)).select(frame.columns)])
         frame = frame.sort("__at")
-    return frame.drop("__at").cast(SCHEMA), rejects
+    return frame.drop("__at"), rejects
