@@ -170,8 +170,10 @@ def applicant(rng: random.Random, year: int = 2013) -> dict:
         record["renovation"] = {"requested": True, "inspection_passed": rng.random() < 0.7}
     record["hardship_events"] = []
     if rng.random() < 0.03:
-        record["hardship_events"] = [{"case": rng.choice(["hospitalised", "major_accident", "temporary_difficulty"]),
-                                      "family_hardship": rng.random() < 0.8, "date": _day_of(rng, year)}]
+        case = rng.choice(["hospitalised", "major_accident", "temporary_difficulty"])
+        family_hardship = rng.random() < 0.8
+        # keys in the record's own order, as a clerk's file has them
+        record["hardship_events"] = [{"case": case, "date": _day_of(rng, year), "family_hardship": family_hardship}]
     _blank_some(rng, record)
     return record
 
