@@ -12,6 +12,7 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .labels import COUNTY_EN, PAYER_EN, PAYER_ZH  # noqa: E402
+from .writers import atomic_output  # noqa: E402
 
 _PAYERS = ("city", "county", "unspecified")
 _COLOURS = {"city": "#4c72b0", "county": "#55a868", "unspecified": "#c44e52"}
@@ -57,5 +58,6 @@ def county_chart(result: dict, path) -> bool:
     if unverified:
         note = "未核实参数（示例值）" if font else "unverified parameters (examples)"
         figure.text(0.01, 0.01, f"{note}: {unverified}", fontsize=7, color="grey", **props)
-    figure.savefig(path)
+    with atomic_output(path) as partial:
+        figure.savefig(partial, format="png")
     return bool(font)

@@ -12,6 +12,12 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def visible(text) -> str:
+    """User text for a terminal: control and format characters (an escape
+    sequence, a direction override) shown as \\uXXXX instead of acting."""
+    return "".join(ch if ch.isprintable() or ch == " " else f"\\u{ord(ch):04x}" for ch in str(text))
+
+
 def _yuan(value: float) -> str:
     return f"{value:,.2f}"
 
@@ -87,5 +93,5 @@ def render(result: dict, rejects_shown: int = 10) -> str:
     if counts["rejected"]:
         parts += ["", f"六、被拒绝的记录：{counts['rejected']} 条（全部列在工作簿“拒绝记录”表）"]
         for r in (rejects or [])[:rejects_shown]:
-            parts.append(f"  第{r['row']}行 {r['field']}：{r['message']}")
+            parts.append(f"  第{r['row']}行 {visible(r['field'])}：{visible(r['message'])}")
     return "\n".join(parts)

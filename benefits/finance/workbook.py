@@ -12,6 +12,7 @@ from openpyxl.drawing.image import Image
 from openpyxl.styles import Font
 
 from .labels import PAYER_ZH, PERIOD_ZH, kinds_zh
+from .writers import atomic_output, text_cell, write_only_book
 
 _PAYERS = ("city", "county", "unspecified")
 _MONEY = "#,##0.00"
@@ -28,9 +29,13 @@ class _Sheet:
 
     def row(self, values: list, bold: bool = False) -> None:
         cells = []
+        style = {"font": self.bold} if bold else {}
         for value in values:
             if isinstance(value, (dict, list)):
                 value = json.dumps(value, ensure_ascii=False)
+            if isinstance(value, str):          # text from rule files or from the caseload: never a formula
+                cells.append(text_cell(self.sheet, value, **style))
+                continue
             cell = WriteOnlyCell(self.sheet, value=value)
             if isinstance(value, float):
                 cell.number_format = _MONEY
@@ -51,7 +56,13 @@ def _triple(money: dict) -> list:
 def write_workbook(result: dict, path, rejects: Optional[Iterable[dict]] = None,
                    chart_png: Optional[str] = None) -> None:
     """``rejects``: an iterable of {row, field, message}; default result["rejects"]."""
-    book = Workbook(write_only=True)
+    with write_only_book() as book:
+        _sheets(book, result, rejects, chart_png)
+        with atomic_output(path) as partial:
+            book.save(partial)
+
+
+def _sheets(book: Workbook, result: dict, rejects: Optional[Iterable[dict]], chart_png: Optional[str]) -> None:
 
     s = _Sheet(book, "按项目", result)
     s.row(["项目", "项目代码", "条款", "发放周期", "金额类型", "含“不低于”下限", "符合人数", "待定人数",
@@ -133,4 +144,3 @@ def write_workbook(result: dict, path, rejects: Optional[Iterable[dict]] = None,
     if chart_png:
         s = _Sheet(book, "图表", result)
         s.sheet.add_image(Image(chart_png), "A3")
-    book.save(path)
