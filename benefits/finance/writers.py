@@ -20,6 +20,15 @@ from .readers import detect_format
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask would, for a moment, in every thread)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        return 0o022
+
+
 @contextmanager
 def atomic_output(path) -> Iterator[Path]:
     """A temporary path in ``path``'s folder, renamed to ``path`` only once
@@ -28,6 +37,7 @@ def atomic_output(path) -> Iterator[Path]:
     path = Path(path)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".part{path.suffix}")
     os.close(fd)
+    os.chmod(name, 0o666 & ~_umask())      # mkstemp makes it 0600; the final file gets the usual mode
     try:
         yield Path(name)
         with open(name, "rb") as done:
