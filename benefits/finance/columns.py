@@ -90,7 +90,7 @@ class BadRow(tuple):
 
 def _not_text(name: str) -> bool:
     """NUL or undecodable bytes: UTF-16 without a BOM, or another encoding."""
-    return "\x00" in name or any("\udc80" <= ch <= "\udcff" for ch in name)
+    return "\x00" in name or any("\udc00" <= ch <= "\udcff" for ch in name)
 
 
 def check_header(header: list) -> list[str]:

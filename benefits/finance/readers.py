@@ -70,13 +70,22 @@ def encoding_of(head: bytes) -> str:
     return next((name for bom, name in _BOMS if head.startswith(bom)), "utf-8-sig")
 
 
+def _keep_bad_bytes(exc: UnicodeDecodeError):
+    """Like surrogateescape, but for any byte (a UTF-16 file can end in half a
+    character, a byte below 0x80): each becomes a lone surrogate."""
+    return "".join(chr(0xDC00 + b) for b in exc.object[exc.start:exc.end]), exc.end
+
+
+codecs.register_error("benefits-keep", _keep_bad_bytes)
+
+
 def text_stream(binary, newline: str) -> io.TextIOWrapper:
     """A binary stream as text in the encoding its BOM names. A byte that
-    does not decode is kept (surrogateescape) so that it rejects its row
+    does not decode is kept (as a lone surrogate) so that it rejects its row
     only (see parse_applicant), never the file."""
     if not isinstance(binary, io.BufferedReader):
         binary = io.BufferedReader(binary) if isinstance(binary, io.RawIOBase) else _Peekable(binary)
-    return io.TextIOWrapper(binary, encoding=encoding_of(binary.peek(4)[:4]), errors="surrogateescape",
+    return io.TextIOWrapper(binary, encoding=encoding_of(binary.peek(4)[:4]), errors="benefits-keep",
                             newline=newline)
 
 
