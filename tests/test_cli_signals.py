@@ -67,3 +67,30 @@ def test_a_signal_while_workers_run_stops_everything_cleanly(tmp_path, signum, c
     assert _clean(stderr) == [message]
     time.sleep(0.5)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl"]
+
+
+WORKER_PROBE = '''
+import json, sys
+from benefits.cli import main                      # what the console script imports
+from benefits.finance.batch import run
+
+WEB = {"flask", "werkzeug", "sqlite3", "_sqlite3", "_cffi_backend", "argon2", "sqlite_utils", "jinja2"}
+
+
+def loaded(task):
+    return sorted(m for m in sys.modules if m.split(".")[0] in WEB)
+
+
+if __name__ == "__main__":
+    print(json.dumps({"command": loaded(None), "workers": list(run(loaded, iter([1, 2]), None, None, workers=2))}))
+'''
+
+
+def test_the_command_and_its_worker_processes_do_not_load_the_web_stack(tmp_path):
+    """A spawn worker re-imports the command's main module: before the
+    subcommands loaded lazily, every worker carried Flask, sqlite and cffi."""
+    script = tmp_path / "probe.py"
+    script.write_text(WORKER_PROBE, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"command": [], "workers": [[], []]}
