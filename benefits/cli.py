@@ -73,6 +73,11 @@ def os_error_zh(exc: OSError) -> str:
     return _ERRNO_ZH.get(exc.errno, exc.strerror or str(exc))
 
 
+def _visible(text: str) -> str:
+    from .finance.table import visible       # a file or column name may hold an escape sequence
+    return visible(text)
+
+
 def _say(message: str) -> None:
     with suppress(Exception):          # stderr itself may be closed
         click.echo(message, err=True)
@@ -107,14 +112,14 @@ class _Main(click.Group):
                 finally:
                     sys.stdout.flush()        # a full disk shows here, not at interpreter exit
         except Stop as exc:
-            _say(str(exc))
+            _say(_visible(str(exc)))
             code = exc.code
         except click.UsageError as exc:
             with suppress(Exception):
                 exc.show()
             code = exc.exit_code
         except click.ClickException as exc:
-            _say(f"错误：{exc.format_message()}")
+            _say(f"错误：{_visible(exc.format_message())}")
             code = exc.exit_code
         except (click.Abort, KeyboardInterrupt):
             _say("已中断（Ctrl-C），未完成的输出文件没有写出")

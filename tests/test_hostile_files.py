@@ -328,3 +328,10 @@ def test_an_output_file_gets_the_usual_permissions(tmp_path):
     finally:
         os.umask(previous)
     assert (tmp_path / "c.jsonl").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_column_name_cannot_drive_the_terminal_either(tmp_path):
+    path = csv_file(tmp_path / "c.csv", "id_number,\x1b[2Jname", [csv_row()])
+    result = estimate(path, "--out", tmp_path / "o.xlsx")
+    assert result.exit_code == 1 and "\x1b" not in result.output and "\\u001b[2Jname" in result.output
+
