@@ -94,3 +94,30 @@ def test_the_command_and_its_worker_processes_do_not_load_the_web_stack(tmp_path
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"command": [], "workers": [[], []]}
+
+
+def test_kill_9_as_the_workbook_appears_never_leaves_a_broken_file(tmp_path):
+    """Issue 13 item 3, as reported: kill -9 the moment the output appears
+    under its final name. Written via a temporary file and a rename, a file
+    under that name is always complete."""
+    from openpyxl import load_workbook
+    from PIL import Image
+    caseload = tmp_path / "c.jsonl"
+    caseload.write_text((json.dumps(applicant(), ensure_ascii=False) + "\n") * 50, encoding="utf-8")
+    out, png = tmp_path / "o.xlsx", tmp_path / "o.png"
+    for target in (png, out):
+        proc = subprocess.Popen(COMMAND + ["estimate", str(caseload), "--year", "2013", "--out", str(out),
+                                           "--workers", "1", "--quiet"], stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not target.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        proc.kill()
+        proc.wait()
+        assert target.exists(), "the run ended before the file appeared"
+        if target == out:
+            load_workbook(target).close()
+        else:
+            Image.open(target).verify()
+        for path in (out, png):
+            if path.exists():
+                path.unlink()
