@@ -5,7 +5,8 @@ the exit code says what went wrong:
 
 0 done · 1 records rejected, or a refused rule/caseload file · 2 bad usage ·
 3 no records in the input · 66 input not readable (missing, closed stdin) ·
-70 internal error · 74 output not writable (disk full) · 130 interrupted
+70 internal error · 74 a file or the output cannot be read or written (disk
+full) · 130 interrupted
 (Ctrl-C) · 143 terminated (SIGTERM).
 """
 from __future__ import annotations
@@ -129,7 +130,10 @@ class _Main(click.Group):
             code = EXIT_TERMINATED
         except OSError as exc:
             _silence_stdout()
-            _say(f"无法写出结果：{os_error_zh(exc)}（{getattr(exc, 'filename', None) or '标准输出'}）")
+            if exc.filename:          # an output (or a caseload that went away while read)
+                _say(_visible(f"无法读写文件 {exc.filename}：{os_error_zh(exc)}"))
+            else:
+                _say(f"无法写出结果：{os_error_zh(exc)}（标准输出）")
             code = EXIT_OUTPUT
         except Exception as exc:          # a bug: still one line, and a code that says so
             _say(f"内部错误（请报告）：{type(exc).__name__}: {exc}")

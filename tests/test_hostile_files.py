@@ -335,3 +335,15 @@ def test_a_column_name_cannot_drive_the_terminal_either(tmp_path):
     result = estimate(path, "--out", tmp_path / "o.xlsx")
     assert result.exit_code == 1 and "\x1b" not in result.output and "\\u001b[2Jname" in result.output
 
+
+
+def test_an_output_that_cannot_be_written_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    import errno
+    from benefits.finance import writers
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "o.xlsx"))
+    monkeypatch.setattr(writers.tempfile, "mkstemp", full)
+    result = estimate(jsonl(tmp_path / "c.jsonl", [applicant()]), "--out", tmp_path / "o.xlsx")
+    assert result.exit_code == 74
+    assert result.output.strip().endswith(f"无法读写文件 {tmp_path / 'o.xlsx'}：磁盘已满")
