@@ -1,18 +1,144 @@
-"""The ``benefits`` command: the same operations as the Python API."""
+"""The ``benefits`` command: the same operations as the Python API.
+
+Whatever happens, the terminal gets one Chinese line, never a traceback, and
+the exit code says what went wrong:
+
+0 done · 1 records rejected, or a refused rule/caseload file · 2 bad usage ·
+3 no records in the input · 66 input not readable (missing, closed stdin) ·
+70 internal error · 74 a file or the output cannot be read or written (disk
+full) · 130 interrupted
+(Ctrl-C) · 143 terminated (SIGTERM).
+"""
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import importlib
 import json
+import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager, suppress
 
 import click
 
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
-from .finance.cli import estimate, generate
 from .report import render
-from .scenarios.cli import scenarios
-from .web.serve import serve
-from .web.users import users
+
+EXIT_REJECTED, EXIT_NO_RECORDS, EXIT_NO_INPUT = 1, 3, 66
+EXIT_INTERNAL, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 70, 74, 130, 143
+
+# Loaded only when named: a spawn worker re-imports this module, and the web
+# stack (Flask, sqlite, cffi) would otherwise sit in every worker's memory.
+_LAZY = {"estimate": "benefits.finance.cli:estimate", "generate": "benefits.finance.cli:generate",
+         "scenarios": "benefits.scenarios.cli:scenarios", "serve": "benefits.web.serve:serve",
+         "users": "benefits.web.users:users"}
+
+
+class Stop(Exception):
+    """End the command with a Chinese message and an exit code."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that ``with`` blocks clean up
+    (worker processes stopped, temporary files removed)."""
+
+
+def _terminated(signum, frame):
+    raise _Terminated
+
+
+@contextmanager
+def _sigterm_raises():
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+_ERRNO_ZH = {errno.ENOSPC: "磁盘已满", errno.EDQUOT: "超出磁盘配额", errno.EACCES: "没有权限",
+             errno.EPERM: "没有权限", errno.ENOENT: "文件或文件夹不存在", errno.EROFS: "只读文件系统",
+             errno.EIO: "读写错误", errno.EISDIR: "这是一个文件夹"}
+
+
+def os_error_zh(exc: OSError) -> str:
+    return _ERRNO_ZH.get(exc.errno, exc.strerror or str(exc))
+
+
+def _visible(text: str) -> str:
+    from .finance.table import visible       # a file or column name may hold an escape sequence
+    return visible(text)
+
+
+def _say(message: str) -> None:
+    with suppress(Exception):          # stderr itself may be closed
+        click.echo(message, err=True)
+
+
+def _silence_stdout() -> None:
+    """After a failed write, stop Python retrying the flush at exit."""
+    with suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+class _Main(click.Group):
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(_LAZY))
+
+    def get_command(self, ctx, name):
+        if name in _LAZY and name not in self.commands:
+            module, attr = _LAZY[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        code = 0
+        try:
+            with _sigterm_raises():
+                try:
+                    result = super().main(args, prog_name, complete_var, False, **extra)
+                    code = result if isinstance(result, int) else 0
+                finally:
+                    sys.stdout.flush()        # a full disk shows here, not at interpreter exit
+        except Stop as exc:
+            _say(_visible(str(exc)))
+            code = exc.code
+        except click.UsageError as exc:
+            with suppress(Exception):
+                exc.show()
+            code = exc.exit_code
+        except click.ClickException as exc:
+            _say(f"错误：{_visible(exc.format_message())}")
+            code = exc.exit_code
+        except (click.Abort, KeyboardInterrupt):
+            _say("已中断（Ctrl-C），未完成的输出文件没有写出")
+            code = EXIT_INTERRUPTED
+        except _Terminated:
+            _say("已终止（SIGTERM），未完成的输出文件没有写出")
+            code = EXIT_TERMINATED
+        except OSError as exc:
+            _silence_stdout()
+            if exc.filename:          # an output (or a caseload that went away while read)
+                _say(_visible(f"无法读写文件 {exc.filename}：{os_error_zh(exc)}"))
+            else:
+                _say(f"无法写出结果：{os_error_zh(exc)}（标准输出）")
+            code = EXIT_OUTPUT
+        except Exception as exc:          # a bug: still one line, and a code that says so
+            _say(f"内部错误（请报告）：{type(exc).__name__}: {exc}")
+            code = EXIT_INTERNAL
+        sys.exit(code)
 
 
 def _date(ctx, param, value):
@@ -24,31 +150,25 @@ def _date(ctx, param, value):
         raise click.BadParameter(f"应为日期 YYYY-MM-DD，实际为 {value!r}") from None
 
 
-@click.group()
+@click.group(cls=_Main)
 def main():
     """三门峡市残疾人救助保障资格评估 (benefits)."""
 
 
-def _records(stream):
-    """One JSON record, or JSON Lines: yields (line number, text)."""
-    text = stream.read()
-    stripped = text.strip()
-    if not stripped:
-        return
-    if stripped.startswith("{") and "\n" in stripped:
-        try:
-            json.loads(stripped)
-            yield 1, stripped
-            return
-        except json.JSONDecodeError:
-            pass
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            yield number, line
+def _binary_input(name: str):
+    if name == "-":
+        stdin = sys.stdin
+        if stdin is None or stdin.closed:
+            raise Stop("无法读取标准输入：标准输入已关闭", EXIT_NO_INPUT)
+        return getattr(stdin, "buffer", stdin)
+    try:
+        return open(name, "rb")
+    except OSError as exc:
+        raise Stop(f"无法打开文件 {name}：{os_error_zh(exc)}", EXIT_NO_INPUT) from None
 
 
 @main.command()
-@click.argument("file", type=click.File("r", encoding="utf-8-sig", errors="surrogateescape"))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--as-of", callback=_date, help="评估日期 YYYY-MM-DD（覆盖记录中的日期）")
 @click.option("--format", "fmt", type=click.Choice(["json", "report"]), default="json",
               help="json（默认，每行一条）或中文报告")
@@ -57,8 +177,10 @@ def _records(stream):
               help="整个台账（CSV、JSONL、XLSX、Parquet）用列式引擎评估，结果写入 --out")
 @click.option("--out", type=click.Path(dir_okay=False), help="--batch 的输出：FILE.parquet 或 FILE.jsonl")
 def evaluate(file, as_of, fmt, rules_dir, batch, out):
-    """Evaluate one JSON record or a JSON Lines FILE ('-' for stdin); with
-    --batch, a whole caseload file into a Parquet or JSON Lines file."""
+    """Evaluate JSON Lines, one JSON record or a JSON array of records in FILE ('-' for stdin);
+    with --batch, a whole caseload file into a Parquet or JSON Lines file."""
+    from .finance.readers import CaseloadError, json_records, text_stream
+    from .finance.table import visible
     try:
         engine = default_engine(rules_dir)
     except RulebookError as exc:
@@ -66,27 +188,34 @@ def evaluate(file, as_of, fmt, rules_dir, batch, out):
     if batch or out:
         _evaluate_batch(file, out, as_of, rules_dir)
         return
-    rejected = 0
-    for number, text in _records(file):
-        try:
-            result = engine.evaluate(text, as_of=as_of)
-        except InvalidApplicant as exc:
-            rejected += 1
-            errors = [e.model_dump() for e in exc.errors]
-            if fmt == "json":
-                click.echo(json.dumps({"line": number, "rejected": errors}, ensure_ascii=False))
-            else:
-                click.echo(f"第{number}行 记录被拒绝：", err=True)
-                for e in errors:
-                    click.echo(f"    {e['field']}: {e['message']}", err=True)
-            continue
-        if fmt == "json":
-            click.echo(json.dumps(result, ensure_ascii=False))
-        else:
-            click.echo(render(result))
-            click.echo("")
+    rejected = records = 0
+    try:
+        with text_stream(_binary_input(file), newline="\n") as stream:
+            for number, payload in json_records(stream):
+                records += 1
+                try:
+                    result = engine.evaluate(payload, as_of=as_of)
+                except InvalidApplicant as exc:
+                    rejected += 1
+                    errors = [e.model_dump() for e in exc.errors]
+                    if fmt == "json":
+                        click.echo(json.dumps({"line": number, "rejected": errors}, ensure_ascii=False))
+                    else:
+                        click.echo(f"第{number}行 记录被拒绝：", err=True)
+                        for e in errors:
+                            click.echo(f"    {visible(e['field'])}: {visible(e['message'])}", err=True)
+                    continue
+                if fmt == "json":
+                    click.echo(json.dumps(result, ensure_ascii=False))
+                else:
+                    click.echo(render(result))
+                    click.echo("")
+    except CaseloadError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not records:
+        raise Stop("没有记录：输入为空（应为每行一条JSON记录，或一份JSON文档）", EXIT_NO_RECORDS)
     if rejected:
-        sys.exit(1)
+        sys.exit(EXIT_REJECTED)
 
 
 def _evaluate_batch(file, out, as_of, rules_dir):
@@ -97,11 +226,10 @@ def _evaluate_batch(file, out, as_of, rules_dir):
     from .finance.columns import LayoutError
     if not out:
         raise click.UsageError("--batch 需要 --out FILE.parquet 或 FILE.jsonl")
-    if file.name in ("<stdin>", "-"):
+    if file == "-":
         raise click.UsageError("--batch 需要台账文件路径，不能读标准输入")
     if not Path(out).parent.is_dir():
         raise click.BadParameter(f"输出文件夹不存在：{Path(out).parent}", param_hint="--out")
-    file.close()
     rejected = []
 
     def reject(r):
@@ -109,7 +237,7 @@ def _evaluate_batch(file, out, as_of, rules_dir):
         click.echo(json.dumps({"line": r["row"], "rejected": [{"field": r["field"], "message": r["message"]}]},
                               ensure_ascii=False))
     try:
-        written = evaluate_file(file.name, Path(out), as_of, rules_dir, on_reject=reject)
+        written = evaluate_file(file, Path(out), as_of, rules_dir, on_reject=reject)
     except (CaseloadError, LayoutError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"已评估 {written} 人，拒绝 {len({r['row'] for r in rejected})} 行：{out}", err=True)
@@ -159,12 +287,6 @@ def rules(rules_dir):
         marks = " ⚠假设" if rule.assumption else ""
         click.echo(f"{rule.clause:<12} {rule.kind:<13} {rule.id:<30} {rule.label_zh}{marks}")
 
-
-main.add_command(estimate)
-main.add_command(generate)
-main.add_command(scenarios)
-main.add_command(serve)
-main.add_command(users)
 
 if __name__ == "__main__":
     main()

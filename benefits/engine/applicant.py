@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from functools import cached_property
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from .identity import (CURRENT_COUNTIES, IdentityError, age_on,
-                       is_sanmenxia_code, parse_certificate_number,
+                       is_sanmenxia_code, normalise_number, parse_certificate_number,
                        parse_id_number)
 
 Money = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
 """Yuan; never negative."""
+
+MAX_DEPTH = 32
+"""Nesting of lists/objects a record may have (it needs 4): deeper input is
+refused before any recursive parser sees it."""
 
 # Plausible evaluation days. When 63号 is in force is the rulebook's business
 # (rules/: in_force): an earlier day gets a "尚未施行" determination, not an error.
@@ -38,12 +43,13 @@ def _checked(parse):
             parse(value)
         except IdentityError as exc:
             raise _fail(str(exc)) from None
-        return value.upper()
+        return value
     return AfterValidator(check)
 
 
-IdNumber = Annotated[str, _checked(parse_id_number)]
-CertificateNumber = Annotated[str, _checked(parse_certificate_number)]
+# normalised before the check, so the record keeps the ASCII form
+IdNumber = Annotated[str, BeforeValidator(normalise_number), _checked(parse_id_number)]
+CertificateNumber = Annotated[str, BeforeValidator(normalise_number), _checked(parse_certificate_number)]
 
 
 class _Strict(BaseModel):
@@ -173,6 +179,10 @@ class Applicant(_Strict):
     def _name(cls, value: str) -> str:
         if not value.strip():
             raise _fail("姓名不能为空")
+        # control, zero-width, direction-override and line-separator characters
+        hidden = next((ch for ch in value if unicodedata.category(ch) in _HIDDEN), None)
+        if hidden is not None:
+            raise _fail(f"姓名含有不可见字符或控制字符 U+{ord(hidden):04X}，请删除后再填")
         return value.strip()
 
     @field_validator("hukou_county")
@@ -195,6 +205,56 @@ class Applicant(_Strict):
     @cached_property
     def birth_date(self) -> dt.date:
         return parse_id_number(self.id_number)
+
+
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def json_depth_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
+    """True if JSON text nests lists/objects deeper than ``limit`` (brackets
+    inside strings do not count). Cheap for ordinary records: fewer brackets
+    than the limit cannot nest past it."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def _depth_exceeds(data, limit: int = MAX_DEPTH) -> bool:
+    """The same bound for a record given as Python objects, without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, (list, tuple)):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+_NOT_UTF8 = "记录含有不是UTF-8编码的字节，请把文件另存为UTF-8"
+TOO_DEEP = f"嵌套层数超过{MAX_DEPTH}层，不是有效的申请记录"
 
 
 class FieldError(BaseModel):
@@ -288,22 +348,24 @@ def parse_applicant(data) -> Applicant:
     Raises InvalidApplicant, never anything else, whatever the input.
     """
     if isinstance(data, (str, bytes, bytearray)):
-        text = data
-        if isinstance(text, str):
-            try:
-                text.encode("utf-8")   # files are read with surrogateescape: a bad byte lands here
-            except UnicodeEncodeError:
-                raise InvalidApplicant([FieldError(field="(记录)",
-                                                   message="记录含有不是UTF-8编码的字节，请把文件另存为UTF-8")]) from None
+        try:
+            # files are read with surrogateescape: a bad byte lands here
+            text = bytes(data).decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
+            text.encode("utf-8")
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            raise InvalidApplicant([FieldError(field="(记录)", message=_NOT_UTF8)]) from None
+        if json_depth_exceeds(text):
+            raise InvalidApplicant([FieldError(field="(记录)", message=TOO_DEEP)])
     else:
         if not isinstance(data, dict):
             raise InvalidApplicant([FieldError(field="(记录)", message="申请记录应为JSON对象")])
+        if _depth_exceeds(data):
+            raise InvalidApplicant([FieldError(field="(记录)", message=TOO_DEEP)])
         try:
             text = json.dumps(data, ensure_ascii=False, allow_nan=False, default=str)
             text.encode("utf-8")
         except UnicodeEncodeError:
-            raise InvalidApplicant([FieldError(field="(记录)",
-                                               message="记录含有不是UTF-8编码的字节，请把文件另存为UTF-8")]) from None
+            raise InvalidApplicant([FieldError(field="(记录)", message=_NOT_UTF8)]) from None
         except (TypeError, ValueError) as exc:
             raise InvalidApplicant([FieldError(field="(记录)", message=f"无法读取记录：{exc}")]) from None
     try:

@@ -37,8 +37,12 @@ CATEGORIES: dict[int, str] = {
     5: "智力残疾", 6: "精神残疾", 7: "多重残疾",
 }
 
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_CERT_RE = re.compile(r"^(\d{17}[\dX])([1-7])([1-4])(B[1-9])?$")
+# ASCII only: \d would also take full-width, Arabic-Indic or Devanagari digits.
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
+_CERT_RE = re.compile(r"^([0-9]{17}[0-9X])([1-7])([1-4])(B[1-9])?$")
+# Full-width digits and letters (０–９, Ｘ, Ｂ) are what a Chinese input method
+# types by default: read them as the ASCII characters they show.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 
 class IdentityError(ValueError):
@@ -51,15 +55,24 @@ def check_character(first17: str) -> str:
     return _CHECK[total % 11]
 
 
+def normalise_number(value):
+    """The explicit normalisation step for ID and certificate numbers:
+    full-width characters become ASCII and letters upper case. Any other
+    non-ASCII character stays, for the check to reject."""
+    if not isinstance(value, str):
+        return value
+    return value.translate(_FULL_WIDTH).upper()
+
+
 def parse_id_number(value: str) -> dt.date:
-    """Validate an 18-character ID number and return its birth date."""
+    """Validate an 18-character ID number (normalised first) and return its birth date."""
     if not isinstance(value, str):
         raise IdentityError("身份证号码必须是字符串")
-    value = value.upper()
+    value = normalise_number(value)
     if len(value) != 18:
         raise IdentityError(f"身份证号码应为18位，实际为{len(value)}位")
     if not _ID_RE.match(value):
-        raise IdentityError("身份证号码前17位应为数字，末位为数字或X")
+        raise IdentityError("身份证号码前17位应为数字0–9，末位为数字0–9或X")
     try:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
@@ -77,7 +90,7 @@ def parse_certificate_number(value: str) -> tuple[str, int, int, str | None]:
     grade, reissue suffix). The suffix B1–B9 has an unverified meaning: kept."""
     if not isinstance(value, str):
         raise IdentityError("残疾人证号必须是字符串")
-    value = value.upper()
+    value = normalise_number(value)
     match = _CERT_RE.match(value)
     if not match:
         raise IdentityError(

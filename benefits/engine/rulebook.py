@@ -334,6 +334,9 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
             except (ValidationError, TypeError) as exc:
                 detail = _where(exc) if isinstance(exc, ValidationError) else "entry is not a mapping"
                 raise RulebookError(f"{path}: rule {rule_id}: {detail}") from None
+    if not rules:
+        # an empty folder would determine nothing and cost nothing, silently
+        raise RulebookError(f"{directory}：目录中没有规则文件（*.yaml，含 rules: 列表）")
     _cross_check(rules, parameters)
     return Rulebook(_dependency_order(rules), parameters, digest.hexdigest()[:12], directory, in_force)
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+import signal
+import threading
+from contextlib import contextmanager
 from collections import deque
 from itertools import islice
 from typing import Callable, Iterator, Optional
@@ -26,7 +29,11 @@ _IN_FLIGHT_PER_WORKER = 3
 _worker: dict = {}
 
 
-def _init(rules_dir: Optional[str], year: Optional[int]) -> None:
+def _init(rules_dir: Optional[str], year: Optional[int], worker: bool = False) -> None:
+    if worker:
+        # Ctrl-C reaches the whole process group: the parent alone handles it
+        # and stops the pool; a worker would only print a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     engine = default_engine(rules_dir)
     _worker["engine"] = engine
     _worker["planner"] = Planner(engine, year) if year is not None else None
@@ -84,6 +91,20 @@ def chunks(rows: Iterator, size: int = CHUNK_ROWS) -> Iterator[list]:
         yield chunk
 
 
+@contextmanager
+def _sigint_ignored():
+    """Workers start with Ctrl-C ignored (the disposition survives exec), so
+    one pressed while they import cannot print their tracebacks."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run(work: Callable, tasks: Iterator, rules_dir: Optional[str], year: Optional[int],
         workers: Optional[int] = None) -> Iterator:
     """Apply ``work`` to each task, in order. ``workers`` ≤ 1 runs in this
@@ -95,7 +116,9 @@ def run(work: Callable, tasks: Iterator, rules_dir: Optional[str], year: Optiona
         return
     default_engine(rules_dir)     # a bad rulebook fails here, not in workers the pool keeps restarting
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init, initargs=(rules_dir, year)) as pool:
+    with _sigint_ignored():
+        pool = context.Pool(workers, initializer=_init, initargs=(rules_dir, year, True))
+    with pool:
         pending: deque = deque()
         for task in tasks:
             pending.append(pool.apply_async(work, (task,)))

@@ -56,6 +56,9 @@ def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
             raise click.ClickException(f"规则文件错误：{exc}") from None
         except (CaseloadError, LayoutError) as exc:
             raise click.ClickException(str(exc)) from None
+        if not result["counts"]["total"]:
+            from ..cli import EXIT_NO_RECORDS, Stop
+            raise Stop(f"没有记录：台账 {caseload_file} 中没有申请人记录，未写出工作簿", EXIT_NO_RECORDS)
         png = out.with_suffix(".png")
         from .chart import county_chart          # matplotlib: only when a chart is drawn
         from .workbook import write_workbook

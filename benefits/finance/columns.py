@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from ..engine import Applicant, FieldError, InvalidApplicant
+from ..engine.applicant import TOO_DEEP, json_depth_exceeds
+
+MAX_CELL = 128 * 1024
+"""Characters in one cell (the csv module's own limit): a longer cell rejects its row."""
 
 _TRUE = {"true", "1", "是", "y", "yes", "t"}
 _FALSE = {"false", "0", "否", "n", "no", "f"}
@@ -73,9 +77,27 @@ class LayoutError(ValueError):
     """A header that does not match the layout; message in Chinese."""
 
 
+class BadRow(tuple):
+    """A row the reader could not split into cells: (field, Chinese message).
+    It travels like any row and is rejected with its row number."""
+
+    def __new__(cls, field: str, message: str):
+        return super().__new__(cls, (field, message))
+
+    def __getnewargs__(self):
+        return tuple(self)
+
+
+def _not_text(name: str) -> bool:
+    """NUL or undecodable bytes: UTF-16 without a BOM, or another encoding."""
+    return "\x00" in name or any("\udc00" <= ch <= "\udcff" for ch in name)
+
+
 def check_header(header: list) -> list[str]:
     """Validate a header row; returns the column paths (blank headers kept as None)."""
     names = [None if h is None or str(h).strip() == "" else str(h).strip() for h in header]
+    if any(n is not None and _not_text(n) for n in names):
+        raise LayoutError("第1行（列名）不是UTF-8编码的文本：请把文件另存为 UTF-8（如Excel的“CSV UTF-8”）")
     unknown = [n for n in names if n is not None and n not in BY_PATH]
     if unknown:
         raise LayoutError("不认识的列：" + "、".join(unknown) + "。列名应为记录字段路径，见 docs/finance.md")
@@ -99,9 +121,11 @@ def _cell(column: Column, value):
     if kind == "json":
         if not isinstance(value, str):
             return value
+        if json_depth_exceeds(value):
+            raise ValueError(TOO_DEEP)
         try:
             return json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             raise ValueError("不是有效的JSON（应为列表，如 [{\"relation\": \"spouse\", \"age\": 40}]）") from None
     if kind == "bool":
         if isinstance(value, (bool, int, float)) and value in (0, 1):
@@ -139,10 +163,22 @@ def _cell(column: Column, value):
 def unflatten(names: list, row) -> dict:
     """A sheet row (values in header order) → nested record dict.
     Raises InvalidApplicant naming every cell that cannot be read."""
+    if isinstance(row, BadRow):
+        raise InvalidApplicant([FieldError(field=row[0], message=row[1])])
     record: dict = {}
     errors = []
-    for name, value in zip(names, row):
-        if name is None or value is None or (isinstance(value, str) and not value.strip()):
+    extra = [i for i, value in enumerate(row[len(names):], len(names) + 1) if not empty_cell(value)]
+    if extra:
+        errors.append(FieldError(field="(记录)", message=f"本行有{len(row)}个单元格，多于列名的{len(names)}个"
+                                 f"（第{extra[0]}列有值）：单元格中的逗号须加引号"))
+    for index, (name, value) in enumerate(zip(names, row), 1):
+        if empty_cell(value):
+            continue
+        if name is None:
+            errors.append(FieldError(field=f"(第{index}列)", message="此列没有列名，却填了值"))
+            continue
+        if isinstance(value, str) and len(value) > MAX_CELL:
+            errors.append(FieldError(field=name, message=f"单元格超过{MAX_CELL // 1024} KB"))
             continue
         column = BY_PATH[name]
         try:
@@ -158,6 +194,10 @@ def unflatten(names: list, row) -> dict:
     if errors:
         raise InvalidApplicant(errors)
     return record
+
+
+def empty_cell(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def flatten(record: dict) -> dict:

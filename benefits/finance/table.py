@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import unicodedata
 
-from .labels import PAYER_ZH, PERIOD_ZH, kinds_zh
+from .labels import PAYER_ZH, PERIOD_ZH, format_value, kinds_zh, scope_zh
 
 _PAYERS = ("city", "county", "unspecified")
 
 
-def _width(text: str) -> int:
+def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def visible(text) -> str:
+    """User text for a terminal: control and format characters (an escape
+    sequence, a direction override) shown as \\uXXXX instead of acting."""
+    return "".join(ch if ch.isprintable() or ch == " " else f"\\u{ord(ch):04x}" for ch in str(text))
 
 
 def _yuan(value: float) -> str:
@@ -19,12 +25,12 @@ def _yuan(value: float) -> str:
 def grid(headers: list[str], rows: list[list], right_from: int = 1) -> str:
     """Columns padded to display width; numbers (from ``right_from``) right-aligned."""
     cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
+    widths = [max(display_width(r[i]) for r in cells) for i in range(len(headers))]
 
     def line(row):
         out = []
         for i, cell in enumerate(row):
-            pad = " " * (widths[i] - _width(cell))
+            pad = " " * (widths[i] - display_width(cell))
             out.append(pad + cell if i >= right_from else cell + pad)
         return "  ".join(out).rstrip()
 
@@ -32,14 +38,9 @@ def grid(headers: list[str], rows: list[list], right_from: int = 1) -> str:
     return "\n".join([line(cells[0]), rule] + [line(r) for r in cells[1:]])
 
 
-def _scoped(value: dict) -> str:
-    scope = "".join(f"{k}={value[k]} " for k in ("hukou_county", "residence") if value.get(k))
-    shown = value["value"]
-    if isinstance(shown, dict):
-        shown = "、".join(f"{k}:{v:g}" for k, v in shown.items())
-    elif isinstance(shown, float):
-        shown = f"{shown:g}"
-    return f"{scope}自{value['from']}起 {shown}"
+def _scoped(value: dict, by: list) -> str:
+    scope = f"{scope_zh(value)} " if by else ""
+    return f"{scope}自{value['from']}起 {format_value(value['value'])}"
 
 
 def render(result: dict, rejects_shown: int = 10) -> str:
@@ -79,7 +80,7 @@ def render(result: dict, rejects_shown: int = 10) -> str:
     ]
     for p in result["parameters"]:
         mark = "⚠" if not p["verified"] else " "
-        values = "；".join(_scoped(v) for v in p["values"]) or "当年无生效值"
+        values = "；".join(_scoped(v, p["by"]) for v in p["values"]) or "当年无生效值"
         parts.append(f"  {mark} {p['label_zh']}（{p['name']}，{p['unit']}）：{values}")
         if not p["verified"]:
             parts.append(f"      来源：{p['source']}")
@@ -87,5 +88,5 @@ def render(result: dict, rejects_shown: int = 10) -> str:
     if counts["rejected"]:
         parts += ["", f"六、被拒绝的记录：{counts['rejected']} 条（全部列在工作簿“拒绝记录”表）"]
         for r in (rejects or [])[:rejects_shown]:
-            parts.append(f"  第{r['row']}行 {r['field']}：{r['message']}")
+            parts.append(f"  第{r['row']}行 {visible(r['field'])}：{visible(r['message'])}")
     return "\n".join(parts)

@@ -1,5 +1,6 @@
 """The estimate as an XLSX workbook (测算工作簿): one sheet per breakdown,
-numbers stored as numbers, written in openpyxl's write-only mode so a long
+numbers stored as numbers, header rows frozen and columns sized for Chinese
+text, a native Excel chart; written in openpyxl's write-only mode so a long
 rejects list does not fill memory."""
 from __future__ import annotations
 
@@ -8,34 +9,73 @@ from typing import Iterable, Optional
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.chart.label import DataLabelList
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
-from .labels import PAYER_ZH, PERIOD_ZH, kinds_zh
+from .labels import PAYER_ZH, PERIOD_ZH, by_zh, format_value, kinds_zh, scope_zh
+from .table import display_width
+from .writers import atomic_output, text_cell, write_only_book
 
 _PAYERS = ("city", "county", "unspecified")
 _MONEY = "#,##0.00"
 _RANGE = ("min", "mid", "max")
 _RANGE_ZH = {"min": "下限", "mid": "中值", "max": "上限"}
+_BOLD = Font(bold=True)
+
+
+def _shown(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+def _widths(rows: list[list]) -> list[float]:
+    """Column widths in Excel's units (a Chinese character counts two), 8–60."""
+    count = max((len(r) for r in rows), default=0)
+    return [min(max((display_width(_shown(r[i])) for r in rows if i < len(r)), default=0) + 2, 60)
+            for i in range(count)]
 
 
 class _Sheet:
-    def __init__(self, book: Workbook, title: str, result: dict):
+    """A sheet: the title row, then a frozen header row, columns sized to
+    their contents (set before the first row: write-only mode needs that)."""
+
+    def __init__(self, book: Workbook, title: str, result: dict, header: Optional[list],
+                 rows: Iterable = (), widths: Optional[list] = None):
         self.sheet = book.create_sheet(title)
-        self.bold = Font(bold=True)
+        rows = [r if isinstance(r, tuple) else (r, False) for r in rows]
+        if widths is None:
+            widths = _widths(([header] if header else []) + [values for values, _ in rows])
+        for index, width in enumerate(widths, 1):
+            self.sheet.column_dimensions[get_column_letter(index)].width = max(width, 8)
+        self.sheet.freeze_panes = "A3" if header else "A2"
         self.row([f"{result['year']}年度 · 规则版本 {result['rulebook_version']} · "
                   "金额单位：元 · 所用参数及未核实标记见“参数与假设”表"], bold=True)
+        if header:
+            self.row(header, bold=True)
+        for values, bold in rows:
+            self.row(values, bold)
 
     def row(self, values: list, bold: bool = False) -> None:
         cells = []
+        style = {"font": _BOLD} if bold else {}
         for value in values:
             if isinstance(value, (dict, list)):
                 value = json.dumps(value, ensure_ascii=False)
+            if isinstance(value, str):          # text from rule files or from the caseload: never a formula
+                cells.append(text_cell(self.sheet, value, **style))
+                continue
             cell = WriteOnlyCell(self.sheet, value=value)
             if isinstance(value, float):
                 cell.number_format = _MONEY
             if bold:
-                cell.font = self.bold
+                cell.font = _BOLD
             cells.append(cell)
         self.sheet.append(cells)
 
@@ -45,92 +85,122 @@ def _yes(flag: bool) -> str:
 
 
 def _triple(money: dict) -> list:
-    return [money[k] for k in _RANGE]
+    return [float(money[k]) for k in _RANGE]
+
+
+def _number_or_text(value):
+    """A parameter value: a number stays a number; a table reads as Chinese."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return format_value(value)
 
 
 def write_workbook(result: dict, path, rejects: Optional[Iterable[dict]] = None,
                    chart_png: Optional[str] = None) -> None:
-    """``rejects``: an iterable of {row, field, message}; default result["rejects"]."""
-    book = Workbook(write_only=True)
+    """``rejects``: an iterable of {row, field, message}; default result["rejects"].
+    ``chart_png``: the picture of the chart, put beside the native chart."""
+    with write_only_book() as book:
+        _sheets(book, result, rejects, chart_png)
+        with atomic_output(path) as partial:
+            book.save(partial)
 
-    s = _Sheet(book, "按项目", result)
-    s.row(["项目", "项目代码", "条款", "发放周期", "金额类型", "含“不低于”下限", "符合人数", "待定人数",
-           "参数未生效人数", "与他项重复不计（人）", "按月人月数", "下限", "中值", "上限", "其中按下限计（中值）"]
-          + [f"{PAYER_ZH[p]}（中值）" for p in _PAYERS], bold=True)
-    for b in result["benefits"]:
-        s.row([b["label_zh"], b["benefit"], b["clause"], PERIOD_ZH[b["period"]], kinds_zh(b["amount_kinds"]),
-               _yes(b["floor"]), b["persons"], b["undetermined"], b["unresolved"], b["duplicates"],
-               float(b["person_months"])]
-              + [float(v) for v in _triple(b["cost"])] + [float(b["floor_part"]["mid"])]
-              + [float(b["payers"][p]["mid"]) for p in _PAYERS])
-    s.row(["合计", "", "", "", "", "", "", "", "", "", None] + [float(v) for v in _triple(result["total"])]
-          + [float(result["floor_part"]["mid"])]
-          + [float(result["payers"][p]["mid"]) for p in _PAYERS], bold=True)
 
-    s = _Sheet(book, "按县区", result)
-    s.row(["县区代码", "县（市、区）", "申请人数", "下限", "中值", "上限"]
-          + [f"{PAYER_ZH[p]}{_RANGE_ZH[k]}" for p in _PAYERS for k in _RANGE], bold=True)
-    for c in result["counties"]:
-        s.row([c["county"], c["county_zh"], c["applicants"]] + [float(v) for v in _triple(c["cost"])]
-              + [float(c["payers"][p][k]) for p in _PAYERS for k in _RANGE])
-    s.row(["合计", "", result["counts"]["evaluated"]] + [float(v) for v in _triple(result["total"])]
-          + [float(result["payers"][p][k]) for p in _PAYERS for k in _RANGE], bold=True)
+def _sheets(book: Workbook, result: dict, rejects: Optional[Iterable[dict]], chart_png: Optional[str]) -> None:
+    _Sheet(book, "按项目", result,
+           ["项目", "项目代码", "条款", "发放周期", "金额类型", "含“不低于”下限", "符合人数", "待定人数",
+            "参数未生效人数", "与他项重复不计（人）", "按月人月数", "下限", "中值", "上限", "其中按下限计（中值）"]
+           + [f"{PAYER_ZH[p]}（中值）" for p in _PAYERS],
+           [[b["label_zh"], b["benefit"], b["clause"], PERIOD_ZH[b["period"]], kinds_zh(b["amount_kinds"]),
+             _yes(b["floor"]), b["persons"], b["undetermined"], b["unresolved"], b["duplicates"],
+             float(b["person_months"])] + _triple(b["cost"]) + [float(b["floor_part"]["mid"])]
+            + [float(b["payers"][p]["mid"]) for p in _PAYERS] for b in result["benefits"]]
+           + [(["合计", "", "", "", "", "", "", "", "", "", None] + _triple(result["total"])
+               + [float(result["floor_part"]["mid"])] + [float(result["payers"][p]["mid"]) for p in _PAYERS], True)])
 
-    s = _Sheet(book, "按出资方", result)
-    s.row(["出资方", "下限", "中值", "上限"], bold=True)
-    for p in _PAYERS:
-        s.row([PAYER_ZH[p]] + [float(v) for v in _triple(result["payers"][p])])
-    s.row(["合计"] + [float(v) for v in _triple(result["total"])], bold=True)
+    _Sheet(book, "按县区", result,
+           ["县区代码", "县（市、区）", "申请人数", "下限", "中值", "上限"]
+           + [f"{PAYER_ZH[p]}{_RANGE_ZH[k]}" for p in _PAYERS for k in _RANGE],
+           [[c["county"], c["county_zh"], c["applicants"]] + _triple(c["cost"])
+            + [float(c["payers"][p][k]) for p in _PAYERS for k in _RANGE] for c in result["counties"]]
+           + [(["合计", "", result["counts"]["evaluated"]] + _triple(result["total"])
+               + [float(result["payers"][p][k]) for p in _PAYERS for k in _RANGE], True)])
 
-    s = _Sheet(book, "县区×出资方", result)
-    s.row(["县区代码", "县（市、区）", "出资方", "下限", "中值", "上限"], bold=True)
-    for r in result["county_payer"]:
-        s.row([r["county"], r["county_zh"], PAYER_ZH[r["payer"]], float(r["min"]), float(r["mid"]), float(r["max"])])
+    _Sheet(book, "按出资方", result, ["出资方", "下限", "中值", "上限"],
+           [[PAYER_ZH[p]] + _triple(result["payers"][p]) for p in _PAYERS]
+           + [(["合计"] + _triple(result["total"]), True)])
 
-    s = _Sheet(book, "康复经费", result)
-    s.row(["县区代码", "县（市、区）", "条款", "辖区人口", "每人每年标准", "当年生效月数", "全年金额",
-           "不少于（下限）", "出资方", "未核实参数"], bold=True)
-    for b in result["rehabilitation"]:
-        values = b["values"]
-        s.row([b["county"], b["county_zh"], b["clause"],
-               values[0]["population"] if len(values) == 1 else values,
-               float(values[0]["per_capita"]) if len(values) == 1 else None,
-               float(b["months_in_force"]), float(b["amount"]), _yes(b["at_least"]),
-               "、".join(PAYER_ZH[p] for p in b["payer_split"]), "、".join(b["unverified"])])
-    s.row(["合计", "", "", None, None, None, float(result["rehabilitation_total"])], bold=True)
+    _Sheet(book, "县区×出资方", result, ["县区代码", "县（市、区）", "出资方", "下限", "中值", "上限"],
+           [[r["county"], r["county_zh"], PAYER_ZH[r["payer"]]] + _triple(r) for r in result["county_payer"]])
 
-    s = _Sheet(book, "参数与假设", result)
-    counts = result["counts"]
-    for label, value in (("测算年度", result["year"]), ("规则版本", result["rulebook_version"]),
-                         ("规则目录", result["rules_dir"]), ("台账记录数", counts["total"]),
-                         ("已评估", counts["evaluated"]), ("被拒绝", counts["rejected"]),
-                         ("评估次数", counts["evaluations"]), ("变动日", "、".join(result["change_points"])),
-                         ("测算方法", result["method"])):
-        s.row([label, value])
-    s.row([])
-    s.row(["参数", "名称", "单位", "按", "已核实", "来源", "生效日", "县区", "城乡", "取值"], bold=True)
-    for p in result["parameters"]:
-        for v in p["values"]:
-            value = v["value"]
-            s.row([p["name"], p["label_zh"], p["unit"], "、".join(p["by"]) or "—", _yes(p["verified"]),
-                   p["source"], v["from"], v["hukou_county"], v["residence"],
-                   float(value) if isinstance(value, (int, float)) else value])
-    s.row([])
-    s.row(["未核实标记：项目", "参数", "参数名称", "涉及人数", "遇到的取值"], bold=True)
-    for m in result["unverified_marks"]:
-        s.row([m["label_zh"], m["parameter"], m["parameter_zh"], m["persons"], "、".join(m["values"])])
-    s.row([])
-    s.row(["假设：项目", "假设"], bold=True)
-    for b in result["benefits"]:
-        for text in b["assumptions"]:
-            s.row([b["label_zh"], text])
+    names_zh = {p["name"]: p["label_zh"] for p in result["parameters"]}
+    _Sheet(book, "康复经费", result,
+           ["县区代码", "县（市、区）", "条款", "辖区人口", "每人每年标准", "当年生效月数", "全年金额",
+            "不少于（下限）", "出资方", "未核实参数"],
+           [[b["county"], b["county_zh"], b["clause"],
+             b["values"][0]["population"] if len(b["values"]) == 1 else
+             "；".join(f"自{v['from']}起 {v['population']:,}" for v in b["values"]),
+             float(b["values"][0]["per_capita"]) if len(b["values"]) == 1 else
+             "；".join(f"自{v['from']}起 {v['per_capita']:g}" for v in b["values"]),
+             float(b["months_in_force"]), float(b["amount"]), _yes(b["at_least"]),
+             "、".join(PAYER_ZH[p] for p in b["payer_split"]), "、".join(names_zh.get(n, n) for n in b["unverified"])]
+            for b in result["rehabilitation"]]
+           + [(["合计", "", "", None, None, None, float(result["rehabilitation_total"])], True)])
 
-    s = _Sheet(book, "拒绝记录", result)
-    s.row(["行号", "字段", "原因"], bold=True)
+    _Sheet(book, "参数与假设", result, None, _assumption_rows(result))
+
+    s = _Sheet(book, "拒绝记录", result, ["行号", "字段", "原因"], widths=[8, 30, 80])
     for r in rejects if rejects is not None else result.get("rejects") or []:
         s.row([r["row"], r["field"], r["message"]])
 
+    _chart_sheet(book, result, chart_png)
+
+
+def _assumption_rows(result: dict) -> list:
+    counts = result["counts"]
+    rows: list = [[label, value] for label, value in (
+        ("测算年度", result["year"]), ("规则版本", result["rulebook_version"]), ("规则目录", result["rules_dir"]),
+        ("台账记录数", counts["total"]), ("已评估", counts["evaluated"]), ("被拒绝", counts["rejected"]),
+        ("评估次数", counts["evaluations"]), ("变动日", "、".join(result["change_points"])),
+        ("测算方法", result["method"][:60] + "…（全文见下一行）"), ("", result["method"]))]
+    rows += [[], (["参数", "名称", "单位", "按", "已核实", "来源", "生效日", "适用范围", "取值"], True)]
+    for p in result["parameters"]:
+        for v in p["values"]:
+            rows.append([p["name"], p["label_zh"], p["unit"], by_zh(p["by"]), _yes(p["verified"]), p["source"],
+                         v["from"], scope_zh(v), _number_or_text(v["value"])])
+    rows += [[], (["未核实标记：项目", "参数", "参数名称", "涉及人数", "遇到的取值"], True)]
+    rows += [[m["label_zh"], m["parameter"], m["parameter_zh"], m["persons"], "、".join(m["values"])]
+             for m in result["unverified_marks"]]
+    rows += [[], (["假设：项目", "假设"], True)]
+    rows += [[b["label_zh"], text] for b in result["benefits"] for text in b["assumptions"]]
+    return rows
+
+
+def _chart_sheet(book: Workbook, result: dict, chart_png: Optional[str]) -> None:
+    """Cost by county stacked by payer (中值, 万元) as a native Excel chart over
+    a small table on the same sheet, with each county's total labelled."""
+    counties = result["counties"]
+    s = _Sheet(book, "图表", result, ["县（市、区）"] + [PAYER_ZH[p] for p in _PAYERS] + ["合计"],
+               [[c["county_zh"]] + [round(c["payers"][p]["mid"] / 10_000, 2) for p in _PAYERS]
+                + [round(c["cost"]["mid"] / 10_000, 2)] for c in counties], widths=[14, 12, 12, 12, 12])
+    if not counties:
+        return
+    first, last = 3, 2 + len(counties)
+    bars = BarChart()
+    bars.type, bars.grouping, bars.overlap = "col", "stacked", 100
+    bars.title = f"{result['year']}年度救助资金测算（中值，万元）：按县区、出资方"
+    bars.y_axis.title = "万元"
+    bars.add_data(Reference(s.sheet, min_col=2, max_col=4, min_row=2, max_row=last), titles_from_data=True)
+    totals = LineChart()
+    totals.add_data(Reference(s.sheet, min_col=5, min_row=2, max_row=last), titles_from_data=True)
+    names = f"'{s.sheet.title}'!$A${first}:$A${last}"
+    for series in bars.series + totals.series:      # county names are text: strRef, not openpyxl's numRef
+        series.cat = AxDataSource(strRef=StrRef(f=names))
+    line = totals.series[0]
+    line.graphicalProperties.line.noFill = True          # only the labels: each county's total above its bar
+    line.marker.symbol = "none"
+    line.dLbls = DataLabelList(showVal=True, dLblPos="t")
+    bars += totals
+    bars.width, bars.height = 22, 12
+    s.sheet.add_chart(bars, "G2")
     if chart_png:
-        s = _Sheet(book, "图表", result)
-        s.sheet.add_image(Image(chart_png), "A3")
-    book.save(path)
+        s.sheet.add_image(Image(chart_png), f"A{last + 27}")

@@ -1,0 +1,94 @@
+"""Issue 11's finance presentation: parameter values in Chinese, frozen
+headers and sized columns, a native Excel chart, a Chinese PNG chart."""
+import re
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from benefits.cli import main
+from benefits.finance import chart
+from benefits.finance.table import display_width
+
+from .factories import applicant
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("present")
+    caseload = folder / "c.jsonl"
+    caseload.write_text("".join(__import__("json").dumps(applicant(county=c)) + "\n"
+                                for c in ("411202", "411282", "411224")), encoding="utf-8")
+    out = folder / "o.xlsx"
+    result = CliRunner().invoke(main, ["estimate", str(caseload), "--year", "2013", "--out", str(out),
+                                       "--workers", "1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return result.output, out
+
+
+def test_parameter_values_read_as_chinese_in_the_terminal(run):
+    output, _ = run
+    assert "大腿假肢 1000、小腿假肢 300" in output and "未指明 100%" in output
+    assert "灵宝市 城镇 自2013-07-01起 340" in output
+    assert "unspecified" not in output and "thigh" not in output and "residence=" not in output
+
+
+def test_parameter_values_read_as_chinese_in_the_workbook(run):
+    _, out = run
+    sheet = load_workbook(out)["参数与假设"]
+    values = [v for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
+    assert "大腿假肢 1000、小腿假肢 300" in values and "未指明 100%" in values and "灵宝市 城镇" in values
+    assert not [v for v in values if isinstance(v, str) and (v.startswith("{") or "unspecified" in v)]
+    assert 340.0 in values                                     # a plain amount stays a number
+
+
+def test_headers_are_frozen_and_columns_fit_chinese_text(run):
+    _, out = run
+    book = load_workbook(out)
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == ("A2" if sheet.title == "参数与假设" else "A3"), sheet.title
+    by_benefit = book["按项目"]
+    longest = max(display_width(row[0]) for row in by_benefit.iter_rows(min_row=3, values_only=True))
+    assert by_benefit.column_dimensions["A"].width >= longest
+    header = [c.value for c in by_benefit[2]]
+    for index, name in enumerate(header, 1):
+        letter = by_benefit.cell(2, index).column_letter
+        assert by_benefit.column_dimensions[letter].width >= display_width(name), name
+
+
+def test_the_workbook_has_a_native_stacked_chart_with_totals(run):
+    _, out = run
+    with zipfile.ZipFile(out) as archive:
+        charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 1
+        xml = archive.read(charts[0]).decode("utf-8")
+    assert '<grouping val="stacked" />' in xml and '<overlap val="100" />' in xml
+    assert len(re.findall(r"<ser>", xml)) == 4                  # three payers + the totals line
+    assert "<dLbls>" in xml and '<showVal val="1" />' in xml
+    assert "<strRef><f>'图表'!$A$3:$A$5</f></strRef>" in xml
+    sheet = load_workbook(out)["图表"]
+    assert [c.value for c in sheet[2]] == ["县（市、区）", "市级财政", "县级财政", "未指明", "合计"]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert [r[0] for r in rows] == ["湖滨区", "卢氏县", "灵宝市"]
+    assert all(r[4] == pytest.approx(sum(r[1:4]), abs=0.02) for r in rows)
+
+
+def test_a_cjk_font_missing_from_matplotlibs_cache_is_still_found(monkeypatch):
+    """matplotlib's font cache was built before the font package was installed."""
+    from matplotlib import font_manager
+    cached = [f for f in font_manager.fontManager.ttflist
+              if not any(f.name.startswith(family) for family in chart._CJK_FAMILIES)]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", cached)
+    assert chart._best_cjk() is None
+    assert chart.cjk_font() is not None, "install fonts-noto-cjk or fonts-wqy-zenhei (see .ci/run)"
+
+
+def test_the_png_footnote_names_unverified_parameters_in_chinese():
+    from benefits.finance.estimate import estimate
+    result = estimate([applicant()], 2013, workers=1)
+    font = chart.cjk_font()
+    assert font, "install fonts-noto-cjk or fonts-wqy-zenhei (see .ci/run)"
+    texts = "".join(t.get_text() for t in chart.chart_figure(result, font).texts)
+    assert "未核实参数（示例值）：城乡居民最低生活保障标准" in texts.replace("\n", "")
+    assert "dibao_standard" not in texts
