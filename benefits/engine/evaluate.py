@@ -22,7 +22,7 @@ from .marks import (assumptions, chain, condition_parameters, fact_reason, not_i
 from .money import round_fen
 from .months import months_between, parameter_dates
 from .observances import days_off
-from .rulebook import Condition, InForce, ParamRef, Rule, Rulebook, load_rulebook
+from .rulebook import Condition, ParamRef, Rule, Rulebook, load_rulebook
 from .runtime import DurableSession, Firings
 
 ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"

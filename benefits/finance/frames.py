@@ -1,14 +1,13 @@
 """A caseload file as applicant frames for the columnar engine (台账 →
 申请人数据表), chunk by chunk, with the rejected rows.
 
-CSV and Parquet are read and validated column-wise (engine/columnar/
+CSV, XLSX and Parquet are read and validated column-wise (engine/columnar/
 validate.py: the same verdicts and messages as the single-applicant path).
-JSON Lines, XLSX, streams and lists of records go row by row through the
-exact single-applicant path, which is slower but the same.
+JSON Lines, streams and lists of records go row by row through the exact
+single-applicant path, which is slower but the same.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
@@ -17,8 +16,7 @@ import polars as pl
 
 from ..engine import InvalidApplicant
 from ..engine.columnar import frame_from_records
-from ..engine.columnar.readers import read_csv_frame
-from ..engine.columnar.schema import ROW
+from ..engine.columnar.readers import read_csv_frame, read_parquet_frame, read_xlsx_frame
 from ..engine.columnar.validate import validate_frame
 from .batch import _record, _reject, chunks
 from .readers import CaseloadError, detect_format, open_caseload
@@ -36,23 +34,6 @@ class FrameChunk:
     frame: pl.DataFrame        # valid applicants (engine/columnar/schema.py)
     rejects: list[dict]        # {row, field, message}, in row order
     rows: int                  # rows read (valid + rejected)
-
-
-def _parquet_raw(path: Path) -> pl.DataFrame:
-    """A Parquet caseload → raw text cells, as a CSV of the same table would give."""
-    try:
-        table = pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise CaseloadError(f"无法读取Parquet文件：{exc}") from None
-    cells = []
-    for name, dtype in table.schema.items():
-        column = pl.col(name)
-        if isinstance(dtype, (pl.List, pl.Struct, pl.Array)):
-            cells.append(column.map_elements(lambda v: json.dumps(v, ensure_ascii=False, default=str),
-                                             return_dtype=pl.String, skip_nulls=True).alias(name))
-        else:
-            cells.append(column.cast(pl.String).alias(name))
-    return table.select(cells).with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
 def _columnwise(raw: pl.DataFrame, size: int) -> Iterator[FrameChunk]:
@@ -83,8 +64,9 @@ def applicant_frames(source, fmt: Optional[str] = None) -> tuple[Optional[int], 
         if not path.is_file():
             raise CaseloadError(f"找不到台账文件：{path}")
         fmt = fmt or detect_format(path.name)
-        if fmt in ("csv", "parquet"):
-            raw = read_csv_frame(path) if fmt == "csv" else _parquet_raw(path)
+        readers = {"csv": read_csv_frame, "parquet": read_parquet_frame, "xlsx": read_xlsx_frame}
+        if fmt in readers:
+            raw = readers[fmt](path)
             return raw.height, _columnwise(raw, chunk_rows(raw.height))
     caseload = open_caseload(source, fmt)
     return caseload.total, _rowwise(caseload.rows, caseload.names, chunk_rows(caseload.total))

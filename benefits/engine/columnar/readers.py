@@ -51,12 +51,17 @@ def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
     if b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r\n")):
         return None        # csv counts a blank line as a row; polars skips it
     try:
-        frame = pl.read_csv(data, infer_schema=False, has_header=True, truncate_ragged_lines=True,
+        frame = pl.read_csv(data, infer_schema=False, has_header=True, truncate_ragged_lines=False,
                             raise_if_empty=False)
     except (pl.exceptions.PolarsError, UnicodeDecodeError):
         return None
-    if frame.width != len(names):
-        return None
+    if frame.width != len(names) or None in names:
+        return None           # a value under a blank header is the exact path's to reject
+    limit = _columns().MAX_CELL
+    long_or_multiline = frame.select(pl.any_horizontal(
+        (pl.col(c).str.len_chars() > limit) | pl.col(c).str.contains("[\r\n]") for c in frame.columns).any()).item()
+    if long_or_multiline:
+        return None           # the exact reader rejects those rows
     cells = [f"__c{i}" for i in range(frame.width)]
     frame = frame.rename(dict(zip(frame.columns, cells))).with_row_index(ROW, offset=2)
     # wholly blank rows are rare: look at every cell only where the first is blank
@@ -71,17 +76,29 @@ def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
 
 
 def _python_csv(text: str) -> pl.DataFrame:
-    """The single-applicant reader's own parse, row by row (slower)."""
+    """The single-applicant reader's own parse, row by row (slower). A row
+    the text columns cannot carry as it is (bytes that are not UTF-8, a row
+    the reader could not split, cells beyond the header or under a blank
+    one, a cell over the size limit) keeps the whole row for the exact path."""
     names, rows = _readers()._csv_rows(io.StringIO(text, newline=""))
+    layout = _columns()
     named = [i for i, n in enumerate(names) if n is not None]
     numbers, columns, sources = [], {i: [] for i in named}, []
     for number, row in rows:
-        cells = [row[i] if i < len(row) and row[i] != "" else None for i in named]
-        bad = any(c is not None and _undecodable(c) for c in cells)
-        sources.append(json.dumps(cells) if bad else None)   # ASCII: keeps the bad bytes exactly
+        bad_row = isinstance(row, layout.BadRow)
+        cells = [None] * len(named) if bad_row else [row[i] if i < len(row) and row[i] != "" else None for i in named]
+        unusual = bad_row or len(row) > len(names) or any(
+            (names[i] is None and not layout.empty_cell(v)) or (isinstance(v, str) and len(v) > layout.MAX_CELL)
+            for i, v in enumerate(row))
+        undecodable = any(c is not None and _undecodable(c) for c in cells)
+        if unusual:
+            sources.append(json.dumps({"$row": {"names": names, "cells": list(row), "bad": bad_row}}))
+        else:
+            sources.append(json.dumps(cells) if undecodable else None)   # ASCII: keeps the bad bytes exactly
         numbers.append(number)
         for i, c in zip(named, cells):
-            columns[i].append(c.encode("utf-8", "replace").decode() if bad and c is not None else c)
+            columns[i].append(c.encode("utf-8", "replace").decode() if c is not None and (unusual or undecodable)
+                              else c)
     data = {ROW: pl.Series(numbers, dtype=pl.Int64),
             **{names[i]: pl.Series(v, dtype=pl.String) for i, v in columns.items()}}
     if any(s is not None for s in sources):
@@ -98,24 +115,28 @@ def _undecodable(cell: str) -> bool:
 
 
 def read_csv_frame(path) -> pl.DataFrame:
-    """A CSV caseload (UTF-8, with or without BOM) → the raw frame."""
+    """A CSV caseload → the raw frame: parsed by polars where that is
+    certainly the single-applicant reader's parse, else by that reader
+    (any encoding its byte-order mark names)."""
     path = Path(path)
     if not path.is_file():
         raise _readers().CaseloadError(f"找不到台账文件：{path}")
     data = path.read_bytes()
-    if data.startswith(_BOM):
-        data = data[len(_BOM):]
-    header_line = data.split(b"\n", 1)[0]
-    if header_line.strip() and b'"' not in header_line:
-        try:
-            first = next(csv.reader([header_line.decode("utf-8")]))
-        except (UnicodeDecodeError, csv.Error, StopIteration):
-            first = None
-        if first is not None:
-            frame = _polars_csv(data, _columns().check_header(first))
-            if frame is not None:
-                return frame
-    return _python_csv(data.decode("utf-8", errors="surrogateescape"))
+    encoding = _readers().encoding_of(data[:4])
+    if encoding == "utf-8-sig":
+        plain = data[len(_BOM):] if data.startswith(_BOM) else data
+        header_line = plain.split(b"\n", 1)[0]
+        if header_line.strip() and b'"' not in header_line:
+            try:
+                first = next(csv.reader([header_line.decode("utf-8")]))
+            except (UnicodeDecodeError, csv.Error, StopIteration):
+                first = None
+            if first is not None:
+                frame = _polars_csv(plain, _columns().check_header(first))
+                if frame is not None:
+                    return frame
+    with _readers().text_stream(io.BytesIO(data), newline="") as stream:
+        return _python_csv(stream.read())
 
 
 # --------------------------------------------------------------------- XLSX
