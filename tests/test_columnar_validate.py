@@ -427,7 +427,7 @@ def _file_rows(path) -> tuple[list, list, list]:
     numbers, rows = [], []
     for number, row in caseload.rows:
         numbers.append(number)
-        rows.append(list(row))
+        rows.append(row)           # a BadRow stays one (the reader could not split it)
     return caseload.names, rows, numbers
 
 
