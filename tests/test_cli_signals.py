@@ -51,6 +51,7 @@ def test_a_signal_while_workers_run_stops_everything_cleanly(tmp_path, signum, c
     caseload = tmp_path / "c.jsonl"
     caseload.write_text((json.dumps(applicant(), ensure_ascii=False) + "\n") * 20_000, encoding="utf-8")
     proc = subprocess.Popen(COMMAND + ["estimate", str(caseload), "--year", "2013", "--out", str(tmp_path / "o.xlsx"),
+                                       "--engine", "durable",
                                        "--workers", "2", "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             # as in a terminal: Ctrl-C not ignored (a test runner's background job ignores it)
