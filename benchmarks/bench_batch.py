@@ -32,7 +32,7 @@ import polars as pl
 
 from benefits.engine import default_engine
 from benefits.engine.columnar import ColumnarEngine
-from benefits.engine.columnar.facts import DAY, fact_column, fact_expressions
+from benefits.engine.columnar.facts import DAY, with_facts
 from benefits.engine.columnar.params import parameter_expressions
 from benefits.engine.columnar.readers import read_csv_frame
 from benefits.engine.columnar.validate import validate_frame
@@ -73,7 +73,7 @@ def in_memory(columnar: ColumnarEngine, frame: pl.DataFrame) -> float:
     # where the time goes: the plan's stages one after another
     lazy = frame.lazy().with_columns(pl.lit(AS_OF).alias(DAY))
     in_force = columnar.rulebook.in_force
-    facts = lazy.with_columns(**{fact_column(n): e for n, e in fact_expressions(in_force.from_).items()})
+    facts = with_facts(lazy, in_force.from_)
     params = {}
     for spec in columnar.rulebook.parameters.values():
         params.update(parameter_expressions(spec))

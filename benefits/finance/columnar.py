@@ -143,18 +143,18 @@ class ColumnarEstimate:
         bad = points.filter(bad_day).select(PERSON).unique()
         rejects = []
         if bad.height:
-            rows = frame.join(bad, on=PERSON, how="semi").get_column(ROW).to_list()
+            rows = frame.join(bad, on=PERSON, how="semi", maintain_order="left").get_column(ROW).to_list()
             message = f"评估日期应在{EARLIEST_DATE}（63号印发）至{LATEST_DATE}之间"
             rejects = [{"row": r, "field": "as_of", "message": message} for r in rows]
-            frame = frame.join(bad, on=PERSON, how="anti")
-            points = points.join(bad, on=PERSON, how="anti")
+            frame = frame.join(bad, on=PERSON, how="anti", maintain_order="left")
+            points = points.join(bad, on=PERSON, how="anti", maintain_order="left")
         tally = Tally()
         tally.evaluated = frame.height
         tally.evaluations = points.height
         counties = frame.select(pl.col("hukou_county").fill_null("")).to_series()
         tally.county_persons.update(dict(counties.value_counts().iter_rows()))
         if points.height:
-            long = points.join(frame, on=PERSON, how="left")
+            long = points.join(frame, on=PERSON, how="left", maintain_order="left")
             result = self.plan.lazy(long.lazy()).with_columns(
                 pl.col("hukou_county").fill_null("").alias(COUNTY)).collect()
             for rule in self.rulebook.benefits:

@@ -46,42 +46,45 @@ def in_period(date: pl.Expr, in_force_from: dt.date | None) -> pl.Expr:
     return counts
 
 
-def _hardship_facts(in_force_from: dt.date | None) -> dict[str, pl.Expr]:
-    """七's facts (facts._hardship_facts), column-wise.
+def _event_flags(name: str) -> tuple[str, str]:
+    return f"__events.{name}.counts", f"__events.{name}.unsettled"
 
-    A list's elements cannot be compared with the row's day inside
-    ``list.eval``, but a list minus a column broadcasts. So each event is
-    packed into one integer: (its date − the day) × 128 plus what does not
-    depend on the day (case, family hardship, on or after the in-force day,
-    undated), and unpacked inside ``list.eval``."""
-    event = pl.element().struct.field
-    date = event("date")
-    from_ok = (date >= pl.lit(in_force_from)).fill_null(False) if in_force_from else pl.lit(True)
-    family = pl.when(event("family_hardship").is_null()).then(2).when(event("family_hardship")).then(1).otherwise(0)
-    case = event("case").replace_strict({c: i for i, c in enumerate(HARDSHIP_CASES)}, return_dtype=pl.Int64)
-    low = pl.col("hardship_events").list.eval(
-        case * 16 + family * 4 + from_ok.cast(pl.Int64) * 2 + date.is_null().cast(pl.Int64))
-    offset = pl.col("hardship_events").list.eval(date.cast(pl.Int64).fill_null(0)) - pl.col(DAY).cast(pl.Int64)
-    packed = offset * 128 + low
-    e = pl.element()
-    days_after = e // 128
-    rest = e - days_after * 128
-    undated = (rest % 2) == 1
-    in_period_ = ~undated & (days_after <= 0) & (((rest // 2) % 2) == 1)
-    family_code, case_code = (rest // 4) % 4, rest // 16
+
+def with_event_flags(frame: pl.LazyFrame, in_force_from: dt.date | None) -> pl.LazyFrame:
+    """七's events compared with each row's day (facts._hardship_facts): per
+    row and case, whether some event counts, and whether some event is not
+    settled (undated, or its family hardship unrecorded). Events are few, so
+    only rows that have any are exploded, flagged and joined back."""
+    row = "__events.row"
+    frame = frame.with_row_index(row)
+    events = (frame.select(row, DAY, "hardship_events")
+              .filter(pl.col("hardship_events").list.len() > 0)
+              .explode("hardship_events").unnest("hardship_events"))
+    dated = in_period(pl.col("date"), in_force_from)
+    flags = []
+    for case, (name, needs_family_hardship) in HARDSHIP_CASES.items():
+        is_case = pl.col("case") == case
+        family = pl.col("family_hardship") if needs_family_hardship else pl.lit(True)
+        counts, unsettled = _event_flags(name)
+        flags.append((is_case & dated & family).fill_null(False).any().alias(counts))
+        flags.append((is_case & (dated != False).fill_null(True)  # noqa: E712 (null: undated)
+                      & (family != False).fill_null(True)).fill_null(False).any().alias(unsettled))  # noqa: E712
+    return frame.join(events.group_by(row).agg(flags), on=row, how="left", maintain_order="left").drop(row)
+
+
+def _hardship_facts() -> dict[str, pl.Expr]:
+    """七's facts from the flags ``with_event_flags`` joined on."""
     out = {}
-    for index, (name, needs_family_hardship) in enumerate(HARDSHIP_CASES.values()):
-        is_case = case_code == index
-        counts = is_case & in_period_ & ((family_code == 1) if needs_family_hardship else pl.lit(True))
-        unsettled = is_case & (undated | in_period_) & ((family_code != 0) if needs_family_hardship else pl.lit(True))
-        out[name] = (pl.when(packed.list.eval(counts).list.any()).then(True)
-                     .when(packed.list.eval(unsettled).list.any()).then(None)
+    for name, _ in HARDSHIP_CASES.values():
+        counts, unsettled = _event_flags(name)
+        out[name] = (pl.when(pl.col(counts)).then(True).when(pl.col(unsettled)).then(None)
                      .when(pl.col("hardship_events").is_not_null()).then(False))
     return out
 
 
 def fact_expressions(in_force_from: dt.date | None = None) -> dict[str, pl.Expr]:
-    """{fact name: expression}; the keys are exactly FACTS."""
+    """{fact name: expression}; the keys are exactly FACTS. The frame needs
+    ``with_event_flags`` first (see ``with_facts``)."""
     day = _key(pl.col(DAY))
     age = (day - _key(pl.col(BIRTH))) // 10000
     has_cert = pl.col("certificate.number").is_not_null()
@@ -149,8 +152,14 @@ def fact_expressions(in_force_from: dt.date | None = None) -> dict[str, pl.Expr]
         out[name] = (pl.when(~has_cert).then(None)
                      .when(category != 7).then(category == code)
                      .when(parts_known).then(parts.list.contains(code)))
-    out.update(_hardship_facts(in_force_from))
+    out.update(_hardship_facts())
     missing = set(FACTS) - set(out)
     if missing:   # a fact added to facts.py needs its column here too
         raise NotImplementedError(f"no column expression for facts: {', '.join(sorted(missing))}")
     return out
+
+
+def with_facts(frame: pl.LazyFrame, in_force_from: dt.date | None) -> pl.LazyFrame:
+    """Every fact as a column ``fact.<name>`` (and the event flags they use)."""
+    frame = with_event_flags(frame, in_force_from)
+    return frame.with_columns(**{fact_column(n): e for n, e in fact_expressions(in_force_from).items()})

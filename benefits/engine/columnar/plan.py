@@ -19,7 +19,7 @@ import polars as pl
 from ..facts import FACTS
 from ..marks import same_payment_groups
 from ..rulebook import Condition, ParamRef, Rule, Rulebook
-from .facts import DAY, fact_column, fact_expressions, round_fen
+from .facts import DAY, fact_column, round_fen, with_facts
 from .params import keys, param_column, parameter_expressions
 
 _COMPARE = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "lte": "__le__", "gt": "__gt__", "gte": "__ge__"}
@@ -316,8 +316,7 @@ class ColumnarPlan:
         """Every column of the plan added to ``frame`` (which has the
         applicant columns and DAY)."""
         in_force = self.rulebook.in_force
-        facts = fact_expressions(in_force.from_ if in_force else None)
-        frame = frame.with_columns(**{fact_column(n): e for n, e in facts.items()})
+        frame = with_facts(frame, in_force.from_ if in_force else None)
         params = {}
         for spec in self.rulebook.parameters.values():
             params.update(parameter_expressions(spec))
