@@ -30,6 +30,7 @@ from .periods import Planner
 from .tally import Tally
 
 PERSON, WEIGHT, COUNTY = "__person", "__weight", "__county"
+_BOUNDS = ("min", "mid", "max")
 _KIND = {"in_kind": "in_kind", "unstated": "unstated", "observances": "days_off", "range": "range"}
 
 
@@ -157,92 +158,112 @@ class ColumnarEstimate:
             long = points.join(frame, on=PERSON, how="left", maintain_order="left")
             result = self.plan.lazy(long.lazy()).with_columns(
                 pl.col("hukou_county").fill_null("").alias(COUNTY)).collect()
-            for rule in self.rulebook.benefits:
-                self._fold(tally, rule, result)
+            self._fold(tally, result)
         return tally, rejects
 
-    def _fold(self, tally: Tally, rule: Rule, result: pl.DataFrame) -> None:
+    def _line_columns(self, rule: Rule, result: pl.DataFrame) -> tuple[dict, dict, dict]:
+        """One benefit's row-level columns: (flags to OR per person, amounts
+        to sum per person, unverified parameters used → row filter)."""
         b = rule.id
         spec = rule.outcome.amount
-        money_form = spec.form in MONEY_FORMS
         verdict = pl.col(rule_column(b))
         eligible = (verdict == True).fill_null(False)  # noqa: E712
         monthly = rule.outcome.period == "monthly"
-        counted = eligible if monthly else eligible & (eligible.cast(pl.UInt32).cum_sum().over(PERSON) == 1)
+        counted = pl.col(f"{b}|counted")          # see _counted
         factor = pl.col(WEIGHT) if monthly else pl.lit(1.0)
         if spec.form == "range":
             low, high = pl.col(amount_column(b, "min")), pl.col(amount_column(b, "max"))
-            resolved = low.is_not_null()
-            triple = (low, (low + high) / 2, high)
-        elif money_form:
+            resolved, triple = low.is_not_null(), (low, (low + high) / 2, high)
+        elif spec.form in MONEY_FORMS:
             value = pl.col(amount_column(b))
-            resolved = value.is_not_null()
-            triple = (value, value, value)
+            resolved, triple = value.is_not_null(), (value, value, value)
         else:
             resolved, triple = pl.lit(True), None
-        duplicate = pl.col(duplicate_column(b)).is_not_null() if duplicate_column(b) in result.columns else pl.lit(False)
+        duplicate = (pl.col(duplicate_column(b)).is_not_null() if duplicate_column(b) in result.columns
+                     else pl.lit(False))
         paid = counted & resolved & ~duplicate
-        static_kind = _KIND.get(spec.form, "at_least" if spec.at_least else "fixed")
-
-        per_person = [
-            pl.col(COUNTY).first(),
-            eligible.any().alias("eligible"),
-            verdict.is_null().any().alias("undetermined"),
-            (counted & ~resolved).any().alias("unresolved"),
-            (counted & resolved & duplicate).any().alias("duplicate"),
-            (counted & resolved).any().alias("resolved"),
-            pl.when(eligible).then(pl.col(WEIGHT)).otherwise(0.0).sum().alias("months"),
-        ]
-        sums = {}
+        flags = {f"{b}|eligible": eligible, f"{b}|undetermined": verdict.is_null(),
+                 f"{b}|unresolved": counted & ~resolved, f"{b}|duplicate": counted & resolved & duplicate,
+                 f"{b}|resolved": counted & resolved}
+        sums = {f"{b}|months": pl.when(eligible).then(pl.col(WEIGHT)).otherwise(0.0)}
         if triple is not None:
-            names = ("min", "mid", "max")
-            for name, part in zip(names, triple):
-                sums[f"money.{name}"] = pl.when(paid).then(part * factor).otherwise(0.0)
-            for who, columns in self._payer_parts(rule, result, triple).items():
-                for name, part in zip(names, columns):
-                    sums[f"payer.{who}.{name}"] = pl.when(paid).then(part * factor).otherwise(0.0)
-        per_person += [expr.sum().alias(name) for name, expr in sums.items()]
+            for name, part in zip(_BOUNDS, triple):
+                sums[f"{b}|money.{name}"] = pl.when(paid).then(part * factor).otherwise(0.0)
+            for who, parts in self._payer_parts(rule, result, triple).items():
+                for name, part in zip(_BOUNDS, parts):
+                    sums[f"{b}|payer.{who}.{name}"] = pl.when(paid).then(part * factor).otherwise(0.0)
         used = self._parameters_used(rule, counted, resolved)
-        per_person += [expr.any().alias(f"uses.{name}") for name, expr in used.items()]
+        flags.update({f"{b}|uses.{name}": expr for name, expr in used.items()})
+        return flags, sums, used
 
-        people = result.group_by(PERSON).agg(per_person)
-        by_county = people.group_by(COUNTY).agg(
-            pl.col("eligible").sum(), (~pl.col("eligible") & pl.col("undetermined")).sum().alias("undetermined"),
-            pl.col("unresolved").sum(), pl.col("duplicate").sum(), pl.col("resolved").sum(),
-            pl.col("months").sum(), *[pl.col(n).sum() for n in sums],
-            *[pl.col(f"uses.{n}").sum() for n in used])
+    def _counted(self) -> dict[str, pl.Expr]:
+        """Per benefit, the rows its money counts on: every eligible stretch of
+        a monthly line; yearly, one-off and ongoing lines once, on the first
+        eligible day (rows are in person and day order)."""
+        out = {}
+        for rule in self.rulebook.benefits:
+            eligible = (pl.col(rule_column(rule.id)) == True).fill_null(False)  # noqa: E712
+            if rule.outcome.period != "monthly":
+                # the first (person, eligible) pair: a hash of one integer, no window
+                key = pl.col(PERSON).cast(pl.UInt64) * 2 + eligible.cast(pl.UInt64)
+                eligible = eligible & key.is_first_distinct()
+            out[f"{rule.id}|counted"] = eligible
+        return out
+
+    def _fold(self, tally: Tally, result: pl.DataFrame) -> None:
+        """Every benefit at once: row-level columns, one pass per person, one per county."""
+        result = result.with_columns(**self._counted())
+        flags, sums, used_by = {}, {}, {}
+        for rule in self.rulebook.benefits:
+            f, m, used = self._line_columns(rule, result)
+            flags.update(f)
+            sums.update(m)
+            used_by[rule.id] = used
+        rows = result.select(PERSON, COUNTY, **{n: e.fill_null(False) for n, e in flags.items()}, **sums)
+        people = rows.group_by(PERSON).agg(pl.col(COUNTY).first(), *[pl.col(n).any() for n in flags],
+                                           *[pl.col(n).sum() for n in sums])
+        undetermined = {f"{r.id}|never eligible, undetermined":
+                        ~pl.col(f"{r.id}|eligible") & pl.col(f"{r.id}|undetermined") for r in self.rulebook.benefits}
+        by_county = people.group_by(COUNTY).agg(*[pl.col(n).sum() for n in list(flags) + list(sums)],
+                                                *[e.sum().alias(n) for n, e in undetermined.items()])
         for row in by_county.iter_rows(named=True):
-            key = (b, row[COUNTY])
-            if row["eligible"]:
-                tally.persons[key] += row["eligible"]
-            if row["undetermined"]:
-                tally.undetermined[key] += row["undetermined"]
-            if row["unresolved"]:
-                tally.unresolved[key] += row["unresolved"]
-                tally.kinds[b].add("unresolved")
-            if row["duplicate"]:
-                tally.duplicates[key] += row["duplicate"]
-            if row["resolved"]:
-                tally.kinds[b].add(static_kind)
-            if monthly and row["eligible"]:
-                tally.person_months[key] += row["months"]
-            if triple is not None and row["eligible"]:
-                money = [row[f"money.{n}"] for n in ("min", "mid", "max")]
-                for i in range(3):
-                    tally.money[key][i] += money[i]
-                    if static_kind == "at_least":
-                        tally.floor[key][i] += money[i]
-                for who in PAYERS:
-                    if f"payer.{who}.mid" in row:
-                        for i, n in enumerate(("min", "mid", "max")):
-                            tally.payer[key + (who,)][i] += row[f"payer.{who}.{n}"]
-            if row["eligible"]:
-                tally.assumptions[b].update(self._marks[b][0])
-            for name in used:
-                if row[f"uses.{name}"]:
-                    tally.unverified[(b, name)] += row[f"uses.{name}"]
-        for name, uses in used.items():
-            tally.unverified_values[name].update(self._values(result.filter(uses), name))
+            for rule in self.rulebook.benefits:
+                self._add(tally, rule, row, used_by[rule.id])
+        for name in {n for used in used_by.values() for n in used}:
+            uses = pl.any_horizontal(*[pl.col(f"{b}|uses.{name}") for b, used in used_by.items() if name in used])
+            tally.unverified_values[name].update(self._values(result.filter(rows.select(uses).to_series()), name))
+
+    def _add(self, tally: Tally, rule: Rule, row: dict, used: dict) -> None:
+        """One benefit's county totals into the Tally, as ``Tally.add_person`` counts."""
+        b = rule.id
+        key = (b, row[COUNTY])
+        spec = rule.outcome.amount
+        eligible = row[f"{b}|eligible"]
+        for counter, name in ((tally.persons, "eligible"), (tally.undetermined, "never eligible, undetermined"),
+                              (tally.unresolved, "unresolved"), (tally.duplicates, "duplicate")):
+            if row[f"{b}|{name}"]:
+                counter[key] += row[f"{b}|{name}"]
+        if row[f"{b}|unresolved"]:
+            tally.kinds[b].add("unresolved")
+        if row[f"{b}|resolved"]:
+            tally.kinds[b].add(_KIND.get(spec.form, "at_least" if spec.at_least else "fixed"))
+        if not eligible:
+            return
+        tally.assumptions[b].update(self._marks[b][0])
+        if rule.outcome.period == "monthly":
+            tally.person_months[key] += row[f"{b}|months"]
+        if f"{b}|money.mid" in row:
+            for i, bound in enumerate(_BOUNDS):
+                tally.money[key][i] += row[f"{b}|money.{bound}"]
+                if spec.at_least:
+                    tally.floor[key][i] += row[f"{b}|money.{bound}"]
+            for who in PAYERS:
+                if f"{b}|payer.{who}.mid" in row:
+                    for i, bound in enumerate(_BOUNDS):
+                        tally.payer[key + (who,)][i] += row[f"{b}|payer.{who}.{bound}"]
+        for name in used:
+            if row[f"{b}|uses.{name}"]:
+                tally.unverified[(b, name)] += row[f"{b}|uses.{name}"]
 
     def _payer_parts(self, rule: Rule, result: pl.DataFrame, triple) -> dict[str, tuple]:
         """Each payer's (min, mid, max); the whole amount is 未指明 where the
