@@ -12,7 +12,9 @@ applicants per second and peak memory:
 CPU seconds of the workers are printed too: applicants per worker CPU-second
 does not depend on what else the machine is running.
 
-Usage: python benchmarks/bench_estimate.py [SIZE ...] [--workers N] [--year 2013]
+Usage: python benchmarks/bench_estimate.py [SIZE ...] [--workers N] [--year 2013] [--engine durable|columnar]
+(durable by default: this benchmark measures the reference path's worker
+pool; benchmarks/bench_batch.py measures the columnar engine.)
 Default sizes: 140000 1000000. Targets (2-core machine): ≥ 25,000 applicants/s,
 ≤ 300 MB peak at 1,000,000.
 """
@@ -73,13 +75,13 @@ def _cpu(who) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(size: int, workers: int | None, year: int) -> None:
+def run(size: int, workers: int | None, year: int, engine: str) -> None:
     load = os.getloadavg()[0]
     cpu_self, cpu_children = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     watcher = PeakWatcher()
     watcher.start()
     started = time.perf_counter()
-    result = estimate(caseload(size, seed=1), year, workers=workers)
+    result = estimate(caseload(size, seed=1), year, workers=workers, engine=engine)
     elapsed = time.perf_counter() - started
     watcher.stop.set()
     watcher.join()
@@ -91,7 +93,7 @@ def run(size: int, workers: int | None, year: int) -> None:
     child_max = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     counts = result["counts"]
     assert counts["total"] == size == counts["evaluated"] + counts["rejected"]
-    print(f"{size:>9,} applicants  workers={workers or os.cpu_count()}  {elapsed:8.1f} s  "
+    print(f"{size:>9,} applicants  engine={engine}  workers={workers or os.cpu_count()}  {elapsed:8.1f} s  "
           f"{size / elapsed:8,.0f} applicants/s  ({counts['evaluations'] / elapsed:,.0f} evaluations/s, "
           f"{counts['evaluations'] / size:.2f} per applicant)")
     print(f"          peak memory: parent {parent_kb / 1024:.0f} MB + {len(watcher.peaks)} child processes "
@@ -107,9 +109,10 @@ def main():
     parser.add_argument("sizes", nargs="*", type=int, default=[140_000, 1_000_000])
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--year", type=int, default=2013)
+    parser.add_argument("--engine", choices=["columnar", "durable"], default="durable")
     args = parser.parse_args()
     for size in args.sizes:
-        run(size, args.workers, args.year)
+        run(size, args.workers, args.year, args.engine)
 
 
 if __name__ == "__main__":
