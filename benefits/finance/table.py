@@ -52,6 +52,8 @@ def render(result: dict, rejects_shown: int = 10) -> str:
         f"（共评估 {counts['evaluations']} 次，变动日 {'、'.join(result['change_points'])}）",
         f"合计（元）：下限 {_yuan(total['min'])}  中值 {_yuan(total['mid'])}  上限 {_yuan(total['max'])}"
         + (f"；其中按“不低于”下限计 {_yuan(result['floor_part']['mid'])}" if result["floor_part"]["mid"] else ""),
+        f"其中（中值）低保、五保基本生活保障 {_yuan(result['basic_living']['cost']['mid'])}，"
+        f"63号新增的救助 {_yuan(result['basic_living']['specific_cost']['mid'])}",
         "",
         "一、按项目",
         grid(["项目", "条款", "周期", "金额类型", "符合人数", "待定人数", "重复不计", "下限", "中值", "上限"],
@@ -61,9 +63,12 @@ def render(result: dict, rejects_shown: int = 10) -> str:
         "（重复不计：同一需要由两项救助支付时——如两种途径纳入低保、五保与低保——只计金额较高的一项）",
         "",
         "二、按县（市、区）（中值，元）",
-        grid(["县（市、区）", "申请人", "下限", "中值", "上限"] + [PAYER_ZH[p] for p in _PAYERS],
+        grid(["县（市、区）", "申请人", "下限", "中值", "上限"] + [PAYER_ZH[p] for p in _PAYERS]
+             + ["康复专项经费", "县级合计"],
              [[c["county_zh"], c["applicants"]] + [_yuan(c["cost"][k]) for k in ("min", "mid", "max")]
-              + [_yuan(c["payers"][p]["mid"]) for p in _PAYERS] for c in result["counties"]]),
+              + [_yuan(c["payers"][p]["mid"]) for p in _PAYERS]
+              + [_yuan(c["rehabilitation"]), _yuan(c["county_obligation"]["mid"])] for c in result["counties"]]),
+        "（县级合计 = 县级财政承担的救助金额 + 该县康复进社区、进农村专项经费）",
         "",
         "三、按出资方（元）",
         grid(["出资方", "下限", "中值", "上限"],

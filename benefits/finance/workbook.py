@@ -119,11 +119,24 @@ def _sheets(book: Workbook, result: dict, rejects: Optional[Iterable[dict]], cha
 
     _Sheet(book, "按县区", result,
            ["县区代码", "县（市、区）", "申请人数", "下限", "中值", "上限"]
-           + [f"{PAYER_ZH[p]}{_RANGE_ZH[k]}" for p in _PAYERS for k in _RANGE],
+           + [f"{PAYER_ZH[p]}{_RANGE_ZH[k]}" for p in _PAYERS for k in _RANGE]
+           + ["康复专项经费（三（一））"] + [f"县级合计{_RANGE_ZH[k]}（县级财政+康复经费）" for k in _RANGE],
            [[c["county"], c["county_zh"], c["applicants"]] + _triple(c["cost"])
-            + [float(c["payers"][p][k]) for p in _PAYERS for k in _RANGE] for c in result["counties"]]
+            + [float(c["payers"][p][k]) for p in _PAYERS for k in _RANGE]
+            + [float(c["rehabilitation"])] + [float(c["county_obligation"][k]) for k in _RANGE]
+            for c in result["counties"]]
            + [(["合计", "", result["counts"]["evaluated"]] + _triple(result["total"])
-               + [float(result["payers"][p][k]) for p in _PAYERS for k in _RANGE], True)])
+               + [float(result["payers"][p][k]) for p in _PAYERS for k in _RANGE]
+               + [float(result["rehabilitation_total"])]
+               + [round(float(result["payers"]["county"][k]) + result["rehabilitation_total"], 2) for k in _RANGE],
+               True)])
+    split = result["basic_living"]
+    _Sheet(book, "低保与63号新增", result, ["类别", "项目", "下限", "中值", "上限"],
+           [["低保、五保基本生活保障（国家制度，63号 二 纳入）",
+             "、".join(b["label_zh"] for b in result["benefits"] if b["benefit"] in split["benefits"])]
+            + _triple(split["cost"]),
+            ["63号新增的救助", "其余各项"] + _triple(split["specific_cost"])]
+           + [(["合计", ""] + _triple(result["total"]), True)])
 
     _Sheet(book, "按出资方", result, ["出资方", "下限", "中值", "上限"],
            [[PAYER_ZH[p]] + _triple(result["payers"][p]) for p in _PAYERS]
