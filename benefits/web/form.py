@@ -20,7 +20,7 @@ YES, NO = "yes", "no"
 @dataclass(frozen=True)
 class Field:
     name: str            # dotted record path, also the input's name
-    kind: str            # text idnum certnum int money date select intselect tri
+    kind: str            # text idnum certnum int intlist money date select intselect tri
     zh: str
     en: str
     choices: tuple = ()  # (value, zh, en)
@@ -47,7 +47,7 @@ HARDSHIP_CASES = (
     ("temporary_difficulty", "七（五）家庭经济临时出现问题", "(5) temporary economic difficulty"),
 )
 _LEVELS = (("secondary", "中专/普高/职高", "secondary"), ("college", "大专（含3+2）", "college"),
-           ("bachelor", "本科", "bachelor"))
+           ("bachelor", "本科", "bachelor"), ("none", "无（不申请）", "none (not applying)"))
 
 MEMBER_FIELDS = (
     Field("relation", "select", "与申请人关系", "Relation", RELATIONS),
@@ -78,6 +78,9 @@ SECTIONS = (
         Field("certificate.grade", "intselect", "残疾等级", "Grade", (
             ("1", "一级", "grade 1"), ("2", "二级", "grade 2"), ("3", "三级", "grade 3"),
             ("4", "四级", "grade 4"))),
+        Field("certificate.multiple_categories", "intlist", "多重残疾所含类别", "Categories of a multiple disability",
+              hint_zh="仅类别为多重残疾时填，如 1、5（1视力 2听力 3言语 4肢体 5智力 6精神）",
+              hint_en="only for category 7, e.g. 1, 5 (1 visual … 6 psychiatric)"),
         Field("certificate.both_lower_limbs", "tri", "双下肢残疾（瘫痪、缺失或功能障碍）", "Both lower limbs disabled"),
         Field("evaluation_date", "date", "评估日期（不填为今天）", "Evaluation date (blank = today)"),
     )),
@@ -106,6 +109,9 @@ SECTIONS = (
         Field("status.no_income_source", "tri", "无生活来源", "No source of income"),
         Field("status.no_legal_supporter", "tri", "无法定抚养人或赡养人", "No legal supporter"),
         Field("status.employed", "tri", "有工作单位", "Employed"),
+        Field("status.other_special_hardship", "tri", "其他特殊困难（一户多残、老残一体以外）",
+              "Other special hardship (besides several disabled or elderly members)",
+              hint_zh="63号 二（二）“一户多残、老残一体等”", hint_en="63号 二（二） 'and the like'"),
         Field("insurance.pension_scheme", "select", "参加的养老保险", "Pension scheme", (
             ("rural_resident", "新农保", "rural resident"),
             ("urban_resident", "城镇居民养老保险", "urban resident"),
@@ -125,7 +131,8 @@ SECTIONS = (
         Field("prosthesis.lower_limb_loss", "select", "下肢缺肢", "Lower limb loss", (
             ("none", "无", "none"), ("one", "单侧", "one leg"), ("both", "双侧", "both legs"))),
         Field("prosthesis.requested_type", "select", "申请安装的假肢", "Requested prosthesis", (
-            ("thigh", "大腿普及型假肢", "thigh"), ("calf", "小腿普及型假肢", "calf"))),
+            ("thigh", "大腿普及型假肢", "thigh"), ("calf", "小腿普及型假肢", "calf"),
+            ("none", "不申请", "not requested"))),
     )),
     ("renovation", "无障碍改造", "Accessibility renovation", (
         Field("renovation.requested", "tri", "申请无障碍改造", "Renovation requested"),
@@ -178,6 +185,10 @@ def _convert(kind: str, raw: str):
             return int(value)
         except ValueError:
             return value
+    if kind == "intlist":
+        # "1、5", "1,5" or "1 5": the engine reports anything else at the field
+        parts = [p for p in re.split(r"[\s,，、;；]+", value) if p]
+        return [int(p) for p in parts] if all(p.isascii() and p.isdigit() for p in parts) else value
     if kind == "money":
         # "1,200" as the finance reader takes it; nan/inf stay text, which the
         # engine refuses at the field in Chinese
@@ -290,6 +301,8 @@ def record_to_form(record: dict) -> dict:
             return YES if value else NO
         if kind == "money" and isinstance(value, float) and value.is_integer():
             return str(int(value))
+        if isinstance(value, list):
+            return "、".join(map(str, value))
         return str(value)
 
     def walk(prefix, node):

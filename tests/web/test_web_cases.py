@@ -337,3 +337,16 @@ def test_reasons_read_in_the_clerks_words(as_user):
     page = post_intake(client, data).get_data(as_text=True)
     assert "Lower limb loss ∈ one leg, both legs" in page and "(applicant: one leg)" in page
     assert "yuan" in page and "（申请人" not in page
+
+
+def test_the_page_shows_upon_inclusion_and_not_yet_in_force(as_user):
+    """二（一）: the top-up of an adult 一级 person supported by her parents is
+    due once she is included in 低保 (依纳入低保); before 2012-11-01 63号 does
+    not apply at all."""
+    client = as_user("clerk_hubin")
+    form = {**RECORD_FORM, "certificate.number": "11010519491231002X41", "certificate.grade": "1",
+            "status.dibao": "no", "status.supported_by": "parents", "household.monthly_income": "5000"}
+    page = post_intake(client, form).get_data(as_text=True)
+    assert '<span class="badge upon">依纳入低保</span>' in page
+    early = post_intake(client, {**form, "evaluation_date": "2012-10-31"}).get_data(as_text=True)
+    assert "63号尚未施行" in early

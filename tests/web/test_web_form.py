@@ -119,3 +119,19 @@ def test_too_long_states_the_limit(client):
     response = client.post("/api/v1/evaluate", json={"id_number": "11010519491231002X", "name": "长" * 51},
                            headers=basic("policy"))
     assert {"field": "name", "message": "过长：最多 50 个字符"} in response.get_json()["errors"]
+
+
+def test_the_law_fixes_fields_can_be_recorded_at_the_counter():
+    """63号 二（二）“等”: other special hardship; 多重 with its categories; not applying."""
+    parsed = form.parse_form({"certificate.multiple_categories": "1、5", "status.other_special_hardship": "yes",
+                              "prosthesis.requested_type": "none", "education.admission.level": "none"})
+    assert parsed.record == {"certificate": {"multiple_categories": [1, 5]},
+                             "status": {"other_special_hardship": True},
+                             "prosthesis": {"requested_type": "none"}, "education": {"admission": {"level": "none"}}}
+    assert form.parse_form({"certificate.multiple_categories": "1,5 6"}).record["certificate"] == {
+        "multiple_categories": [1, 5, 6]}
+    # anything else goes to the engine as typed, which names the field
+    assert form.parse_form({"certificate.multiple_categories": "视力"}).record["certificate"] == {
+        "multiple_categories": "视力"}
+    assert form.record_to_form({"certificate": {"multiple_categories": [1, 5]}}) == {
+        "certificate.multiple_categories": "1、5"}
