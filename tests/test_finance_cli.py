@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from benefits.cli import main
 from benefits.engine import default_engine
 
-SHEETS = ["按项目", "按县区", "按出资方", "县区×出资方", "康复经费", "参数与假设", "拒绝记录", "图表"]
+SHEETS = ["按项目", "按县区", "低保与63号新增", "按出资方", "县区×出资方", "康复经费", "参数与假设", "拒绝记录", "图表"]
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +99,21 @@ def test_an_output_folder_that_does_not_exist_is_refused_first(tmp_path, command
     result = CliRunner().invoke(main, command + ["--out", str(tmp_path / "missing" / "out.xlsx")])
     assert result.exit_code == 2
     assert "输出文件夹不存在" in result.output
+
+
+def test_workbook_shows_each_county_obligation_and_basic_living_apart(run):
+    """Issue 11: a county's whole obligation is one number (its share plus the
+    三（一）budget), and 低保/五保 money stands apart from what 63号 adds."""
+    _, out = run
+    book = load_workbook(out)
+    cells = [[c.value for c in r] for r in book["按县区"].iter_rows()]
+    at = next(i for i, r in enumerate(cells) if r and r[0] == "县区代码")       # below the sheet's title lines
+    rows = [dict(zip(cells[at], r)) for r in cells[at + 1:]]
+    hubin = next(r for r in rows if r["县区代码"] == "411202")
+    assert hubin["康复专项经费（三（一））"] > 0
+    assert hubin["县级合计中值（县级财政+康复经费）"] == pytest.approx(
+        hubin["县级财政中值"] + hubin["康复专项经费（三（一））"], abs=0.01)
+    split = [[c.value for c in r] for r in book["低保与63号新增"].iter_rows()]
+    split = split[next(i for i, r in enumerate(split) if r and r[0] == "类别") + 1:]
+    assert split[0][0].startswith("低保、五保") and split[1][0] == "63号新增的救助"
+    assert split[2][3] == pytest.approx(split[0][3] + split[1][3], abs=0.01)
