@@ -66,7 +66,3 @@ class ColumnarEngine:
             raise InvalidApplicant([FieldError(field=r["field"], message=r["message"]) for r in rejects])
         row = next(result.iter_rows(named=True))
         return RowView(self.plan, row).determination(record.name, mask_id(record.id_number), self.rulebook.version)
-
-    def lines(self, result: pl.DataFrame) -> list[list[dict]]:
-        """Every row's determination lines (the trace joined with the rulebook)."""
-        return [RowView(self.plan, row).lines() for row in result.iter_rows(named=True)]
