@@ -18,6 +18,7 @@ from benefits.engine.columnar.view import RowView
 from benefits.engine.identity import age_on
 from benefits.finance.synthetic import caseload
 
+from .factories import id_number
 from .test_engine_reference import records
 
 COMPARED = ("benefit", "status", "amount", "payer_split", "duplicate_of", "missing_facts", "upon")
@@ -133,3 +134,15 @@ def test_a_broken_plan_is_caught(engine, columnar, monkeypatch):
         return ~expr if cond.fact == "grade" else expr
     monkeypatch.setattr(plan_module.ColumnarPlan, "condition", wrong)
     assert disagreements(engine, ColumnarEngine(engine.rulebook), generated(200, seed=3))
+
+
+@pytest.mark.parametrize("day", [dt.date(1999, 12, 31), dt.date(2101, 1, 1)])
+def test_an_unusable_day_is_refused_alike(engine, columnar, day):
+    """Before the birth date, or past the last plausible day: both engines
+    refuse the record with the same field and Chinese message."""
+    from benefits.engine import InvalidApplicant
+    record = parse_applicant({"id_number": id_number(dt.date(2000, 1, 1)), "name": "甲"})
+    with pytest.raises(InvalidApplicant) as refused:
+        engine.determine(record, day)
+    _, rejects = columnar.evaluate_frame(frame_from_records([record]), day)
+    assert [(r["field"], r["message"]) for r in rejects] == [(e.field, e.message) for e in refused.value.errors]

@@ -30,6 +30,8 @@ refused before any recursive parser sees it."""
 # (rules/: in_force): an earlier day gets a "尚未施行" determination, not an error.
 EARLIEST_DATE = dt.date(1950, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
+DAY_OUT_OF_RANGE = f"评估日期应在{EARLIEST_DATE}至{LATEST_DATE}之间"
+DAY_BEFORE_BIRTH = "评估日期早于申请人出生日期"
 
 
 def _fail(message: str):
@@ -199,7 +201,7 @@ class Applicant(_Strict):
     @classmethod
     def _date(cls, value: Optional[dt.date]) -> Optional[dt.date]:
         if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
-            raise _fail(f"评估日期应在{EARLIEST_DATE}（63号印发）至{LATEST_DATE}之间")
+            raise _fail(DAY_OUT_OF_RANGE)
         return value
 
     @cached_property
@@ -338,7 +340,7 @@ def _cross_checks(record: Applicant) -> list[FieldError]:
     if record.hukou_local is False and record.hukou_county is not None:
         errors.append(FieldError(field="hukou_local", message="填写了本市户籍县区，却标为非本市户籍"))
     if record.evaluation_date is not None and record.birth_date > record.evaluation_date:
-        errors.append(FieldError(field="evaluation_date", message="评估日期早于申请人出生日期"))
+        errors.append(FieldError(field="evaluation_date", message=DAY_BEFORE_BIRTH))
     return errors
 
 

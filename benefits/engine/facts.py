@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .applicant import EARLIEST_DATE, LATEST_DATE, Applicant, FieldError, InvalidApplicant
+from .applicant import DAY_BEFORE_BIRTH, DAY_OUT_OF_RANGE, EARLIEST_DATE, LATEST_DATE, Applicant, FieldError, InvalidApplicant
 from .identity import age_on
 from .money import round_fen
 
@@ -129,9 +129,9 @@ def evaluation_day(record: Applicant, as_of: dt.date | None) -> dt.date:
     day = as_of or record.evaluation_date or dt.date.today()
     problem = None
     if not EARLIEST_DATE <= day <= LATEST_DATE:
-        problem = f"评估日期应在{EARLIEST_DATE}至{LATEST_DATE}之间"
+        problem = DAY_OUT_OF_RANGE
     elif day < record.birth_date:
-        problem = "评估日期早于申请人出生日期"
+        problem = DAY_BEFORE_BIRTH
     if problem:
         raise InvalidApplicant([FieldError(field="as_of" if as_of else "evaluation_date", message=problem)])
     return day

@@ -15,7 +15,7 @@ from functools import reduce
 
 import polars as pl
 
-from ..engine.applicant import EARLIEST_DATE, LATEST_DATE
+from ..engine.applicant import DAY_OUT_OF_RANGE, EARLIEST_DATE, LATEST_DATE
 from ..engine.columnar import ColumnarEngine
 from ..engine.columnar.facts import DAY
 from ..engine.columnar.params import keys, param_column
@@ -145,8 +145,7 @@ class ColumnarEstimate:
         rejects = []
         if bad.height:
             rows = frame.join(bad, on=PERSON, how="semi", maintain_order="left").get_column(ROW).to_list()
-            message = f"评估日期应在{EARLIEST_DATE}（63号印发）至{LATEST_DATE}之间"
-            rejects = [{"row": r, "field": "as_of", "message": message} for r in rows]
+            rejects = [{"row": r, "field": "as_of", "message": DAY_OUT_OF_RANGE} for r in rows]
             frame = frame.join(bad, on=PERSON, how="anti", maintain_order="left")
             points = points.join(bad, on=PERSON, how="anti", maintain_order="left")
         tally = Tally()

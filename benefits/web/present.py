@@ -7,7 +7,7 @@ from flask import current_app
 
 import copy
 
-from ..engine import Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant
+from ..engine import DAY_BEFORE_BIRTH, Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant
 from ..report import format_amount, format_split
 from .labels import CASE_STATUS, COUNTIES, PAYER, PERIOD, STATUS, label
 
@@ -35,7 +35,7 @@ _FUTURE_BIRTH = "身份证号码中的出生日期 {} 晚于今天，请核对�
 def _clearer(err: FieldError, data: dict) -> FieldError:
     """Two engine messages made precise for the clerk: a future birth date is
     the ID number's fault, not the evaluation date's; "过长" states the limit."""
-    if err.field == "evaluation_date" and err.message == "评估日期早于申请人出生日期":
+    if err.field == "evaluation_date" and err.message == DAY_BEFORE_BIRTH:
         try:
             birth = dt.date(int(data["id_number"][6:10]), int(data["id_number"][10:12]), int(data["id_number"][12:14]))
         except (KeyError, TypeError, ValueError):

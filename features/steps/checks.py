@@ -263,7 +263,7 @@ def days_off(outcome, benefit, days):
 
 
 @step("那么", r"(?:那么)?记录应被拒绝,提示「(?P<text>[^」]+)」",
-      pattern="那么记录应被拒绝，提示「{提示中的一段文字}」", example="那么记录应被拒绝，提示「63号印发」",
+      pattern="那么记录应被拒绝，提示「{提示中的一段文字}」", example="那么记录应被拒绝，提示「校验位错误」",
       meaning="引擎拒绝这条记录，且有一条提示含这段文字")
 def rejected(outcome, text):
     if outcome.rejected is None or not any(norm(text) in norm(e) for e in outcome.rejected):

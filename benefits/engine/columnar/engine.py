@@ -7,7 +7,8 @@ import datetime as dt
 
 import polars as pl
 
-from ..applicant import EARLIEST_DATE, LATEST_DATE, FieldError, InvalidApplicant, parse_applicant
+from ..applicant import (DAY_BEFORE_BIRTH, DAY_OUT_OF_RANGE, EARLIEST_DATE, LATEST_DATE, FieldError,
+                         InvalidApplicant, parse_applicant)
 from ..identity import mask_id
 from ..rulebook import Rulebook
 from .facts import DAY
@@ -39,8 +40,8 @@ class ColumnarEngine:
         field = "as_of" if as_of is not None else "evaluation_date"
         out_of_range = ~pl.col(DAY).is_between(pl.lit(EARLIEST_DATE), pl.lit(LATEST_DATE))
         before_birth = pl.col(DAY) < pl.col(BIRTH)
-        problem = (pl.when(out_of_range).then(pl.lit(f"评估日期应在{EARLIEST_DATE}（63号印发）至{LATEST_DATE}之间"))
-                   .when(before_birth).then(pl.lit("评估日期早于申请人出生日期")))
+        problem = (pl.when(out_of_range).then(pl.lit(DAY_OUT_OF_RANGE))
+                   .when(before_birth).then(pl.lit(DAY_BEFORE_BIRTH)))
         marked = frame.with_columns(problem.alias("__problem"))
         bad = marked.filter(pl.col("__problem").is_not_null())
         rejects = [{"row": r, "field": field, "message": m} for r, m in bad.select(ROW, "__problem").iter_rows()]
