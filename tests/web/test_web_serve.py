@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from benefits.cli import main
 
 WEB = Path(__file__).resolve().parents[2] / "benefits" / "web"
-PUBLIC = {"default_engine", "parse_applicant", "InvalidApplicant", "FieldError", "mask_id", "Applicant",
+PUBLIC = {"default_engine", "DAY_BEFORE_BIRTH", "parse_applicant", "InvalidApplicant", "FieldError", "mask_id", "Applicant",
           "RulebookError", "CURRENT_COUNTIES"}
 
 
