@@ -17,8 +17,9 @@ $(STAMP): setup.cfg pyproject.toml
 run: $(STAMP)
 	$(BIN)/benefits serve$(if $(PORT), --port $(PORT))$(if $(DB), --db $(DB))
 
+# one worker per core; a test file stays on one worker (its fixtures are per module)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
