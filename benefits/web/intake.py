@@ -123,7 +123,11 @@ def _chosen(source) -> tuple[frozenset, list[str]]:
 def _render(values, rows, case=None, result=None, errors=None, general=None, chosen=None):
     service_list, needs, sections_need = _picker(engine().rulebook)
     picked, notices = chosen or (frozenset(s.key for s in service_list), [])
-    hidden = {name for name, keys in needs.items() if not intake_form.shown(keys, picked)}
+    errors = errors or {}
+    # an input with an error is shown whatever the ticks, so its message can be read and fixed
+    faulty = {key for key, _, _, fields in intake_form.SECTIONS for f in fields
+              if any(e == f.name or e.startswith(f.name + ".") for e in errors)}
+    hidden = {name for name, keys in needs.items() if not intake_form.shown(keys, picked)} - set(errors)
     names = intake_form.input_names(0)
 
     def anchor(path: str, base: str = "") -> str:
@@ -133,7 +137,7 @@ def _render(values, rows, case=None, result=None, errors=None, general=None, cho
 
     return render_template(
         "intake.html", values=values, member_rows=rows, case=case, result=result,
-        errors=errors or {}, general=general or [], sections=intake_form.SECTIONS,
+        errors=errors, general=general or [], sections=intake_form.SECTIONS, faulty=faulty,
         member_fields=intake_form.MEMBER_FIELDS, hardship_cases=intake_form.HARDSHIP_CASES,
         hardship_fields=intake_form.HARDSHIP_FIELDS, field_id=intake_form.field_id,
         missing_anchor=anchor, label_for=intake_form.label_for, YES=intake_form.YES, NO=intake_form.NO,

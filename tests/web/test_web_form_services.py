@@ -181,3 +181,15 @@ def test_field_needs_follow_the_rulebook():
     assert needs["hardship_events"] == {"63-7"}
     sections = intake_form.section_needs(needs)
     assert sections["identity"] is None and sections["renovation"] == {"63-6"}
+
+
+def test_an_input_with_an_error_shows_whatever_the_ticks(clerk):
+    data = {**RECORD_FORM, "household.members": "yes", "household.members.0.relation": "child",
+            "household.members.0.age": "abc", "prosthesis.lower_limb_loss": "three",
+            "services_asked": "1", "service": ["63-4"]}
+    response = post_intake(clerk, data)
+    assert response.status_code == 422
+    page = parse(response.get_data(as_text=True))
+    assert shows(page, "s-household") and shows(page, "f-household-members-0-age")
+    assert shows(page, "s-prosthesis") and shows(page, "f-prosthesis-lower_limb_loss")
+    assert not shows(page, "s-renovation") and not shows(page, "f-prosthesis-requested_type")
