@@ -193,3 +193,25 @@ def test_an_input_with_an_error_shows_whatever_the_ticks(clerk):
     assert shows(page, "s-household") and shows(page, "f-household-members-0-age")
     assert shows(page, "s-prosthesis") and shows(page, "f-prosthesis-lower_limb_loss")
     assert not shows(page, "s-renovation") and not shows(page, "f-prosthesis-requested_type")
+
+
+def test_chosen_services_bounds_and_defaults():
+    known = ["63-2", "63-4"]
+    assert intake_form.chosen_services([], False, known) == (frozenset(known), [])
+    assert intake_form.chosen_services([], True, known) == (frozenset(), [])
+    picked, notices = intake_form.chosen_services(["63-4", "", "63-4"] + ["bad\n"] * 100, True, known)
+    assert picked == {"63-4"}
+    assert notices == ["勾选的服务过多，只读取了前 64 项", "没有这项服务，已忽略：bad\\n"]
+
+
+def test_a_saved_case_opens_with_the_ticks_of_its_link_and_keeps_hidden_facts(app, clerk):
+    from test_web_cases import HUBIN, case_of
+    case = case_of(app, HUBIN)
+    page = parse(clerk.get(f"/intake/case/{case['id']}?service=63-7").get_data(as_text=True))
+    assert page.values["service"] == ["63-7"]
+    assert shows(page, "s-hardship") and not shows(page, "s-income")
+    assert page.values["name"] == case["name"]
+    # the hidden inputs still hold the saved facts, to be saved again unchanged
+    hidden_income = [n for n in page.values if n.startswith(("status.", "household.")) and page.values[n]]
+    assert hidden_income and not any(shows(page, intake_form.field_id(n)) for n in hidden_income
+                                     if n in intake_form.FIELDS)
