@@ -244,8 +244,10 @@ class Rulebook:
     """Every rule and parameter, validated and cross-checked."""
 
     def __init__(self, rules: list[Rule], parameters: dict[str, Parameter], version: str, directory: Path,
-                 in_force: Optional[InForce] = None):
+                 in_force: Optional[InForce] = None, documents: Optional[dict[str, str]] = None):
         self.rules = rules
+        # each rule file's `document:` heading (e.g. 三政办〔2012〕63号 四、教育培训救助), by file name
+        self.documents = documents or {}
         self.in_force = in_force
         self.by_id = {r.id: r for r in rules}
         self.parameters = parameters
@@ -315,11 +317,14 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
                 raise RulebookError(f"{path}: parameter {name}: {_where(exc)}") from None
 
     rules: list[Rule] = []
+    documents: dict[str, str] = {}
     in_force: Optional[InForce] = None
     for path in sorted(directory.glob("*.yaml")):
         data = _read_yaml(path, digest)
         if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
             raise RulebookError(f"{path}: expected `document:` and a list under `rules:`")
+        if isinstance(data.get("document"), str):
+            documents[path.name] = data["document"]
         if "in_force" in data:
             if in_force is not None:
                 raise RulebookError(f"{path}: in_force: set in more than one rule file")
@@ -338,7 +343,8 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
         # an empty folder would determine nothing and cost nothing, silently
         raise RulebookError(f"{directory}：目录中没有规则文件（*.yaml，含 rules: 列表）")
     _cross_check(rules, parameters)
-    return Rulebook(_dependency_order(rules), parameters, digest.hexdigest()[:12], directory, in_force)
+    return Rulebook(_dependency_order(rules), parameters, digest.hexdigest()[:12], directory, in_force,
+                    documents)
 
 
 def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:
