@@ -48,7 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     db = store.connect(db_path)
     try:
-        created = store.migrate(db)   # may raise StoreError (Chinese message)
+        # may raise StoreError (Chinese message)
+        created = store.migrate(db, app.extensions["benefits_engine"].rulebook.files)
         app.config["DEMO_LOGINS"] = demo.seed(db, app) if created and app.config["DEMO"] else []
         store.interrupt_estimates(db)   # a stopped server's jobs will never finish
     finally:
