@@ -59,7 +59,7 @@ def detail(case_id):
     return render_template("case.html", case=case, det=chosen, dets=dets, changes=changes,
                            previous=dets[index - 1] if index > 0 else None,
                            id_masked=mask_id(case["id_number"]), may_change=may_change,
-                           missing_anchor=anchor)
+                           missing_anchor=anchor, version_kept=store.version_kept(g.db, chosen["rulebook_version"])[0])
 
 
 @bp.route("/<int:case_id>/history")
