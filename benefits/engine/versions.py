@@ -22,12 +22,16 @@ class VersionMismatch(RulebookError):
     """Stored files that do not hash to their version (篡改或损坏)."""
 
 
-def rulebook_of_version(version: str, files: Mapping[str, bytes]):
-    """The Rulebook of ``version`` from its files; refused unless they hash to it."""
+def _check(version: str, files: Mapping[str, bytes]) -> None:
     actual = rulebook_version(files)
     if actual != version:
         raise VersionMismatch(f"规则版本 {version} 的已存文件校验不符（重算得 {actual}），"
                               f"文件可能被改动或损坏，拒绝按此版本重放")
+
+
+def rulebook_of_version(version: str, files: Mapping[str, bytes]):
+    """The Rulebook of ``version`` from its files; refused unless they hash to it."""
+    _check(version, files)
     return rulebook_from_files(files, Path(f"规则版本{version}"))
 
 
@@ -49,10 +53,15 @@ class EngineCache:
     def using(self, version: str, load: Callable[[str], Mapping[str, bytes]], current: Engine | None = None):
         """A context manager giving the engine of ``version``: ``current`` if it
         is that version (today's engine is never rebuilt), else one built from
-        ``load(version)``, the version's files (which raises if they are not kept)."""
+        ``load(version)``, the version's files (which raises if they are not
+        kept). The files are checked against the version first, every time."""
         return _Use(self, version, load, current)
 
     def _acquire(self, version: str, load, current: Engine | None) -> Engine:
+        # The kept files are read and checked on every use, even when the
+        # engine is at hand: damage to them is reported, not hidden by a cache.
+        files = load(version)
+        _check(version, files)
         if current is not None and current.version == version:
             return current
         with self._lock:
@@ -62,7 +71,7 @@ class EngineCache:
                 self._users[id(engine)] = self._users.get(id(engine), 0) + 1
                 return engine
         # build outside the lock (compiling takes a while); a racing builder's copy is closed
-        built = Engine(rulebook=rulebook_of_version(version, load(version)))
+        built = Engine(rulebook=rulebook_from_files(files, Path(f"规则版本{version}")))
         with self._lock:
             engine = self._engines.setdefault(version, built)
             self._engines.move_to_end(version)

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import time
 
-from ..engine import Engine, InvalidApplicant, parse_applicant
+from ..engine import InvalidApplicant, parse_applicant
 from . import store
 from .present import diff
 
@@ -39,9 +39,9 @@ def progress(db, county: str | None, version: str) -> tuple[int, int]:
     return checked, total
 
 
-def check(db, engine: Engine, county: str | None, limit: int = 100, seconds: float = 2.0) -> int:
-    """Check up to ``limit`` unchecked cases (stopping after about ``seconds``);
-    returns how many were checked."""
+def check(db, engine, county: str | None, limit: int = 100, seconds: float = 2.0) -> int:
+    """Check up to ``limit`` unchecked cases against ``engine`` (today's),
+    stopping after about ``seconds``; returns how many were checked."""
     where, params = _scope(county)
     pending = db.execute(
         f"SELECT d.id, d.record_json, d.evaluation_date, d.result_json FROM determinations d "
@@ -61,7 +61,7 @@ def check(db, engine: Engine, county: str | None, limit: int = 100, seconds: flo
     return len(rows)
 
 
-def compare(engine: Engine, record_json: str, day: str, saved: dict) -> tuple[int, str]:
+def compare(engine, record_json: str, day: str, saved: dict) -> tuple[int, str]:
     """(changed?, the changed lines as JSON) for one saved determination."""
     try:
         today = engine.determine(parse_applicant(record_json), dt.date.fromisoformat(day), explain=False)

@@ -13,8 +13,7 @@ import json
 
 import click
 
-from ..engine import Engine, InvalidApplicant, RulebookError, parse_applicant
-from ..engine.versions import EngineCache
+from ..engine import EngineCache, InvalidApplicant, RulebookError, parse_applicant
 from . import store
 
 
@@ -55,10 +54,11 @@ class Replay:
 ENGINES = EngineCache(size=4)
 
 
-def replay(db, determination_id: int, current: Engine | None = None, engines: EngineCache = ENGINES,
+def replay(db, determination_id: int, current=None, engines: EngineCache = ENGINES,
            saved: dict | None = None) -> Replay:
     """Evaluate determination ``determination_id``'s saved record on its saved
-    evaluation day under its saved version. Raises ReplayError (Chinese)."""
+    evaluation day under its saved version (``current``: today's engine, used
+    if it is that version). Raises ReplayError (Chinese)."""
     det = saved or store.determination(db, determination_id)
     if det is None:
         raise ReplayError(f"没有编号为 {determination_id} 的评估记录")

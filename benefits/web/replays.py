@@ -21,7 +21,7 @@ bp = Blueprint("replays", __name__, url_prefix="/cases")
 def replay_page(case_id):
     case = visible_case(case_id)   # another county's case: 404, audited
     det_id = request.args.get("det", type=int)
-    det = store.determination(g.db, det_id) if det_id else None
+    det = store.determination(g.db, det_id) if det_id and 0 < det_id < 2**63 else None
     if det is None or det["case_id"] != case_id:
         abort(404)
     try:

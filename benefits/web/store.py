@@ -20,7 +20,7 @@ from typing import Mapping
 
 import sqlite_utils
 
-from ..engine.rulebook import rulebook_version
+from ..engine import rulebook_version
 
 SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 5000
@@ -461,7 +461,7 @@ def version_files(db, version: str) -> dict[str, bytes]:
     for path, digest, content in db.execute(
             "SELECT vf.path, vf.sha256, f.content FROM rulebook_version_files vf "
             "JOIN rulebook_files f ON f.sha256 = vf.sha256 WHERE vf.version = ? ORDER BY vf.path", [version]):
-        if hashlib.sha256(content).hexdigest() != digest:
+        if not isinstance(content, bytes) or hashlib.sha256(content).hexdigest() != digest:
             raise KeptFileCorrupt(f"规则版本 {version} 的已存文件 {path} 校验不符，文件可能被改动或损坏，拒绝重放")
         files[path] = bytes(content)
     return files
