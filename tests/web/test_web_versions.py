@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
 
 from benefits.cli import main
 from benefits.engine import Engine, default_engine, parse_applicant
@@ -27,6 +29,7 @@ from benefits.web import create_app, store
 from benefits.web.replay import ReplayError, replay
 from tests.factories import ON, applicant, birth_for_age, id_number
 
+from test_web_e2e import page, shot  # noqa: F401 - the Chromium fixture
 from web_helpers import PASSWORD, login
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -373,3 +376,38 @@ def test_engines_of_old_versions_are_bounded_and_closed(new_rules, tmp_path):
         rulebook_of_version(versions[0], books[1])
     cache.close()
     db.close()
+
+
+@pytest.fixture
+def live_later(old_cases, new_rules, tmp_path):
+    """The changed-rules app on a free localhost port (as test_web_e2e serves it)."""
+    source, changing, _ = old_cases
+    path = tmp_path / "benefits.sqlite"
+    shutil.copy(source, path)
+    app = create_app({"DATABASE": str(path), "RULES_DIR": str(new_rules), "SECRET_KEY": "e2e", "RECHECK_BATCH": 3})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", changing
+    server.shutdown()
+    thread.join(5)
+
+
+def test_changed_cases_and_replay_in_chromium(live_later, page):
+    url, changing = live_later
+    page.goto(url + "/")
+    page.fill("#username", "clerk_hubin")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.click("text=现行规则下会变化的案件")
+    # batches of 3: the page refreshes itself until every case is checked
+    expect(page.locator("#recheck-progress")).to_contain_text(re.compile(r"已核对 (\d+) / \1 个案件"), timeout=20000)
+    row = page.locator("table.changed tr", has_text="版本测试701")
+    expect(row).to_contain_text("低保")
+    expect(row.locator("code").first).to_contain_text("********")
+    shot(page, "changed-cases", full_page=True)
+    row.locator("a").first.click()
+    expect(page.locator("h1")).to_contain_text(f"#{changing}")
+    page.click("#replay")
+    expect(page.locator(".replay-outcome")).to_contain_text("一致：与保存的结果逐字节相同")
+    shot(page, "replay")
