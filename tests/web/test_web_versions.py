@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from benefits.cli import main
-from benefits.engine import Engine, default_engine, parse_applicant
+from benefits.engine import Engine, RulebookError, default_engine, parse_applicant
 from benefits.engine.rulebook import DEFAULT_RULES_DIR, read_rule_files, rulebook_version
 from benefits.engine.versions import EngineCache, VersionMismatch, rulebook_of_version
 from benefits.web import create_app, store
@@ -411,3 +411,18 @@ def test_changed_cases_and_replay_in_chromium(live_later, page):
     page.click("#replay")
     expect(page.locator(".replay-outcome")).to_contain_text("一致：与保存的结果逐字节相同")
     shot(page, "replay")
+
+
+@pytest.mark.parametrize("name", ["../evil.yaml", "parameters/../x.yaml", "notes.txt", "a/b.yaml"])
+def test_kept_file_names_outside_a_rules_directory_are_refused(name):
+    files = dict(TODAY.rulebook.files)
+    files[name] = b"rules: []"
+    with pytest.raises(RulebookError, match="不是规则目录中的文件名"):
+        rulebook_version(files)
+
+
+def test_the_files_kept_are_the_bytes_the_version_hashes():
+    files = read_rule_files()
+    assert files == TODAY.rulebook.files and rulebook_version(files) == TODAY.version
+    assert set(files) == {f"parameters/{p.name}" for p in (DEFAULT_RULES_DIR / "parameters").glob("*.yaml")} | {
+        p.name for p in DEFAULT_RULES_DIR.glob("*.yaml")}
