@@ -71,8 +71,8 @@ class _Plan:
 class Engine:
     """A loaded rulebook compiled into durable_rules; thread-safe."""
 
-    def __init__(self, rules_dir: Path | str | None = None):
-        self.rulebook: Rulebook = load_rulebook(rules_dir)
+    def __init__(self, rules_dir: Path | str | None = None, rulebook: Rulebook | None = None):
+        self.rulebook: Rulebook = rulebook or load_rulebook(rules_dir)
         # only concepts some rule builds on are asserted as facts: a fact that
         # matches no pattern is refused by durable
         used = {c.ref for r in self.rulebook.rules for c in (r.conditions or []) if c.ref}

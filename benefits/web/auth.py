@@ -19,9 +19,9 @@ hasher = PasswordHasher()
 
 # What each role may do; a clerk's case rights stop at their county.
 PERMISSIONS = {
-    "clerk": {"evaluate", "cases.read", "cases.write", "rules"},
+    "clerk": {"evaluate", "cases.read", "cases.write", "rules", "cases.changes"},
     "finance": {"cases.read", "rules", "finance"},
-    "policy": {"evaluate", "rules"},
+    "policy": {"evaluate", "rules", "cases.changes"},   # which saved cases new rules change (masked)
     "admin": {"users", "audit", "rules", "finance"},
 }
 _DUMMY_HASH = hasher.hash("not a password")

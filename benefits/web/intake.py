@@ -10,7 +10,7 @@ from . import form as intake_form
 from . import store
 from .auth import can, county_scope, login_required, may_change_case, may_see_case
 from .labels import COUNTIES
-from .present import engine, evaluate
+from .present import engine, evaluate, rulebook_files
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 
@@ -83,10 +83,10 @@ def submit(case_id=None):
 def _save(case, county, record, result):
     detail = f"rulebook {result['rulebook_version']}"
     if case is None:
-        case_id = store.create_case(g.db, county, record, result, g.user, detail)
+        case_id = store.create_case(g.db, county, record, result, g.user, detail, rulebook_files())
     else:
         case_id = case["id"]
-        store.add_determination(g.db, case_id, record, result, g.user, "case.update", detail)
+        store.add_determination(g.db, case_id, record, result, g.user, "case.update", detail, rulebook_files())
     return redirect(url_for("cases.detail", case_id=case_id))
 
 
