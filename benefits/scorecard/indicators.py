@@ -158,6 +158,8 @@ def _text(value) -> str:
 def _columns(header: tuple) -> tuple[int, dict[int, str]]:
     """The id column and {column index: county code}."""
     texts = [_text(v) for v in header]
+    while texts and not texts[-1]:       # an XLSX row comes padded with empty cells
+        texts.pop()
     if ID_COLUMN not in texts:
         raise IndicatorError(f"第1行没有“{ID_COLUMN}”列：请使用 benefits scorecard --template 生成的模板")
     if len(texts) > MAX_COLUMNS:

@@ -58,7 +58,7 @@ def _sheet(book, title: str, heading: str, header: list, rows: Iterable[list], w
 
 def _assumed(result_or_target) -> str:
     target = getattr(result_or_target, "target", result_or_target)
-    return ASSUMED if target.assumptions else ""
+    return f"{ASSUMED}（见“目标与原文”表）" if target.assumptions else ""
 
 
 def _deadline(target) -> str:
@@ -93,8 +93,8 @@ def write_scorecard(card: Scorecard, path) -> None:
                                    _deadline(result.target), (result.status_zh, _FILL[result.status]),
                                    c.condition.label_zh, _value(c), c.condition.threshold_zh(),
                                    {True: "是", False: "否", None: "未知"}[c.holds], c.detail,
-                                   "；".join(targets.assumptions[a] for a in c.assumptions)
-                                   or _assumed(result)])
+                                   "\n".join(targets.assumptions[a] for a in c.assumptions + tuple(
+                                       result.target.assumptions))])
         _sheet(book, "明细", heading, ["县（市、区）", "代码", "条款", "目标", "期限", "结果", "考核项",
                                      "当前值", "目标值", "该项达到", "计算", "假设"], detail, 60)
 
