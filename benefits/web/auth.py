@@ -21,8 +21,8 @@ hasher = PasswordHasher()
 PERMISSIONS = {
     "clerk": {"evaluate", "cases.read", "cases.write", "rules"},
     "finance": {"cases.read", "rules", "finance"},
-    "policy": {"evaluate", "rules"},
-    "admin": {"users", "audit", "rules", "finance"},
+    "policy": {"evaluate", "rules", "scorecard"},
+    "admin": {"users", "audit", "rules", "finance", "scorecard"},
 }
 _DUMMY_HASH = hasher.hash("not a password")
 
