@@ -351,6 +351,7 @@ def test_scorecard_before_the_deadlines_marks_targets_not_due(tmp_path):
 
 @pytest.mark.parametrize("args, message, code", [
     (["scorecard", "missing.csv", "--as-of", "2015-12-31"], "找不到指标文件：missing.csv", 66),
+    (["scorecard", str(ROOT / "fixtures"), "--as-of", "2015-12-31"], "是文件夹，不是指标文件", 66),
     (["scorecard", str(DEMO)], "请用 --as-of YYYY-MM-DD 给出评估日", 2),
     (["scorecard", str(DEMO), "--as-of", "2015-13-01"], "应为日期 YYYY-MM-DD", 2),
     (["scorecard"], "请给出指标文件", 2),
@@ -369,10 +370,11 @@ def test_scorecard_usage_errors_are_chinese(args, message, code):
 
 def test_scorecard_bad_value_names_row_indicator_and_county(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_bytes("指标代码,411221 渑池县\nelderly_care_beds,abc\n".encode())
+    path.write_bytes("指标代码,411221 渑池县\nelderly_care_beds,abc\nwelfare_centres,-1\n".encode())
     result = run("scorecard", str(path), "--as-of", "2015-12-31")
     assert result.exit_code == 1
-    assert "第2行（养老床位数）渑池县：“abc”不是数字" in result.output
+    assert "有误：\n  第2行（养老床位数）渑池县：“abc”不是数字" in result.output
+    assert "\n  第3行（综合性社会福利中心数" in result.output
 
 
 def test_scorecard_reads_an_xlsx_filled_from_the_template(tmp_path):

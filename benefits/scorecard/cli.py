@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_NO_INPUT, Stop, _date
+from ..cli import EXIT_NO_INPUT, EXIT_REJECTED, Stop, _date
 from ..finance.table import display_width, visible
 from .evaluate import CITY, NOT_MET, STATUS_ZH, Scorecard, evaluate
 from .indicators import IndicatorError, read_indicators
@@ -27,7 +27,7 @@ def _xlsx_out(ctx, param, value):
 
 
 @click.command()
-@click.argument("indicators", required=False, type=click.Path(dir_okay=False))
+@click.argument("indicators", required=False)
 @click.option("--as-of", callback=_date, help="评估日 YYYY-MM-DD：期限在此日之后的目标为“未到期”")
 @click.option("--out", callback=_xlsx_out, help="考核工作簿 FILE.xlsx（不给则只在终端显示汇总）")
 @click.option("--template", callback=_xlsx_out, help="只写出空白的指标填报模板 FILE.xlsx")
@@ -52,10 +52,16 @@ def scorecard(indicators, as_of, out, template, targets_dir):
         raise click.UsageError("请用 --as-of YYYY-MM-DD 给出评估日")
     if not Path(indicators).exists():
         raise Stop(f"找不到指标文件：{visible(indicators)}", EXIT_NO_INPUT)
+    if Path(indicators).is_dir():
+        raise Stop(f"{visible(indicators)} 是文件夹，不是指标文件", EXIT_NO_INPUT)
     try:
         values = read_indicators(indicators, targets)
     except IndicatorError as exc:
-        raise click.ClickException(f"指标文件 {visible(indicators)} 有误：\n{visible(str(exc))}") from None
+        # one line per problem: the command's error line would escape a newline
+        click.echo(f"指标文件 {visible(indicators)} 有误：", err=True)
+        for line in str(exc).splitlines():
+            click.echo(f"  {visible(line)}", err=True)
+        raise Stop(f"错误：指标文件有 {len(exc.problems)} 处错误，未考核", EXIT_REJECTED) from None
     card = evaluate(targets, values, as_of)
     click.echo(summary(card))
     if out:
