@@ -184,6 +184,9 @@ def test_info_platform_is_a_city_target_over_the_counties(flags, expected):
     result = card({"info_platform": dict(zip(COUNTIES, flags))}).cell(CITY, "community_info_platform")
     assert result.status == expected
     assert card({}).cell("411202", "community_info_platform") is None
+    info_platform = next(t for t in TARGETS.targets if t.id == "community_info_platform")
+    shown_cells = [card({"info_platform": dict(zip(COUNTIES, flags))}).shown_cell(c, info_platform) for c in COUNTIES]
+    assert shown_cells == ["（全市考核）本县：" + ({"是": "是", "否": "否", "": "未填"}[f]) for f in flags]
 
 
 def test_the_county_name_is_the_one_in_force_on_the_day():

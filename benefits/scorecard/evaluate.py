@@ -61,6 +61,18 @@ class Scorecard:
     def cell(self, code: str, target_id: str) -> Optional[TargetResult]:
         return next((r for r in self.results if r.county == code and r.target.id == target_id), None)
 
+    def shown_cell(self, code: str, target: Target) -> str:
+        """What the county × target cell says: the finding, or for a city
+        target the county's own answer to it."""
+        result = self.cell(code, target.id)
+        if result is not None:
+            return result.status_zh
+        flag = target.all[0].counties_with
+        if flag and self.indicators is not None:
+            value = self.indicators.get(code, flag)
+            return "（全市考核）本县：" + ("未填" if value is None else "是" if value else "否")
+        return "—"
+
     def counts(self, code: str) -> dict[str, int]:
         rows = self.for_county(code)
         return {status: sum(r.status == status for r in rows) for status in STATUS_ZH}

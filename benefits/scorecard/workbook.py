@@ -81,7 +81,7 @@ def write_scorecard(card: Scorecard, path) -> None:
             row = [target.clause, target.label_zh, _deadline(target)]
             for code, _ in places:
                 result = card.cell(code, target.id)
-                row.append((result.status_zh, _FILL[result.status]) if result else "—")
+                row.append((result.status_zh, _FILL[result.status]) if result else card.shown_cell(code, target))
             overview.append(row + [_assumed(target)])
         _sheet(book, "总览", heading, ["条款", "目标", "期限"] + [n for _, n in places] + ["假设"], overview, 40)
 

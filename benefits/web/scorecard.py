@@ -9,6 +9,7 @@ import datetime as dt
 import re
 import secrets
 import time
+from contextlib import suppress
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, render_template, request, send_file
@@ -114,8 +115,9 @@ def _save(card) -> str:
     folder = _folder()
     now = time.time()
     for old in folder.glob("*.xlsx"):
-        if now - old.stat().st_mtime > KEEP_SECONDS:
-            old.unlink(missing_ok=True)
+        with suppress(OSError):          # another request may be removing it too
+            if now - old.stat().st_mtime > KEEP_SECONDS:
+                old.unlink()
     token = secrets.token_urlsafe(24)
     write_scorecard(card, folder / f"{g.user['id']}-{token}.xlsx")
     return token
