@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from benefits.cli import main
@@ -391,3 +393,24 @@ def test_scorecard_reads_an_xlsx_filled_from_the_template(tmp_path):
     result = run("scorecard", str(path), "--as-of", "2015-12-31")
     assert result.exit_code == 0, result.output
     assert re.search(r"湖滨区\s+1\s+0\s+14\s+0", result.output)
+
+
+# -- the reader attacked: any bytes give values or a Chinese error, nothing else ------------------------
+
+_HEADER = "指标代码,411202 湖滨区,411203 陕州区\n".encode()
+_CELLS = st.sampled_from(["", "1", "-1", "1.5", "是", "否", "1e3", "NaN", "inf", "１２", "1,000", "=1+1", "\x00",
+                          "99999999999", "0", "abc", '"', "\r\n", "%"])
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(st.sampled_from(list(TARGETS.indicators) + ["", "x"]), _CELLS, _CELLS),
+                     max_size=12),
+       noise=st.binary(max_size=40), name=st.sampled_from(["x.csv", "x.xlsx"]))
+def test_any_indicators_file_reads_or_is_refused_in_chinese(rows, noise, name):
+    data = _HEADER + "\n".join(",".join(r) for r in rows).encode() + noise
+    try:
+        values = read_indicators(data, TARGETS, name)
+    except IndicatorError as exc:
+        assert exc.problems and all(re.search(r"[\u4e00-\u9fff]", p) for p in exc.problems)
+    else:
+        evaluate(TARGETS, values, END_2015)
