@@ -414,3 +414,18 @@ def test_any_indicators_file_reads_or_is_refused_in_chinese(rows, noise, name):
         assert exc.problems and all(re.search(r"[\u4e00-\u9fff]", p) for p in exc.problems)
     else:
         evaluate(TARGETS, values, END_2015)
+
+def test_scorecard_reads_the_targets_of_another_rules_folder(tmp_path):
+    rules = tmp_path / "rules"
+    (rules / "targets").mkdir(parents=True)
+    text = (ROOT / "rules" / "targets" / "81-targets.yaml").read_text()
+    (rules / "targets" / "81-targets.yaml").write_text(text.replace("per: 1000, at_least: 30,", "per: 1000, at_least: 24,"))
+    shipped = run("scorecard", str(DEMO), "--as-of", "2015-12-31")
+    changed = run("scorecard", str(DEMO), "--as-of", "2015-12-31", "--rules", str(rules))
+    assert "渑池县 81号 第3条 每千名老年人拥有养老床位数不低于30张" in shipped.output
+    assert "渑池县 81号 第3条 每千名老年人拥有养老床位数不低于30张" not in changed.output
+    broken = tmp_path / "broken"
+    (broken / "targets").mkdir(parents=True)
+    (broken / "targets" / "t.yaml").write_text("targets: [{id: x}]")
+    result = run("scorecard", str(DEMO), "--as-of", "2015-12-31", "--rules", str(broken))
+    assert result.exit_code == 1 and "目标规则文件错误" in result.output

@@ -11,7 +11,7 @@ from ..cli import EXIT_NO_INPUT, EXIT_REJECTED, Stop, _date
 from ..finance.table import display_width, visible
 from .evaluate import CITY, NOT_MET, STATUS_ZH, Scorecard, evaluate
 from .indicators import IndicatorError, read_indicators
-from .targets import TargetsError, load_targets
+from .targets import TargetsError, load_targets, targets_dir
 from .workbook import write_scorecard, write_template
 
 
@@ -31,13 +31,13 @@ def _xlsx_out(ctx, param, value):
 @click.option("--as-of", callback=_date, help="评估日 YYYY-MM-DD：期限在此日之后的目标为“未到期”")
 @click.option("--out", callback=_xlsx_out, help="考核工作簿 FILE.xlsx（不给则只在终端显示汇总）")
 @click.option("--template", callback=_xlsx_out, help="只写出空白的指标填报模板 FILE.xlsx")
-@click.option("--targets", "targets_dir", type=click.Path(file_okay=False),
-              help="目标规则目录（默认项目内 rules/targets/）")
-def scorecard(indicators, as_of, out, template, targets_dir):
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False),
+              help="规则目录（默认项目内 rules/；读取其中的 targets/）")
+def scorecard(indicators, as_of, out, template, rules_dir):
     """三政〔2012〕81号 县（市、区）工作目标考核：读取指标文件（CSV 或 XLSX），
     逐县判定达标、未达标、未知（指标未填）或未到期，写出考核工作簿。"""
     try:
-        targets = load_targets(targets_dir)
+        targets = load_targets(targets_dir(rules_dir))
     except TargetsError as exc:
         raise click.ClickException(f"目标规则文件错误：{exc}") from None
     if template:

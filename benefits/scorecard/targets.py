@@ -114,6 +114,11 @@ def shown(value: Fraction | int | float) -> str:
     return text + ("…" if whole != value else "")
 
 
+def targets_dir(rules_dir: Path | str | None) -> Path:
+    """The targets folder of a rules folder (as --rules and BENEFITS_RULES name it)."""
+    return Path(rules_dir) / "targets" if rules_dir else DEFAULT_TARGETS_DIR
+
+
 def load_targets(directory: Path | str | None = None) -> Targets:
     directory = Path(directory or DEFAULT_TARGETS_DIR)
     paths = sorted(directory.glob("*.yaml")) if directory.is_dir() else []

@@ -22,6 +22,7 @@ from wtforms.validators import ValidationError
 from ..engine.rulebook import DEFAULT_RULES_DIR
 from ..scorecard import IndicatorError, TargetsError, evaluate, load_targets, read_indicators
 from ..scorecard.indicators import MAX_BYTES
+from ..scorecard.targets import targets_dir
 from ..scorecard.workbook import write_scorecard, write_template
 from . import store
 from .auth import login_required
@@ -59,7 +60,7 @@ def _folder() -> Path:
 
 def _targets():
     try:
-        return load_targets(current_app.config.get("TARGETS_DIR"))
+        return load_targets(targets_dir(current_app.config["RULES_DIR"]))
     except TargetsError:
         current_app.logger.exception("scorecard target rules")
         abort(500)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 from fractions import Fraction
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +14,7 @@ from benefits.engine.identity import CURRENT_COUNTIES
 from benefits.scorecard import STATUS_ZH, Indicators, evaluate, load_targets
 from benefits.scorecard.evaluate import CITY_ZH
 from benefits.scorecard.indicators import parse_value
+from benefits.scorecard.targets import targets_dir
 
 from .base import DATE, NUM, Mismatch, StepUsageError, norm, parse_date, step
 
@@ -26,7 +26,7 @@ _VERDICT = {"达标": True, "未达标": False, "未知": None}
 
 @lru_cache(maxsize=None)
 def _targets(rules_dir: str | None):
-    return load_targets(Path(rules_dir) / "targets" if rules_dir else None)
+    return load_targets(targets_dir(rules_dir))
 
 
 def targets():
