@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Optional
@@ -52,8 +52,7 @@ class Indicators:
     """Values by county code, then indicator id; None = not filled in."""
     values: dict[str, dict[str, Optional[Fraction]]]
     source: str = ""
-    filled: int = 0
-    counties_in_file: list[str] = field(default_factory=list)
+    filled: int = 0                   # cells with a value
 
     def get(self, county: str, indicator: str) -> Optional[Fraction]:
         return self.values.get(county, {}).get(indicator)
@@ -235,7 +234,7 @@ def _parse(grid: list[tuple], targets: Targets) -> Indicators:
     problems += _consistency(values, targets) if not problems else []
     if problems:
         raise IndicatorError(problems)
-    return Indicators(values, filled=filled, counties_in_file=list(counties.values()))
+    return Indicators(values, filled=filled)
 
 
 def parse_value(cell, indicator: Indicator) -> Optional[Fraction]:

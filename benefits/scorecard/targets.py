@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator

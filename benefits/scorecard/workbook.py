@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter
 from ..engine.identity import CURRENT_COUNTIES
 from ..finance.table import display_width
 from ..finance.writers import atomic_output, text_cell, write_only_book
-from .evaluate import CITY, MET, NOT_DUE, NOT_MET, STATUS_ZH, UNKNOWN, Scorecard, TargetResult, deadline_zh
+from .evaluate import MET, NOT_DUE, NOT_MET, STATUS_ZH, UNKNOWN, Scorecard, deadline_zh
 from .indicators import ID_COLUMN, SHEET
 from .targets import Targets, shown
 
@@ -63,10 +63,6 @@ def _assumed(result_or_target) -> str:
 
 def _deadline(target) -> str:
     return deadline_zh(target) + (f"（原文：{target.deadline_text}）" if target.deadline_text else "（假设）")
-
-
-def _measure(result: TargetResult) -> str:
-    return "；".join(f"{c.condition.label_zh} {c.detail}" for c in result.conditions)
 
 
 def write_scorecard(card: Scorecard, path) -> None:

@@ -58,12 +58,22 @@ def _folder() -> Path:
     return folder
 
 
+class _BrokenTargets(Exception):
+    """The server's target rules cannot be loaded: an operator's problem, said in Chinese."""
+
+
 def _targets():
     try:
         return load_targets(targets_dir(current_app.config["RULES_DIR"]))
-    except TargetsError:
-        current_app.logger.exception("scorecard target rules")
-        abort(500)
+    except TargetsError as exc:
+        current_app.logger.error("scorecard target rules: %s", exc)
+        raise _BrokenTargets from None
+
+
+@bp.errorhandler(_BrokenTargets)
+def _broken_targets(exc):
+    return render_template("error.html", code=503, title="暂时无法考核",
+                           message="服务器上的县区目标规则文件（rules/targets/）有误，请联系系统管理员"), 503
 
 
 @bp.url_value_preprocessor

@@ -160,3 +160,14 @@ def test_the_scorecard_in_a_real_browser(live_url, page, tmp_path):  # noqa: F81
     page.click("#use-demo")
     martyrs = page.locator("#scorecard tr", has_text="零散烈士纪念设施")
     expect(martyrs.locator("td.mark").nth(3)).to_have_text("未到期（当前未达标）")
+
+
+def test_broken_target_rules_are_a_chinese_503_not_a_500(app, tmp_path):
+    rules = tmp_path / "rules"
+    (rules / "targets").mkdir(parents=True)
+    (rules / "targets" / "t.yaml").write_text("targets: [{id: x}]")
+    app.config["RULES_DIR"] = str(rules)         # read per request: the engine was built at start
+    client = app.test_client()
+    login(client, "policy")
+    response = client.get("/scorecard")
+    assert response.status_code == 503 and "县区目标规则文件（rules/targets/）有误" in text(response)
