@@ -15,7 +15,7 @@ from werkzeug.routing import BaseConverter
 
 from ..engine import default_engine
 from ..report import format_value
-from . import admin, api, auth, cases, demo, finance, intake, labels, present, replays, store
+from . import admin, api, auth, cases, demo, finance, intake, labels, present, replays, scorecard, store
 
 csrf = CSRFProtect()
 
@@ -66,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(finance.bp)
+    app.register_blueprint(scorecard.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself unless Basic auth is used
     present.init_app(app)
 

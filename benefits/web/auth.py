@@ -21,8 +21,8 @@ hasher = PasswordHasher()
 PERMISSIONS = {
     "clerk": {"evaluate", "cases.read", "cases.write", "rules", "cases.changes"},
     "finance": {"cases.read", "rules", "finance"},
-    "policy": {"evaluate", "rules", "cases.changes"},   # which saved cases new rules change (masked)
-    "admin": {"users", "audit", "rules", "finance"},
+    "policy": {"evaluate", "rules", "scorecard", "cases.changes"},   # cases.changes: which saved cases new rules change (masked)
+    "admin": {"users", "audit", "rules", "finance", "scorecard"},
 }
 _DUMMY_HASH = hasher.hash("not a password")
 
