@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..engine.rulebook import DEFAULT_RULES_DIR
 
 DEFAULT_TARGETS_DIR = DEFAULT_RULES_DIR / "targets"
+# fictional county figures with blanks, for the demo page and the docs
+DEMO_INDICATORS = DEFAULT_RULES_DIR.parent / "fixtures" / "scorecard-demo.csv"
 CITY = "411200"          # 三门峡市: the row a city-scope target is judged on
 
 

@@ -19,17 +19,16 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import StringField, SubmitField
 from wtforms.validators import ValidationError
 
-from ..engine.rulebook import DEFAULT_RULES_DIR
 from ..scorecard import IndicatorError, TargetsError, evaluate, load_targets, read_indicators
 from ..scorecard.indicators import MAX_BYTES
-from ..scorecard.targets import targets_dir
+from ..scorecard.targets import DEMO_INDICATORS, targets_dir
 from ..scorecard.workbook import write_scorecard, write_template
 from . import store
 from .auth import login_required
 
 bp = Blueprint("scorecard", __name__, url_prefix="/scorecard")
 
-DEMO = DEFAULT_RULES_DIR.parent / "fixtures" / "scorecard-demo.csv"
+DEMO = DEMO_INDICATORS
 FIRST_DAY, LAST_DAY = dt.date(2012, 11, 13), dt.date(2030, 12, 31)   # 81号 was issued 2012-11-13
 KEEP_SECONDS = 24 * 3600            # a workbook stays downloadable for a day
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
