@@ -28,7 +28,6 @@ from .auth import login_required
 
 bp = Blueprint("scorecard", __name__, url_prefix="/scorecard")
 
-DEMO = DEMO_INDICATORS
 FIRST_DAY, LAST_DAY = dt.date(2012, 11, 13), dt.date(2030, 12, 31)   # 81号 was issued 2012-11-13
 KEEP_SECONDS = 24 * 3600            # a workbook stays downloadable for a day
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -98,7 +97,7 @@ def index():
     problems, card, token = [], None, None
     if form.validate_on_submit():
         if form.demo.data:
-            name, data = "示例数据（虚构）.csv", DEMO.read_bytes()
+            name, data = "示例数据（虚构）.csv", DEMO_INDICATORS.read_bytes()
         else:
             upload = form.indicators.data
             name = (getattr(upload, "filename", "") or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
