@@ -251,6 +251,10 @@ class Rulebook:
         self.parameters = parameters
         self.version = version
         self.directory = directory
+        # set by benefits.policy.apply_reform on a reformed copy: the Reform
+        # that made it and what each change did (None / [] for rule files)
+        self.reform = None
+        self.changes: list[dict] = []
 
     @property
     def derived(self) -> list[Rule]:
@@ -337,8 +341,15 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     if not rules:
         # an empty folder would determine nothing and cost nothing, silently
         raise RulebookError(f"{directory}：目录中没有规则文件（*.yaml，含 rules: 列表）")
+    return assemble(rules, parameters, digest.hexdigest()[:12], directory, in_force)
+
+
+def assemble(rules: list[Rule], parameters: dict[str, Parameter], version: str, directory: Path,
+             in_force: Optional[InForce] = None) -> Rulebook:
+    """A Rulebook from validated rules and parameters: cross-checked and put
+    in dependency order, exactly as rule files are (reforms build on this)."""
     _cross_check(rules, parameters)
-    return Rulebook(_dependency_order(rules), parameters, digest.hexdigest()[:12], directory, in_force)
+    return Rulebook(_dependency_order(rules), parameters, version, directory, in_force)
 
 
 def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:
