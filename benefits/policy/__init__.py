@@ -9,6 +9,8 @@ Public API::
     check_floors(rulebook, floors=None) -> list[FloorCheck]
     compare(caseload, baseline, reform, year, progress=None) -> Comparison   # compare.py
 """
+from .floors import Floor, FloorCheck, check_floors, load_floors
 from .reform import Reform, ReformError, apply_reform, load_reform
 
-__all__ = ["Reform", "ReformError", "apply_reform", "load_reform"]
+__all__ = ["Floor", "FloorCheck", "Reform", "ReformError", "apply_reform", "check_floors", "load_floors",
+           "load_reform"]
