@@ -9,8 +9,9 @@ Public API::
     check_floors(rulebook, floors=None) -> list[FloorCheck]
     compare(caseload, baseline, reform, year, progress=None) -> Comparison   # compare.py
 """
+from .compare import Comparison, compare
 from .floors import Floor, FloorCheck, check_floors, load_floors
 from .reform import Reform, ReformError, apply_reform, load_reform
 
-__all__ = ["Floor", "FloorCheck", "Reform", "ReformError", "apply_reform", "check_floors", "load_floors",
+__all__ = ["Comparison", "compare", "Floor", "FloorCheck", "Reform", "ReformError", "apply_reform", "check_floors", "load_floors",
            "load_reform"]
