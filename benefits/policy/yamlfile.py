@@ -34,24 +34,30 @@ class Lines:
         line = node.start_mark.line + 1
         for key in path:
             if isinstance(node, yaml.MappingNode):
-                found = next((v for k, v in node.value if k.value == str(key)), None)
+                # a key's own line (a block value starts on the next one)
+                pair = next(((k, v) for k, v in node.value if k.value == str(key)), None)
+                if pair is None:
+                    break
+                line, node = pair[0].start_mark.line + 1, pair[1]
             elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-                found = node.value[key]
+                node = node.value[key]
+                line = node.start_mark.line + 1
             else:
-                found = None
-            if found is None:
                 break
-            node = found
-            line = node.start_mark.line + 1
         return line
 
     def error(self, path, message: str) -> PolicyFileError:
         return PolicyFileError(f"{self.where}:{self.line(path)}：{message}")
 
 
+class _Alias(Exception):
+    def __init__(self, node: yaml.Node):
+        self.line = node.start_mark.line + 1
+
+
 def _count(node: yaml.Node, seen: set) -> None:
     if id(node) in seen:
-        raise ValueError("alias")
+        raise _Alias(node)
     seen.add(id(node))
     if len(seen) > MAX_NODES:
         raise OverflowError
@@ -80,8 +86,8 @@ def parse(text: str | bytes, where: str) -> tuple[object, Lines]:
         if node is not None:
             try:
                 _count(node, set())
-            except ValueError:
-                raise PolicyFileError(f"{where}:{node.start_mark.line + 1}：不支持 YAML 锚点和别名（&、*），"
+            except _Alias as alias:
+                raise PolicyFileError(f"{where}:{alias.line}：不支持 YAML 锚点和别名（&、*），"
                                       f"请把内容直接写出") from None
             except OverflowError:
                 raise PolicyFileError(f"{where}:1：文件条目过多（上限 {MAX_NODES:,} 个）") from None
@@ -90,6 +96,8 @@ def parse(text: str | bytes, where: str) -> tuple[object, Lines]:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
+        if problem.startswith("impossible date"):
+            raise PolicyFileError(f"{where}:{line}：日期不存在：{problem.split(chr(39))[1]}") from None
         raise PolicyFileError(f"{where}:{line}：不是有效的 YAML（{problem}）") from None
     except RecursionError:
         raise PolicyFileError(f"{where}:1：嵌套过深，不是有效的改革方案") from None
@@ -122,11 +130,15 @@ def explain(exc: ValidationError) -> list[tuple[tuple, str]]:
     for error in exc.errors():
         kind, loc = error["type"], tuple(error["loc"])
         # unions report one error per branch: the location without the branch name
-        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "float", "str", "bool"))))
+        branches = ("int", "float", "str", "bool")
+        short = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in branches)))
         text = _TYPES.get(kind)
+        if short != loc and kind != "missing":
+            text = f"类型不对（{error.get('input')!r} 不是数字，也不是映射）"
+        loc = short
         if kind == "literal_error":
             text = f"取值不对，只能是 {error.get('ctx', {}).get('expected', '')}"
-        elif kind == "value_error" or text is None:
+        elif text is None or kind == "value_error":
             text = f"不符合规则文件的要求（{error['msg'].removeprefix('Value error, ')}）"
         out.append((loc, text))
     # a union of types fails once per branch: say it once per place
