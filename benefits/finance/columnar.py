@@ -240,11 +240,12 @@ class ColumnarEstimate:
             sums.update(m)
             used_by[rule.id] = used
         rows = result.select(PERSON, COUNTY, **{n: e.fill_null(False) for n, e in flags.items()}, **sums)
-        people = rows.group_by(PERSON).agg(pl.col(COUNTY).first(), *[pl.col(n).any() for n in flags],
-                                           *[pl.col(n).sum() for n in sums])
+        # groups in a fixed order: float sums in a hash order differed by a fen between runs
+        people = rows.group_by(PERSON, maintain_order=True).agg(
+            pl.col(COUNTY).first(), *[pl.col(n).any() for n in flags], *[pl.col(n).sum() for n in sums])
         undetermined = {f"{r.id}|never eligible, undetermined":
                         ~pl.col(f"{r.id}|eligible") & pl.col(f"{r.id}|undetermined") for r in self.rulebook.benefits}
-        by_county = people.group_by(COUNTY).agg(*[pl.col(n).sum() for n in list(flags) + list(sums)],
+        by_county = people.group_by(COUNTY, maintain_order=True).agg(*[pl.col(n).sum() for n in list(flags) + list(sums)],
                                                 *[e.sum().alias(n) for n, e in undetermined.items()])
         for row in by_county.iter_rows(named=True):
             for rule in self.rulebook.benefits:

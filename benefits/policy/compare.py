@@ -1,11 +1,10 @@
 """Baseline against reform over a caseload (改革前后对比), on the columnar
 engine, with the estimate's own month weighting and counting rules.
 
-Both rulebooks are evaluated on the same change points of each person (the
-union of both rulebooks' points: an extra point splits a stretch in which
-nothing changes, so each side's totals are exactly its own estimate's) and
+Each rulebook is evaluated on its own change points of each person and
 folded by ``ColumnarEstimate`` into the same Tally and per-person sums the
-``benefits estimate`` figures come from: monthly lines weighted by months,
+``benefits estimate`` figures come from, so each side's figures are exactly
+that rulebook's estimate: monthly lines weighted by months,
 yearly/one-off/ongoing lines once as first found eligible, a line that pays
 for the same need as a larger one (duplicate) not counted, ranges at their
 midpoint per person (min and max kept in the cost table).
@@ -249,30 +248,49 @@ def record_from_row(row: dict) -> dict:
     return record
 
 
-def _first_days(picked: pl.DataFrame, result_b: pl.DataFrame, result_r: pl.DataFrame, frame: pl.DataFrame,
-                ids_b: set, ids_r: set) -> dict[tuple, dt.date]:
+def _states(result: pl.DataFrame, persons: pl.DataFrame, benefit: str, present: bool) -> dict[int, list]:
+    """PERSON → [(day, verdict, amount)] of one line on one side, in day order."""
+    if not present:
+        return {}
+    rows = result.join(persons, on=PERSON, how="semi", maintain_order="left")
+    column = amount_column(benefit)
+    amount = pl.col(column) if column in rows.columns else pl.lit(None)
+    out: dict[int, list] = {}
+    for person, day, verdict, value in rows.select(PERSON, DAY, rule_column(benefit), amount).iter_rows():
+        out.setdefault(person, []).append((day, verdict, value))
+    return out
+
+
+def _at(states: list, day: dt.date):
+    """The (verdict, amount) in force on ``day``: the latest point not after it."""
+    current = (False, None)
+    for point, verdict, value in states:
+        if point > day:
+            break
+        current = (verdict, value)
+    return current
+
+
+def _first_days(picked: pl.DataFrame, result_b: Optional[pl.DataFrame], result_r: Optional[pl.DataFrame],
+                frame: pl.DataFrame, ids_b: set, ids_r: set) -> dict[tuple, dt.date]:
     """(row, benefit) → the first day the line's verdict or amount differs
-    (the first day the person is evaluated if the line exists on one side only)."""
+    between the sides (each side evaluated on its own change points); a line
+    on one side only: the first day it is not 不符合 there. Only for the few
+    people picked as examples."""
     out = {}
     persons = frame.join(picked.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="semi").select(PERSON, ROW)
-    rb = result_b.join(persons, on=PERSON, how="semi", maintain_order="left")
-    rr = result_r.join(persons, on=PERSON, how="semi", maintain_order="left")
     row_of = dict(persons.iter_rows())
     for benefit in picked.get_column("benefit").unique().to_list():
-        if benefit in ids_b and benefit in ids_r:
-            vb, vr = rb.get_column(rule_column(benefit)), rr.get_column(rule_column(benefit))
-            differs = (vb != vr).fill_null(True) & ~(vb.is_null() & vr.is_null())
-            column = amount_column(benefit)
-            if column in rb.columns and column in rr.columns:
-                ab, ar = rb.get_column(column), rr.get_column(column)
-                differs = differs | (ab != ar).fill_null(False) | (ab.is_null() != ar.is_null())
-            days = rb.select(PERSON, DAY).filter(differs)
-        else:   # a line on one side only: the first day it is not 不符合 there
-            side = rb if benefit in ids_b else rr
-            verdict = side.get_column(rule_column(benefit))
-            days = side.select(PERSON, DAY).filter(verdict.is_null() | verdict)
-        for person, day in days.group_by(PERSON).agg(pl.col(DAY).min()).iter_rows():
-            out[(row_of[person], benefit)] = day
+        side_b = _states(result_b, persons, benefit, benefit in ids_b and result_b is not None)
+        side_r = _states(result_r, persons, benefit, benefit in ids_r and result_r is not None)
+        for person, row in row_of.items():
+            days = sorted({d for d, _, _ in side_b.get(person, []) + side_r.get(person, [])})
+            for day in days:
+                a, b = _at(side_b.get(person, []), day), _at(side_r.get(person, []), day)
+                one_sided = benefit not in ids_b or benefit not in ids_r
+                if (one_sided and (a[0] is not False or b[0] is not False)) or (not one_sided and a != b):
+                    out[(row, benefit)] = day
+                    break
     return out
 
 
@@ -330,9 +348,11 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
     done = 0
     for chunk in chunks:
         frame = chunk.frame.with_row_index(PERSON)
-        points = est_b.weigh(pl.concat([est_b.days(frame), est_r.days(frame)]))
-        part_b, late, people_b, result_b = est_b.run(frame, points)
-        part_r, _, people_r, result_r = est_r.run(frame, points)
+        # each side on its own change points: its figures are exactly its estimate's
+        part_b, late, people_b, result_b = est_b.run(frame, est_b.points(frame))
+        part_r, late_r, people_r, result_r = est_r.run(frame, est_r.points(frame))
+        seen = {r["row"] for r in late}
+        late += [r for r in late_r if r["row"] not in seen]
         tally_b.merge(part_b)
         tally_r.merge(part_r)
         rejects += sorted(chunk.rejects + late, key=lambda r: r["row"])
@@ -342,7 +362,7 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
                                  _side(frame, people_r, reform, ids, "r"), ids)
         persons_parts.append(persons)
         changes_parts.append(changes)
-        if examples and changes.height and result_b is not None:
+        if examples and changes.height:
             candidates = _candidates(changes, examples)
             days = _first_days(candidates, result_b, result_r, frame, set(ids_b), set(ids_r))
             rows = frame.join(candidates.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="semi")
