@@ -167,3 +167,17 @@ def test_a_frame_row_becomes_the_record_it_came_from():
     row = frame_from_records([parsed]).row(0, named=True)
     assert parse_applicant(record_from_row(row)) == parsed
     assert record_from_row(row)["evaluation_date"] == dt.date(2013, 3, 1).isoformat()
+
+
+def test_a_mid_year_change_is_weighted_by_its_months_and_dated_in_the_example():
+    """A value from 1 April: a change point only the reform has."""
+    text = ("label: 四月起提高\nreason: 年中调整\nparameters:\n  dibao_topup_ratio:\n"
+            "    values: [{from: 2013-04-01, value: 0.25}]\n")
+    result = compare([TOPUP[0][0]], BASE, apply_reform(BASE, load_reform(text)), YEAR)
+    assert result.persons.get_column("difference").to_list() == [3 * 60 + 3 * 75 + 6 * 82.5 - 756]   # +144
+    [example] = result.examples
+    assert example["day"] == "2013-04-01"
+    assert example["reform_line"]["amount"]["value"] == 75
+    marks = {m["parameter"]: m["source"] for m in example["reform_line"]["unverified"]}
+    assert marks["dibao_topup_ratio"].startswith("改革方案改动")     # never shown as 已核实
+    assert "dibao_topup_ratio" not in {m["parameter"] for m in example["baseline_line"]["unverified"]}

@@ -34,7 +34,7 @@ from ..engine.applicant import parse_applicant
 from ..engine.rulebook import Rulebook
 from ..finance.columnar import COUNTY, PERSON, ColumnarEstimate
 from ..finance.estimate import county_name, summarise
-from ..finance.frames import FrameChunk, applicant_frames
+from ..finance.frames import FrameChunk, applicant_frames, chunk_rows
 from ..finance.tally import PAYERS, Tally
 from ..engine.money import round_fen as round_fen_py
 from .floors import FloorCheck, check_floors
@@ -337,7 +337,9 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
     ids_r = [r.id for r in reform.benefits]
     ids = ids_b + [b for b in ids_r if b not in ids_b]
     if isinstance(caseload, pl.DataFrame):
-        total, chunks = caseload.height, iter([FrameChunk(caseload, [], caseload.height)])
+        size = chunk_rows(caseload.height)
+        total = caseload.height
+        chunks = (FrameChunk(caseload.slice(i, size), [], min(size, total - i)) for i in range(0, total, size))
     else:
         total, chunks = applicant_frames(caseload)
     if progress:
@@ -349,8 +351,10 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
     for chunk in chunks:
         frame = chunk.frame.with_row_index(PERSON)
         # each side on its own change points: its figures are exactly its estimate's
-        part_b, late, people_b, result_b = est_b.run(frame, est_b.points(frame))
-        part_r, late_r, people_r, result_r = est_r.run(frame, est_r.points(frame))
+        points_b = est_b.points(frame)
+        points_r = points_b if _same_points(est_b, est_r, frame) else est_r.points(frame)
+        part_b, late, people_b, result_b = est_b.run(frame, points_b)
+        part_r, late_r, people_r, result_r = est_r.run(frame, points_r)
         seen = {r["row"] for r in late}
         late += [r for r in late_r if r["row"] not in seen]
         tally_b.merge(part_b)
@@ -400,6 +404,14 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
         floors=check_floors(reform), floors_baseline=check_floors(baseline),
         baseline_estimate=summary_b, reform_estimate=summary_r,
         reform_changes=list(reform.changes), rejects=rejects)
+
+
+def _same_points(a: ColumnarEstimate, b: ColumnarEstimate, frame: pl.DataFrame) -> bool:
+    """Whether both rulebooks give every person the same change points (the
+    same age boundaries, in-force day and parameter change days for each
+    county and 城镇/农村): then they are computed once."""
+    return (a.planner.ages == b.planner.ages and a.planner.in_force == b.planner.in_force
+            and a._changes(frame).equals(b._changes(frame)))
 
 
 def _choose(picked: list[dict], n: int) -> list[dict]:
