@@ -25,18 +25,18 @@ from typing import Callable, Optional
 
 import polars as pl
 
+from ..engine.applicant import parse_applicant
 from ..engine.columnar.facts import DAY, round_fen
 from ..engine.columnar.output import masked_id
 from ..engine.columnar.plan import amount_column, rule_column
 from ..engine.columnar.schema import FIELDS, ROW
-from ..engine.evaluate import STATUS_ZH as LINE_STATUS_ZH, Engine
-from ..engine.applicant import parse_applicant
+from ..engine.evaluate import Engine
+from ..engine.money import round_fen as round_fen_py
 from ..engine.rulebook import Rulebook
-from ..finance.columnar import COUNTY, PERSON, ColumnarEstimate
+from ..finance.columnar import PERSON, ColumnarEstimate
 from ..finance.estimate import county_name, summarise
 from ..finance.frames import FrameChunk, applicant_frames, chunk_rows
 from ..finance.tally import PAYERS, Tally
-from ..engine.money import round_fen as round_fen_py
 from .floors import FloorCheck, check_floors
 
 ELIGIBLE, INELIGIBLE, UNDETERMINED, ABSENT = "eligible", "ineligible", "undetermined", "absent"
@@ -252,11 +252,13 @@ def _states(result: pl.DataFrame, persons: pl.DataFrame, benefit: str, present: 
     """PERSON → [(day, verdict, amount)] of one line on one side, in day order."""
     if not present:
         return {}
-    rows = result.join(persons, on=PERSON, how="semi", maintain_order="left")
     column = amount_column(benefit)
-    amount = pl.col(column) if column in rows.columns else pl.lit(None)
+    amount = pl.col(column) if column in result.columns else pl.lit(None).alias(column)
+    # the four columns first: the result is hundreds of columns wide
+    rows = result.select(PERSON, DAY, rule_column(benefit), amount).join(
+        persons.select(PERSON), on=PERSON, how="semi", maintain_order="left")
     out: dict[int, list] = {}
-    for person, day, verdict, value in rows.select(PERSON, DAY, rule_column(benefit), amount).iter_rows():
+    for person, day, verdict, value in rows.iter_rows():
         out.setdefault(person, []).append((day, verdict, value))
     return out
 
@@ -428,11 +430,11 @@ def _choose(picked: list[dict], n: int) -> list[dict]:
 def _cost(tally_b: Tally, tally_r: Tally, summary_b: dict, summary_r: dict, labels: dict, year: int) -> pl.DataFrame:
     """benefit × county × payer: baseline, reform, difference (and the range bounds)."""
     pb, pr = dict(tally_b.payer), dict(tally_r.payer)
+    budgets = {}
     for summary, target in ((summary_b, pb), (summary_r, pr)):
-        for budget in summary["rehabilitation"]:
-            key = (budget["budget"], budget["county"], "county")
-            target[key] = [budget["amount"]] * 3
-            labels.setdefault(budget["budget"], None)
+        for budget in summary["rehabilitation"]:       # 三（一）: the county pays it all
+            target[(budget["budget"], budget["county"], "county")] = [budget["amount"]] * 3
+            budgets[budget["budget"]] = (budget["label_zh"], budget["clause"])
     rows = []
     for key in sorted(set(pb) | set(pr), key=lambda k: (k[0], k[1] == "", k[1], PAYERS.index(k[2]))):
         b, county, payer = key
@@ -440,10 +442,7 @@ def _cost(tally_b: Tally, tally_r: Tally, summary_b: dict, summary_r: dict, labe
         if not any(vb) and not any(vr):
             continue
         rule = labels.get(b)
-        label = rule.label_zh if rule is not None else next(
-            (x["label_zh"] for x in summary_b["rehabilitation"] + summary_r["rehabilitation"] if x["budget"] == b), b)
-        clause = rule.clause if rule is not None else next(
-            (x["clause"] for x in summary_b["rehabilitation"] + summary_r["rehabilitation"] if x["budget"] == b), "")
+        label, clause = (rule.label_zh, rule.clause) if rule is not None else budgets[b]
         base, new = round_fen_py(vb[1]), round_fen_py(vr[1])
         rows.append({"benefit": b, "label_zh": label, "clause": clause, "county": county,
                      "county_zh": county_name(county, year), "payer": payer, "payer_zh": PAYER_ZH[payer],
@@ -501,7 +500,7 @@ def _transitions(changes: pl.DataFrame, labels: dict) -> pl.DataFrame:
         "benefit", "status_baseline", "status_reform")
     zh = pl.Enum(list(STATUS_ZH.values()))
     return moved.with_columns(
-        pl.col("benefit").replace_strict({b: r.label_zh for b, r in labels.items() if r is not None},
+        pl.col("benefit").replace_strict({b: r.label_zh for b, r in labels.items()},
                                          default=pl.col("benefit")).alias("label_zh"),
         pl.col("status_baseline").cast(pl.String).replace_strict(STATUS_ZH).cast(zh).alias("from_zh"),
         pl.col("status_reform").cast(pl.String).replace_strict(STATUS_ZH).cast(zh).alias("to_zh"),
@@ -532,4 +531,4 @@ def _distribution(persons: pl.DataFrame) -> pl.DataFrame:
                 "persons": pl.Int64, "yuan": pl.Float64})
 
 
-__all__ = ["Comparison", "compare", "record_from_row", "STATUS_ZH", "CHANGE_ZH", "LINE_STATUS_ZH"]
+__all__ = ["Comparison", "compare", "record_from_row", "STATUS_ZH", "CHANGE_ZH"]
