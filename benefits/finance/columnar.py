@@ -129,12 +129,14 @@ class ColumnarEstimate:
         """(person, day, months) from (person, day): each stretch runs to the
         person's next day or the year's end."""
         points = days.unique().sort(PERSON, DAY)
+        # rows are in person order: the next row's day if it is the same person's (no window)
+        same = (pl.col(PERSON).shift(-1) == pl.col(PERSON)).fill_null(False)
         points = points.with_columns(
-            pl.col(DAY).shift(-1).over(PERSON).fill_null(pl.lit(self.end)).alias("__until"))
+            pl.when(same).then(pl.col(DAY).shift(-1)).otherwise(pl.lit(self.end)).alias("__until"))
         pairs = points.select(DAY, "__until").unique()
         weights = [self._weight(a, b) for a, b in pairs.iter_rows()]
         pairs = pairs.with_columns(pl.Series(WEIGHT, weights, dtype=pl.Float64))
-        return points.join(pairs, on=[DAY, "__until"], how="left").drop("__until").sort(PERSON, DAY)
+        return points.join(pairs, on=[DAY, "__until"], how="left", maintain_order="left").drop("__until")
 
     def _weight(self, start: dt.date, until: dt.date) -> float:
         key = (start, until)
@@ -252,7 +254,11 @@ class ColumnarEstimate:
                 self._add(tally, rule, row, used_by[rule.id])
         for name in {n for used in used_by.values() for n in used}:
             uses = pl.any_horizontal(*[pl.col(f"{b}|uses.{name}") for b, used in used_by.items() if name in used])
-            tally.unverified_values[name].update(self._values(result.filter(rows.select(uses).to_series()), name))
+            names = keys(self.rulebook.parameters[name])
+            columns = [param_column(name)] if names is None else [param_column(name, k) for k in names]
+            # only the parameter's columns are filtered: the result is hundreds of columns wide
+            used = result.select(columns).filter(rows.select(uses).to_series())
+            tally.unverified_values[name].update(self._values(used, name))
         return people
 
     def _add(self, tally: Tally, rule: Rule, row: dict, used: dict) -> None:
