@@ -192,3 +192,8 @@ def test_text_and_path_forms_give_the_same_reform(tmp_path):
     a, b = load_reform(text), load_reform(path)
     assert (a.label, a.digest, a.parameters) == (b.label, b.digest, b.parameters)
     assert yaml.safe_load(a.text)["label"] == "低保重度残疾人定额补贴提高到25%"
+
+
+def test_a_missing_reform_file_says_so(tmp_path):
+    with pytest.raises(ReformError, match=rf"^{tmp_path}/nope.yaml:1：找不到改革方案文件"):
+        load_reform(str(tmp_path / "nope.yaml"))

@@ -11,7 +11,7 @@ from ..finance.readers import CaseloadError
 
 @click.command()
 @click.argument("caseload_file", metavar="CASELOAD", type=click.Path(dir_okay=False))
-@click.option("--reform", "reform_file", type=click.Path(exists=False), required=True,
+@click.option("--reform", "reform_file", type=click.Path(), required=True,
               help="改革方案 FILE.yaml（见 reforms/），或整个规则目录")
 @click.option("--year", type=click.IntRange(2012, 2100), required=True, help="预算年度，如 2013")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, callback=_output,

@@ -173,8 +173,12 @@ def load_reform(source: Union[str, Path], name: Optional[str] = None) -> Reform:
     it, default "改革方案"). Raises ReformError ("file:line：原因") for a file
     that is not a valid reform; rule ids and parameter names are checked
     against a rulebook by ``apply_reform``."""
-    path = Path(source) if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
-                                                         and len(source) < 4096 and Path(source).exists()) else None
+    # a one-line str without "key: value" is a path, not YAML
+    if isinstance(source, str) and "\n" not in source and ": " not in source and len(source) < 4096:
+        source = Path(source)
+    path = source if isinstance(source, Path) else None
+    if path is not None and not path.exists():
+        raise ReformError(f"{path}:1：找不到改革方案文件或规则目录")
     if path is not None and path.is_dir():
         digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
         return Reform(label=f"规则目录 {path.name}", reason=f"以目录 {path} 中的规则文件整体替换现行规则",
