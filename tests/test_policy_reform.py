@@ -197,3 +197,11 @@ def test_text_and_path_forms_give_the_same_reform(tmp_path):
 def test_a_missing_reform_file_says_so(tmp_path):
     with pytest.raises(ReformError, match=rf"^{tmp_path}/nope.yaml:1：找不到改革方案文件"):
         load_reform(str(tmp_path / "nope.yaml"))
+
+
+def test_more_parameters_than_the_columnar_mask_holds_is_refused(base):
+    text = HEAD + "new_parameters:\n" + "".join(
+        f"  p{i}: {{label_zh: 参数{i}, unit: 元, source: 草案, values: [{{from: 2013-01-01, value: 1}}]}}\n"
+        for i in range(64))
+    with pytest.raises(ReformError, match=r"^改革方案:3：新增参数过多"):
+        apply_reform(base, load_reform(text))

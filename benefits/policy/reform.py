@@ -55,6 +55,7 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..engine.columnar.plan import MissingBits
 from ..engine.facts import FACTS
 from ..engine.rulebook import (Condition, DatedValue, Parameter, Rule, Rulebook, RulebookError, assemble,
                                load_rulebook)
@@ -285,6 +286,11 @@ def apply_reform(rulebook: Rulebook, reform: Reform) -> Rulebook:
         _validate(reform, edit.path, rules, parameters)
     version = hashlib.sha256(f"{rulebook.version}\0{reform.text}".encode()).hexdigest()[:12]
     book = assemble(list(rules.values()), parameters, version, rulebook.directory, copy.deepcopy(rulebook.in_force))
+    try:        # the columnar engine's missing-facts mask is one 64-bit word
+        MissingBits(book)
+    except ValueError:
+        raise reform.error(("new_parameters",), f"新增参数过多：事实与参数合计超过 64 个"
+                                                f"（现有 {len(FACTS)} 个事实、{len(parameters)} 个参数）") from None
     book.reform, book.changes = reform, changes
     return book
 
