@@ -17,13 +17,15 @@ $(STAMP): setup.cfg pyproject.toml
 run: $(STAMP)
 	$(BIN)/benefits serve$(if $(PORT), --port $(PORT))$(if $(DB), --db $(DB))
 
+# one worker per core; a test file stays on one worker (its fixtures are per module)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_estimate.py
 	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_versions.py
 
 clean:
 	rm -rf $(VENV)

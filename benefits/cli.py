@@ -33,7 +33,8 @@ EXIT_INTERNAL, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 70, 74, 130, 143
 # stack (Flask, sqlite, cffi) would otherwise sit in every worker's memory.
 _LAZY = {"compare": "benefits.policy.cli:compare", "estimate": "benefits.finance.cli:estimate", "generate": "benefits.finance.cli:generate",
          "scenarios": "benefits.scenarios.cli:scenarios", "serve": "benefits.web.serve:serve",
-         "users": "benefits.web.users:users"}
+         "scorecard": "benefits.scorecard.cli:scorecard",
+         "users": "benefits.web.users:users", "replay": "benefits.web.replay:replay_command"}
 
 
 class Stop(Exception):

@@ -17,6 +17,7 @@ from benefits.engine.columnar import ColumnarEngine
 from features.steps.applicant import *  # noqa: F401,F403  (step fixtures)
 from features.steps.base import CATALOGUE, catalogue_text
 from features.steps.checks import *  # noqa: F401,F403
+from features.steps.county import *  # noqa: F401,F403  (81号 county targets)
 from features.steps.draft import Draft
 from features.steps.evaluation import *  # noqa: F401,F403
 from features.steps.evaluation import Outcome

@@ -31,10 +31,10 @@ _LEVELS_ZH = (("secondary", "中专/普高/职高"), ("college", "大专"), ("ba
 
 FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("age", "id_number", "年龄（由身份证号和评估日期计算）", int),
-    Fact("hukou_local", "hukou_local", "本市户籍", bool),
+    Fact("hukou_local", "hukou_local", "本市户籍", bool, inputs=("hukou_local", "hukou_county")),
     Fact("hukou_county", "hukou_county", "户籍所在县（市、区）", str),
     Fact("residence", "residence", "城镇/农村户籍", str, (("urban", "城镇"), ("rural", "农村"))),
-    Fact("has_certificate", "certificate", "持有《残疾人证》", bool),
+    Fact("has_certificate", "certificate", "持有《残疾人证》", bool, inputs=("certificate", "holds_certificate")),
     Fact("category", "certificate.category", "残疾类别", int, (
         (1, "视力残疾"), (2, "听力残疾"), (3, "言语残疾"), (4, "肢体残疾"), (5, "智力残疾"), (6, "精神残疾"),
         (7, "多重残疾"))),

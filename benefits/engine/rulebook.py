@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Literal, Mapping, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -244,8 +244,13 @@ class Rulebook:
     """Every rule and parameter, validated and cross-checked."""
 
     def __init__(self, rules: list[Rule], parameters: dict[str, Parameter], version: str, directory: Path,
-                 in_force: Optional[InForce] = None):
+                 in_force: Optional[InForce] = None, documents: Optional[dict[str, str]] = None,
+                 files: Optional[dict[str, bytes]] = None):
         self.rules = rules
+        # each rule file's `document:` heading (e.g. 三政办〔2012〕63号 四、教育培训救助), by file name
+        self.documents = documents or {}
+        # exactly the bytes the version hashes (kept with saved determinations)
+        self.files = files or {}
         self.in_force = in_force
         self.by_id = {r.id: r for r in rules}
         self.parameters = parameters
@@ -288,9 +293,7 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
-def _read_yaml(path: Path, digest) -> object:
-    raw = path.read_bytes()
-    digest.update(path.name.encode() + b"\0" + raw)
+def _parse_yaml(path: Path, raw: bytes) -> object:
     try:
         return yaml.load(raw, Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -299,31 +302,73 @@ def _read_yaml(path: Path, digest) -> object:
         raise RulebookError(f"{where}: not valid YAML: {exc}") from None
 
 
-def load_rulebook(directory: Path | str | None = None) -> Rulebook:
+PARAMETERS_DIR = "parameters/"
+
+
+def read_rule_files(directory: Path | str | None = None) -> dict[str, bytes]:
+    """Every file the rulebook version covers (规则文件), by path relative to
+    the rules directory, in the order they are hashed: parameters/*.yaml, then *.yaml."""
     directory = Path(directory or DEFAULT_RULES_DIR)
     if not directory.is_dir():
         raise RulebookError(f"{directory}: rules directory not found")
+    files = {PARAMETERS_DIR + p.name: p.read_bytes() for p in sorted((directory / "parameters").glob("*.yaml"))}
+    files.update((p.name, p.read_bytes()) for p in sorted(directory.glob("*.yaml")))
+    return files
+
+
+def _hash_order(files: Mapping[str, bytes]) -> list[str]:
+    """The paths in hashing order; a path that no rules directory could hold is refused."""
+    for name in files:
+        base = name[len(PARAMETERS_DIR):] if name.startswith(PARAMETERS_DIR) else name
+        if not base.endswith(".yaml") or "/" in base or "\\" in base or base in (".yaml", "..yaml"):
+            raise RulebookError(f"{name}：不是规则目录中的文件名（应为 *.yaml 或 parameters/*.yaml）")
+    return (sorted(n for n in files if n.startswith(PARAMETERS_DIR))
+            + sorted(n for n in files if not n.startswith(PARAMETERS_DIR)))
+
+
+def rulebook_version(files: Mapping[str, bytes]) -> str:
+    """The rulebook version (规则版本): a hash of every file's name and bytes."""
     digest = hashlib.sha256()
+    for name in _hash_order(files):
+        digest.update(name.rsplit("/", 1)[-1].encode() + b"\0" + files[name])
+    return digest.hexdigest()[:12]
+
+
+def load_rulebook(directory: Path | str | None = None) -> Rulebook:
+    directory = Path(directory or DEFAULT_RULES_DIR)
+    return rulebook_from_files(read_rule_files(directory), directory)
+
+
+def rulebook_from_files(files: Mapping[str, bytes], directory: Path | str) -> Rulebook:
+    """The rulebook of these files (as read_rule_files gives them); ``directory``
+    only names where they came from in error messages."""
+    directory = Path(directory)
+    order = _hash_order(files)
     parameters: dict[str, Parameter] = {}
-    for path in sorted((directory / "parameters").glob("*.yaml")):
-        data = _read_yaml(path, digest)
+    for name in (n for n in order if n.startswith(PARAMETERS_DIR)):
+        path = directory / name
+        data = _parse_yaml(path, files[name])
         if not isinstance(data, dict):
             raise RulebookError(f"{path}: expected a mapping of parameter names")
-        for name, spec in data.items():
-            if name in parameters:
-                raise RulebookError(f"{path}: parameter {name}: defined twice")
+        for pname, spec in data.items():
+            if pname in parameters:
+                raise RulebookError(f"{path}: parameter {pname}: defined twice")
             try:
-                parameters[name] = Parameter.model_validate({**(spec or {}), "name": name,
-                                                             "source_file": path.name})
+                parameters[pname] = Parameter.model_validate({**(spec or {}), "name": pname,
+                                                              "source_file": path.name})
             except ValidationError as exc:
-                raise RulebookError(f"{path}: parameter {name}: {_where(exc)}") from None
+                raise RulebookError(f"{path}: parameter {pname}: {_where(exc)}") from None
 
     rules: list[Rule] = []
+    documents: dict[str, str] = {}
     in_force: Optional[InForce] = None
-    for path in sorted(directory.glob("*.yaml")):
-        data = _read_yaml(path, digest)
+    for name in (n for n in order if not n.startswith(PARAMETERS_DIR)):
+        path = directory / name
+        data = _parse_yaml(path, files[name])
         if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
             raise RulebookError(f"{path}: expected `document:` and a list under `rules:`")
+        if isinstance(data.get("document"), str):
+            documents[path.name] = data["document"]
         if "in_force" in data:
             if in_force is not None:
                 raise RulebookError(f"{path}: in_force: set in more than one rule file")
@@ -341,15 +386,17 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     if not rules:
         # an empty folder would determine nothing and cost nothing, silently
         raise RulebookError(f"{directory}：目录中没有规则文件（*.yaml，含 rules: 列表）")
-    return assemble(rules, parameters, digest.hexdigest()[:12], directory, in_force)
+    return assemble(rules, parameters, rulebook_version(files), directory, in_force,
+                    documents, {n: files[n] for n in order})
 
 
 def assemble(rules: list[Rule], parameters: dict[str, Parameter], version: str, directory: Path,
-             in_force: Optional[InForce] = None) -> Rulebook:
+             in_force: Optional[InForce] = None, documents: Optional[dict[str, str]] = None,
+             files: Optional[dict[str, bytes]] = None) -> Rulebook:
     """A Rulebook from validated rules and parameters: cross-checked and put
     in dependency order, exactly as rule files are (reforms build on this)."""
     _cross_check(rules, parameters)
-    return Rulebook(_dependency_order(rules), parameters, version, directory, in_force)
+    return Rulebook(_dependency_order(rules), parameters, version, directory, in_force, documents, files)
 
 
 def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:

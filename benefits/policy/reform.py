@@ -285,7 +285,11 @@ def apply_reform(rulebook: Rulebook, reform: Reform) -> Rulebook:
         changes.append(_change(edit.op, target, reform.line(edit.path), text))
         _validate(reform, edit.path, rules, parameters)
     version = hashlib.sha256(f"{rulebook.version}\0{reform.text}".encode()).hexdigest()[:12]
-    book = assemble(list(rules.values()), parameters, version, rulebook.directory, copy.deepcopy(rulebook.in_force))
+    # ``files`` stays empty: the version is not a hash of rule files, so no
+    # file set may claim it (a determination made under a reform is not a
+    # kept rulebook version; Reform.text is what reproduces it)
+    book = assemble(list(rules.values()), parameters, version, rulebook.directory, copy.deepcopy(rulebook.in_force),
+                    dict(rulebook.documents))
     try:        # the columnar engine's missing-facts mask is one 64-bit word
         MissingBits(book)
     except ValueError:

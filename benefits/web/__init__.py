@@ -15,7 +15,7 @@ from werkzeug.routing import BaseConverter
 
 from ..engine import default_engine
 from ..report import format_value
-from . import admin, api, auth, cases, demo, finance, intake, labels, present, store
+from . import admin, api, auth, cases, demo, finance, intake, labels, present, replays, scorecard, store
 
 csrf = CSRFProtect()
 
@@ -30,6 +30,7 @@ DEFAULTS = {
     "ESTIMATES_DIR": None,        # job folders; None: "estimates" beside the database
     "FINANCE_WORKERS": 1,         # processes per estimate job (1 = in the job thread)
     "SESSION_IDLE_MINUTES": 30,   # a log-in idle this long must log in again
+    "RECHECK_BATCH": 100,         # saved cases checked against today's rules per page view
 }
 
 
@@ -48,7 +49,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     db = store.connect(db_path)
     try:
-        created = store.migrate(db)   # may raise StoreError (Chinese message)
+        # may raise StoreError (Chinese message)
+        created = store.migrate(db, app.extensions["benefits_engine"].rulebook.files)
         app.config["DEMO_LOGINS"] = demo.seed(db, app) if created and app.config["DEMO"] else []
         store.interrupt_estimates(db)   # a stopped server's jobs will never finish
     finally:
@@ -59,10 +61,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.teardown_appcontext(_close_db)
     auth.init_app(app)
     app.register_blueprint(intake.bp)
+    app.register_blueprint(replays.bp)   # before cases: /cases/changed is not a case id
     app.register_blueprint(cases.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(finance.bp)
+    app.register_blueprint(scorecard.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself unless Basic auth is used
     present.init_app(app)
 

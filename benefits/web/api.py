@@ -22,7 +22,7 @@ from . import apidoc, store
 from .auth import can, check_password, county_scope, may_change_case, source_address
 from .cases import visible_case
 from .labels import COUNTIES
-from .present import engine, evaluate, shown_record
+from .present import engine, evaluate, rulebook_files, shown_record
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -220,7 +220,7 @@ def create_case():
         fail(403, "wrong_county", f"本账户只能受理{COUNTIES.get(county_scope(g.user) or '', '')}户籍的案件")
     try:
         case_id = store.create_case(g.db, county, record, result, g.user,
-                                    f"api rulebook {result['rulebook_version']}")
+                                    f"api rulebook {result['rulebook_version']}", rulebook_files())
     except store.DuplicateCase as dup:
         fail(409, "duplicate_case", f"此身份证号已有案件 #{dup.case_id}，请用 PUT /api/v1/cases/{dup.case_id} 修改",
              case_id=dup.case_id)
@@ -263,7 +263,7 @@ def update_case(case_id):
         fail(403, "wrong_county", "案件只能保存在本县区")
     try:
         store.add_determination(g.db, case_id, record, result, g.user, "case.update",
-                                f"api rulebook {result['rulebook_version']}")
+                                f"api rulebook {result['rulebook_version']}", rulebook_files())
     except store.DuplicateCase as dup:
         fail(409, "duplicate_case", f"此身份证号已有案件 #{dup.case_id}", case_id=dup.case_id)
     return _case_body(store.get_case(g.db, case_id))

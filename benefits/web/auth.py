@@ -19,10 +19,10 @@ hasher = PasswordHasher()
 
 # What each role may do; a clerk's case rights stop at their county.
 PERMISSIONS = {
-    "clerk": {"evaluate", "cases.read", "cases.write", "rules"},
+    "clerk": {"evaluate", "cases.read", "cases.write", "rules", "cases.changes"},
     "finance": {"cases.read", "rules", "finance"},
-    "policy": {"evaluate", "rules"},
-    "admin": {"users", "audit", "rules", "finance"},
+    "policy": {"evaluate", "rules", "scorecard", "cases.changes"},   # cases.changes: which saved cases new rules change (masked)
+    "admin": {"users", "audit", "rules", "finance", "scorecard"},
 }
 _DUMMY_HASH = hasher.hash("not a password")
 

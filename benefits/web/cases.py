@@ -10,7 +10,7 @@ from . import store
 from .form import FIELDS
 from .intake import missing_anchor
 from .auth import county_scope, login_required, may_change_case, may_see_case
-from .present import diff, evaluate, shown_record
+from .present import diff, evaluate, rulebook_files, shown_record
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -59,7 +59,7 @@ def detail(case_id):
     return render_template("case.html", case=case, det=chosen, dets=dets, changes=changes,
                            previous=dets[index - 1] if index > 0 else None,
                            id_masked=mask_id(case["id_number"]), may_change=may_change,
-                           missing_anchor=anchor)
+                           missing_anchor=anchor, version_kept=store.version_kept(g.db, chosen["rulebook_version"])[0])
 
 
 @bp.route("/<int:case_id>/history")
@@ -87,7 +87,7 @@ def reevaluate(case_id):
         return redirect(url_for("intake.edit", case_id=case_id))
     try:
         store.add_determination(g.db, case_id, record, result, g.user, "case.reevaluate",
-                                f"rulebook {result['rulebook_version']}")
+                                f"rulebook {result['rulebook_version']}", rulebook_files())
     except store.DuplicateCase:
         return redirect(url_for("intake.edit", case_id=case_id))
     return redirect(url_for("cases.detail", case_id=case_id))

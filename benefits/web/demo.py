@@ -46,7 +46,8 @@ def seed(db, app) -> list[tuple[str, str, str]]:
             except InvalidApplicant:
                 continue  # fixtures include deliberately bad records
             try:
-                store.create_case(db, county, record, result, store.user_by_id(db, clerk_ids[county]), "demo")
+                store.create_case(db, county, record, result, store.user_by_id(db, clerk_ids[county]), "demo",
+                                  engine.rulebook.files)
             except store.DuplicateCase:
                 continue  # one case per person and county
     return logins

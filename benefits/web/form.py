@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from ..engine import covers
 from .labels import COUNTIES
 
 YES, NO = "yes", "no"
@@ -163,6 +164,52 @@ def input_names(member_rows: int) -> list[str]:
     for case, _, _ in HARDSHIP_CASES:
         names += [_hardship_name(case, "happened")] + [_hardship_name(case, f.name) for f in HARDSHIP_FIELDS]
     return names
+
+
+# The case is filed under the applicant's 户籍 county (county isolation), so
+# the form asks for it whatever services are chosen.
+FILED_UNDER = frozenset({"hukou_county"})
+MAX_SERVICE_TICKS = 64   # more ticks than any rulebook has services: the rest are not read
+
+
+def field_needs(paths_by_service: dict, always) -> dict:
+    """For each input of FIELDS, the keys of the services that need it, or
+    None when it is always asked: every evaluation or the case file needs
+    it, or no service claims it (a field is never hidden for want of a rule)."""
+    out = {}
+    for name in FIELDS:
+        keys = frozenset(key for key, paths in paths_by_service.items() if covers(paths, name))
+        out[name] = None if covers(always | FILED_UNDER, name) or not keys else keys
+    return out
+
+
+def section_needs(needs: dict) -> dict:
+    """For each section, the services that need any of its inputs (None: always shown)."""
+    out = {}
+    for key, _, _, fields in SECTIONS:
+        per = [needs[f.name] for f in fields]
+        out[key] = None if None in per else frozenset().union(*per)
+    return out
+
+
+def chosen_services(ticks: list, asked: bool, known) -> tuple[frozenset, list[str]]:
+    """The services ticked (all when the form has not asked yet) and Chinese
+    notices for ticks that name no service; at most MAX_SERVICE_TICKS read."""
+    if not asked:
+        return frozenset(known), []
+    notices = []
+    if len(ticks) > MAX_SERVICE_TICKS:
+        notices.append(f"勾选的服务过多，只读取了前 {MAX_SERVICE_TICKS} 项")
+        ticks = ticks[:MAX_SERVICE_TICKS]
+    unknown = [t for t in dict.fromkeys(ticks) if t and t not in known]
+    if unknown:
+        shown = "、".join(repr(t[:20])[1:-1] for t in unknown[:3])
+        notices.append(f"没有这项服务，已忽略：{shown}" + ("等" if len(unknown) > 3 else ""))
+    return frozenset(t for t in ticks if t in known), notices
+
+
+def shown(needs, chosen) -> bool:
+    return needs is None or bool(needs & chosen)
 
 
 @dataclass

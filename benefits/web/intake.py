@@ -1,14 +1,16 @@
 """Intake (受理): fill in the applicant's facts, see the determination, save."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
-from ..engine import InvalidApplicant
+from ..engine import ALWAYS, InvalidApplicant, service_paths, services
 from . import form as intake_form
 from . import store
 from .auth import can, county_scope, login_required, may_change_case, may_see_case
 from .labels import COUNTIES
-from .present import evaluate
+from .present import engine, evaluate, rulebook_files
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 
@@ -16,7 +18,7 @@ bp = Blueprint("intake", __name__, url_prefix="/intake")
 @bp.route("", methods=["GET"])
 @login_required("evaluate")
 def new():
-    return _render({}, intake_form.MEMBER_ROWS_MIN)
+    return _render({}, intake_form.MEMBER_ROWS_MIN, chosen=_chosen(request.args))
 
 
 @bp.route("/case/<int:case_id>", methods=["GET"])
@@ -26,7 +28,7 @@ def edit(case_id):
     store.audit(g.db, g.user, "case.read", case_id, "intake form")
     rows = len(case["record"].get("household", {}).get("members") or []) + 1
     return _render(intake_form.record_to_form(case["record"]),
-                   max(rows, intake_form.MEMBER_ROWS_MIN), case=case)
+                   max(rows, intake_form.MEMBER_ROWS_MIN), case=case, chosen=_chosen(request.args))
 
 
 @bp.route("", methods=["POST"])
@@ -35,10 +37,13 @@ def edit(case_id):
 def submit(case_id=None):
     case = _own_case(case_id) if case_id is not None else None
     values = request.form.to_dict()
+    chosen = _chosen(request.form)
     rows = max(intake_form.member_rows(values), intake_form.MEMBER_ROWS_MIN)
     action = values.get("action", "evaluate")
     if action == "addrow":
-        return _render(values, min(rows + 1, intake_form.MAX_MEMBERS), case=case)
+        return _render(values, min(rows + 1, intake_form.MAX_MEMBERS), case=case, chosen=chosen)
+    if action == "services":   # without JavaScript: the same form for the new ticks, nothing evaluated
+        return _render(values, rows, case=case, chosen=chosen)
     parsed = intake_form.parse_form(values)
     for name in ("category", "grade"):   # show what was read from the certificate number
         derived = (parsed.record.get("certificate") or {}).get(name)
@@ -72,16 +77,16 @@ def submit(case_id=None):
     if errors or general:
         result = None
     status = 422 if (errors or general) else 200
-    return _render(values, rows, case=case, result=result, errors=errors, general=general), status
+    return _render(values, rows, case=case, result=result, errors=errors, general=general, chosen=chosen), status
 
 
 def _save(case, county, record, result):
     detail = f"rulebook {result['rulebook_version']}"
     if case is None:
-        case_id = store.create_case(g.db, county, record, result, g.user, detail)
+        case_id = store.create_case(g.db, county, record, result, g.user, detail, rulebook_files())
     else:
         case_id = case["id"]
-        store.add_determination(g.db, case_id, record, result, g.user, "case.update", detail)
+        store.add_determination(g.db, case_id, record, result, g.user, "case.update", detail, rulebook_files())
     return redirect(url_for("cases.detail", case_id=case_id))
 
 
@@ -100,10 +105,41 @@ def missing_anchor(path: str, base: str = "") -> str:
     return base + "#" + (intake_form.field_id(name) if name else "form-top")
 
 
-def _render(values, rows, case=None, result=None, errors=None, general=None):
+@lru_cache(maxsize=8)
+def _picker(rulebook):
+    """The services of a rulebook and which inputs and sections each needs."""
+    needs = intake_form.field_needs(service_paths(rulebook), ALWAYS)
+    return services(rulebook), needs, intake_form.section_needs(needs)
+
+
+def _chosen(source) -> tuple[frozenset, list[str]]:
+    """The ticked services of a query or form (``service``, repeated): all
+    until the form has asked (its ``services_asked`` marker or any tick)."""
+    ticks = source.getlist("service")
+    known = [s.key for s in _picker(engine().rulebook)[0]]
+    return intake_form.chosen_services(ticks, bool(ticks) or "services_asked" in source, known)
+
+
+def _render(values, rows, case=None, result=None, errors=None, general=None, chosen=None):
+    service_list, needs, sections_need = _picker(engine().rulebook)
+    picked, notices = chosen or (frozenset(s.key for s in service_list), [])
+    errors = errors or {}
+    # an input with an error is shown whatever the ticks, so its message can be read and fixed
+    faulty = {key for key, _, _, fields in intake_form.SECTIONS for f in fields
+              if any(e == f.name or e.startswith(f.name + ".") for e in errors)}
+    hidden = {name for name, keys in needs.items() if not intake_form.shown(keys, picked)} - set(errors)
+    names = intake_form.input_names(0)
+
+    def anchor(path: str, base: str = "") -> str:
+        # a missing fact of a service not chosen: point at the services to tick
+        name = intake_form.resolve(path, {}, names)
+        return base + "#services" if name in hidden else missing_anchor(path, base)
+
     return render_template(
         "intake.html", values=values, member_rows=rows, case=case, result=result,
-        errors=errors or {}, general=general or [], sections=intake_form.SECTIONS,
+        errors=errors, general=general or [], sections=intake_form.SECTIONS, faulty=faulty,
         member_fields=intake_form.MEMBER_FIELDS, hardship_cases=intake_form.HARDSHIP_CASES,
         hardship_fields=intake_form.HARDSHIP_FIELDS, field_id=intake_form.field_id,
-        missing_anchor=missing_anchor, label_for=intake_form.label_for, YES=intake_form.YES, NO=intake_form.NO)
+        missing_anchor=anchor, label_for=intake_form.label_for, YES=intake_form.YES, NO=intake_form.NO,
+        services=service_list, chosen=picked, service_notices=notices, needs=needs,
+        sections_need=sections_need, shown=intake_form.shown, all_chosen=len(picked) == len(service_list))

@@ -16,6 +16,11 @@ def engine():
     return current_app.extensions["benefits_engine"]
 
 
+def rulebook_files() -> dict[str, bytes]:
+    """Today's rule files, kept with every determination saved (store)."""
+    return engine().rulebook.files
+
+
 def evaluate(data: dict) -> tuple[dict, dict]:
     """(canonical record, determination); raises InvalidApplicant.
     The canonical record keeps only answered facts."""

@@ -16,10 +16,13 @@ import re
 import secrets
 import sqlite3
 from pathlib import Path
+from typing import Mapping
 
 import sqlite_utils
 
-SCHEMA_VERSION = 3
+from ..engine import rulebook_version
+
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 5000
 # Failed log-ins are counted per (user name, source address): after
 # FREE_FAILURES the next attempt waits BACKOFF_SECONDS, doubling per failure
@@ -30,6 +33,7 @@ BACKOFF_MAX_SECONDS = 15 * 60
 ROLES = ("clerk", "finance", "policy", "admin")
 CASE_STATUSES = ("eligible", "undetermined", "ineligible")
 INTERRUPTED_ZH = "服务器在测算完成前重启，测算已中断，请重新提交"
+NOT_KEPT_ZH = "规则文件未保存，无法重放"
 
 
 def now() -> str:
@@ -74,21 +78,35 @@ def write(db: sqlite_utils.Database):
         db.conn.execute("COMMIT")
 
 
-def migrate(db: sqlite_utils.Database) -> bool:
-    """Create or upgrade the schema (建表); True if the database was new."""
+def migrate(db: sqlite_utils.Database, rulebook_files: Mapping[str, bytes] | None = None) -> bool:
+    """Create or upgrade the schema (建表); True if the database was new.
+    ``rulebook_files``: today's rule files, kept for determinations saved with
+    today's version before files were kept (the upgrade to schema 4)."""
     db.conn.execute("PRAGMA journal_mode=WAL")
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version >= SCHEMA_VERSION:
-        return False
-    with write(db):
-        if version < 1:
-            _schema_1(db)
-        if version < 2:
-            _schema_2(db)
-        if version < 3:
-            _schema_3(db)
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    if version < SCHEMA_VERSION:
+        with write(db):
+            if version < 1:
+                _schema_1(db)
+            if version < 2:
+                _schema_2(db)
+            if version < 3:
+                _schema_3(db)
+            if version < 4:
+                _schema_4(db)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    if rulebook_files:
+        _adopt(db, rulebook_files)
     return version == 0
+
+
+def _adopt(db, files: Mapping[str, bytes]) -> None:
+    """Determinations saved before their files were kept, whose version is
+    today's, gain today's files (they hash to that version: nothing is guessed)."""
+    version = rulebook_version(files)
+    with write(db):
+        if db.execute("SELECT 1 FROM rulebook_versions WHERE version = ? AND kept = 0", [version]).fetchone():
+            _keep_rulebook(db, version, files)
 
 
 def _schema_1(db) -> None:
@@ -150,6 +168,41 @@ def _schema_3(db) -> None:
                              "created_at": str}, pk="id", not_null={"user_id", "token_hash", "created_at"},
                             foreign_keys=[("user_id", "users", "id")])
     db["api_tokens"].create_index(["token_hash"], unique=True)
+
+
+def _schema_4(db) -> None:
+    """Rulebook versions kept with the determinations they made (规则版本存档),
+    content-addressed, so a saved determination can be replayed exactly; and
+    the cache of which saved cases today's rules change."""
+    db["rulebook_files"].create({"sha256": str, "content": bytes, "size": int}, pk="sha256",
+                                not_null={"content", "size"})
+    db["rulebook_versions"].create({"version": str, "kept": int, "at": str, "note": str}, pk="version",
+                                   not_null={"kept", "at"})
+    db["rulebook_version_files"].create({"version": str, "path": str, "sha256": str}, pk=("version", "path"),
+                                        not_null={"sha256"},
+                                        foreign_keys=[("version", "rulebook_versions", "version"),
+                                                      ("sha256", "rulebook_files", "sha256")])
+    # Kept files never change: SQLite itself refuses (a version whose files
+    # were not kept may still gain them, if they come back).
+    for table in ("rulebook_files", "rulebook_version_files"):
+        for verb in ("UPDATE", "DELETE"):
+            db.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                       f"BEGIN SELECT RAISE(ABORT, 'kept rule files never change'); END")
+    db.execute("CREATE TRIGGER rulebook_versions_kept BEFORE UPDATE ON rulebook_versions WHEN OLD.kept = 1 "
+               "BEGIN SELECT RAISE(ABORT, 'kept rule files never change'); END")
+    db.execute("CREATE TRIGGER rulebook_versions_no_delete BEFORE DELETE ON rulebook_versions "
+               "BEGIN SELECT RAISE(ABORT, 'kept rule files never change'); END")
+    # A new determination needs its version's files kept first (same transaction).
+    db.execute("CREATE TRIGGER determinations_version_kept BEFORE INSERT ON determinations "
+               "WHEN NOT EXISTS (SELECT 1 FROM rulebook_versions WHERE version = NEW.rulebook_version AND kept = 1) "
+               "BEGIN SELECT RAISE(ABORT, 'rulebook version not kept'); END")
+    # saved before files were kept: said so (migrate then adopts today's version)
+    for (version,) in db.execute("SELECT DISTINCT rulebook_version FROM determinations").fetchall():
+        db["rulebook_versions"].insert({"version": version, "kept": 0, "at": now(), "note": NOT_KEPT_ZH})
+    db["rechecks"].create({"determination_id": int, "rulebook_version": str, "changed": int,
+                           "changes_json": str, "at": str}, pk=("determination_id", "rulebook_version"),
+                          not_null={"changed", "changes_json", "at"},
+                          foreign_keys=[("determination_id", "determinations", "id")])
 
 
 # --- users ---------------------------------------------------------------
@@ -297,9 +350,11 @@ def case_status(result: dict) -> str:
     return "undetermined" if summary["undetermined"] else "ineligible"
 
 
-def create_case(db, county: str, record: dict, result: dict, user: dict | None, detail: str = "") -> int:
-    """Save a new case, its determination and its audit row in one transaction.
-    Raises DuplicateCase if the person already has a case in the county."""
+def create_case(db, county: str, record: dict, result: dict, user: dict | None, detail: str = "",
+                rulebook_files: Mapping[str, bytes] | None = None) -> int:
+    """Save a new case, its determination and its audit row in one transaction,
+    keeping the rule files of the result's version (``rulebook_files``) if not
+    kept yet. Raises DuplicateCase if the person already has a case in the county."""
     stamp = now()
     try:
         with write(db):
@@ -307,7 +362,7 @@ def create_case(db, county: str, record: dict, result: dict, user: dict | None, 
                 "county": county, "name": record["name"], "id_number": record["id_number"],
                 "record_json": json.dumps(record, ensure_ascii=False), "status": case_status(result),
                 "created_at": stamp, "created_by": user and user["id"], "updated_at": stamp}).last_pk
-            _add_determination(db, case_id, record, result, user and user["id"], stamp)
+            _add_determination(db, case_id, record, result, user and user["id"], stamp, rulebook_files)
             _audit(db, user, "case.create", case_id, detail)
     except sqlite3.IntegrityError:
         existing = case_with_id_number(db, county, record["id_number"])
@@ -318,9 +373,9 @@ def create_case(db, county: str, record: dict, result: dict, user: dict | None, 
 
 
 def add_determination(db, case_id: int, record: dict, result: dict, user: dict, action: str,
-                      detail: str = "") -> int:
+                      detail: str = "", rulebook_files: Mapping[str, bytes] | None = None) -> int:
     """Append a determination (never replace one), update the case and audit
-    it, in one transaction."""
+    it, in one transaction (with the version's rule files, as create_case)."""
     stamp = now()
     try:
         with write(db):
@@ -328,7 +383,7 @@ def add_determination(db, case_id: int, record: dict, result: dict, user: dict, 
                 "name": record["name"], "id_number": record["id_number"],
                 "record_json": json.dumps(record, ensure_ascii=False),
                 "status": case_status(result), "updated_at": stamp})
-            det_id = _add_determination(db, case_id, record, result, user["id"], stamp)
+            det_id = _add_determination(db, case_id, record, result, user["id"], stamp, rulebook_files)
             _audit(db, user, action, case_id, detail)
             return det_id
     except sqlite3.IntegrityError:
@@ -340,12 +395,83 @@ def add_determination(db, case_id: int, record: dict, result: dict, user: dict, 
         raise DuplicateCase(existing[0]) from None
 
 
-def _add_determination(db, case_id, record, result, user_id, stamp) -> int:
+def result_json(result: dict) -> str:
+    """A determination as saved (and as a replay must give it back, byte for byte)."""
+    return json.dumps(result, ensure_ascii=False)
+
+
+def _add_determination(db, case_id, record, result, user_id, stamp, rulebook_files=None) -> int:
+    if rulebook_files is not None:
+        _keep_rulebook(db, result["rulebook_version"], rulebook_files)
     return db["determinations"].insert({
         "case_id": case_id, "created_at": stamp, "created_by": user_id,
         "rulebook_version": result["rulebook_version"], "evaluation_date": result["evaluation_date"],
         "record_json": json.dumps(record, ensure_ascii=False),
-        "result_json": json.dumps(result, ensure_ascii=False)}).last_pk
+        "result_json": result_json(result)}).last_pk
+
+
+# --- rulebook versions (规则版本存档) -----------------------------------------
+
+class VersionNotKept(StoreError):
+    """A determination's rule files were never kept (saved before schema 4)."""
+
+
+class KeptFileCorrupt(StoreError):
+    """A kept rule file no longer has the hash it is stored under."""
+
+
+def keep_rulebook(db, version: str, files: Mapping[str, bytes]) -> None:
+    """Keep a version's rule files, once (idempotent; safe beside other writers)."""
+    with write(db):
+        _keep_rulebook(db, version, files)
+
+
+def _keep_rulebook(db, version: str, files: Mapping[str, bytes]) -> None:
+    """Inside the caller's write transaction (BEGIN IMMEDIATE: one writer at a
+    time, so a version is written by exactly one of several racing saves)."""
+    row = db.execute("SELECT kept FROM rulebook_versions WHERE version = ?", [version]).fetchone()
+    if row is not None and row[0]:
+        return
+    if rulebook_version(files) != version:   # files of another version would replay wrongly
+        raise ValueError(f"rule files hash to {rulebook_version(files)}, not {version}")
+    db.execute("INSERT INTO rulebook_versions (version, kept, at, note) VALUES (?, 1, ?, NULL) "
+               "ON CONFLICT (version) DO UPDATE SET kept = 1, at = excluded.at, note = NULL", [version, now()])
+    for path, content in files.items():
+        digest = hashlib.sha256(content).hexdigest()
+        db.execute("INSERT OR IGNORE INTO rulebook_files (sha256, content, size) VALUES (?, ?, ?)",
+                   [digest, content, len(content)])
+        db.execute("INSERT INTO rulebook_version_files (version, path, sha256) VALUES (?, ?, ?)",
+                   [version, path, digest])
+
+
+def version_kept(db, version: str) -> tuple[bool, str]:
+    """(files kept?, the note saying why not)."""
+    row = db.execute("SELECT kept, note FROM rulebook_versions WHERE version = ?", [version]).fetchone()
+    if row is None:
+        return False, NOT_KEPT_ZH
+    return bool(row[0]), row[1] or ""
+
+
+def version_files(db, version: str) -> dict[str, bytes]:
+    """The kept files of a version, by relative path; each checked against its hash."""
+    kept, note = version_kept(db, version)
+    if not kept:
+        raise VersionNotKept(f"规则版本 {version}：{note or NOT_KEPT_ZH}")
+    files = {}
+    for path, digest, content in db.execute(
+            "SELECT vf.path, vf.sha256, f.content FROM rulebook_version_files vf "
+            "JOIN rulebook_files f ON f.sha256 = vf.sha256 WHERE vf.version = ? ORDER BY vf.path", [version]):
+        if not isinstance(content, bytes) or hashlib.sha256(content).hexdigest() != digest:
+            raise KeptFileCorrupt(f"规则版本 {version} 的已存文件 {path} 校验不符，文件可能被改动或损坏，拒绝重放")
+        files[path] = bytes(content)
+    return files
+
+
+def determination(db, determination_id: int) -> dict | None:
+    """One determination with its case's county (for the county check)."""
+    rows = list(db.query("SELECT d.*, c.county FROM determinations d JOIN cases c ON c.id = d.case_id "
+                         "WHERE d.id = ?", [determination_id]))
+    return rows[0] if rows else None
 
 
 def get_case(db, case_id: int) -> dict | None:

@@ -198,13 +198,14 @@ def test_case_determination_and_audit_commit_together(app):
     before = db["cases"].count, db["determinations"].count, db["audit"].count
     db.execute("CREATE TRIGGER audit_fails BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk gone'); END")
     record = _fresh_id_record(app, 900)
-    result = {"summary": {"eligible": 1}, "rulebook_version": "x", "evaluation_date": "2013-03-01"}
-    with pytest.raises(sqlite3.IntegrityError):
-        store.create_case(db, "411202", record, result, user, "test")
+    engine = app.extensions["benefits_engine"]   # a real version: only the audit row can fail
+    result = {"summary": {"eligible": 1}, "rulebook_version": engine.version, "evaluation_date": "2013-03-01"}
+    with pytest.raises(sqlite3.IntegrityError, match="disk gone"):
+        store.create_case(db, "411202", record, result, user, "test", engine.rulebook.files)
     case_id = next(db["cases"].rows)["id"]
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(sqlite3.IntegrityError, match="disk gone"):
         store.add_determination(db, case_id, json.loads(next(db["cases"].rows)["record_json"]), result,
-                                user, "case.update")
+                                user, "case.update", rulebook_files=engine.rulebook.files)
     assert (db["cases"].count, db["determinations"].count, db["audit"].count) == before
 
 

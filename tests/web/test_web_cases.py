@@ -148,7 +148,7 @@ def test_invalid_numbers_are_shown_at_their_fields_in_chinese(as_user):
 
     def field_block(name):
         fid = "f-" + name.replace(".", "-")
-        match = re.search(r'<div class="field has-error[^"]*">\s*(?:<label for="%s">.*?</label>\s*)?'
+        match = re.search(r'<div class="field has-error[^"]*"[^>]*>\s*(?:<label for="%s">.*?</label>\s*)?'
                           r'<(?:input|select) id="%s".*?</div>' % (fid, fid), page, re.S)
         assert match, f"no error block at {name}"
         return match.group(0)

@@ -128,7 +128,8 @@ def test_english_switch(live_url, page):
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_contain_text("Intake")
-    expect(page.locator("legend").first).to_have_text("Documents")
+    expect(page.locator("#services legend")).to_have_text("Services applied for")
+    expect(page.locator("#s-identity legend")).to_have_text("Documents")
 
 
 SAMPLE_CSV = Path(__file__).resolve().parents[2] / "fixtures" / "caseload-sample.csv"

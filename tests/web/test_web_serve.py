@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from benefits.cli import main
 
 WEB = Path(__file__).resolve().parents[2] / "benefits" / "web"
 PUBLIC = {"default_engine", "DAY_BEFORE_BIRTH", "parse_applicant", "InvalidApplicant", "FieldError", "mask_id", "Applicant",
-          "RulebookError", "CURRENT_COUNTIES"}
+          "RulebookError", "CURRENT_COUNTIES", "ALWAYS", "covers", "services", "service_paths",
+          "rulebook_version", "EngineCache"}
 
 
 def test_first_start_creates_the_database_and_prints_the_logins(tmp_path, monkeypatch):
@@ -49,9 +51,10 @@ def test_serve_runs_a_production_server_with_threads(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     db = tmp_path / "served.sqlite"
+    # faulthandler: if the server ever hangs on SIGTERM, SIGABRT dumps every thread's stack into the failure
     server = subprocess.Popen([sys.executable, "-m", "benefits.cli", "serve", "--db", str(db), "--port", str(port),
                                "--no-demo", "--threads", "4"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              cwd=Path(__file__).resolve().parents[2])
+                              cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -67,8 +70,12 @@ def test_serve_runs_a_production_server_with_threads(tmp_path):
         assert oct(os.stat(db).st_mode & 0o777) == "0o600"
     finally:
         server.terminate()
-        server.wait(timeout=30)
-    output = server.stdout.read().decode()
+        try:
+            output = server.communicate(timeout=30)[0].decode()   # reads as it waits: a full pipe cannot block it
+        except subprocess.TimeoutExpired:
+            server.send_signal(signal.SIGABRT)
+            raise AssertionError("服务器收到 SIGTERM 后 30 秒未退出：\n" + server.communicate(timeout=30)[0].decode())
+    assert server.returncode == 143, output
     assert "Serving on" in output and "development server" not in output
 
 

@@ -21,3 +21,11 @@ def login(client, username: str, password: str = PASSWORD):
 
 def token(client, path: str = "/intake") -> str:
     return csrf_from(client.get(path).get_data(as_text=True))
+
+
+def browser_login(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Log in through the real form in a Playwright page."""
+    page.goto(base_url + "/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")

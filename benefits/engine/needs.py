@@ -1,0 +1,161 @@
+"""What a set of benefit lines can need from an applicant record, and the
+services (服务) a clerk picks those lines by. Both are read off the rulebook,
+so a new rule file brings its own service and its own fields.
+
+A line needs the record fields of every fact its conditions test, of every
+derived concept and benefit it refers to (``derived``/``benefit``, with or
+without ``upon``), transitively; of the facts its amount is computed from;
+and of the facts its parameters vary by (county, 城镇/农村). Every line needs
+the record's required fields and the evaluation day (in-force day,
+dated parameters, age).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .applicant import Applicant
+from .facts import FACTS
+from .rulebook import ParamRef, Rule, Rulebook
+
+# The engine reads these for every line: the record's required fields (it
+# cannot be validated without them) and the evaluation day, which decides
+# whether the rulebook is in force and which parameter values apply.
+ALWAYS: frozenset[str] = frozenset(
+    [name for name, spec in Applicant.model_fields.items() if spec.is_required()] + ["evaluation_date"])
+
+# Amount forms that read the record beyond facts: 五（三）'s days off are
+# those of the certificate's categories.
+_AMOUNT_PATHS = {"observances": ("certificate",)}
+
+
+def facts_of(rulebook: Rulebook, rule_ids) -> frozenset[str]:
+    """The fact names the rules ``rule_ids`` can read, through the concepts
+    and benefits they refer to and the parameters they use."""
+    seen: set[str] = set()
+    facts: set[str] = set()
+
+    def parameter(name: str) -> None:
+        facts.update(rulebook.parameters[name].by)
+
+    def visit(rule: Rule) -> None:
+        if rule.id in seen:
+            return
+        seen.add(rule.id)
+        for cond in rule.conditions or []:
+            if cond.ref is not None:
+                visit(rulebook.by_id[cond.ref])
+                continue
+            facts.add(cond.fact)
+            if isinstance(cond.value, ParamRef):
+                parameter(cond.value.param)
+        if rule.outcome is not None:
+            amount = rule.outcome.amount
+            facts.update(f for f in (amount.key_fact, amount.minus_fact, amount.times_fact) if f)
+            for name in amount.parameters():
+                parameter(name)
+            if rule.outcome.payer is not None and rule.outcome.payer.param is not None:
+                parameter(rule.outcome.payer.param)
+
+    for rule_id in rule_ids:
+        visit(rulebook.by_id[rule_id])
+    return frozenset(facts)
+
+
+def paths_of_facts(facts) -> frozenset[str]:
+    """The record paths those facts are computed from (``field`` and ``inputs``)."""
+    return frozenset(path for name in facts for path in (FACTS[name].field, *FACTS[name].inputs))
+
+
+def needed_paths(rulebook: Rulebook, benefit_ids) -> frozenset[str]:
+    """Every record path the benefit lines ``benefit_ids`` can need; a path
+    stands for everything under it (``certificate`` → ``certificate.grade``)."""
+    paths = set(ALWAYS) | paths_of_facts(facts_of(rulebook, benefit_ids))
+    for rule_id in benefit_ids:
+        outcome = rulebook.by_id[rule_id].outcome
+        if outcome is not None:
+            paths.update(_AMOUNT_PATHS.get(outcome.amount.form, ()))
+    return frozenset(paths)
+
+
+def covers(paths, name: str) -> bool:
+    """Whether record path ``name`` is needed under ``paths``: equal, below
+    a needed path, or above one (an input holding a needed sub-field)."""
+    return any(name == p or name.startswith(p + ".") or p.startswith(name + ".") for p in paths)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A group of benefit lines a clerk picks at the counter: one section of
+    one document (63号 四 教育培训救助), as its rule file heads it."""
+    key: str                 # stable, for URLs and form values: 63-4
+    document: str            # 三政办〔2012〕63号
+    label_zh: str            # 四、教育培训救助
+    label_en: str            # 63号 section 4
+    benefits: tuple[str, ...]
+
+
+_NUMERALS = "一二三四五六七八九十"
+_CLAUSE = re.compile(r"^(\d+)号\s+(?:第)?([一二三四五六七八九十]+|\d+)")
+
+
+def _number(numeral: str) -> int | None:
+    """一…九十九 (and digits) as an int."""
+    if numeral.isdigit():
+        return int(numeral)
+    if not numeral or any(c not in _NUMERALS for c in numeral):
+        return None
+    if "十" not in numeral:
+        return _NUMERALS.index(numeral) + 1 if len(numeral) == 1 else None
+    tens, _, units = numeral.partition("十")
+    return (_NUMERALS.index(tens) + 1 if tens else 1) * 10 + (_NUMERALS.index(units) + 1 if units else 0)
+
+
+def _section(rule: Rule) -> tuple[str, str]:
+    """(document number, top-level section) of a clause: 63号 七（二） → (63, 七)."""
+    match = _CLAUSE.match(rule.clause)
+    if match is None:
+        doc, _, rest = rule.clause.partition(" ")
+        return doc.rstrip("号"), rest.split("（")[0] or rest
+    return match.group(1), match.group(2)
+
+
+def _titles(heading: str) -> tuple[str, dict[str, str]]:
+    """A rule file's heading → (document name, {section numeral: title}):
+    三政办〔2012〕63号 六、无障碍救助；七、临时救助 → 六: 无障碍救助, 七: 临时救助."""
+    document, _, rest = heading.strip().partition(" ")
+    titles = dict(re.findall(r"([一二三四五六七八九十]+)、([^；;，,。]+)", rest))
+    return document, {k: v.strip() for k, v in titles.items()} or ({"": rest.strip()} if rest.strip() else {})
+
+
+def services(rulebook: Rulebook) -> list[Service]:
+    """The benefit lines grouped by rule file and clause section, in
+    document and section order."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for rule in rulebook.benefits:
+        doc, section = _section(rule)
+        groups.setdefault((doc, section, rule.source_file), []).append(rule.id)
+    # 63-4 unless two files share a document section (then the file names it)
+    plain: dict[str, int] = {}
+    for doc, section, _ in groups:
+        key = f"{doc}-{_number(section) or section}"
+        plain[key] = plain.get(key, 0) + 1
+    out = []
+    for (doc, section, source), ids in sorted(groups.items(), key=lambda kv: (
+            int(kv[0][0]) if kv[0][0].isdigit() else 10**6, _number(kv[0][1]) or 10**6, kv[0][2])):
+        document, titles = _titles(rulebook.documents.get(source, ""))
+        title = titles.get(section) or titles.get("") or ""
+        number = _number(section)
+        key = f"{doc}-{number or section}"
+        if plain[key] > 1:
+            key = f"{Path(source).stem}-{number or section}"
+        label = f"{section}、{title}" if title and not title.startswith(section) else (title or f"{doc}号 {section}")
+        out.append(Service(key=key, document=document or f"{doc}号", label_zh=label,
+                           label_en=f"{doc}号 section {number or section}", benefits=tuple(ids)))
+    return out
+
+
+def service_paths(rulebook: Rulebook) -> dict[str, frozenset[str]]:
+    """For each service key, the record paths its lines can need."""
+    return {s.key: needed_paths(rulebook, s.benefits) for s in services(rulebook)}
