@@ -31,7 +31,7 @@ EXIT_INTERNAL, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 70, 74, 130, 143
 
 # Loaded only when named: a spawn worker re-imports this module, and the web
 # stack (Flask, sqlite, cffi) would otherwise sit in every worker's memory.
-_LAZY = {"estimate": "benefits.finance.cli:estimate", "generate": "benefits.finance.cli:generate",
+_LAZY = {"compare": "benefits.policy.cli:compare", "estimate": "benefits.finance.cli:estimate", "generate": "benefits.finance.cli:generate",
          "scenarios": "benefits.scenarios.cli:scenarios", "serve": "benefits.web.serve:serve",
          "scorecard": "benefits.scorecard.cli:scorecard",
          "users": "benefits.web.users:users", "replay": "benefits.web.replay:replay_command"}

@@ -2,7 +2,8 @@
 
 The rules directory under test is read from the environment variable
 BENEFITS_RULES (set by `benefits scenarios --rules DIR`); unset, the shipped
-rules/ are used.
+rules/ are used. BENEFITS_REFORM (`--reform FILE`) names a reform applied to
+those rules (benefits.policy).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from features.steps.evaluation import *  # noqa: F401,F403
 from features.steps.evaluation import Outcome
 
 RULES_ENV = "BENEFITS_RULES"
+REFORM_ENV = "BENEFITS_REFORM"
 
 
 ENGINE_ENV = "BENEFITS_ENGINE"      # durable | columnar; unset: every scenario on both
@@ -57,10 +59,19 @@ def back_end(request):
 @pytest.fixture(scope="session")
 def durable_engine():
     rules_dir = os.environ.get(RULES_ENV) or None
+    reform = os.environ.get(REFORM_ENV) or None
     try:
-        return default_engine(rules_dir)
+        if reform is None:
+            engine = default_engine(rules_dir)
+        else:       # its own durable session, closed at the end
+            from benefits.engine import Engine, load_rulebook
+            from benefits.policy import apply_reform, load_reform
+            engine = Engine(rulebook=apply_reform(load_rulebook(rules_dir), load_reform(reform)))
     except RulebookError as exc:
         pytest.exit(f"规则文件错误（{rules_dir or '项目内 rules/'}）：{exc}", returncode=3)
+    yield engine
+    if reform is not None:
+        engine.close()
 
 
 @pytest.fixture(scope="session")

@@ -17,11 +17,15 @@ def _normalise(text: str) -> str:
 
 
 def test_every_quoted_text_is_in_the_policy_document():
-    """A rule's `text` quotes 63号; '……' marks an elision."""
+    """A rule's `text`, and each of the law's floors (rules/floors/), quotes
+    63号; '……' marks an elision."""
+    from benefits.policy import load_floors
     policy = _normalise(POLICY)
-    for rule in load_rulebook().rules:
-        for fragment in rule.text.split("……"):
-            assert _normalise(fragment) in policy, (rule.id, fragment)
+    quoted = [(r.id, r.text) for r in load_rulebook().rules] + [(f.id, f.text) for f in load_floors()]
+    assert len(quoted) > len(load_rulebook().rules)
+    for name, text in quoted:
+        for fragment in text.split("……"):
+            assert _normalise(fragment) in policy, (name, fragment)
 
 
 def test_every_clause_of_63_has_a_rule():

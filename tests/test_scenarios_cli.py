@@ -138,3 +138,24 @@ def test_scenario_names_are_readable_in_pytest_output():
     for engine in ("durable", "columnar"):
         assert f"test_定额补贴随评估日户籍地和城乡的低保标准变化[{engine}-灵宝市-城镇-2013年7月1日-68]" in proc.stdout
     assert "\\u" not in proc.stdout
+
+
+def test_a_reform_file_fails_the_same_scenarios_as_the_edited_copy(tmp_path):
+    """``--reform`` applies a reform file to the rules: 25 % from the in-force
+    day fails exactly the top-up scenarios, as the edited copy above does."""
+    reform = tmp_path / "topup.yaml"
+    reform.write_text("label: 补贴25%\nreason: 与编辑规则副本相同\nparameters:\n  dibao_topup_ratio:\n"
+                      "    values: [{from: 2012-11-01, value: 0.25}]\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["scenarios", "--reform", str(reform)])
+    assert result.exit_code == 1
+    assert "改革方案：补贴25%" in result.output
+    assert f"未通过 {len(TOPUP_SCENARIOS)} 个" in result.output
+    for name in TOPUP_SCENARIOS:
+        assert name in result.output
+
+
+def test_a_bad_reform_file_is_refused_before_any_scenario_runs(tmp_path):
+    reform = tmp_path / "bad.yaml"
+    reform.write_text("label: 错误\nreason: 测试\nrules:\n  - remove_rule: {rule: nope}\n", encoding="utf-8")
+    with pytest.raises(ScenarioRunError, match=rf"改革方案错误：{reform}:4：未知规则“nope”"):
+        run_scenarios(reform=reform)

@@ -72,7 +72,10 @@ class Engine:
     """A loaded rulebook compiled into durable_rules; thread-safe."""
 
     def __init__(self, rules_dir: Path | str | None = None, rulebook: Rulebook | None = None):
-        self.rulebook: Rulebook = rulebook or load_rulebook(rules_dir)
+        """From a rules directory, or from a Rulebook already loaded (e.g. a
+        reformed copy); each Engine compiles its own durable ruleset and
+        session, so call ``close`` (or use ``with``) when done."""
+        self.rulebook: Rulebook = rulebook if rulebook is not None else load_rulebook(rules_dir)
         # only concepts some rule builds on are asserted as facts: a fact that
         # matches no pattern is refused by durable
         used = {c.ref for r in self.rulebook.rules for c in (r.conditions or []) if c.ref}
@@ -205,6 +208,12 @@ class Engine:
 
     def close(self) -> None:
         self._session.close()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class _Reader:

@@ -256,6 +256,10 @@ class Rulebook:
         self.parameters = parameters
         self.version = version
         self.directory = directory
+        # set by benefits.policy.apply_reform on a reformed copy: the Reform
+        # that made it and what each change did (None / [] for rule files)
+        self.reform = None
+        self.changes: list[dict] = []
 
     @property
     def derived(self) -> list[Rule]:
@@ -382,9 +386,17 @@ def rulebook_from_files(files: Mapping[str, bytes], directory: Path | str) -> Ru
     if not rules:
         # an empty folder would determine nothing and cost nothing, silently
         raise RulebookError(f"{directory}：目录中没有规则文件（*.yaml，含 rules: 列表）")
-    _cross_check(rules, parameters)
-    return Rulebook(_dependency_order(rules), parameters, rulebook_version(files), directory, in_force,
+    return assemble(rules, parameters, rulebook_version(files), directory, in_force,
                     documents, {n: files[n] for n in order})
+
+
+def assemble(rules: list[Rule], parameters: dict[str, Parameter], version: str, directory: Path,
+             in_force: Optional[InForce] = None, documents: Optional[dict[str, str]] = None,
+             files: Optional[dict[str, bytes]] = None) -> Rulebook:
+    """A Rulebook from validated rules and parameters: cross-checked and put
+    in dependency order, exactly as rule files are (reforms build on this)."""
+    _cross_check(rules, parameters)
+    return Rulebook(_dependency_order(rules), parameters, version, directory, in_force, documents, files)
 
 
 def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:

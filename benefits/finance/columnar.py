@@ -93,6 +93,12 @@ class ColumnarEstimate:
     def points(self, frame: pl.DataFrame) -> pl.DataFrame:
         """(person, day, months): the days each person is evaluated on and the
         months each stretch covers, as ``Planner.points`` and ``weights``."""
+        return self.weigh(self.days(frame))
+
+    def days(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """(person, day): each person's change points in the year, unweighted.
+        Two rulebooks' days may be united before ``weigh``: an extra point
+        splits a stretch where nothing changes, and the totals stay the same."""
         first = pl.max_horizontal(pl.lit(self.start), pl.col(BIRTH)).alias(DAY)
         people = frame.select(PERSON, "hukou_county", "residence", BIRTH, first)
         parts = [people.select(PERSON, DAY)]
@@ -117,14 +123,20 @@ class ColumnarEstimate:
         for part in dated:
             parts.append(part.join(firsts, on=PERSON).filter(
                 pl.col(DAY).is_not_null() & (pl.col(DAY) > pl.col("__first"))).select(PERSON, DAY))
-        points = (pl.concat(parts).filter(pl.col(DAY).dt.year() == self.year).unique()
-                  .sort(PERSON, DAY))
+        return pl.concat(parts).filter(pl.col(DAY).dt.year() == self.year).unique()
+
+    def weigh(self, days: pl.DataFrame) -> pl.DataFrame:
+        """(person, day, months) from (person, day): each stretch runs to the
+        person's next day or the year's end."""
+        points = days.unique().sort(PERSON, DAY)
+        # rows are in person order: the next row's day if it is the same person's (no window)
+        same = (pl.col(PERSON).shift(-1) == pl.col(PERSON)).fill_null(False)
         points = points.with_columns(
-            pl.col(DAY).shift(-1).over(PERSON).fill_null(pl.lit(self.end)).alias("__until"))
+            pl.when(same).then(pl.col(DAY).shift(-1)).otherwise(pl.lit(self.end)).alias("__until"))
         pairs = points.select(DAY, "__until").unique()
         weights = [self._weight(a, b) for a, b in pairs.iter_rows()]
         pairs = pairs.with_columns(pl.Series(WEIGHT, weights, dtype=pl.Float64))
-        return points.join(pairs, on=[DAY, "__until"], how="left").drop("__until").sort(PERSON, DAY)
+        return points.join(pairs, on=[DAY, "__until"], how="left", maintain_order="left").drop("__until")
 
     def _weight(self, start: dt.date, until: dt.date) -> float:
         key = (start, until)
@@ -138,7 +150,17 @@ class ColumnarEstimate:
         """Evaluate a chunk of the applicant frame on its change points and
         fold it into a Tally; rows whose days cannot be used are rejected."""
         frame = frame.with_row_index(PERSON)
-        points = self.points(frame)
+        tally, rejects, _, _ = self.run(frame, self.points(frame))
+        return tally, rejects
+
+    def run(self, frame: pl.DataFrame, points: pl.DataFrame) -> tuple[Tally, list[dict], pl.DataFrame | None,
+                                                                        pl.DataFrame | None]:
+        """``tally`` on given points (``frame`` has PERSON): (tally, rejects,
+        people, result). ``people`` has one row per person evaluated (PERSON,
+        COUNTY and per benefit ``B|eligible``, ``B|undetermined``,
+        ``B|money.min|mid|max``, ``B|payer.WHO.mid`` … as the tally counts
+        them); ``result`` is the plan's row per (person, day). Both are None
+        when no one has a day in the year."""
         # a person with any unusable day is rejected whole, as the durable path does
         bad_day = ~pl.col(DAY).is_between(pl.lit(EARLIEST_DATE), pl.lit(LATEST_DATE))
         bad = points.filter(bad_day).select(PERSON).unique()
@@ -153,12 +175,13 @@ class ColumnarEstimate:
         tally.evaluations = points.height
         counties = frame.select(pl.col("hukou_county").fill_null("")).to_series()
         tally.county_persons.update(dict(counties.value_counts().iter_rows()))
+        people = result = None
         if points.height:
             long = points.join(frame, on=PERSON, how="left", maintain_order="left")
             result = self.plan.lazy(long.lazy()).with_columns(
                 pl.col("hukou_county").fill_null("").alias(COUNTY)).collect()
-            self._fold(tally, result)
-        return tally, rejects
+            people = self._fold(tally, result)
+        return tally, rejects, people, result
 
     def _line_columns(self, rule: Rule, result: pl.DataFrame) -> tuple[dict, dict, dict]:
         """One benefit's row-level columns: (flags to OR per person, amounts
@@ -209,7 +232,7 @@ class ColumnarEstimate:
             out[f"{rule.id}|counted"] = eligible
         return out
 
-    def _fold(self, tally: Tally, result: pl.DataFrame) -> None:
+    def _fold(self, tally: Tally, result: pl.DataFrame) -> pl.DataFrame:
         """Every benefit at once: row-level columns, one pass per person, one per county."""
         result = result.with_columns(**self._counted())
         flags, sums, used_by = {}, {}, {}
@@ -219,18 +242,24 @@ class ColumnarEstimate:
             sums.update(m)
             used_by[rule.id] = used
         rows = result.select(PERSON, COUNTY, **{n: e.fill_null(False) for n, e in flags.items()}, **sums)
-        people = rows.group_by(PERSON).agg(pl.col(COUNTY).first(), *[pl.col(n).any() for n in flags],
-                                           *[pl.col(n).sum() for n in sums])
+        # groups in a fixed order: float sums in a hash order differed by a fen between runs
+        people = rows.group_by(PERSON, maintain_order=True).agg(
+            pl.col(COUNTY).first(), *[pl.col(n).any() for n in flags], *[pl.col(n).sum() for n in sums])
         undetermined = {f"{r.id}|never eligible, undetermined":
                         ~pl.col(f"{r.id}|eligible") & pl.col(f"{r.id}|undetermined") for r in self.rulebook.benefits}
-        by_county = people.group_by(COUNTY).agg(*[pl.col(n).sum() for n in list(flags) + list(sums)],
+        by_county = people.group_by(COUNTY, maintain_order=True).agg(*[pl.col(n).sum() for n in list(flags) + list(sums)],
                                                 *[e.sum().alias(n) for n, e in undetermined.items()])
         for row in by_county.iter_rows(named=True):
             for rule in self.rulebook.benefits:
                 self._add(tally, rule, row, used_by[rule.id])
         for name in {n for used in used_by.values() for n in used}:
             uses = pl.any_horizontal(*[pl.col(f"{b}|uses.{name}") for b, used in used_by.items() if name in used])
-            tally.unverified_values[name].update(self._values(result.filter(rows.select(uses).to_series()), name))
+            names = keys(self.rulebook.parameters[name])
+            columns = [param_column(name)] if names is None else [param_column(name, k) for k in names]
+            # only the parameter's columns are filtered: the result is hundreds of columns wide
+            used = result.select(columns).filter(rows.select(uses).to_series())
+            tally.unverified_values[name].update(self._values(used, name))
+        return people
 
     def _add(self, tally: Tally, rule: Rule, row: dict, used: dict) -> None:
         """One benefit's county totals into the Tally, as ``Tally.add_person`` counts."""

@@ -15,10 +15,12 @@ from .runner import ENGINES, ScenarioRunError, run_scenarios
               help="规则目录（rules/ 的副本，含 parameters/）；不填则用项目内 rules/")
 @click.option("--engine", type=click.Choice(ENGINES), default="durable", show_default=True,
               help="durable：逐人引擎；columnar：列式引擎（两者应给出相同报告）")
-def scenarios(rules_dir, engine):
+@click.option("--reform", "reform_file", type=click.Path(exists=True),
+              help="改革方案 FILE.yaml（见 reforms/），应用于规则后再运行场景")
+def scenarios(rules_dir, engine, reform_file):
     """运行 features/ 中的政策场景，报告哪些场景未通过及原因（期望与实际、条款）。"""
     try:
-        run = run_scenarios(rules_dir, engine=engine)
+        run = run_scenarios(rules_dir, engine=engine, reform=reform_file)
     except ScenarioRunError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(render_run(run))

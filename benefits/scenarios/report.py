@@ -12,7 +12,10 @@ def scenario_title(failure: dict) -> str:
 
 
 def render_run(run: ScenarioRun) -> str:
-    lines = [f"规则目录：{run.rules_dir}（规则版本 {run.rulebook_version}）",
+    lines = [f"规则目录：{run.rules_dir}（规则版本 {run.rulebook_version}）"]
+    if run.reform:
+        lines.append(f"改革方案：{run.reform}")
+    lines += [
              f"场景：共 {run.passed + run.failed + run.skipped} 个，通过 {run.passed} 个，"
              f"未通过 {run.failed} 个" + (f"，跳过 {run.skipped} 个" if run.skipped else "")]
     if run.ok:

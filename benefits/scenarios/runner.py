@@ -14,6 +14,7 @@ from ..engine import RulebookError, load_rulebook
 from .plugin import REPORT_ENV
 
 RULES_ENV = "BENEFITS_RULES"       # read by features/conftest.py
+REFORM_ENV = "BENEFITS_REFORM"     # a reform file applied to those rules (features/conftest.py)
 ENGINE_ENV = "BENEFITS_ENGINE"     # durable | columnar (features/conftest.py)
 ENGINES = ("durable", "columnar")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +33,7 @@ class ScenarioRun:
     failed: int
     skipped: int
     failures: list[dict] = field(default_factory=list)
+    reform: str = ""                  # the reform's label, when one was applied
 
     @property
     def ok(self) -> bool:
@@ -39,8 +41,10 @@ class ScenarioRun:
 
 
 def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEATURES_DIR,
-                  engine: str = "durable") -> ScenarioRun:
-    """Run every scenario on one engine; raise ScenarioRunError if that is impossible."""
+                  engine: str = "durable", reform: str | Path | None = None) -> ScenarioRun:
+    """Run every scenario on one engine, on the rules with ``reform`` (a
+    reform file or rules directory, benefits.policy) applied when given;
+    raise ScenarioRunError if that is impossible."""
     if engine not in ENGINES:
         raise ScenarioRunError(f"引擎应为 {'、'.join(ENGINES)} 之一")
     if not (features_dir / "conftest.py").is_file():
@@ -50,6 +54,15 @@ def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEAT
         book = load_rulebook(rules)
     except RulebookError as exc:
         raise ScenarioRunError(f"规则文件错误（{rules or '项目内 rules/'}）：{exc}") from None
+    label = ""
+    if reform is not None:
+        from ..policy import apply_reform, load_reform
+        reform = Path(reform).resolve()
+        try:
+            book = apply_reform(book, load_reform(reform))
+        except RulebookError as exc:
+            raise ScenarioRunError(f"改革方案错误：{exc}") from None
+        label = book.reform.label
     with tempfile.TemporaryDirectory(prefix="benefits-scenarios-") as tmp:
         report_path = Path(tmp) / "report.json"
         env = dict(os.environ)
@@ -58,6 +71,9 @@ def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEAT
         env[ENGINE_ENV] = engine
         if rules:
             env[RULES_ENV] = str(rules)
+        env.pop(REFORM_ENV, None)
+        if reform is not None:
+            env[REFORM_ENV] = str(reform)
         # the subprocess must import this very `benefits` package and the features' steps
         env["PYTHONPATH"] = os.pathsep.join(
             [str(PROJECT_ROOT), str(features_dir.parent)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
@@ -73,4 +89,4 @@ def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEAT
     counts = data["counts"]
     return ScenarioRun(rules_dir=str(rules or book.directory), rulebook_version=book.version,
                        passed=counts["passed"], failed=counts["failed"], skipped=counts["skipped"],
-                       failures=data["failures"])
+                       failures=data["failures"], reform=label)

@@ -1,0 +1,534 @@
+"""Baseline against reform over a caseload (改革前后对比), on the columnar
+engine, with the estimate's own month weighting and counting rules.
+
+Each rulebook is evaluated on its own change points of each person and
+folded by ``ColumnarEstimate`` into the same Tally and per-person sums the
+``benefits estimate`` figures come from, so each side's figures are exactly
+that rulebook's estimate: monthly lines weighted by months,
+yearly/one-off/ongoing lines once as first found eligible, a line that pays
+for the same need as a larger one (duplicate) not counted, ranges at their
+midpoint per person (min and max kept in the cost table).
+
+A person's status on a line for the year: 符合 if eligible on any day of the
+year, else 待定 if undetermined on any day, else 不符合 (as the estimate
+counts persons); 无此项 where the rulebook has no such line. Their amount:
+the yuan the estimate counts for them on that line in the year.
+
+The per-person diff is column-wise (Polars); only the few examples are
+explained one by one, by the durable_rules engine (full reasons).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import polars as pl
+
+from ..engine.applicant import parse_applicant
+from ..engine.columnar.facts import DAY, round_fen
+from ..engine.columnar.output import masked_id
+from ..engine.columnar.plan import amount_column, rule_column
+from ..engine.columnar.schema import FIELDS, ROW
+from ..engine.evaluate import Engine
+from ..engine.money import round_fen as round_fen_py
+from ..engine.rulebook import Rulebook
+from ..finance.columnar import PERSON, ColumnarEstimate
+from ..finance.estimate import county_name, summarise
+from ..finance.frames import FrameChunk, applicant_frames, chunk_rows
+from ..finance.tally import PAYERS, Tally
+from .floors import FloorCheck, check_floors
+
+ELIGIBLE, INELIGIBLE, UNDETERMINED, ABSENT = "eligible", "ineligible", "undetermined", "absent"
+STATUS = pl.Enum([ELIGIBLE, INELIGIBLE, UNDETERMINED, ABSENT])
+STATUS_ZH = {ELIGIBLE: "符合", INELIGIBLE: "不符合", UNDETERMINED: "待定", ABSENT: "无此项"}
+GAIN, LOSS, SAME = "gain", "loss", "unchanged"
+CHANGE = pl.Enum([GAIN, LOSS, SAME])
+CHANGE_ZH = {GAIN: "增加", LOSS: "减少", SAME: "不变"}
+PAYER_ZH = {"city": "市级财政", "county": "县级财政", "unspecified": "未指明"}
+# bins of a person's yearly gain or loss, in yuan (upper bound inclusive)
+BINS = (100, 500, 1000, 2000, 5000, None)
+EXAMPLES_PER_KIND = 3
+
+
+@dataclass
+class Comparison:
+    """The result of ``compare``. Frames are Polars; money is yuan per budget
+    year, rounded to the fen (mid = the midpoint of a range).
+
+    ``cost``: benefit, label_zh, clause, county, county_zh, payer, payer_zh,
+      baseline, reform, difference (mid), baseline_min, baseline_max,
+      reform_min, reform_max — one row per benefit × county × payer with
+      money on either side; 三（一）'s county budget rows have benefit
+      ``county_rehabilitation_budget`` (or the budget rule's id).
+    ``persons``: row (source row), id_number_masked, county, baseline,
+      reform, difference, change (gain/loss/unchanged by money),
+      status_changed (any line's status differs) — one row per person evaluated.
+    ``changes``: row, id_number_masked, county, benefit, status_baseline,
+      status_reform, amount_baseline, amount_reform, difference, change —
+      one row per person and line whose status or amount differs.
+    ``by_benefit``: benefit, label_zh, clause, persons_baseline,
+      persons_reform, gainers, losers, unchanged, status_changed,
+      amount_changed, baseline, reform, difference.
+      A gainer on a line gets more money, or (same money, e.g. a service)
+      becomes 符合; a loser the reverse.
+    ``by_county``: county, county_zh, persons, gainers, losers, unchanged,
+      status_changed, baseline, reform, difference (a person gains or loses
+      by the sum over lines).
+    ``transitions``: benefit, label_zh, status_baseline, status_reform,
+      from_zh, to_zh, persons (status changes only).
+    ``distribution``: change (gain/loss), lower, upper (None = no bound),
+      label_zh, persons, yuan — people whose yearly total changes, by size.
+    ``examples``: a few people per kind of change (see ``_examples``), each a
+      dict with kind, kind_zh, benefit, label_zh, row, id_number_masked,
+      county, day (the first day the line differs), and the durable engine's
+      full determinations ``baseline`` and ``reform`` with that line's
+      ``baseline_line`` / ``reform_line`` (status, amount, reasons …).
+    ``floors``: check_floors(reform); ``floors_baseline``: check_floors(baseline).
+    ``baseline_estimate`` / ``reform_estimate``: what ``benefits estimate``
+      gives for each rulebook (finance.estimate.summarise).
+    ``reform_changes``: the reformed rulebook's ``changes`` (what was applied).
+    ``counts``: total rows, evaluated, rejected; ``rejects``: {row, field, message}.
+    """
+    year: int
+    label: str
+    reason: str
+    baseline_version: str
+    reform_version: str
+    counts: dict
+    cost: pl.DataFrame
+    persons: pl.DataFrame
+    changes: pl.DataFrame
+    by_benefit: pl.DataFrame
+    by_county: pl.DataFrame
+    transitions: pl.DataFrame
+    distribution: pl.DataFrame
+    examples: list[dict]
+    floors: list[FloorCheck]
+    floors_baseline: list[FloorCheck]
+    baseline_estimate: dict
+    reform_estimate: dict
+    reform_changes: list[dict] = field(default_factory=list)
+    rejects: list[dict] = field(default_factory=list)
+
+    @property
+    def floor_violations(self) -> list[FloorCheck]:
+        return [c for c in self.floors if not c.ok]
+
+
+def _lines(people: Optional[pl.DataFrame], book: Rulebook, ids: list[str], side: str) -> list[pl.Expr]:
+    """Per line: ``side:B.status`` and ``side:B.amount`` from the per-person fold."""
+    present = {r.id for r in book.benefits}
+    out = []
+    for b in ids:
+        if b not in present:
+            out += [pl.lit(ABSENT, dtype=STATUS).alias(f"{side}:{b}.status"),
+                    pl.lit(0.0).alias(f"{side}:{b}.amount")]
+            continue
+        if people is None:
+            eligible = undetermined = pl.lit(False)
+            money = pl.lit(0.0)
+        else:
+            eligible, undetermined = pl.col(f"{b}|eligible"), pl.col(f"{b}|undetermined")
+            money = pl.col(f"{b}|money.mid") if f"{b}|money.mid" in people.columns else pl.lit(0.0)
+        out += [pl.when(eligible).then(pl.lit(ELIGIBLE)).when(undetermined).then(pl.lit(UNDETERMINED))
+                .otherwise(pl.lit(INELIGIBLE)).cast(STATUS).alias(f"{side}:{b}.status"),
+                round_fen(money.fill_null(0.0)).alias(f"{side}:{b}.amount")]
+    return out
+
+
+def _side(frame: pl.DataFrame, people: Optional[pl.DataFrame], book: Rulebook, ids: list[str],
+          side: str) -> pl.DataFrame:
+    """One row per person of ``frame`` (PERSON order) with the side's lines;
+    a person with no day in the year is 不符合 everywhere, with no money."""
+    if people is None:
+        return frame.select(PERSON, *_lines(None, book, ids, side))
+    wide = people.select(PERSON, *_lines(people, book, ids, side))
+    joined = frame.select(PERSON).join(wide, on=PERSON, how="left", maintain_order="left")
+    fills = []
+    for b in ids:
+        status = pl.col(f"{side}:{b}.status")
+        fills += [status.fill_null(pl.lit(INELIGIBLE, dtype=STATUS)), pl.col(f"{side}:{b}.amount").fill_null(0.0)]
+    return joined.with_columns(fills)
+
+
+def _same(a: pl.Expr) -> pl.Expr:
+    """A status for telling changes: a line the rulebook does not have is as
+    good as 不符合 (a removed line nobody had is no change)."""
+    return pl.when(a == ABSENT).then(pl.lit(INELIGIBLE, dtype=STATUS)).otherwise(a)
+
+
+def _moved(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    return _same(a) != _same(b)
+
+
+def _gain(base_status: pl.Expr, reform_status: pl.Expr, delta: pl.Expr) -> pl.Expr:
+    """gain / loss / unchanged of one line for one person."""
+    became = (reform_status == ELIGIBLE) & (base_status != ELIGIBLE)
+    lost = (base_status == ELIGIBLE) & (reform_status != ELIGIBLE)
+    return (pl.when((delta > 0) | ((delta == 0) & became)).then(pl.lit(GAIN))
+            .when((delta < 0) | ((delta == 0) & lost)).then(pl.lit(LOSS))
+            .otherwise(pl.lit(SAME)).cast(CHANGE))
+
+
+def _diff(frame: pl.DataFrame, base: pl.DataFrame, reform: pl.DataFrame, ids: list[str]
+          ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(persons, changes) of one chunk, column-wise."""
+    wide = pl.concat([frame.select(PERSON, ROW, masked_id(pl.col("id_number")).alias("id_number_masked"),
+                                   pl.col("hukou_county").fill_null("").alias("county")),
+                      base.drop(PERSON), reform.drop(PERSON)], how="horizontal")
+    total_b = pl.sum_horizontal(*[pl.col(f"b:{b}.amount") for b in ids]) if ids else pl.lit(0.0)
+    total_r = pl.sum_horizontal(*[pl.col(f"r:{b}.amount") for b in ids]) if ids else pl.lit(0.0)
+    status_changed = pl.any_horizontal(*[_moved(pl.col(f"b:{b}.status"), pl.col(f"r:{b}.status")) for b in ids]) \
+        if ids else pl.lit(False)
+    persons = wide.select(
+        pl.col(ROW).alias("row"), "id_number_masked", "county", round_fen(total_b).alias("baseline"),
+        round_fen(total_r).alias("reform"), status_changed.alias("status_changed"),
+    ).with_columns(round_fen(pl.col("reform") - pl.col("baseline")).alias("difference"))
+    persons = persons.with_columns(
+        pl.when(pl.col("difference") > 0).then(pl.lit(GAIN)).when(pl.col("difference") < 0).then(pl.lit(LOSS))
+        .otherwise(pl.lit(SAME)).cast(CHANGE).alias("change")).select(
+        "row", "id_number_masked", "county", "baseline", "reform", "difference", "change", "status_changed")
+    parts = []
+    for b in ids:
+        sb, sr = pl.col(f"b:{b}.status"), pl.col(f"r:{b}.status")
+        ab, ar = pl.col(f"b:{b}.amount"), pl.col(f"r:{b}.amount")
+        delta = round_fen(ar - ab)
+        parts.append(wide.filter(_moved(sb, sr) | (ab != ar)).select(
+            pl.col(ROW).alias("row"), "id_number_masked", "county", pl.lit(b).alias("benefit"),
+            sb.alias("status_baseline"), sr.alias("status_reform"), ab.alias("amount_baseline"),
+            ar.alias("amount_reform"), delta.alias("difference"), _gain(sb, sr, delta).alias("change")))
+    changes = pl.concat(parts) if parts else _empty_changes()
+    return persons, changes
+
+
+def _empty_changes() -> pl.DataFrame:
+    return pl.DataFrame(schema={"row": pl.Int64, "id_number_masked": pl.String, "county": pl.String,
+                                "benefit": pl.String, "status_baseline": STATUS, "status_reform": STATUS,
+                                "amount_baseline": pl.Float64, "amount_reform": pl.Float64,
+                                "difference": pl.Float64, "change": CHANGE})
+
+
+def _kind(changes: pl.DataFrame) -> pl.Expr:
+    """The kind of a line's change: its status transition, or the amount's direction."""
+    return (pl.when(_moved(pl.col("status_baseline"), pl.col("status_reform")))
+            .then(pl.concat_str(pl.col("status_baseline").cast(pl.String), pl.lit("->"),
+                                pl.col("status_reform").cast(pl.String)))
+            .when(pl.col("difference") > 0).then(pl.lit("amount_up"))
+            .otherwise(pl.lit("amount_down")))
+
+
+def _kind_zh(kind: str) -> str:
+    if kind == "amount_up":
+        return "符合，金额增加"
+    if kind == "amount_down":
+        return "符合，金额减少"
+    a, b = kind.split("->")
+    return f"{STATUS_ZH[a]}→{STATUS_ZH[b]}"
+
+
+def record_from_row(row: dict) -> dict:
+    """An applicant record (for the durable engine) from an applicant-frame
+    row: the dotted columns nested again, absent facts left out."""
+    record: dict = {}
+    for path in FIELDS:
+        value = row.get(path)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            value = [{k: v for k, v in item.items() if v is not None} if isinstance(item, dict) else item
+                     for item in value]
+        if isinstance(value, (dt.date,)):
+            value = value.isoformat()
+        node = record
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return record
+
+
+def _states(result: pl.DataFrame, persons: pl.DataFrame, benefit: str, present: bool) -> dict[int, list]:
+    """PERSON → [(day, verdict, amount)] of one line on one side, in day order."""
+    if not present:
+        return {}
+    column = amount_column(benefit)
+    amount = pl.col(column) if column in result.columns else pl.lit(None).alias(column)
+    # the four columns first: the result is hundreds of columns wide
+    rows = result.select(PERSON, DAY, rule_column(benefit), amount).join(
+        persons.select(PERSON), on=PERSON, how="semi", maintain_order="left")
+    out: dict[int, list] = {}
+    for person, day, verdict, value in rows.iter_rows():
+        out.setdefault(person, []).append((day, verdict, value))
+    return out
+
+
+def _at(states: list, day: dt.date):
+    """The (verdict, amount) in force on ``day``: the latest point not after it."""
+    current = (False, None)
+    for point, verdict, value in states:
+        if point > day:
+            break
+        current = (verdict, value)
+    return current
+
+
+def _first_days(picked: pl.DataFrame, result_b: Optional[pl.DataFrame], result_r: Optional[pl.DataFrame],
+                frame: pl.DataFrame, ids_b: set, ids_r: set) -> dict[tuple, dt.date]:
+    """(row, benefit) → the first day the line's verdict or amount differs
+    between the sides (each side evaluated on its own change points); a line
+    on one side only: the first day it is not 不符合 there. Only for the few
+    people picked as examples."""
+    out = {}
+    persons = frame.join(picked.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="semi").select(PERSON, ROW)
+    row_of = dict(persons.iter_rows())
+    for benefit in picked.get_column("benefit").unique().to_list():
+        side_b = _states(result_b, persons, benefit, benefit in ids_b and result_b is not None)
+        side_r = _states(result_r, persons, benefit, benefit in ids_r and result_r is not None)
+        for person, row in row_of.items():
+            days = sorted({d for d, _, _ in side_b.get(person, []) + side_r.get(person, [])})
+            for day in days:
+                a, b = _at(side_b.get(person, []), day), _at(side_r.get(person, []), day)
+                one_sided = benefit not in ids_b or benefit not in ids_r
+                if (one_sided and (a[0] is not False or b[0] is not False)) or (not one_sided and a != b):
+                    out[(row, benefit)] = day
+                    break
+    return out
+
+
+def _candidates(changes: pl.DataFrame, n: int) -> pl.DataFrame:
+    return (changes.with_columns(_kind(changes).alias("kind")).sort("row")
+            .group_by("benefit", "kind", maintain_order=True).head(n))
+
+
+def _explain(picked: list[dict], engines: tuple[Engine, Engine], books: tuple[Rulebook, Rulebook],
+             year: int) -> list[dict]:
+    """The durable engine's determination of each example on both rulebooks."""
+    out = []
+    for item in picked:
+        record = parse_applicant(item.pop("record"))
+        day = item["day"] or dt.date(year, 1, 1)
+        sides = {}
+        for side, engine in zip(("baseline", "reform"), engines):
+            result = engine.determine(record, as_of=day, explain=True)
+            sides[side] = result
+            sides[f"{side}_line"] = next((line for line in result["benefits"] if line["benefit"] == item["benefit"]),
+                                         None)
+        rule = books[1].by_id.get(item["benefit"]) or books[0].by_id[item["benefit"]]
+        out.append({**item, "day": day.isoformat(), "label_zh": rule.label_zh, "clause": rule.clause,
+                    "kind_zh": _kind_zh(item["kind"]), **sides})
+    return out
+
+
+def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
+            progress: Optional[Callable[[int, Optional[int]], None]] = None,
+            examples: int = EXAMPLES_PER_KIND) -> Comparison:
+    """Compare two rulebooks over a caseload for a budget year.
+
+    ``caseload``: a path (.csv/.xlsx/.parquet/.jsonl), a list of records, or
+    an applicant frame (engine/columnar/schema.py) already validated.
+    ``baseline`` and ``reform`` are Rulebooks (e.g. ``load_rulebook()`` and
+    ``apply_reform(load_rulebook(), load_reform(path))``); neither is changed.
+    ``progress(done, total)`` is called at the start, after each chunk and at
+    the end, as ``finance.estimate`` does. ``examples``: people shown per
+    kind of change (0: none, and no durable engine is started).
+    Raises CaseloadError / LayoutError (Chinese) if the caseload cannot be
+    read; bad rows are rejected, never stop the run."""
+    est_b, est_r = ColumnarEstimate(baseline, year), ColumnarEstimate(reform, year)
+    ids_b = [r.id for r in baseline.benefits]
+    ids_r = [r.id for r in reform.benefits]
+    ids = ids_b + [b for b in ids_r if b not in ids_b]
+    if isinstance(caseload, pl.DataFrame):
+        size = chunk_rows(caseload.height)
+        total = caseload.height
+        chunks = (FrameChunk(caseload.slice(i, size), [], min(size, total - i)) for i in range(0, total, size))
+    else:
+        total, chunks = applicant_frames(caseload)
+    if progress:
+        progress(0, total)
+    tally_b, tally_r = Tally(), Tally()
+    rejects: list[dict] = []
+    persons_parts, changes_parts, picked = [], [], []
+    done = 0
+    for chunk in chunks:
+        frame = chunk.frame.with_row_index(PERSON)
+        # each side on its own change points: its figures are exactly its estimate's
+        points_b = est_b.points(frame)
+        points_r = points_b if _same_points(est_b, est_r, frame) else est_r.points(frame)
+        part_b, late, people_b, result_b = est_b.run(frame, points_b)
+        part_r, late_r, people_r, result_r = est_r.run(frame, points_r)
+        seen = {r["row"] for r in late}
+        late += [r for r in late_r if r["row"] not in seen]
+        tally_b.merge(part_b)
+        tally_r.merge(part_r)
+        rejects += sorted(chunk.rejects + late, key=lambda r: r["row"])
+        if late:
+            frame = frame.filter(~pl.col(ROW).is_in([r["row"] for r in late]))
+        persons, changes = _diff(frame, _side(frame, people_b, baseline, ids, "b"),
+                                 _side(frame, people_r, reform, ids, "r"), ids)
+        persons_parts.append(persons)
+        changes_parts.append(changes)
+        if examples and changes.height:
+            candidates = _candidates(changes, examples)
+            days = _first_days(candidates, result_b, result_r, frame, set(ids_b), set(ids_r))
+            rows = frame.join(candidates.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="semi")
+            records = {r[ROW]: record_from_row(r) for r in rows.iter_rows(named=True)}
+            for c in candidates.iter_rows(named=True):
+                picked.append({**c, "day": days.get((c["row"], c["benefit"])), "record": records[c["row"]]})
+        done += chunk.rows
+        if progress:
+            progress(done, total)
+    if progress:
+        progress(done, done)
+    persons = pl.concat(persons_parts) if persons_parts else _diff(
+        pl.DataFrame(schema={PERSON: pl.UInt32, ROW: pl.Int64, "id_number": pl.String, "hukou_county": pl.String}),
+        pl.DataFrame(schema={PERSON: pl.UInt32}), pl.DataFrame(schema={PERSON: pl.UInt32}), [])[0]
+    changes = pl.concat(changes_parts) if changes_parts else _empty_changes()
+    rejected_rows = len({r["row"] for r in rejects})
+    with Engine(rulebook=baseline) as engine_b, Engine(rulebook=reform) as engine_r:
+        summary_b = summarise(tally_b, engine_b, year, None, done, rejected_rows)
+        summary_r = summarise(tally_r, engine_r, year, None, done, rejected_rows)
+        chosen = _choose(picked, examples)
+        explained = _explain(chosen, (engine_b, engine_r), (baseline, reform), year) if chosen else []
+    labels = {r.id: r for r in baseline.benefits + reform.benefits}
+    return Comparison(
+        year=year, label=reform.reform.label if reform.reform else f"规则目录 {reform.directory}",
+        reason=reform.reform.reason if reform.reform else "",
+        baseline_version=baseline.version, reform_version=reform.version,
+        counts={"total": done, "evaluated": persons.height, "rejected": rejected_rows},
+        cost=_cost(tally_b, tally_r, summary_b, summary_r, labels, year),
+        persons=persons, changes=changes,
+        by_benefit=_by_benefit(changes, ids, labels, persons.height, tally_b, tally_r),
+        by_county=_by_county(persons, year),
+        transitions=_transitions(changes, labels),
+        distribution=_distribution(persons),
+        examples=explained,
+        floors=check_floors(reform), floors_baseline=check_floors(baseline),
+        baseline_estimate=summary_b, reform_estimate=summary_r,
+        reform_changes=list(reform.changes), rejects=rejects)
+
+
+def _same_points(a: ColumnarEstimate, b: ColumnarEstimate, frame: pl.DataFrame) -> bool:
+    """Whether both rulebooks give every person the same change points (the
+    same age boundaries, in-force day and parameter change days for each
+    county and 城镇/农村): then they are computed once."""
+    return (a.planner.ages == b.planner.ages and a.planner.in_force == b.planner.in_force
+            and a._changes(frame).equals(b._changes(frame)))
+
+
+def _choose(picked: list[dict], n: int) -> list[dict]:
+    """The first ``n`` people (by row) of each kind of change, over all chunks."""
+    out, seen = [], {}
+    for item in sorted(picked, key=lambda c: c["row"]):
+        key = (item["benefit"], item["kind"])
+        if seen.get(key, 0) < n:
+            seen[key] = seen.get(key, 0) + 1
+            out.append(item)
+    return sorted(out, key=lambda c: (c["benefit"], c["kind"], c["row"]))
+
+
+def _cost(tally_b: Tally, tally_r: Tally, summary_b: dict, summary_r: dict, labels: dict, year: int) -> pl.DataFrame:
+    """benefit × county × payer: baseline, reform, difference (and the range bounds)."""
+    pb, pr = dict(tally_b.payer), dict(tally_r.payer)
+    budgets = {}
+    for summary, target in ((summary_b, pb), (summary_r, pr)):
+        for budget in summary["rehabilitation"]:       # 三（一）: the county pays it all
+            target[(budget["budget"], budget["county"], "county")] = [budget["amount"]] * 3
+            budgets[budget["budget"]] = (budget["label_zh"], budget["clause"])
+    rows = []
+    for key in sorted(set(pb) | set(pr), key=lambda k: (k[0], k[1] == "", k[1], PAYERS.index(k[2]))):
+        b, county, payer = key
+        vb, vr = pb.get(key, (0.0, 0.0, 0.0)), pr.get(key, (0.0, 0.0, 0.0))
+        if not any(vb) and not any(vr):
+            continue
+        rule = labels.get(b)
+        label, clause = (rule.label_zh, rule.clause) if rule is not None else budgets[b]
+        base, new = round_fen_py(vb[1]), round_fen_py(vr[1])
+        rows.append({"benefit": b, "label_zh": label, "clause": clause, "county": county,
+                     "county_zh": county_name(county, year), "payer": payer, "payer_zh": PAYER_ZH[payer],
+                     "baseline": base, "reform": new, "difference": round_fen_py(new - base),
+                     "baseline_min": round_fen_py(vb[0]), "baseline_max": round_fen_py(vb[2]),
+                     "reform_min": round_fen_py(vr[0]), "reform_max": round_fen_py(vr[2])})
+    schema = {"benefit": pl.String, "label_zh": pl.String, "clause": pl.String, "county": pl.String,
+              "county_zh": pl.String, "payer": pl.String, "payer_zh": pl.String, "baseline": pl.Float64,
+              "reform": pl.Float64, "difference": pl.Float64, "baseline_min": pl.Float64,
+              "baseline_max": pl.Float64, "reform_min": pl.Float64, "reform_max": pl.Float64}
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def _by_benefit(changes: pl.DataFrame, ids: list[str], labels: dict, evaluated: int, tally_b: Tally,
+                tally_r: Tally) -> pl.DataFrame:
+    counted = changes.group_by("benefit").agg(
+        (pl.col("change") == GAIN).sum().alias("gainers"), (pl.col("change") == LOSS).sum().alias("losers"),
+        _moved(pl.col("status_baseline"), pl.col("status_reform")).sum().alias("status_changed"),
+        (pl.col("difference") != 0).sum().alias("amount_changed"),
+        pl.col("amount_baseline").sum().alias("__b"), pl.col("amount_reform").sum().alias("__r"))
+    base = pl.DataFrame({
+        "benefit": ids, "label_zh": [labels[b].label_zh for b in ids], "clause": [labels[b].clause for b in ids],
+        "persons_baseline": [sum(n for (k, _), n in tally_b.persons.items() if k == b) for b in ids],
+        "persons_reform": [sum(n for (k, _), n in tally_r.persons.items() if k == b) for b in ids],
+        "baseline": [round_fen_py(sum(v[1] for (k, _), v in tally_b.money.items() if k == b)) for b in ids],
+        "reform": [round_fen_py(sum(v[1] for (k, _), v in tally_r.money.items() if k == b)) for b in ids],
+    }, schema_overrides={"persons_baseline": pl.Int64, "persons_reform": pl.Int64})
+    out = base.join(counted.drop("__b", "__r"), on="benefit", how="left", maintain_order="left").with_columns(
+        pl.col("gainers", "losers", "status_changed", "amount_changed").fill_null(0).cast(pl.Int64))
+    return out.with_columns(
+        (pl.lit(evaluated, dtype=pl.Int64) - pl.col("gainers") - pl.col("losers")).alias("unchanged"),
+        round_fen(pl.col("reform") - pl.col("baseline")).alias("difference")).select(
+        "benefit", "label_zh", "clause", "persons_baseline", "persons_reform", "gainers", "losers", "unchanged",
+        "status_changed", "amount_changed", "baseline", "reform", "difference")
+
+
+def _by_county(persons: pl.DataFrame, year: int) -> pl.DataFrame:
+    out = persons.group_by("county").agg(
+        pl.len().cast(pl.Int64).alias("persons"), (pl.col("change") == GAIN).sum().cast(pl.Int64).alias("gainers"),
+        (pl.col("change") == LOSS).sum().cast(pl.Int64).alias("losers"),
+        (pl.col("change") == SAME).sum().cast(pl.Int64).alias("unchanged"),
+        pl.col("status_changed").sum().cast(pl.Int64).alias("status_changed"),
+        round_fen(pl.col("baseline").sum()).alias("baseline"), round_fen(pl.col("reform").sum()).alias("reform"),
+    ).with_columns(round_fen(pl.col("reform") - pl.col("baseline")).alias("difference"))
+    out = out.sort(pl.col("county") == "", "county")
+    names = [county_name(c, year) for c in out.get_column("county").to_list()]
+    return out.with_columns(pl.Series("county_zh", names, dtype=pl.String)).select(
+        "county", "county_zh", "persons", "gainers", "losers", "unchanged", "status_changed", "baseline", "reform",
+        "difference")
+
+
+def _transitions(changes: pl.DataFrame, labels: dict) -> pl.DataFrame:
+    moved = changes.filter(_moved(pl.col("status_baseline"), pl.col("status_reform"))).group_by(
+        "benefit", "status_baseline", "status_reform").agg(pl.len().cast(pl.Int64).alias("persons")).sort(
+        "benefit", "status_baseline", "status_reform")
+    zh = pl.Enum(list(STATUS_ZH.values()))
+    return moved.with_columns(
+        pl.col("benefit").replace_strict({b: r.label_zh for b, r in labels.items()},
+                                         default=pl.col("benefit")).alias("label_zh"),
+        pl.col("status_baseline").cast(pl.String).replace_strict(STATUS_ZH).cast(zh).alias("from_zh"),
+        pl.col("status_reform").cast(pl.String).replace_strict(STATUS_ZH).cast(zh).alias("to_zh"),
+    ).select("benefit", "label_zh", "status_baseline", "status_reform", "from_zh", "to_zh", "persons")
+
+
+def _distribution(persons: pl.DataFrame) -> pl.DataFrame:
+    """How many people gain or lose how much a year (bins of BINS yuan)."""
+    rows, exprs = [], []
+    for change, sign in ((LOSS, -1), (GAIN, 1)):
+        lower = 0
+        for upper in BINS:
+            size = pl.col("difference") * sign
+            inside = (size > lower) & (size <= upper) if upper is not None else (size > lower)
+            name = f"{change}:{lower}"
+            exprs += [inside.sum().alias(f"{name}:n"), pl.when(inside).then(pl.col("difference")).otherwise(0.0)
+                      .sum().alias(f"{name}:y")]
+            verb = CHANGE_ZH[change]
+            label = f"{verb} {lower}—{upper} 元" if upper is not None else f"{verb} {lower} 元以上"
+            rows.append((change, lower, upper, label, name))
+            lower = upper
+    totals = persons.select(exprs).row(0, named=True) if persons.height else {}
+    return pl.DataFrame(
+        [{"change": c, "lower": float(lo), "upper": None if up is None else float(up), "label_zh": label,
+          "persons": int(totals.get(f"{name}:n") or 0), "yuan": round_fen_py(totals.get(f"{name}:y") or 0.0)}
+         for c, lo, up, label, name in rows],
+        schema={"change": pl.String, "lower": pl.Float64, "upper": pl.Float64, "label_zh": pl.String,
+                "persons": pl.Int64, "yuan": pl.Float64})
+
+
+__all__ = ["Comparison", "compare", "record_from_row", "STATUS_ZH", "CHANGE_ZH"]
