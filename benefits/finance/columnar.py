@@ -14,10 +14,11 @@ import datetime as dt
 from functools import reduce
 
 import polars as pl
+import polars.selectors as cs
 
 from ..engine.applicant import DAY_OUT_OF_RANGE, EARLIEST_DATE, LATEST_DATE
 from ..engine.columnar import ColumnarEngine
-from ..engine.columnar.facts import DAY, with_facts
+from ..engine.columnar.facts import DAY, fact_column, with_facts
 from ..engine.columnar.params import keys, param_column
 from ..engine.columnar.plan import (MONEY_FORMS, PAYERS, amount_column, duplicate_column, payer_column,
                                     rule_column)
@@ -174,7 +175,9 @@ class ColumnarEstimate:
         so two rulebooks with both the same may share it (``run(facts=…)``)."""
         in_force = self.rulebook.in_force
         long = points.join(frame, on=PERSON, how="left", maintain_order="left")
-        return with_facts(long.lazy(), in_force.from_ if in_force else None).collect()
+        # the plan reads the facts only (and the county for the fold): the applicant's columns are left behind
+        return with_facts(long.lazy(), in_force.from_ if in_force else None).select(
+            PERSON, DAY, WEIGHT, "hukou_county", cs.starts_with(fact_column(""))).collect()
 
     def run(self, frame: pl.DataFrame, points: pl.DataFrame, facts: pl.DataFrame | None = None
             ) -> tuple[Tally, list[dict], pl.DataFrame | None, pl.DataFrame | None]:
