@@ -203,11 +203,12 @@ def _diff(frame: pl.DataFrame, base: pl.DataFrame, reform: pl.DataFrame, ids: li
         sb, sr = pl.col(f"b:{b}.status"), pl.col(f"r:{b}.status")
         ab, ar = pl.col(f"b:{b}.amount"), pl.col(f"r:{b}.amount")
         delta = round_fen(ar - ab)
-        parts.append(wide.filter(_moved(sb, sr) | (ab != ar)).select(
+        # lazy: only the columns picked are filtered, and the lines run in parallel
+        parts.append(wide.lazy().filter(_moved(sb, sr) | (ab != ar)).select(
             pl.col(ROW).alias("row"), "id_number_masked", "county", pl.lit(b).alias("benefit"),
             sb.alias("status_baseline"), sr.alias("status_reform"), ab.alias("amount_baseline"),
             ar.alias("amount_reform"), delta.alias("difference"), _gain(sb, sr, delta).alias("change")))
-    changes = pl.concat(parts) if parts else _empty_changes()
+    changes = pl.concat(parts).collect() if parts else _empty_changes()
     return persons, changes
 
 
