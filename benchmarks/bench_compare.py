@@ -108,6 +108,8 @@ def main() -> None:
               f"cost difference {result.cost.get_column('difference').sum():,.2f} 元; peak RSS {peak_mb():,.0f} MB",
               flush=True)
         cached(None)          # the baseline of this frame is in the cache from here on
+        print(f"  baseline cache: {BASELINE_CACHE.bytes / 2**20:,.0f} MB kept "
+              f"(bound {BASELINE_CACHE.max_bytes / 2**20:,.0f} MB)", flush=True)
         runs("baseline cached (a second reform, /policy)", args.runs, cached)
         result = runs("cached, with examples by durable_rules", 1, lambda t: compare(
             frame, baseline, reform, args.year, timings=t))

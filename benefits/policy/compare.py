@@ -387,8 +387,13 @@ class BaselineCache:
             if size > self.max_bytes:
                 return
             self._entries[key] = (chunks, size)
-            while sum(s for _, s in self._entries.values()) > self.max_bytes:
+            while sum(size for _, size in self._entries.values()) > self.max_bytes:
                 self._entries.popitem(last=False)
+
+    @property
+    def bytes(self) -> int:
+        with self._lock:
+            return sum(size for _, size in self._entries.values())
 
     def clear(self) -> None:
         with self._lock:
