@@ -236,3 +236,16 @@ def test_the_baseline_cache_misses_for_another_frame_baseline_or_year(generated_
     compare(generated_frame, BASE, severe, YEAR, examples=0, cache=small)
     compare(generated_frame, BASE, severe, YEAR, examples=0, cache=small)
     assert (small.hits, small.misses) == (0, 2)
+
+
+def test_concurrent_compares_share_the_baseline_cache_safely(generated_frame):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from benefits.policy.compare import BaselineCache
+    cache = BaselineCache()
+    reforms = [_reformed("severe-grade-1.yaml"), _reformed("topup-25.yaml")] * 2
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda r: compare(generated_frame, BASE, r, YEAR, examples=0, cache=cache), reforms))
+    for reform, result in zip(reforms, results):
+        _same_comparison(result, compare(generated_frame, BASE, reform, YEAR, examples=0, cache=None))
+    assert cache.hits + cache.misses == 4 and len(cache._entries) == 1
