@@ -32,6 +32,9 @@ from .tally import Tally
 
 PERSON, WEIGHT, COUNTY = "__person", "__weight", "__county"
 _BOUNDS = ("min", "mid", "max")
+# older Polars (setup.cfg allows >= 1.20) take the flag as a keyword
+_NO_CSE = ({"optimizations": pl.QueryOptFlags(comm_subexpr_elim=False)} if hasattr(pl, "QueryOptFlags")
+           else {"comm_subexpr_elim": False})
 _RESULT = ("rule.", "amount.", "payer.", "duplicate_of.", "param.")
 _KIND = {"in_kind": "in_kind", "unstated": "unstated", "observances": "days_off", "range": "range"}
 
@@ -213,8 +216,9 @@ class ColumnarEstimate:
             # only what the fold reads: the conditions, facts and missing-facts
             # masks are never computed (projection pushdown)
             wanted = [c for c in decided.collect_schema().names() if c.startswith(_RESULT)]
+            # common-subexpression search over the plan's hundreds of columns costs more than it saves
             result = decided.select(PERSON, DAY, WEIGHT, pl.col("hukou_county").fill_null("").alias(COUNTY),
-                                    *wanted).collect()
+                                    *wanted).collect(**_NO_CSE)
             people = self._fold(tally, result)
         return tally, rejects, people, result
 
