@@ -181,3 +181,71 @@ def test_a_mid_year_change_is_weighted_by_its_months_and_dated_in_the_example():
     marks = {m["parameter"]: m["source"] for m in example["reform_line"]["unverified"]}
     assert marks["dibao_topup_ratio"].startswith("改革方案改动")     # never shown as 已核实
     assert "dibao_topup_ratio" not in {m["parameter"] for m in example["baseline_line"]["unverified"]}
+
+
+FRAMES = ("cost", "persons", "changes", "by_benefit", "by_county", "transitions", "distribution")
+
+
+def _same_comparison(a, b):
+    for name in FRAMES:
+        assert getattr(a, name).equals(getattr(b, name)), name
+    assert a.examples == b.examples
+    assert (a.baseline_estimate, a.reform_estimate, a.counts, a.rejects) == \
+        (b.baseline_estimate, b.reform_estimate, b.counts, b.rejects)
+
+
+@pytest.fixture(scope="module")
+def generated_frame():
+    from benefits.finance.frames import applicant_frames
+    _, chunks = applicant_frames(list(caseload(300, seed=11)))
+    return pl.concat([chunk.frame for chunk in chunks])
+
+
+def test_the_baseline_cache_gives_the_same_comparison_as_without_it(generated_frame):
+    from benefits.policy.compare import BaselineCache
+    cache = BaselineCache()
+    april = apply_reform(BASE, load_reform("label: 四月起提高\nreason: 年中调整\nparameters:\n  dibao_topup_ratio:\n"
+                                           "    values: [{from: 2013-04-01, value: 0.25}]\n"))
+    first = compare(generated_frame, BASE, _reformed("severe-grade-1.yaml"), YEAR, examples=1, cache=cache)
+    assert (cache.hits, cache.misses) == (0, 1)
+    # other reforms against the cached baseline: one on the same change points, one with a point of its own
+    for reform in (_reformed("severe-grade-1.yaml"), _reformed("topup-25.yaml"), april):
+        cached = compare(generated_frame, BASE, reform, YEAR, examples=1, cache=cache)
+        _same_comparison(cached, compare(generated_frame, BASE, reform, YEAR, examples=1, cache=None))
+    assert (cache.hits, cache.misses) == (3, 1)
+    assert first.changes.height > 0 and first.examples
+
+
+def test_the_baseline_cache_misses_for_another_frame_baseline_or_year(generated_frame):
+    from benefits.policy.compare import BaselineCache
+    cache = BaselineCache()
+    severe = _reformed("severe-grade-1.yaml")
+    compare(generated_frame, BASE, severe, YEAR, examples=0, cache=cache)
+    income = generated_frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 7).then(pl.col("household.monthly_income") + 1)
+        .otherwise(pl.col("household.monthly_income")).alias("household.monthly_income"))
+    other_baseline = _reformed("topup-25.yaml")
+    for frame, baseline, year in ((income, BASE, YEAR), (generated_frame, other_baseline, YEAR),
+                                  (generated_frame, BASE, YEAR + 1)):
+        misses = cache.misses
+        result = compare(frame, baseline, severe, year, examples=0, cache=cache)
+        assert cache.misses == misses + 1
+        _same_comparison(result, compare(frame, baseline, severe, year, examples=0, cache=None))
+    assert cache.hits == 0
+    small = BaselineCache(max_bytes=1)            # nothing fits: never kept
+    compare(generated_frame, BASE, severe, YEAR, examples=0, cache=small)
+    compare(generated_frame, BASE, severe, YEAR, examples=0, cache=small)
+    assert (small.hits, small.misses) == (0, 2)
+
+
+def test_concurrent_compares_share_the_baseline_cache_safely(generated_frame):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from benefits.policy.compare import BaselineCache
+    cache = BaselineCache()
+    reforms = [_reformed("severe-grade-1.yaml"), _reformed("topup-25.yaml")] * 2
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda r: compare(generated_frame, BASE, r, YEAR, examples=0, cache=cache), reforms))
+    for reform, result in zip(reforms, results):
+        _same_comparison(result, compare(generated_frame, BASE, reform, YEAR, examples=0, cache=None))
+    assert cache.hits + cache.misses == 4 and len(cache._entries) == 1

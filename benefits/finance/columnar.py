@@ -14,10 +14,11 @@ import datetime as dt
 from functools import reduce
 
 import polars as pl
+import polars.selectors as cs
 
 from ..engine.applicant import DAY_OUT_OF_RANGE, EARLIEST_DATE, LATEST_DATE
 from ..engine.columnar import ColumnarEngine
-from ..engine.columnar.facts import DAY
+from ..engine.columnar.facts import DAY, fact_column, with_facts
 from ..engine.columnar.params import keys, param_column
 from ..engine.columnar.plan import (MONEY_FORMS, PAYERS, amount_column, duplicate_column, payer_column,
                                     rule_column)
@@ -31,6 +32,10 @@ from .tally import Tally
 
 PERSON, WEIGHT, COUNTY = "__person", "__weight", "__county"
 _BOUNDS = ("min", "mid", "max")
+# older Polars (setup.cfg allows >= 1.20) take the flag as a keyword
+_NO_CSE = ({"optimizations": pl.QueryOptFlags(comm_subexpr_elim=False)} if hasattr(pl, "QueryOptFlags")
+           else {"comm_subexpr_elim": False})
+_RESULT = ("rule.", "amount.", "payer.", "duplicate_of.", "param.")
 _KIND = {"in_kind": "in_kind", "unstated": "unstated", "observances": "days_off", "range": "range"}
 
 
@@ -54,6 +59,19 @@ def _birthday(birth: pl.Expr, age: int) -> pl.Expr:
     moved = (birth.dt.month() == 2) & (birth.dt.day() == 29) & ~leap
     return (pl.when(moved).then(pl.date(year, 3, 1))
             .otherwise(pl.date(year, birth.dt.month(), birth.dt.day())))
+
+
+def _distinct(sums: dict[str, pl.Expr]) -> tuple[dict[str, pl.Expr], dict[str, str]]:
+    """The sums without a min or max that is the same expression as its mid
+    (every fixed amount): summed once, then copied (``{bound: mid}``)."""
+    out, alias = {}, {}
+    for name, expr in sums.items():
+        mid = name[:-4] + ".mid"
+        if name.endswith((".min", ".max")) and mid in sums and sums[mid].meta.eq(expr):
+            alias[name] = mid
+        else:
+            out[name] = expr
+    return out, alias
 
 
 def _plain(value):
@@ -153,14 +171,27 @@ class ColumnarEstimate:
         tally, rejects, _, _ = self.run(frame, self.points(frame))
         return tally, rejects
 
-    def run(self, frame: pl.DataFrame, points: pl.DataFrame) -> tuple[Tally, list[dict], pl.DataFrame | None,
-                                                                        pl.DataFrame | None]:
+    def facts(self, frame: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
+        """The long frame (a row per person and day, the applicant's columns)
+        with the facts: what ``run`` evaluates the plan on. It does not depend
+        on the rules or parameters, only on the points and the in-force day,
+        so two rulebooks with both the same may share it (``run(facts=…)``)."""
+        in_force = self.rulebook.in_force
+        long = points.join(frame, on=PERSON, how="left", maintain_order="left")
+        # the plan reads the facts only (and the county for the fold): the applicant's columns are left behind
+        return with_facts(long.lazy(), in_force.from_ if in_force else None).select(
+            PERSON, DAY, WEIGHT, "hukou_county", cs.starts_with(fact_column(""))).collect()
+
+    def run(self, frame: pl.DataFrame, points: pl.DataFrame, facts: pl.DataFrame | None = None
+            ) -> tuple[Tally, list[dict], pl.DataFrame | None, pl.DataFrame | None]:
         """``tally`` on given points (``frame`` has PERSON): (tally, rejects,
         people, result). ``people`` has one row per person evaluated (PERSON,
         COUNTY and per benefit ``B|eligible``, ``B|undetermined``,
         ``B|money.min|mid|max``, ``B|payer.WHO.mid`` … as the tally counts
-        them); ``result`` is the plan's row per (person, day). Both are None
-        when no one has a day in the year."""
+        them); ``result`` is the plan's row per (person, day) with the
+        columns the fold reads (verdicts, amounts, payers, duplicates,
+        parameters). Both are None when no one has a day in the year.
+        ``facts``: ``self.facts(frame, points)`` computed already."""
         # a person with any unusable day is rejected whole, as the durable path does
         bad_day = ~pl.col(DAY).is_between(pl.lit(EARLIEST_DATE), pl.lit(LATEST_DATE))
         bad = points.filter(bad_day).select(PERSON).unique()
@@ -170,6 +201,8 @@ class ColumnarEstimate:
             rejects = [{"row": r, "field": "as_of", "message": DAY_OUT_OF_RANGE} for r in rows]
             frame = frame.join(bad, on=PERSON, how="anti", maintain_order="left")
             points = points.join(bad, on=PERSON, how="anti", maintain_order="left")
+            if facts is not None:
+                facts = facts.join(bad, on=PERSON, how="anti", maintain_order="left")
         tally = Tally()
         tally.evaluated = frame.height
         tally.evaluations = points.height
@@ -177,9 +210,15 @@ class ColumnarEstimate:
         tally.county_persons.update(dict(counties.value_counts().iter_rows()))
         people = result = None
         if points.height:
-            long = points.join(frame, on=PERSON, how="left", maintain_order="left")
-            result = self.plan.lazy(long.lazy()).with_columns(
-                pl.col("hukou_county").fill_null("").alias(COUNTY)).collect()
+            if facts is None:
+                facts = self.facts(frame, points)
+            decided = self.plan.decide(facts.lazy())
+            # only what the fold reads: the conditions, facts and missing-facts
+            # masks are never computed (projection pushdown)
+            wanted = [c for c in decided.collect_schema().names() if c.startswith(_RESULT)]
+            # common-subexpression search over the plan's hundreds of columns costs more than it saves
+            result = decided.select(PERSON, DAY, WEIGHT, pl.col("hukou_county").fill_null("").alias(COUNTY),
+                                    *wanted).collect(**_NO_CSE)
             people = self._fold(tally, result)
         return tally, rejects, people, result
 
@@ -223,12 +262,14 @@ class ColumnarEstimate:
         a monthly line; yearly, one-off and ongoing lines once, on the first
         eligible day (rows are in person and day order)."""
         out = {}
+        # a running count of eligible rows, less its value before the person's first row (no window, no hash)
+        first_row = (pl.col(PERSON) != pl.col(PERSON).shift(1)).fill_null(True)
         for rule in self.rulebook.benefits:
             eligible = (pl.col(rule_column(rule.id)) == True).fill_null(False)  # noqa: E712
             if rule.outcome.period != "monthly":
-                # the first (person, eligible) pair: a hash of one integer, no window
-                key = pl.col(PERSON).cast(pl.UInt64) * 2 + eligible.cast(pl.UInt64)
-                eligible = eligible & key.is_first_distinct()
+                seen = eligible.cast(pl.UInt32).cum_sum()
+                before = pl.when(first_row).then(seen - eligible.cast(pl.UInt32)).forward_fill()
+                eligible = eligible & (seen - before == 1)
             out[f"{rule.id}|counted"] = eligible
         return out
 
@@ -241,10 +282,12 @@ class ColumnarEstimate:
             flags.update(f)
             sums.update(m)
             used_by[rule.id] = used
-        rows = result.select(PERSON, COUNTY, **{n: e.fill_null(False) for n, e in flags.items()}, **sums)
+        distinct, alias = _distinct(sums)
+        rows = result.select(PERSON, COUNTY, **{n: e.fill_null(False) for n, e in flags.items()}, **distinct)
         # groups in a fixed order: float sums in a hash order differed by a fen between runs
         people = rows.group_by(PERSON, maintain_order=True).agg(
-            pl.col(COUNTY).first(), *[pl.col(n).any() for n in flags], *[pl.col(n).sum() for n in sums])
+            pl.col(COUNTY).first(), *[pl.col(n).any() for n in flags], *[pl.col(n).sum() for n in distinct]
+        ).with_columns(**{n: pl.col(mid) for n, mid in alias.items()}).select(PERSON, COUNTY, *flags, *sums)
         undetermined = {f"{r.id}|never eligible, undetermined":
                         ~pl.col(f"{r.id}|eligible") & pl.col(f"{r.id}|undetermined") for r in self.rulebook.benefits}
         by_county = people.group_by(COUNTY, maintain_order=True).agg(*[pl.col(n).sum() for n in list(flags) + list(sums)],
@@ -252,12 +295,14 @@ class ColumnarEstimate:
         for row in by_county.iter_rows(named=True):
             for rule in self.rulebook.benefits:
                 self._add(tally, rule, row, used_by[rule.id])
-        for name in {n for used in used_by.values() for n in used}:
-            uses = pl.any_horizontal(*[pl.col(f"{b}|uses.{name}") for b, used in used_by.items() if name in used])
-            names = keys(self.rulebook.parameters[name])
-            columns = [param_column(name)] if names is None else [param_column(name, k) for k in names]
-            # only the parameter's columns are filtered: the result is hundreds of columns wide
-            used = result.select(columns).filter(rows.select(uses).to_series())
+        names = sorted({n for used in used_by.values() for n in used})
+        masks = rows.select(**{name: pl.any_horizontal(*[pl.col(f"{b}|uses.{name}") for b, used in used_by.items()
+                                                         if name in used]) for name in names})
+        for name in names:
+            params = keys(self.rulebook.parameters[name])
+            columns = [param_column(name)] if params is None else [param_column(name, k) for k in params]
+            # only the parameter's columns are filtered, and only their distinct values formatted
+            used = result.select(columns).filter(masks.get_column(name)).unique()
             tally.unverified_values[name].update(self._values(used, name))
         return people
 

@@ -20,6 +20,12 @@ explained one by one, by the durable_rules engine (full reasons).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -35,9 +41,9 @@ from ..engine.money import round_fen as round_fen_py
 from ..engine.rulebook import Rulebook
 from ..finance.columnar import PERSON, ColumnarEstimate
 from ..finance.estimate import county_name, summarise
-from ..finance.frames import FrameChunk, applicant_frames, chunk_rows
+from ..finance.frames import CHUNK_ROWS, FrameChunk, applicant_frames
 from ..finance.tally import PAYERS, Tally
-from .floors import FloorCheck, check_floors
+from .floors import FLOORS_DIR, Floor, FloorCheck, check_floors, load_floors
 
 ELIGIBLE, INELIGIBLE, UNDETERMINED, ABSENT = "eligible", "ineligible", "undetermined", "absent"
 STATUS = pl.Enum([ELIGIBLE, INELIGIBLE, UNDETERMINED, ABSENT])
@@ -66,7 +72,8 @@ class Comparison:
       status_changed (any line's status differs) — one row per person evaluated.
     ``changes``: row, id_number_masked, county, benefit, status_baseline,
       status_reform, amount_baseline, amount_reform, difference, change —
-      one row per person and line whose status or amount differs.
+      one row per person and line whose status or amount differs, in line
+      order, then by row.
     ``by_benefit``: benefit, label_zh, clause, persons_baseline,
       persons_reform, gainers, losers, unchanged, status_changed,
       amount_changed, baseline, reform, difference.
@@ -144,6 +151,8 @@ def _side(frame: pl.DataFrame, people: Optional[pl.DataFrame], book: Rulebook, i
     if people is None:
         return frame.select(PERSON, *_lines(None, book, ids, side))
     wide = people.select(PERSON, *_lines(people, book, ids, side))
+    if wide.get_column(PERSON).equals(frame.get_column(PERSON)):
+        return wide         # everyone has a day in the year, in the frame's order: nothing to join or fill
     joined = frame.select(PERSON).join(wide, on=PERSON, how="left", maintain_order="left")
     fills = []
     for b in ids:
@@ -194,11 +203,12 @@ def _diff(frame: pl.DataFrame, base: pl.DataFrame, reform: pl.DataFrame, ids: li
         sb, sr = pl.col(f"b:{b}.status"), pl.col(f"r:{b}.status")
         ab, ar = pl.col(f"b:{b}.amount"), pl.col(f"r:{b}.amount")
         delta = round_fen(ar - ab)
-        parts.append(wide.filter(_moved(sb, sr) | (ab != ar)).select(
+        # lazy: only the columns picked are filtered, and the lines run in parallel
+        parts.append(wide.lazy().filter(_moved(sb, sr) | (ab != ar)).select(
             pl.col(ROW).alias("row"), "id_number_masked", "county", pl.lit(b).alias("benefit"),
             sb.alias("status_baseline"), sr.alias("status_reform"), ab.alias("amount_baseline"),
             ar.alias("amount_reform"), delta.alias("difference"), _gain(sb, sr, delta).alias("change")))
-    changes = pl.concat(parts) if parts else _empty_changes()
+    changes = pl.concat(parts).collect() if parts else _empty_changes()
     return persons, changes
 
 
@@ -320,9 +330,94 @@ def _explain(picked: list[dict], engines: tuple[Engine, Engine], books: tuple[Ru
     return out
 
 
+_PER_LINE = ("|eligible", "|undetermined", "|money.mid")
+
+
+@dataclass
+class _Side:
+    """One rulebook's evaluation of one chunk: what the diff, the tallies and
+    the examples read."""
+    points: pl.DataFrame
+    tally: Tally
+    late: list[dict]
+    people: Optional[pl.DataFrame]
+    result: Optional[pl.DataFrame]
+
+    def size(self) -> int:
+        return sum(f.estimated_size() for f in (self.points, self.people, self.result) if f is not None)
+
+    def slim(self, book: Rulebook) -> "_Side":
+        """Only the columns a later compare reads (``_lines``, ``_states``): for the cache."""
+        people = result = None
+        if self.people is not None:
+            people = self.people.select(PERSON, *[c for c in self.people.columns if c.endswith(_PER_LINE)])
+        if self.result is not None:
+            wanted = {rule_column(r.id) for r in book.benefits} | {amount_column(r.id) for r in book.benefits}
+            result = self.result.select(PERSON, DAY, *[c for c in self.result.columns if c in wanted])
+        return _Side(self.points, self.tally, self.late, people, result)
+
+
+class BaselineCache:
+    """The baseline's per-chunk evaluation (and shared facts), keyed on
+    (frame digest, baseline version, year): the /policy page asks many
+    reforms against one baseline over one caseload. LRU, bounded by the
+    frames' estimated bytes; thread-safe (two requests may both compute a
+    missing entry; the second store wins, both results are the same)."""
+
+    def __init__(self, max_bytes: int = 2 << 30):
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple, tuple[list, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple) -> Optional[list]:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry[0]
+
+    def put(self, key: tuple, chunks: list) -> None:
+        size = sum(side.size() + (0 if facts is None else facts.estimated_size()) for side, facts in chunks)
+        with self._lock:
+            self._entries.pop(key, None)
+            if size > self.max_bytes:
+                return
+            self._entries[key] = (chunks, size)
+            while sum(size for _, size in self._entries.values()) > self.max_bytes:
+                self._entries.popitem(last=False)
+
+    @property
+    def bytes(self) -> int:
+        with self._lock:
+            return sum(size for _, size in self._entries.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+
+BASELINE_CACHE = BaselineCache()
+
+
+def frame_digest(frame: pl.DataFrame) -> str:
+    """A cheap content digest of an applicant frame: its schema and every
+    row's hash (Polars, fixed seed; stable within a process)."""
+    digest = hashlib.blake2b(str(frame.schema).encode(), digest_size=20)
+    digest.update(frame.height.to_bytes(8, "little"))
+    if frame.height:
+        digest.update(frame.hash_rows(seed=0).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
 def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
             progress: Optional[Callable[[int, Optional[int]], None]] = None,
-            examples: int = EXAMPLES_PER_KIND) -> Comparison:
+            examples: int = EXAMPLES_PER_KIND, cache: Optional[BaselineCache] = BASELINE_CACHE,
+            timings: Optional[dict] = None) -> Comparison:
     """Compare two rulebooks over a caseload for a budget year.
 
     ``caseload``: a path (.csv/.xlsx/.parquet/.jsonl), a list of records, or
@@ -332,45 +427,70 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
     ``progress(done, total)`` is called at the start, after each chunk and at
     the end, as ``finance.estimate`` does. ``examples``: people shown per
     kind of change (0: none, and no durable engine is started).
+    ``cache``: where the baseline's evaluation of an applicant frame is kept
+    for the next compare on the same frame, baseline version and year
+    (None: not kept, not looked up). The result is the same either way.
+    ``timings``: a dict that receives seconds per stage (digest, points
+    = change points and month weighting, facts, baseline, reform, diff,
+    summary; baseline and reform run at the same time, so they overlap).
     Raises CaseloadError / LayoutError (Chinese) if the caseload cannot be
     read; bad rows are rejected, never stop the run."""
     est_b, est_r = ColumnarEstimate(baseline, year), ColumnarEstimate(reform, year)
     ids_b = [r.id for r in baseline.benefits]
     ids_r = [r.id for r in reform.benefits]
     ids = ids_b + [b for b in ids_r if b not in ids_b]
+    key = cached = None
     if isinstance(caseload, pl.DataFrame):
-        size = chunk_rows(caseload.height)
+        # an in-memory frame in large chunks: fewer plans to build and fold
+        size = max(1, min(caseload.height, CHUNK_ROWS))
         total = caseload.height
         chunks = (FrameChunk(caseload.slice(i, size), [], min(size, total - i)) for i in range(0, total, size))
+        if cache is not None:
+            with _clock(timings, "digest"):
+                key = (frame_digest(caseload), baseline.version, year)
+                cached = cache.get(key)
     else:
         total, chunks = applicant_frames(caseload)
     if progress:
         progress(0, total)
     tally_b, tally_r = Tally(), Tally()
     rejects: list[dict] = []
-    persons_parts, changes_parts, picked = [], [], []
+    persons_parts, changes_parts, picked, kept = [], [], [], []
     done = 0
-    for chunk in chunks:
+    for n, chunk in enumerate(chunks):
         frame = chunk.frame.with_row_index(PERSON)
-        # each side on its own change points: its figures are exactly its estimate's
-        points_b = est_b.points(frame)
-        points_r = points_b if _same_points(est_b, est_r, frame) else est_r.points(frame)
-        part_b, late, people_b, result_b = est_b.run(frame, points_b)
-        part_r, late_r, people_r, result_r = est_r.run(frame, points_r)
+        if cached is not None:
+            base, facts = cached[n]
+            with _clock(timings, "reform"):
+                side_r = _reform_side(est_b, est_r, frame, base.points, facts)
+        else:
+            # each side on its own change points: its figures are exactly its estimate's
+            with _clock(timings, "points"):
+                points_b = est_b.points(frame)
+            with _clock(timings, "facts"):
+                facts = est_b.facts(frame, points_b) if points_b.height else None
+            # the two sides at once: Polars works outside the GIL, the plans are built in Python
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                running = pool.submit(_timed, timings, "baseline", _run, est_b, frame, points_b, facts)
+                side_r = _timed(timings, "reform", _reform_side, est_b, est_r, frame, points_b, facts)
+                base = running.result()
+        kept.append((base.slim(baseline), facts))
+        late = [dict(r) for r in base.late]
         seen = {r["row"] for r in late}
-        late += [r for r in late_r if r["row"] not in seen]
-        tally_b.merge(part_b)
-        tally_r.merge(part_r)
+        late += [r for r in side_r.late if r["row"] not in seen]
+        tally_b.merge(base.tally)
+        tally_r.merge(side_r.tally)
         rejects += sorted(chunk.rejects + late, key=lambda r: r["row"])
         if late:
             frame = frame.filter(~pl.col(ROW).is_in([r["row"] for r in late]))
-        persons, changes = _diff(frame, _side(frame, people_b, baseline, ids, "b"),
-                                 _side(frame, people_r, reform, ids, "r"), ids)
+        with _clock(timings, "diff"):
+            persons, changes = _diff(frame, _side(frame, base.people, baseline, ids, "b"),
+                                     _side(frame, side_r.people, reform, ids, "r"), ids)
         persons_parts.append(persons)
         changes_parts.append(changes)
         if examples and changes.height:
             candidates = _candidates(changes, examples)
-            days = _first_days(candidates, result_b, result_r, frame, set(ids_b), set(ids_r))
+            days = _first_days(candidates, base.result, side_r.result, frame, set(ids_b), set(ids_r))
             rows = frame.join(candidates.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="semi")
             records = {r[ROW]: record_from_row(r) for r in rows.iter_rows(named=True)}
             for c in candidates.iter_rows(named=True):
@@ -378,12 +498,26 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
         done += chunk.rows
         if progress:
             progress(done, total)
+    if key is not None and cached is None:
+        cache.put(key, kept)
     if progress:
         progress(done, done)
+    with _clock(timings, "summary"):
+        return _comparison(baseline, reform, year, ids, tally_b, tally_r, persons_parts, changes_parts, rejects,
+                           picked, examples, done)
+
+
+def _comparison(baseline: Rulebook, reform: Rulebook, year: int, ids: list[str], tally_b: Tally, tally_r: Tally,
+                persons_parts: list, changes_parts: list, rejects: list[dict], picked: list[dict], examples: int,
+                done: int) -> Comparison:
+    """The Comparison from the chunks' diffs and both tallies."""
     persons = pl.concat(persons_parts) if persons_parts else _diff(
         pl.DataFrame(schema={PERSON: pl.UInt32, ROW: pl.Int64, "id_number": pl.String, "hukou_county": pl.String}),
         pl.DataFrame(schema={PERSON: pl.UInt32}), pl.DataFrame(schema={PERSON: pl.UInt32}), [])[0]
     changes = pl.concat(changes_parts) if changes_parts else _empty_changes()
+    if len(changes_parts) > 1:      # in line order, then row, whatever the chunks
+        order = {b: i for i, b in enumerate(ids)}
+        changes = changes.sort(pl.col("benefit").replace_strict(order, return_dtype=pl.UInt32), "row")
     rejected_rows = len({r["row"] for r in rejects})
     with Engine(rulebook=baseline) as engine_b, Engine(rulebook=reform) as engine_r:
         summary_b = summarise(tally_b, engine_b, year, None, done, rejected_rows)
@@ -391,6 +525,7 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
         chosen = _choose(picked, examples)
         explained = _explain(chosen, (engine_b, engine_r), (baseline, reform), year) if chosen else []
     labels = {r.id: r for r in baseline.benefits + reform.benefits}
+    floors = _floors()
     return Comparison(
         year=year, label=reform.reform.label if reform.reform else f"规则目录 {reform.directory}",
         reason=reform.reform.reason if reform.reform else "",
@@ -403,9 +538,54 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
         transitions=_transitions(changes, labels),
         distribution=_distribution(persons),
         examples=explained,
-        floors=check_floors(reform), floors_baseline=check_floors(baseline),
+        floors=check_floors(reform, floors), floors_baseline=check_floors(baseline, floors),
         baseline_estimate=summary_b, reform_estimate=summary_r,
         reform_changes=list(reform.changes), rejects=rejects)
+
+
+_FLOORS: dict[tuple, list[Floor]] = {}
+
+
+def _floors() -> list[Floor]:
+    """load_floors(), parsed again only when a floors file changes."""
+    files = sorted(FLOORS_DIR.glob("*.yaml"))
+    key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    if key not in _FLOORS:
+        _FLOORS.clear()
+        _FLOORS[key] = load_floors()
+    return _FLOORS[key]
+
+
+def _in_force(book: Rulebook) -> Optional[dt.date]:
+    return book.in_force.from_ if book.in_force else None
+
+
+@contextmanager
+def _clock(timings: Optional[dict], stage: str):
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - started
+
+
+def _timed(timings: Optional[dict], stage: str, work, *args):
+    with _clock(timings, stage):
+        return work(*args)
+
+
+def _run(est: ColumnarEstimate, frame: pl.DataFrame, points: pl.DataFrame, facts: Optional[pl.DataFrame]) -> _Side:
+    return _Side(points, *est.run(frame, points, facts))
+
+
+def _reform_side(est_b: ColumnarEstimate, est_r: ColumnarEstimate, frame: pl.DataFrame, points_b: pl.DataFrame,
+                 facts: Optional[pl.DataFrame]) -> _Side:
+    """The reform on its own points; on the baseline's points and facts
+    when they are the same."""
+    if not _same_points(est_b, est_r, frame):
+        return _run(est_r, frame, est_r.points(frame), None)
+    return _run(est_r, frame, points_b, facts if _in_force(est_b.rulebook) == _in_force(est_r.rulebook) else None)
 
 
 def _same_points(a: ColumnarEstimate, b: ColumnarEstimate, frame: pl.DataFrame) -> bool:
@@ -413,7 +593,12 @@ def _same_points(a: ColumnarEstimate, b: ColumnarEstimate, frame: pl.DataFrame) 
     same age boundaries, in-force day and parameter change days for each
     county and 城镇/农村): then they are computed once."""
     return (a.planner.ages == b.planner.ages and a.planner.in_force == b.planner.in_force
-            and a._changes(frame).equals(b._changes(frame)))
+            and _sorted(a._changes(frame)).equals(_sorted(b._changes(frame))))
+
+
+def _sorted(changes: pl.DataFrame) -> pl.DataFrame:
+    # the combinations come from ``unique``, in no fixed order
+    return changes.sort(pl.all(), nulls_last=True)
 
 
 def _choose(picked: list[dict], n: int) -> list[dict]:
@@ -531,4 +716,4 @@ def _distribution(persons: pl.DataFrame) -> pl.DataFrame:
                 "persons": pl.Int64, "yuan": pl.Float64})
 
 
-__all__ = ["Comparison", "compare", "record_from_row", "STATUS_ZH", "CHANGE_ZH"]
+__all__ = ["Comparison", "compare", "BaselineCache", "BASELINE_CACHE", "frame_digest", "record_from_row", "STATUS_ZH", "CHANGE_ZH"]

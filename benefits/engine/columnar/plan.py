@@ -316,7 +316,12 @@ class ColumnarPlan:
         """Every column of the plan added to ``frame`` (which has the
         applicant columns and DAY)."""
         in_force = self.rulebook.in_force
-        frame = with_facts(frame, in_force.from_ if in_force else None)
+        return self.decide(with_facts(frame, in_force.from_ if in_force else None))
+
+    def decide(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """``lazy`` on a frame that has the facts already (``with_facts`` with
+        this rulebook's in-force day): the facts do not depend on the
+        rulebook's rules or parameters, so two rulebooks can share them."""
         params = {}
         for spec in self.rulebook.parameters.values():
             params.update(parameter_expressions(spec))
