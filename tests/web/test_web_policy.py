@@ -298,3 +298,22 @@ def test_a_session_compare_needs_the_csrf_token(app, client):
     assert client.post("/api/v1/compare", json=body).get_json()["code"] == "csrf_token"
     token = client.get("/api/v1/csrf").get_json()["csrf_token"]
     assert client.post("/api/v1/compare", json=body, headers={"X-CSRFToken": token}).status_code == 200
+
+
+def test_hostile_form_values_and_bodies_never_give_a_server_error(app, client):
+    """With a valid CSRF token (test_web_attack.py's requests carry none) and
+    an API token: hostile values reach the views themselves."""
+    login(client, "policy")
+    hostile = ["\x00", "9" * 400, "1e999", "-0", "0x10", "٣", "<script>", "%0A", "null"]
+    for value in hostile:
+        fields = {"p.dibao_topup_ratio.0": value, "since": value, "year": value, "source": value,
+                  "county": value, "baseline_version": value, "p.nope.99": value}
+        response = _post(client, fields)
+        assert response.status_code in (302, 400), (value, response.status_code)
+    api, headers = app.test_client(), _token(app, "policy")
+    for data in ["[" * 2000 + "]" * 2000, b"\xff\xfe", '{"reform": NaN, "caseload": "generated", "year": 2013}',
+                 '{"reform": "label: [" , "caseload": [], "year": 2013}', "[]",
+                 '{"reform": {"label": "测试", "reason": "测试", "rules": [{"add_rule": {"id": 1}}]},'
+                 ' "caseload": [], "year": 2013}']:
+        response = api.post("/api/v1/compare", data=data, content_type="application/json", headers=headers)
+        assert response.status_code == 400 and response.get_json()["message"], data[:40]
