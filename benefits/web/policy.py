@@ -24,6 +24,7 @@ bp = Blueprint("policy", __name__, url_prefix="/policy")
 FORMATS = ("csv", "xlsx", "jsonl", "parquet")
 YEARS = range(2012, 2031)
 SOURCES = {"generated": "模拟台账（全市）", "upload": "上传台账文件", "saved": "本县区已保存的案件"}
+WORKBOOK_WAIT = 120   # seconds a download waits for the workbook being written
 STATUS_ZH = {"queued": "排队中", "running": "测算中", "done": "已完成", "failed": "失败"}
 
 
@@ -160,12 +161,12 @@ def _work(source, year, book, reformed, caseload_file, county, baseline_version)
     size = app.config["POLICY_GENERATED_SIZE"]
     database = app.config["DATABASE"]
 
-    def work(run: whatif.Run) -> None:
+    def work(run: whatif.Run):
         baseline = book
         if source == "generated":
             if whatif.cached(f"generated:{size}") is None:
                 run.stage_zh = f"正在生成模拟台账（{size:,} 人，每台服务器只生成一次）"
-            caseload = whatif.generated(size)
+            caseload = whatif.timed(run, "caseload", lambda: whatif.generated(size))
         elif source == "upload":
             name, data = caseload_file
             path = run.folder / f"caseload.{name.rsplit('.', 1)[-1].lower()}"
@@ -181,11 +182,10 @@ def _work(source, year, book, reformed, caseload_file, county, baseline_version)
                 caseload, baseline = saved_caseload(db, county, baseline_version)
             finally:
                 db.close()
-        result, shown = whatif.run_compare(caseload, baseline, reformed, year,
-                                           progress=whatif.progress_of(run, "测算中"))
-        run.stage_zh = "正在写出工作簿"
-        whatif.write_workbook(run, result)
+        result, shown = whatif.timed(run, "compare", lambda: whatif.run_compare(
+            caseload, baseline, reformed, year, progress=whatif.progress_of(run, "测算中")))
         run.result = shown
+        return lambda: whatif.write_workbook(run, result)   # after the result shows
     return work
 
 
@@ -237,6 +237,8 @@ def run_json(run_id):
 def workbook(run_id):
     found = _run(run_id)
     path = found.folder / whatif.WORKBOOK
+    if found.status == "done":
+        found.workbook_ready.wait(WORKBOOK_WAIT)    # written just after the result showed
     if found.status != "done" or not path.is_file():
         abort(404)
     store.audit(g.db, g.user, "policy.download", detail=f"run {found.id}")

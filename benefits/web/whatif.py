@@ -216,10 +216,15 @@ class Run:
     result: Optional[dict] = None
     error: Optional[str] = None
     seconds: Optional[float] = None
+    timings: dict = field(default_factory=dict)        # stage → seconds, for the benchmark
+    # the workbook is written after the result shows: a download waits for it
+    workbook_ready: threading.Event = field(default_factory=threading.Event)
+    workbook_failed: bool = False
 
     def as_json(self) -> dict:
-        return {"id": self.id, "status": self.status, "status_zh": self.stage_zh, "stage_zh": self.stage_zh, "processed": self.processed,
-                "total": self.total, "error": self.error, "seconds": self.seconds}
+        return {"id": self.id, "status": self.status, "status_zh": self.stage_zh, "stage_zh": self.stage_zh,
+                "processed": self.processed, "total": self.total, "error": self.error, "seconds": self.seconds,
+                "timings": self.timings, "workbook_ready": self.workbook_ready.is_set()}
 
 
 _runs: dict[str, Run] = {}
@@ -239,8 +244,9 @@ def runs_of(owner: int) -> list[Run]:
 
 
 def submit(owner: int, year: int, label: str, caseload_zh: str, base_folder: Path,
-           work: Callable[["Run"], None]) -> Run:
-    """Queue ``work(run)``; it sets run.result (the summary) or raises."""
+           work: Callable[["Run"], Optional[Callable[[], None]]]) -> Run:
+    """Queue ``work(run)``: it sets run.result (the summary) or raises, and
+    may return what to do after the result shows (write the workbook)."""
     global _thread
     run_id = secrets.token_urlsafe(12)
     run = Run(run_id, owner, year, label, caseload_zh, Path(base_folder) / run_id)
@@ -271,10 +277,11 @@ def _work() -> None:
     while True:
         run, work = _queue.get()
         started = time.perf_counter()
+        after = None
         try:
             run.status, run.stage_zh = "running", "测算中"
             run.folder.mkdir(parents=True, exist_ok=True)
-            work(run)
+            after = work(run)
             run.status = "done"
         except (CaseloadError, LayoutError) as exc:
             run.status, run.error = "failed", str(exc)
@@ -286,14 +293,31 @@ def _work() -> None:
         finally:
             run.seconds = round(time.perf_counter() - started, 2)
             run.stage_zh = {"done": "已完成", "failed": "失败"}.get(run.status, run.stage_zh)
+        try:
+            if after is not None and run.status == "done":
+                after()
+        except Exception:
+            log.exception("policy compare %s: workbook failed", run.id)
+            run.workbook_failed = True
+        finally:
+            run.workbook_ready.set()
             _queue.task_done()
 
 
 def write_workbook(run: Run, result: Comparison) -> Path:
+    started = time.perf_counter()
     path = run.folder / WORKBOOK
     write_comparison(result, path)
+    run.timings["workbook"] = round(time.perf_counter() - started, 2)
     return path
 
 
+def timed(run: Run, stage: str, work: Callable):
+    started = time.perf_counter()
+    value = work()
+    run.timings[stage] = round(time.perf_counter() - started, 2)
+    return value
+
+
 __all__ = ["Caseload", "Run", "generated", "read_upload", "from_records", "summary", "run_compare", "submit",
-           "get", "runs_of", "progress_of", "write_workbook", "changed_parameters", "cached", "upload_key"]
+           "get", "runs_of", "progress_of", "write_workbook", "timed", "changed_parameters", "cached", "upload_key"]
