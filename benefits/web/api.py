@@ -22,7 +22,7 @@ from . import apidoc, store, whatif
 from .auth import can, check_password, county_scope, may_change_case, source_address
 from .cases import visible_case
 from .labels import COUNTIES
-from .policy import saved_caseload
+from .policy import may_link_cases, saved_caseload
 from .present import engine, evaluate, rulebook_files, shown_record
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -359,6 +359,11 @@ def compare():
                 detail=f"api reform {reformed.reform.digest} “{label[:80]}” caseload {caseload.label_zh} "
                        f"year {body.year}")
     shown.pop("examples", None)
+    for row in shown["changed_cases"]:
+        if may_link_cases(g.user, shown):     # a clerk of the county: the case in the API
+            row["url"] = url_for("api.case", case_id=row["case_id"])
+        else:                                 # policy reads no case: name and masked number only
+            row.pop("case_id")
     return jsonify(shown)
 
 

@@ -7,12 +7,14 @@ the user who ran it. Roles policy and admin.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, send_file,
                    url_for)
 
 from ..engine import RulebookError
+from ..engine.versions import rulebook_of_version
 from ..policy import apply_reform, load_reform
 from . import reformform, store, whatif
 from .auth import can, county_scope, login_required
@@ -123,7 +125,9 @@ def index():
         elif not data:
             errors["caseload"] = "上传的文件是空的"
     county, baseline_version = None, None
-    if source == "saved":
+    if source == "saved" and not can(g.user, "cases.changes"):
+        errors["source"] = "本账户的角色不能使用已保存的案件测算"
+    elif source == "saved":
         county = county_scope(g.user) or form.get("county") or None
         if county is not None and county not in COUNTIES:
             errors["county"] = "请选择县（市、区）"
@@ -191,17 +195,24 @@ def _work(source, year, book, reformed, caseload_file, county, baseline_version)
 
 def saved_caseload(db, county: str | None, version: str):
     """(the saved cases' latest records as a caseload, the Rulebook of ``version``)."""
-    from ..engine.versions import rulebook_of_version
-    import json
     where, params = ("AND c.county = ?", [county]) if county else ("", [])
     rows = db.execute(
-        "SELECT c.id, d.record_json FROM determinations d JOIN cases c ON c.id = d.case_id "
+        "SELECT c.id, c.name, c.county, d.record_json FROM determinations d JOIN cases c ON c.id = d.case_id "
         f"WHERE d.id IN (SELECT max(id) FROM determinations GROUP BY case_id) {where} ORDER BY c.id",
         params).fetchall()
-    records = [json.loads(r[1]) for r in rows]
+    records = [json.loads(r[3]) for r in rows]
     caseload = whatif.from_records(records, f"已保存的案件 {len(records)} 件", f"saved:{county}")
-    caseload.case_ids = [r[0] for r in rows]         # row n (from 1) is case_ids[n - 1]
+    caseload.cases = [{"id": r[0], "name": r[1], "county": r[2]} for r in rows]
     return caseload, rulebook_of_version(version, store.version_files(db, version))
+
+
+def may_link_cases(user: dict, result: dict | None) -> bool:
+    """Case links only for a user who may open every case listed (a clerk of
+    their county); policy sees names and masked numbers, as on /cases/changed."""
+    if not result or not can(user, "cases.read"):
+        return False
+    scope = county_scope(user)
+    return scope is None or all(r["county"] == scope for r in result.get("changed_cases", []))
 
 
 def _run(run_id: str) -> whatif.Run:
@@ -223,7 +234,7 @@ def run(run_id):
     result = found.result
     return render_template("policy_run.html", run=found, result=result, STATUS_ZH=STATUS_ZH,
                            chart=county_chart(result["by_county"]) if result else None,
-                           link_cases=can(g.user, "cases.read"))
+                           link_cases=may_link_cases(g.user, result))
 
 
 @bp.route("/runs/<run_id>.json")

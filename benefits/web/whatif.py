@@ -35,6 +35,7 @@ from ..finance import CaseloadError, LayoutError
 from ..finance.estimate import county_name
 from ..finance.frames import applicant_frames
 from ..policy import Comparison, compare
+from ..policy.compare import STATUS_ZH
 from ..policy.reform import ADDED_MARK, CHANGED_MARK
 from ..policy.workbook import line_zh, write_comparison
 
@@ -56,7 +57,7 @@ class Caseload:
     frame: pl.DataFrame
     rejects: list[dict]
     rows: int
-    case_ids: Optional[list] = None     # saved cases: the case of row n (from 1) is case_ids[n - 1]
+    cases: Optional[list] = None     # saved cases: row n (from 1) is cases[n - 1] = {id, name, county}
 
 
 _frames: "OrderedDict[str, Caseload]" = OrderedDict()
@@ -151,15 +152,40 @@ def _rows(frame: pl.DataFrame) -> list[dict]:
             for row in frame.iter_rows(named=True)]
 
 
-def _example(e: dict) -> dict:
+def _example(e: dict, caseload: Caseload) -> dict:
     status_b, shown_b, reasons_b = line_zh(e.get("baseline_line"))
     status_r, shown_r, reasons_r = line_zh(e.get("reform_line"))
     return {"benefit": e["benefit"], "label_zh": e["label_zh"], "clause": e["clause"], "kind_zh": e["kind_zh"],
             "row": e["row"], "id_number_masked": e["id_number_masked"], "county": e["county"],
             "county_zh": county_name(e["county"], int(e["day"][:4])) if e["county"] else "", "day": e["day"],
-            "case_id": e.get("case_id"),
+            "case_id": caseload.cases[e["row"] - 1]["id"] if caseload.cases else None,
             "baseline": {"status_zh": status_b, "amount": str(shown_b), "reasons": reasons_b},
             "reform": {"status_zh": status_r, "amount": str(shown_r), "reasons": reasons_r}}
+
+
+SHOWN_CASES = 500
+
+
+def changed_cases(result: Comparison, caseload: Caseload) -> list[dict]:
+    """Saved cases whose lines change: case id, name, masked ID, the lines
+    (old → new) and the yearly difference; at most SHOWN_CASES."""
+    if not caseload.cases or not result.changes.height:
+        return []
+    labels = {r["benefit"]: r["label_zh"] for r in result.by_benefit.iter_rows(named=True)}
+    persons = {r["row"]: r for r in result.persons.iter_rows(named=True)}
+    out: dict[int, dict] = {}
+    for c in result.changes.sort("row").iter_rows(named=True):
+        if c["row"] not in out:
+            if len(out) == SHOWN_CASES:
+                break
+            case = caseload.cases[c["row"] - 1]
+            out[c["row"]] = {"case_id": case["id"], "name": case["name"], "county": case["county"],
+                             "id_number_masked": c["id_number_masked"],
+                             "difference": persons[c["row"]]["difference"], "lines": []}
+        before, after = STATUS_ZH[c["status_baseline"]], STATUS_ZH[c["status_reform"]]
+        out[c["row"]]["lines"].append(f"{labels.get(c['benefit'], c['benefit'])}：{before}→{after}"
+                                      + (f"（{c['difference']:+,.2f} 元）" if c["difference"] else ""))
+    return list(out.values())
 
 
 def summary(result: Comparison, reform: Rulebook, caseload: Caseload) -> dict:
@@ -184,7 +210,8 @@ def summary(result: Comparison, reform: Rulebook, caseload: Caseload) -> dict:
         "distribution": _rows(result.distribution),
         "floors": [c.as_dict() for c in result.floors], "floor_violations": len(result.floor_violations),
         "changed_parameters": changed_parameters(reform), "reform_changes": list(result.reform_changes),
-        "examples": [_example(e) for e in result.examples],
+        "examples": [_example(e, caseload) for e in result.examples],
+        "changed_cases": changed_cases(result, caseload),
         "changed_persons": result.changes.get_column("row").n_unique() if result.changes.height else 0,
         "rejects": rejects[:SHOWN_REJECTS],
     }

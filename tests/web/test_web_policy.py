@@ -317,3 +317,58 @@ def test_hostile_form_values_and_bodies_never_give_a_server_error(app, client):
                  ' "caseload": [], "year": 2013}']:
         response = api.post("/api/v1/compare", data=data, content_type="application/json", headers=headers)
         assert response.status_code == 400 and response.get_json()["message"], data[:40]
+
+
+# -- saved cases: a kept rulebook version against today's rules (+ a reform) --------------
+
+
+def _kept_version(app) -> str:
+    db = store.connect(app.config["DATABASE"])
+    try:
+        return db.execute("SELECT version FROM rulebook_versions WHERE kept = 1").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_saved_cases_of_a_county_against_a_kept_version_list_the_changed_cases(app, client):
+    version = _kept_version(app)
+    login(client, "policy")
+    assert version in client.get("/policy").get_data(as_text=True)
+    location = _post(client, {"source": "saved", "county": "411202", "baseline_version": version,
+                              "p.dibao_topup_ratio.0": "0.25"}).headers["Location"]
+    assert _finished(client, location)["status"] == "done"
+    result = whatif.get(location.rsplit("/", 1)[-1]).result
+    db = store.connect(app.config["DATABASE"])
+    hubin = {r[0]: r[1] for r in db.execute("SELECT id, name FROM cases WHERE county = '411202'")}
+    assert result["counts"]["total"] == len(hubin) and result["baseline_version"] == version
+    changed = result["changed_cases"]
+    assert changed and all(r["case_id"] in hubin and r["name"] == hubin[r["case_id"]] for r in changed)
+    assert all("低保重度残疾人定额补贴" in "".join(r["lines"]) and r["difference"] > 0 for r in changed)
+    html = client.get(location).get_data(as_text=True)
+    # policy reads no case: names and masked numbers, no links (as /cases/changed)
+    assert changed[0]["name"] in html and changed[0]["id_number_masked"] in html
+    assert f'href="/cases/{changed[0]["case_id"]}"' not in html
+    # the old version against today's rules as they are: runs, nothing changes
+    location = _post(client, {"source": "saved", "county": "", "baseline_version": version}).headers["Location"]
+    assert _finished(client, location)["status"] == "done"
+    result = whatif.get(location.rsplit("/", 1)[-1]).result
+    assert result["changed_cases"] == [] and result["counts"]["total"] == len(
+        list(db.execute("SELECT id FROM cases")))
+
+
+def test_saved_cases_need_a_role_that_sees_which_cases_change(app, client):
+    login(client, "admin")
+    response = _post(client, {"source": "saved", "baseline_version": _kept_version(app),
+                              "p.dibao_topup_ratio.0": "0.25"})
+    assert response.status_code == 400 and "不能使用已保存的案件" in response.get_data(as_text=True)
+
+
+def test_a_clerk_gets_links_to_own_cases_policy_gets_none(app):
+    body = {"reform": TOPUP, "caseload": "saved", "year": 2013, "baseline_version": _kept_version(app)}
+    client = app.test_client()
+    own = client.post("/api/v1/compare", json=body, headers=_token(app, "clerk_hubin")).get_json()
+    assert own["changed_cases"] and all(r["url"] == f"/api/v1/cases/{r['case_id']}" and r["county"] == "411202"
+                                        for r in own["changed_cases"])
+    city = client.post("/api/v1/compare", json=body, headers=_token(app, "policy")).get_json()
+    assert len(city["changed_cases"]) >= len(own["changed_cases"])
+    assert all("case_id" not in r and "url" not in r and r["name"] for r in city["changed_cases"])
