@@ -26,7 +26,6 @@ bp = Blueprint("policy", __name__, url_prefix="/policy")
 FORMATS = ("csv", "xlsx", "jsonl", "parquet")
 YEARS = range(2012, 2031)
 SOURCES = {"generated": "模拟台账（全市）", "upload": "上传台账文件", "saved": "本县区已保存的案件"}
-WORKBOOK_WAIT = 120   # seconds a download waits for the workbook being written
 STATUS_ZH = {"queued": "排队中", "running": "测算中", "done": "已完成", "failed": "失败"}
 
 
@@ -160,7 +159,8 @@ def index():
 
 
 def _work(source, year, book, reformed, caseload_file, county, baseline_version):
-    """The background part: the caseload in memory, the compare, the workbook."""
+    """The background part: the caseload in memory, then the compare (its
+    workbook is written on the first download)."""
     app = current_app._get_current_object()
     size = app.config["POLICY_GENERATED_SIZE"]
     database = app.config["DATABASE"]
@@ -188,8 +188,7 @@ def _work(source, year, book, reformed, caseload_file, county, baseline_version)
                 db.close()
         result, shown = whatif.timed(run, "compare", lambda: whatif.run_compare(
             caseload, baseline, reformed, year, progress=whatif.progress_of(run, "测算中")))
-        run.result = shown
-        return lambda: whatif.write_workbook(run, result)   # after the result shows
+        run.result, run.comparison = shown, result
     return work
 
 
@@ -247,11 +246,10 @@ def run_json(run_id):
 @login_required("policy")
 def workbook(run_id):
     found = _run(run_id)
-    path = found.folder / whatif.WORKBOOK
-    if found.status == "done":
-        found.workbook_ready.wait(WORKBOOK_WAIT)    # written just after the result showed
-    if found.status != "done" or not path.is_file():
-        abort(404)
+    path = whatif.workbook(found) if found.status == "done" else None
+    if path is None:
+        return render_template("error.html", code=404, title="工作簿已不可用",
+                               message="只保留最近两次测算的工作簿，请重新测算后下载"), 404
     store.audit(g.db, g.user, "policy.download", detail=f"run {found.id}")
     return send_file(path, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      as_attachment=True, download_name=f"{found.year}年度政策测算-{found.id[:8]}.xlsx", max_age=0)

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 0.2       # seconds between progress updates a poll can see
 RUNS_PER_USER = 5          # older results of a user are forgotten
+COMPARISONS_PER_USER = 2   # runs whose workbook can still be written (memory: frames of every person)
 UPLOADS_KEPT = 3           # uploaded caseload frames kept in memory
 SHOWN_REJECTS = 20
 WORKBOOK = "compare.xlsx"
@@ -244,14 +245,15 @@ class Run:
     error: Optional[str] = None
     seconds: Optional[float] = None
     timings: dict = field(default_factory=dict)        # stage → seconds, for the benchmark
-    # the workbook is written after the result shows: a download waits for it
-    workbook_ready: threading.Event = field(default_factory=threading.Event)
-    workbook_failed: bool = False
+    # the workbook is written on the first download, from the comparison kept
+    # until then (most parameter changes are never downloaded)
+    comparison: Optional[Comparison] = field(default=None, repr=False)
+    workbook_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def as_json(self) -> dict:
         return {"id": self.id, "status": self.status, "status_zh": self.stage_zh, "stage_zh": self.stage_zh,
                 "processed": self.processed, "total": self.total, "error": self.error, "seconds": self.seconds,
-                "timings": self.timings, "workbook_ready": self.workbook_ready.is_set()}
+                "timings": self.timings}
 
 
 _runs: dict[str, Run] = {}
@@ -271,9 +273,9 @@ def runs_of(owner: int) -> list[Run]:
 
 
 def submit(owner: int, year: int, label: str, caseload_zh: str, base_folder: Path,
-           work: Callable[["Run"], Optional[Callable[[], None]]]) -> Run:
-    """Queue ``work(run)``: it sets run.result (the summary) or raises, and
-    may return what to do after the result shows (write the workbook)."""
+           work: Callable[["Run"], None]) -> Run:
+    """Queue ``work(run)``; it sets run.result (the summary) and
+    run.comparison, or raises."""
     global _thread
     run_id = secrets.token_urlsafe(12)
     run = Run(run_id, owner, year, label, caseload_zh, Path(base_folder) / run_id)
@@ -304,11 +306,10 @@ def _work() -> None:
     while True:
         run, work = _queue.get()
         started = time.perf_counter()
-        after = None
         try:
             run.status, run.stage_zh = "running", "测算中"
             run.folder.mkdir(parents=True, exist_ok=True)
-            after = work(run)
+            work(run)
             run.status = "done"
         except (CaseloadError, LayoutError) as exc:
             run.status, run.error = "failed", str(exc)
@@ -320,22 +321,25 @@ def _work() -> None:
         finally:
             run.seconds = round(time.perf_counter() - started, 2)
             run.stage_zh = {"done": "已完成", "failed": "失败"}.get(run.status, run.stage_zh)
-        try:
-            if after is not None and run.status == "done":
-                after()
-        except Exception:
-            log.exception("policy compare %s: workbook failed", run.id)
-            run.workbook_failed = True
-        finally:
-            run.workbook_ready.set()
             _queue.task_done()
+        with _runs_lock:      # only the owner's latest runs keep a comparison for their workbook
+            kept = [r for r in _runs.values() if r.owner == run.owner and r.comparison is not None]
+            for old in sorted(kept, key=lambda r: -r.created)[COMPARISONS_PER_USER:]:
+                old.comparison = None
 
 
-def write_workbook(run: Run, result: Comparison) -> Path:
-    started = time.perf_counter()
+def workbook(run: Run) -> Optional[Path]:
+    """The run's workbook, written on first use; None if its comparison was
+    already let go (a newer run of the user took its place)."""
     path = run.folder / WORKBOOK
-    write_comparison(result, path)
-    run.timings["workbook"] = round(time.perf_counter() - started, 2)
+    with run.workbook_lock:
+        if not path.is_file():
+            if run.comparison is None:
+                return None
+            started = time.perf_counter()
+            write_comparison(run.comparison, path)
+            run.timings["workbook"] = round(time.perf_counter() - started, 2)
+            run.comparison = None
     return path
 
 
@@ -347,4 +351,4 @@ def timed(run: Run, stage: str, work: Callable):
 
 
 __all__ = ["Caseload", "Run", "generated", "read_upload", "from_records", "summary", "run_compare", "submit",
-           "get", "runs_of", "progress_of", "write_workbook", "timed", "changed_parameters", "cached", "upload_key"]
+           "get", "runs_of", "progress_of", "workbook", "timed", "changed_parameters", "cached", "upload_key"]
