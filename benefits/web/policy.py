@@ -25,7 +25,7 @@ bp = Blueprint("policy", __name__, url_prefix="/policy")
 
 FORMATS = ("csv", "xlsx", "jsonl", "parquet")
 YEARS = range(2012, 2031)
-SOURCES = {"generated": "模拟台账（全市）", "upload": "上传台账文件", "saved": "本县区已保存的案件"}
+SOURCES = {"generated": "模拟台账（全市）", "upload": "上传台账文件", "saved": "已保存的案件（改前：所选的已保存规则版本）"}
 STATUS_ZH = {"queued": "排队中", "running": "测算中", "done": "已完成", "failed": "失败"}
 
 

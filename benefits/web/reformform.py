@@ -20,6 +20,9 @@ from ..engine.rulebook import DatedValue, Rulebook
 from .labels import COUNTIES
 
 RESIDENCE_ZH = {"urban": "城镇", "rural": "农村"}
+# keys of mapping values (tables, ranges, payer shares) as the form shows them
+KEY_ZH = {"thigh": "大腿", "calf": "小腿", "secondary": "中专", "college": "大专", "bachelor": "本科",
+          "min": "下限", "max": "上限", "city": "市级财政", "county": "县级财政", "unspecified": "未指明"}
 MAX_VALUE = 1e9
 
 
@@ -53,7 +56,8 @@ def fields(book: Rulebook) -> list[dict]:
             keys = sorted(v.value) if isinstance(v.value, dict) else [None]
             for key in keys:
                 current = v.value[key] if key is not None else v.value
-                rows.append(Field(f"p.{name}.{i}" + (f".{key}" if key is not None else ""), name, _scope_zh(v),
+                scope = _scope_zh(v) + (f" · {KEY_ZH.get(key, key)}" if key is not None else "")
+                rows.append(Field(f"p.{name}.{i}" + (f".{key}" if key is not None else ""), name, scope,
                                   key, current, v.from_, v.hukou_county, v.residence))
         out.append({"name": name, "label_zh": p.label_zh, "unit": p.unit, "verified": p.verified,
                     "source": p.source, "rows": rows})
@@ -110,6 +114,6 @@ def describe(section: dict, book: Rulebook) -> str:
     parts = []
     for name, change in section.items():
         values = "、".join(str(v["value"]) if not isinstance(v["value"], dict) else
-                          "，".join(f"{k} {x}" for k, x in v["value"].items()) for v in change["values"])
+                          "，".join(f"{KEY_ZH.get(k, k)} {x}" for k, x in v["value"].items()) for v in change["values"])
         parts.append(f"{book.parameters[name].label_zh} 改为 {values}")
     return "；".join(parts)
