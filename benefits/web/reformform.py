@@ -4,8 +4,10 @@ officer changed as a reform (YAML in the reforms/*.yaml format).
 One row per parameter and scope (户籍县区 × 城镇/农村, as its dated values
 are written), one input per key of a mapping value (payer shares, tables).
 The row shows the scope's latest value, its 已核实/未核实 mark, and takes a
-new value that starts on the day the officer picks; later-dated values of
-the same scope stay in force from their own day.
+new value that holds from the day the officer picks on: values of that
+scope dated on or after that day are replaced by it, and it is restated on
+each later day a value of the parameter starts (other scopes and earlier
+values stay).
 """
 from __future__ import annotations
 
@@ -99,8 +101,21 @@ def changes(book: Rulebook, form, since: dt.date) -> tuple[dict, dict[str, str]]
                 entry.setdefault("value", {r.key: r.current for r in group["rows"]
                                            if (r.hukou_county, r.residence) == scope})[f.key] = value
         if entries:
-            section[group["name"]] = {"values": list(entries.values())}
+            section[group["name"]] = {"replace": True, "values": _holding(book.parameters[group["name"]].values,
+                                                                        entries, since)}
     return section, errors
+
+
+def _holding(values: list[DatedValue], entries: dict[tuple, dict], since: dt.date) -> list[dict]:
+    """The parameter's values with each new entry holding from ``since`` on:
+    its scope's values dated on or after it go, and it is repeated on every
+    later day some value starts (a later value of a wider scope, e.g. the
+    city's, would otherwise win over an earlier one of the county)."""
+    kept = [v.model_dump(mode="json", by_alias=True, exclude_none=True) for v in values
+            if not ((v.hukou_county, v.residence) in entries and v.from_ >= since)]
+    later = sorted({v.from_ for v in values if v.from_ > since})
+    return kept + [{**entry, "from": day.isoformat()} for entry in entries.values()
+                   for day in [since, *later]]
 
 
 def reform_text(section: dict, label: str, reason: str) -> str:
@@ -113,7 +128,10 @@ def describe(section: dict, book: Rulebook) -> str:
     """A short Chinese label of the changes, e.g. 重度残疾人低保补贴比例 改为 0.25."""
     parts = []
     for name, change in section.items():
-        values = "、".join(str(v["value"]) if not isinstance(v["value"], dict) else
-                          "，".join(f"{KEY_ZH.get(k, k)} {x}" for k, x in v["value"].items()) for v in change["values"])
+        old = [v.model_dump(mode="json", by_alias=True, exclude_none=True) for v in book.parameters[name].values]
+        values = "、".join(dict.fromkeys(
+            str(v["value"]) if not isinstance(v["value"], dict) else
+            "，".join(f"{KEY_ZH.get(k, k)} {x}" for k, x in v["value"].items())
+            for v in change["values"] if v not in old))
         parts.append(f"{book.parameters[name].label_zh} 改为 {values}")
     return "；".join(parts)

@@ -378,3 +378,44 @@ def test_a_clerk_gets_links_to_own_cases_policy_gets_none(app):
     city = client.post("/api/v1/compare", json=body, headers=_token(app, "policy")).get_json()
     assert len(city["changed_cases"]) >= len(own["changed_cases"])
     assert all("case_id" not in r and "url" not in r and r["name"] for r in city["changed_cases"])
+
+
+def test_the_form_writes_one_dated_value_per_changed_scope():
+    from benefits.engine import load_rulebook
+    from benefits.web import reformform
+    book = load_rulebook()
+    rows = {f.name: f for group in reformform.fields(book) for f in group["rows"]}
+    lingbao = next(n for n, f in rows.items() if f.parameter == "dibao_standard" and f.hukou_county == "411282")
+    calf = next(n for n, f in rows.items() if f.parameter == "prosthesis_subsidy" and f.key == "calf")
+    form = {lingbao: "350", calf: "400", "p.dibao_topup_ratio.0": "0.2",      # 0.2 is today's value: no change
+            "p.psychiatric_dibao_subsidy.0": ""}
+    section, errors = reformform.changes(book, form, __import__("datetime").date(2013, 3, 1))
+    assert not errors
+    # 灵宝 城镇 had 340 from 2013-07-01: 350 from 2013-03-01 replaces it (it must not come back in July)
+    standard = section["dibao_standard"]
+    assert standard["replace"] is True
+    assert [(v["from"], v["value"]) for v in standard["values"] if v.get("hukou_county") == "411282"] == [
+        ("2013-03-01", 350), ("2013-07-01", 350), ("2014-07-01", 350)]
+    assert [v for v in standard["values"] if "hukou_county" not in v] == [
+        v.model_dump(mode="json", by_alias=True, exclude_none=True) for v in book.parameters["dibao_standard"].values
+        if v.hukou_county is None]
+    assert section["prosthesis_subsidy"]["values"][-1] == {"from": "2013-03-01", "value": {"calf": 400, "thigh": 1000}}
+    assert set(section) == {"dibao_standard", "prosthesis_subsidy"}
+    assert reformform.describe(section, book) == "普及型假肢安装补贴 改为 小腿 400，大腿 1000；城乡居民最低生活保障标准 改为 350"
+    # and as a reform: 灵宝 城镇 in August 2013 is 350
+    from benefits.policy import apply_reform, load_reform
+    reformed = apply_reform(book, load_reform(reformform.reform_text(section, "测试", "测试理由").encode()))
+    day = __import__("datetime").date(2013, 8, 1)
+    for day in (__import__("datetime").date(2013, 3, 1), day, __import__("datetime").date(2015, 1, 1)):
+        assert reformed.parameters["dibao_standard"].resolve(
+            day, {"hukou_county": "411282", "residence": "urban"}) == 350
+    day = __import__("datetime").date(2013, 8, 1)
+    assert reformed.parameters["dibao_standard"].resolve(day, {"hukou_county": "411202", "residence": "urban"}) == 330
+
+
+def test_admins_read_what_if_runs_in_the_audit_log(app, client):
+    app.test_client().post("/api/v1/compare", json={"reform": TOPUP, "caseload": [RECORD], "year": 2013},
+                           headers=_token(app, "policy"))
+    login(client, "admin")
+    html = client.get("/admin/audit?action=policy.compare").get_data(as_text=True)
+    assert "政策测算（改革前后对比）" in html and "低保重度残疾人定额补贴提高到25%" in html and "policy" in html
