@@ -346,7 +346,7 @@ def compare():
         if not kept:
             fail(400, "invalid_body", "请求体字段 baseline_version 有误：应为已保存的规则版本")
         try:
-            caseload, baseline = saved_caseload(g.db, county, body.baseline_version)
+            caseload, baseline = saved_caseload(g.db, county, body.baseline_version, engine())
         except (RulebookError, store.StoreError) as exc:
             fail(400, "invalid_body", f"改前规则版本无法使用：{exc}")
     else:

@@ -14,12 +14,12 @@ from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_t
                    url_for)
 
 from ..engine import RulebookError
-from ..engine.versions import rulebook_of_version
 from ..policy import apply_reform, load_reform
 from . import reformform, store, whatif
 from .auth import can, county_scope, login_required
 from .labels import COUNTIES
 from .present import engine
+from .replay import ENGINES
 
 bp = Blueprint("policy", __name__, url_prefix="/policy")
 
@@ -164,6 +164,7 @@ def _work(source, year, book, reformed, caseload_file, county, baseline_version)
     app = current_app._get_current_object()
     size = app.config["POLICY_GENERATED_SIZE"]
     database = app.config["DATABASE"]
+    today = engine()
 
     def work(run: whatif.Run):
         baseline = book
@@ -183,7 +184,7 @@ def _work(source, year, book, reformed, caseload_file, county, baseline_version)
         else:
             db = store.connect(database)
             try:
-                caseload, baseline = saved_caseload(db, county, baseline_version)
+                caseload, baseline = saved_caseload(db, county, baseline_version, today)
             finally:
                 db.close()
         result, shown = whatif.timed(run, "compare", lambda: whatif.run_compare(
@@ -192,8 +193,9 @@ def _work(source, year, book, reformed, caseload_file, county, baseline_version)
     return work
 
 
-def saved_caseload(db, county: str | None, version: str):
-    """(the saved cases' latest records as a caseload, the Rulebook of ``version``)."""
+def saved_caseload(db, county: str | None, version: str, current):
+    """(the saved cases' latest records as a caseload, the Rulebook of
+    ``version``); ``current``: today's engine (used if it is that version)."""
     where, params = ("AND c.county = ?", [county]) if county else ("", [])
     rows = db.execute(
         "SELECT c.id, c.name, c.county, d.record_json FROM determinations d JOIN cases c ON c.id = d.case_id "
@@ -202,7 +204,9 @@ def saved_caseload(db, county: str | None, version: str):
     records = [json.loads(r[3]) for r in rows]
     caseload = whatif.from_records(records, f"已保存的案件 {len(records)} 件", f"saved:{county}")
     caseload.cases = [{"id": r[0], "name": r[1], "county": r[2]} for r in rows]
-    return caseload, rulebook_of_version(version, store.version_files(db, version))
+    # the replay's engines of kept versions (files checked against their hashes)
+    with ENGINES.using(version, lambda v: store.version_files(db, v), current) as old:
+        return caseload, old.rulebook
 
 
 def may_link_cases(user: dict, result: dict | None) -> bool:

@@ -18,7 +18,6 @@ from typing import Optional
 
 import yaml
 
-from ..engine.rulebook import DatedValue, Rulebook
 from .labels import COUNTIES
 
 RESIDENCE_ZH = {"urban": "城镇", "rural": "农村"}
@@ -40,17 +39,17 @@ class Field:
     residence: Optional[str]
 
 
-def _scope_zh(v: DatedValue) -> str:
+def _scope_zh(v) -> str:
     parts = [COUNTIES.get(v.hukou_county, v.hukou_county)] if v.hukou_county else []
     parts += [RESIDENCE_ZH[v.residence]] if v.residence else []
     return " · ".join(parts) or "全市"
 
 
-def fields(book: Rulebook) -> list[dict]:
+def fields(book) -> list[dict]:
     """Per parameter: name, label_zh, unit, verified, source and its input rows."""
     out = []
     for name, p in book.parameters.items():
-        latest: dict[tuple, DatedValue] = {}
+        latest: dict[tuple, object] = {}   # scope → its latest dated value
         for v in sorted(p.values, key=lambda v: v.from_):
             latest[(v.hukou_county, v.residence)] = v
         rows = []
@@ -73,7 +72,7 @@ def _number(text: str) -> float | int:
     return int(value) if value == int(value) and "." not in text else value
 
 
-def changes(book: Rulebook, form, since: dt.date) -> tuple[dict, dict[str, str]]:
+def changes(book, form, since: dt.date) -> tuple[dict, dict[str, str]]:
     """(parameters section of a reform, {input name: Chinese error}) from the
     submitted ``form`` (a mapping); a field left as shown is no change."""
     section: dict[str, dict] = {}
@@ -106,7 +105,7 @@ def changes(book: Rulebook, form, since: dt.date) -> tuple[dict, dict[str, str]]
     return section, errors
 
 
-def _holding(values: list[DatedValue], entries: dict[tuple, dict], since: dt.date) -> list[dict]:
+def _holding(values: list, entries: dict[tuple, dict], since: dt.date) -> list[dict]:
     """The parameter's values with each new entry holding from ``since`` on:
     its scope's values dated on or after it go, and it is repeated on every
     later day some value starts (a later value of a wider scope, e.g. the
@@ -124,7 +123,7 @@ def reform_text(section: dict, label: str, reason: str) -> str:
                           allow_unicode=True, sort_keys=False)
 
 
-def describe(section: dict, book: Rulebook) -> str:
+def describe(section: dict, book) -> str:
     """A short Chinese label of the changes, e.g. 重度残疾人低保补贴比例 改为 0.25."""
     parts = []
     for name, change in section.items():

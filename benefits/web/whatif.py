@@ -30,7 +30,6 @@ from typing import Callable, Optional
 import polars as pl
 
 from ..engine import RulebookError
-from ..engine.rulebook import Rulebook
 from ..finance import CaseloadError, LayoutError
 from ..finance.estimate import county_name
 from ..finance.frames import applicant_frames
@@ -69,8 +68,6 @@ _generating = threading.Lock()      # one generation at a time; others wait for 
 def generated(size: int, year: int = 2013) -> Caseload:
     """The synthetic caseload of the city (benefits generate, seed 1), made
     once per server and size, then kept."""
-    from ..engine.columnar.readers import read_csv_frame
-    from ..engine.columnar.validate import validate_frame
     from ..finance.synthetic import caseload
     from ..finance.writers import write_caseload
     key = f"generated:{size}"
@@ -81,9 +78,8 @@ def generated(size: int, year: int = 2013) -> Caseload:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "generated.csv"
             write_caseload(caseload(size, year=year), path)
-            frame, rejects = validate_frame(read_csv_frame(path))
-        found = Caseload(key, f"模拟台账（{size:,} 人，全市六县区，非真实人员）", frame,
-                         sorted(rejects, key=lambda r: r["row"]), size)
+            frame, rejects, rows = _gather(applicant_frames(str(path))[1])   # read and validated column-wise
+        found = Caseload(key, f"模拟台账（{size:,} 人，全市六县区，非真实人员）", frame, rejects, rows)
         with _frames_lock:
             _frames[key] = found
         return found
@@ -140,7 +136,7 @@ def _gather(chunks) -> tuple[pl.DataFrame, list[dict], int]:
 # -- the comparison as plain data (page, JSON, API) ------------------------------------
 
 
-def changed_parameters(book: Rulebook) -> list[dict]:
+def changed_parameters(book) -> list[dict]:
     """Parameters a reform changed or added: never 已核实."""
     return [{"name": name, "label_zh": p.label_zh, "unit": p.unit, "verified": p.verified, "source": p.source,
              "added": p.source.startswith(ADDED_MARK),
@@ -189,7 +185,7 @@ def changed_cases(result: Comparison, caseload: Caseload) -> list[dict]:
     return list(out.values())
 
 
-def summary(result: Comparison, reform: Rulebook, caseload: Caseload) -> dict:
+def summary(result: Comparison, reform, caseload: Caseload) -> dict:
     """Everything the page and the API show, as JSON-ready data (no full ID numbers)."""
     counts = dict(result.counts)
     counts["total"] += caseload.rows - caseload.frame.height   # rows the reading rejected
@@ -218,7 +214,7 @@ def summary(result: Comparison, reform: Rulebook, caseload: Caseload) -> dict:
     }
 
 
-def run_compare(caseload: Caseload, baseline: Rulebook, reform: Rulebook, year: int, examples: int = 3,
+def run_compare(caseload: Caseload, baseline, reform, year: int, examples: int = 3,
                 progress: Optional[Callable] = None) -> tuple[Comparison, dict]:
     """compare() on the kept frame; (Comparison, summary)."""
     result = compare(caseload.frame, baseline, reform, year, progress=progress, examples=examples)
