@@ -38,7 +38,7 @@ def format_amount(amount: dict | None) -> str:
         return "放假：" + "、".join(f"{d['name_zh']}（{d['date']}）" for d in amount["days"])
     if kind == "unresolved":
         return amount["reason"]
-    return {"in_kind": "服务/待遇（无现金）", "unstated": "金额未规定"}.get(kind, kind)
+    return {"in_kind": "服务/待遇（无现金）", "unstated": "金额未规定", "priority": "优先待遇（无现金）"}.get(kind, kind)
 
 
 def format_split(split: dict | None) -> str:

@@ -31,7 +31,8 @@ from .tally import Tally
 
 PERSON, WEIGHT, COUNTY = "__person", "__weight", "__county"
 _BOUNDS = ("min", "mid", "max")
-_KIND = {"in_kind": "in_kind", "unstated": "unstated", "observances": "days_off", "range": "range"}
+_KIND = {"in_kind": "in_kind", "unstated": "unstated", "priority": "priority", "observances": "days_off",
+         "range": "range"}
 
 
 class _Parameters:

@@ -599,6 +599,11 @@ def _fast(raw: pl.DataFrame, top: Group) -> pl.DataFrame:
     cross = (cross & ~(pl.col("holds_certificate").eq_missing(False) & pl.col("__cert"))
              & ~(pl.col("hukou_local").eq_missing(False) & pl.col("hukou_county").is_not_null())
              & ~(pl.col(BIRTH) > pl.col("evaluation_date")).fill_null(False))
+    # 81号: placement facts only for government placement; no disaster date when not affected
+    not_placed = pl.col("military.retired_soldier").ne_missing("government_placement")
+    cross = (cross & ~(not_placed & (pl.col("military.awaiting_placement").eq_missing(True)
+                                     | pl.col("military.placement_referred").eq_missing(True)))
+             & ~(pl.col("disaster.affected").eq_missing(False) & pl.col("disaster.date").is_not_null()))
     fast = (pl.all_horizontal(checks) & cross).fill_null(False)
     return lazy.select(*SCHEMA, __fast=fast).collect()
 
