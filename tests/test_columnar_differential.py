@@ -24,9 +24,11 @@ from .test_engine_reference import records
 COMPARED = ("benefit", "status", "amount", "payer_split", "duplicate_of", "missing_facts", "upon")
 # parameter change dates of the shipped rules, the days before them, and the
 # first and last days the rules can be applied in the generated years
-DATES = [dt.date(2012, 6, 30), dt.date(2012, 10, 31), dt.date(2012, 11, 1), dt.date(2012, 12, 31), dt.date(2013, 1, 1), dt.date(2013, 6, 30),
+# (81号 from 2012-11-13)
+DATES = [dt.date(2012, 6, 30), dt.date(2012, 10, 31), dt.date(2012, 11, 1), dt.date(2012, 11, 12), dt.date(2012, 11, 13),
+         dt.date(2012, 12, 31), dt.date(2013, 1, 1), dt.date(2013, 6, 30),
          dt.date(2013, 7, 1), dt.date(2014, 6, 30), dt.date(2014, 7, 1), dt.date(2015, 12, 31)]
-BOUNDARY_AGES = (16, 18, 60)
+BOUNDARY_AGES = (16, 18, 60, 80)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,8 @@ def disagreements(engine, columnar, parsed, as_of=None) -> list[str]:
 def _blank_leaves(rng: random.Random, node: dict, rate: float) -> None:
     """Leave facts out anywhere (never the ID number or name)."""
     for key in list(node):
-        if key in ("id_number", "name", "number", "category", "grade", "level", "relation", "case"):
+        if key in ("id_number", "name", "number", "category", "grade", "level", "relation", "case",
+                   "affected"):
             continue
         value = node[key]
         if isinstance(value, dict):
@@ -84,11 +87,35 @@ def _birthday(birth: dt.date, age: int) -> dt.date:
         return dt.date(birth.year + age, 3, 1)
 
 
+def _resident_81(rng: random.Random, record: dict) -> None:
+    """81号's facts on a synthetic record; a fifth are made residents
+    without a 《残疾人证》 (the synthetic caseload has only disabled people)."""
+    if rng.random() < 0.2:
+        del record["certificate"]
+        record["holds_certificate"] = False
+    flag = lambda share=0.5: rng.random() < share  # noqa: E731
+    soldier = rng.choice(["government_placement", "self_employment", "own_career", "none", "none"])
+    placed = soldier == "government_placement"
+    record["military"] = {
+        "youfu_category": rng.choice(["martyr_family", "bereaved_family", "disabled_veteran", "demobilised_veteran",
+                                      "conscript_family", "other", "none", "none"]),
+        "retired_soldier": soldier, "awaiting_placement": placed and flag(), "placement_referred": placed and flag(),
+        "wants_training": flag(), "unemployed_military_spouse": flag(0.1), "military_retiree": flag(0.1)}
+    record["child"] = {"orphan": flag(0.2), "in_hardship": flag(0.2)}
+    affected = flag(0.3)
+    record["disaster"] = {"affected": affected} | (
+        {"date": (DATES[rng.randrange(len(DATES))] + dt.timedelta(days=rng.choice((-1, 0, 1)))).isoformat()}
+        if affected else {})
+    record["needs"] = {k: flag(0.2) for k in ("serious_illness", "hospitalised", "dilapidated_housing",
+                                               "stranded", "death_in_family")}
+
+
 def generated(size: int, seed: int) -> list:
     """Synthetic applicants with facts blanked and days on the boundaries."""
     rng = random.Random(seed)
     out = []
     for record in caseload(size, seed=seed):
+        _resident_81(rng, record)
         _blank_leaves(rng, record, 0.04)
         parsed = parse_applicant(record)
         if rng.random() < 0.3:

@@ -386,12 +386,12 @@ def _cross_checks(record: Applicant) -> list[FieldError]:
     if record.hukou_local is False and record.hukou_county is not None:
         errors.append(FieldError(field="hukou_local", message="填写了本市户籍县区，却标为非本市户籍"))
     military = record.military
-    if military is not None and military.retired_soldier != "government_placement":
+    if military is not None and military.retired_soldier not in (None, "government_placement"):
         for name in ("awaiting_placement", "placement_referred"):
             if getattr(military, name) is True:
                 errors.append(FieldError(field=f"military.{name}",
                                          message="待安置和安置介绍信只适用于政府安排工作的退役士兵，"
-                                                 "请先填写退役士兵安置方式为“政府安排工作”"))
+                                                 "与填写的安置方式不符"))
     if record.disaster is not None and record.disaster.affected is False and record.disaster.date is not None:
         errors.append(FieldError(field="disaster.date", message="填写了灾害发生日期，却标为未受灾"))
     if record.evaluation_date is not None and record.birth_date > record.evaluation_date:
