@@ -38,11 +38,11 @@ def test_every_quoted_text_is_in_the_policy_document():
 
 def test_81_clauses_follow_the_measure_numbering():
     """81号 is cited by its measures' own numbers 1–20 (`81号 第2条`), or
-    `81号 落款` for the date under the signature."""
+    `81号 序言` (the preamble: whom it is for) and `81号 落款` (the issue date)."""
     rules = [r for r in load_rulebook().rules if r.document == "81号"]
     assert rules
     for rule in rules:
-        match = re.fullmatch(r"81号 (?:第(\d{1,2})条|落款)", rule.clause)
+        match = re.fullmatch(r"81号 (?:第(\d{1,2})条|序言|落款)", rule.clause)
         assert match and (match[1] is None or 1 <= int(match[1]) <= 20), rule.clause
 
 
