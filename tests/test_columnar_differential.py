@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -18,7 +19,7 @@ from benefits.engine.columnar.view import RowView
 from benefits.engine.identity import age_on
 from benefits.finance.synthetic import caseload
 
-from .factories import id_number
+from .factories import id_number, line
 from .test_engine_reference import records
 
 COMPARED = ("benefit", "status", "amount", "payer_split", "duplicate_of", "missing_facts", "upon")
@@ -173,3 +174,33 @@ def test_an_unusable_day_is_refused_alike(engine, columnar, day):
         engine.determine(record, day)
     _, rejects = columnar.evaluate_frame(frame_from_records([record]), day)
     assert [(r["field"], r["message"]) for r in rejects] == [(e.field, e.message) for e in refused.value.errors]
+
+
+
+def test_the_missing_facts_mask_spans_two_words(tmp_path):
+    """58 facts and 16 parameters need two 64-bit words. A parameter in the
+    second word (五保供养标准, here with no value before 2013) is reported
+    missing by both engines alike."""
+    import shutil
+    from benefits.engine import Engine, load_rulebook
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "rules", rules)
+    dibao = rules / "parameters" / "dibao.yaml"
+    dibao.write_text(dibao.read_text(encoding="utf-8").replace(
+        "    - {from: 2012-01-01, value: 2000}\n", ""), encoding="utf-8")
+    columnar = ColumnarEngine(load_rulebook(rules))
+    bits = columnar.plan.bits
+    assert bits.words == 2 and bits.param("wubao_standard")[0] == 1
+    record = parse_applicant({"id_number": id_number(dt.date(1940, 1, 1), "411224"), "name": "掩码",
+                              "hukou_county": "411224", "residence": "rural", "holds_certificate": False,
+                              "status": {"no_work_capacity": True, "no_income_source": True,
+                                         "no_legal_supporter": True},
+                              "evaluation_date": "2012-12-01"})
+    engine = Engine(rules)
+    try:
+        want = line(engine.determine(record), "wubao_81")
+        assert want["amount"]["kind"] == "unresolved"
+        assert [m["parameter"] for m in want["missing_facts"]] == ["wubao_standard"]
+        assert disagreements(engine, columnar, [record]) == []
+    finally:
+        engine.close()
