@@ -39,10 +39,11 @@ from ..engine.columnar.schema import FIELDS, ROW
 from ..engine.evaluate import Engine
 from ..engine.money import round_fen as round_fen_py
 from ..engine.rulebook import Rulebook
-from ..finance.columnar import PERSON, ColumnarEstimate
+from ..finance.columnar import COUNTY, PERSON, ColumnarEstimate, LineTotals
 from ..finance.estimate import county_name, summarise
 from ..finance.frames import CHUNK_ROWS, FrameChunk, applicant_frames
 from ..finance.tally import PAYERS, Tally
+from .affected import affected_lines
 from .floors import FLOORS_DIR, Floor, FloorCheck, check_floors, load_floors
 
 ELIGIBLE, INELIGIBLE, UNDETERMINED, ABSENT = "eligible", "ineligible", "undetermined", "absent"
@@ -342,9 +343,12 @@ class _Side:
     late: list[dict]
     people: Optional[pl.DataFrame]
     result: Optional[pl.DataFrame]
+    totals: Optional[LineTotals]
+    only: Optional[set[str]] = None      # the lines evaluated, when not all (see ``_combine``)
 
     def size(self) -> int:
-        return sum(f.estimated_size() for f in (self.points, self.people, self.result) if f is not None)
+        frames = (self.points, self.people, self.result, self.totals.by_county if self.totals else None)
+        return sum(f.estimated_size() for f in frames if f is not None)
 
     def slim(self, book: Rulebook) -> "_Side":
         """Only the columns a later compare reads (``_lines``, ``_states``): for the cache."""
@@ -354,7 +358,7 @@ class _Side:
         if self.result is not None:
             wanted = {rule_column(r.id) for r in book.benefits} | {amount_column(r.id) for r in book.benefits}
             result = self.result.select(PERSON, DAY, *[c for c in self.result.columns if c in wanted])
-        return _Side(self.points, self.tally, self.late, people, result)
+        return _Side(self.points, self.tally, self.late, people, result, self.totals)
 
 
 class BaselineCache:
@@ -439,6 +443,7 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
     ids_b = [r.id for r in baseline.benefits]
     ids_r = [r.id for r in reform.benefits]
     ids = ids_b + [b for b in ids_r if b not in ids_b]
+    only = affected_lines(baseline, reform)
     key = cached = None
     if isinstance(caseload, pl.DataFrame):
         # an in-memory frame in large chunks: fewer plans to build and fold
@@ -462,7 +467,7 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
         if cached is not None:
             base, facts = cached[n]
             with _clock(timings, "reform"):
-                side_r = _reform_side(est_b, est_r, frame, base.points, facts)
+                side_r = _combine(est_r, base, _reform_side(est_b, est_r, frame, base.points, facts, only))
         else:
             # each side on its own change points: its figures are exactly its estimate's
             with _clock(timings, "points"):
@@ -472,8 +477,10 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
             # the two sides at once: Polars works outside the GIL, the plans are built in Python
             with ThreadPoolExecutor(max_workers=2) as pool:
                 running = pool.submit(_timed, timings, "baseline", _run, est_b, frame, points_b, facts)
-                side_r = _timed(timings, "reform", _reform_side, est_b, est_r, frame, points_b, facts)
+                side_r = _timed(timings, "reform", _reform_side, est_b, est_r, frame, points_b, facts, only)
                 base = running.result()
+            with _clock(timings, "reform"):
+                side_r = _combine(est_r, base, side_r)
         kept.append((base.slim(baseline), facts))
         late = [dict(r) for r in base.late]
         seen = {r["row"] for r in late}
@@ -575,17 +582,42 @@ def _timed(timings: Optional[dict], stage: str, work, *args):
         return work(*args)
 
 
-def _run(est: ColumnarEstimate, frame: pl.DataFrame, points: pl.DataFrame, facts: Optional[pl.DataFrame]) -> _Side:
-    return _Side(points, *est.run(frame, points, facts))
+def _run(est: ColumnarEstimate, frame: pl.DataFrame, points: pl.DataFrame, facts: Optional[pl.DataFrame],
+         only: Optional[set[str]] = None) -> _Side:
+    return _Side(points, *est.run(frame, points, facts, only), only=only)
 
 
 def _reform_side(est_b: ColumnarEstimate, est_r: ColumnarEstimate, frame: pl.DataFrame, points_b: pl.DataFrame,
-                 facts: Optional[pl.DataFrame]) -> _Side:
+                 facts: Optional[pl.DataFrame], only: Optional[set[str]]) -> _Side:
     """The reform on its own points; on the baseline's points and facts
-    when they are the same."""
+    when they are the same, and then only the lines it can change (``only``,
+    see affected.py; ``_combine`` adds the rest from the baseline)."""
     if not _same_points(est_b, est_r, frame):
         return _run(est_r, frame, est_r.points(frame), None)
-    return _run(est_r, frame, points_b, facts if _in_force(est_b.rulebook) == _in_force(est_r.rulebook) else None)
+    if _in_force(est_b.rulebook) != _in_force(est_r.rulebook):
+        return _run(est_r, frame, points_b, None)
+    return _run(est_r, frame, points_b, facts, only)
+
+
+def _combine(est: ColumnarEstimate, base: _Side, part: _Side) -> _Side:
+    """The reform's side from its evaluated lines (``part.only``) and the
+    baseline's fold of every other line: those rules, their parameters and
+    the points are the same, so their columns and totals are exactly what a
+    full evaluation of the reform gives. The tally is filled as a full fold
+    fills it (counties in the same order, lines in the reform's order)."""
+    if part.only is None or part.totals is None:
+        return part
+    kept = tuple(f"{r.id}|" for r in est.rulebook.benefits if r.id not in part.only)
+    people = part.people.join(
+        base.people.select(PERSON, *[c for c in base.people.columns if c.startswith(kept) and c.endswith(_PER_LINE)]),
+        on=PERSON, how="left", maintain_order="left")
+    by_county = part.totals.by_county.join(
+        base.totals.by_county.select(COUNTY, *[c for c in base.totals.by_county.columns if c.startswith(kept)]),
+        on=COUNTY, how="left", maintain_order="left")
+    values = {k: v for k, v in base.totals.values.items() if k[0] not in part.only} | part.totals.values
+    totals = LineTotals(by_county, values)
+    est.finish(part.tally, totals)
+    return _Side(part.points, part.tally, part.late, people, part.result, totals)
 
 
 def _same_points(a: ColumnarEstimate, b: ColumnarEstimate, frame: pl.DataFrame) -> bool:
