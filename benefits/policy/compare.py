@@ -181,9 +181,10 @@ def _gain(base_status: pl.Expr, reform_status: pl.Expr, delta: pl.Expr) -> pl.Ex
             .otherwise(pl.lit(SAME)).cast(CHANGE))
 
 
-def _diff(frame: pl.DataFrame, base: pl.DataFrame, reform: pl.DataFrame, ids: list[str]
-          ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(persons, changes) of one chunk, column-wise."""
+def _diff(frame: pl.DataFrame, base: pl.DataFrame, reform: pl.DataFrame, ids: list[str],
+          same: frozenset = frozenset()) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(persons, changes) of one chunk, column-wise. ``same``: lines whose
+    columns were copied from the baseline, so none of them changes."""
     wide = pl.concat([frame.select(PERSON, ROW, masked_id(pl.col("id_number")).alias("id_number_masked"),
                                    pl.col("hukou_county").fill_null("").alias("county")),
                       base.drop(PERSON), reform.drop(PERSON)], how="horizontal")
@@ -200,7 +201,7 @@ def _diff(frame: pl.DataFrame, base: pl.DataFrame, reform: pl.DataFrame, ids: li
         .otherwise(pl.lit(SAME)).cast(CHANGE).alias("change")).select(
         "row", "id_number_masked", "county", "baseline", "reform", "difference", "change", "status_changed")
     parts = []
-    for b in ids:
+    for b in (b for b in ids if b not in same):
         sb, sr = pl.col(f"b:{b}.status"), pl.col(f"r:{b}.status")
         ab, ar = pl.col(f"b:{b}.amount"), pl.col(f"r:{b}.amount")
         delta = round_fen(ar - ab)
@@ -345,6 +346,7 @@ class _Side:
     result: Optional[pl.DataFrame]
     totals: Optional[LineTotals]
     only: Optional[set[str]] = None      # the lines evaluated, when not all (see ``_combine``)
+    copied: frozenset = frozenset()      # the lines ``_combine`` took from the baseline
 
     def size(self) -> int:
         frames = (self.points, self.people, self.result, self.totals.by_county if self.totals else None)
@@ -492,7 +494,7 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
             frame = frame.filter(~pl.col(ROW).is_in([r["row"] for r in late]))
         with _clock(timings, "diff"):
             persons, changes = _diff(frame, _side(frame, base.people, baseline, ids, "b"),
-                                     _side(frame, side_r.people, reform, ids, "r"), ids)
+                                     _side(frame, side_r.people, reform, ids, "r"), ids, side_r.copied)
         persons_parts.append(persons)
         changes_parts.append(changes)
         if examples and changes.height:
@@ -617,7 +619,8 @@ def _combine(est: ColumnarEstimate, base: _Side, part: _Side) -> _Side:
     values = {k: v for k, v in base.totals.values.items() if k[0] not in part.only} | part.totals.values
     totals = LineTotals(by_county, values)
     est.finish(part.tally, totals)
-    return _Side(part.points, part.tally, part.late, people, part.result, totals)
+    return _Side(part.points, part.tally, part.late, people, part.result, totals,
+                 copied=frozenset(r.id for r in est.rulebook.benefits if r.id not in part.only))
 
 
 def _same_points(a: ColumnarEstimate, b: ColumnarEstimate, frame: pl.DataFrame) -> bool:
