@@ -184,14 +184,17 @@ def _gain(base_status: pl.Expr, reform_status: pl.Expr, delta: pl.Expr) -> pl.Ex
 def _diff(frame: pl.DataFrame, base: pl.DataFrame, reform: pl.DataFrame, ids: list[str],
           same: frozenset = frozenset()) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(persons, changes) of one chunk, column-wise. ``same``: lines whose
-    columns were copied from the baseline, so none of them changes."""
+    columns were copied from the baseline, so none of them changes
+    (``reform`` may leave them out: the baseline's columns stand in)."""
     wide = pl.concat([frame.select(PERSON, ROW, masked_id(pl.col("id_number")).alias("id_number_masked"),
                                    pl.col("hukou_county").fill_null("").alias("county")),
                       base.drop(PERSON), reform.drop(PERSON)], how="horizontal")
+    wide = wide.with_columns(pl.col(f"b:{b}.{c}").alias(f"r:{b}.{c}") for b in ids if b in same
+                             and f"r:{b}.status" not in reform.columns for c in ("status", "amount"))
     total_b = pl.sum_horizontal(*[pl.col(f"b:{b}.amount") for b in ids]) if ids else pl.lit(0.0)
     total_r = pl.sum_horizontal(*[pl.col(f"r:{b}.amount") for b in ids]) if ids else pl.lit(0.0)
-    status_changed = pl.any_horizontal(*[_moved(pl.col(f"b:{b}.status"), pl.col(f"r:{b}.status")) for b in ids]) \
-        if ids else pl.lit(False)
+    moved = [_moved(pl.col(f"b:{b}.status"), pl.col(f"r:{b}.status")) for b in ids if b not in same]
+    status_changed = pl.any_horizontal(*moved) if moved else pl.lit(False)
     persons = wide.select(
         pl.col(ROW).alias("row"), "id_number_masked", "county", round_fen(total_b).alias("baseline"),
         round_fen(total_r).alias("reform"), status_changed.alias("status_changed"),
@@ -493,8 +496,9 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
         if late:
             frame = frame.filter(~pl.col(ROW).is_in([r["row"] for r in late]))
         with _clock(timings, "diff"):
+            own = [b for b in ids if b not in side_r.copied]      # the copied lines' columns are the baseline's
             persons, changes = _diff(frame, _side(frame, base.people, baseline, ids, "b"),
-                                     _side(frame, side_r.people, reform, ids, "r"), ids, side_r.copied)
+                                     _side(frame, side_r.people, reform, own, "r"), ids, side_r.copied)
         persons_parts.append(persons)
         changes_parts.append(changes)
         if examples and changes.height:
