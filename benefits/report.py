@@ -9,6 +9,8 @@ _REASON_MARK = {"held": "✓", "failed": "✗", "unknown": "?"}
 _KEY_ZH = {**PAYER_ZH, "secondary": "中专", "college": "大专", "bachelor": "本科",
            "thigh": "大腿假肢", "calf": "小腿假肢", "min": "最低", "max": "最高"}
 _SHARES = set(PAYER_ZH)
+DOCUMENT_ZH = {"63号": "三政办〔2012〕63号《关于三门峡市残疾人救助保障的意见》",
+               "81号": "三政〔2012〕81号《关于进一步加强新时期民政工作的实施意见》"}
 
 
 def format_value(value) -> str:
@@ -38,7 +40,7 @@ def format_amount(amount: dict | None) -> str:
         return "放假：" + "、".join(f"{d['name_zh']}（{d['date']}）" for d in amount["days"])
     if kind == "unresolved":
         return amount["reason"]
-    return {"in_kind": "服务/待遇（无现金）", "unstated": "金额未规定"}.get(kind, kind)
+    return {"in_kind": "服务/待遇（无现金）", "unstated": "金额未规定", "priority": "优先待遇（无现金）"}.get(kind, kind)
 
 
 def format_split(split: dict | None) -> str:
@@ -60,7 +62,11 @@ def render(result: dict) -> str:
              ""]
     if result.get("not_in_force"):
         lines[-1:-1] = [f"⚠ {result['not_in_force']['message']}"]
+    document = None
     for line in result["benefits"]:
+        if line.get("document") != document:       # lines come grouped by document
+            document = line.get("document")
+            lines.append(f"== {DOCUMENT_ZH.get(document, document)} ==")
         lines.append(f"【{STATUS_ZH[line['status']]}】{line['label_zh']}（{line['clause']}）")
         if line["status"] == "eligible":
             lines.append(f"    金额：{format_amount(line['amount'])}  {PERIOD_ZH[line['period']]}"

@@ -1,4 +1,4 @@
-"""Every feature file of 三政办〔2012〕63号 in this directory runs as tests."""
+"""Every feature file in this directory (63号 and 81号) runs as tests."""
 from pytest_bdd import scenarios
 
 scenarios(".")

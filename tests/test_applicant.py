@@ -105,7 +105,8 @@ def test_random_text_never_raises_anything_but_invalid_applicant(raw):
 
 def test_absent_facts_stay_absent():
     facts = applicant_facts(parse_applicant(applicant(category=None, grade=None, county=None, residence=None)), ON)
-    assert set(facts) == {"age"}
+    assert set(facts) == {"age", "evaluation_day"}     # both from the ID number and the day
+    assert facts["evaluation_day"] == ON.year * 10000 + ON.month * 100 + ON.day
 
 
 def test_household_arithmetic():
@@ -141,3 +142,38 @@ def test_as_of_before_birth_is_refused(engine):
     record = applicant(birth=dt.date(2014, 5, 1), on=dt.date(2015, 1, 1))
     with pytest.raises(InvalidApplicant, match="出生日期"):
         engine.evaluate(record, as_of=dt.date(2013, 1, 1))
+
+
+# 81号's facts about any resident: every bad value has its Chinese message
+@pytest.mark.parametrize("part, field, message", [
+    ({"military": {"youfu_category": "hero"}}, "military.youfu_category", "不是允许的取值"),
+    ({"military": {"retired_soldier": "officer"}}, "military.retired_soldier", "不是允许的取值"),
+    ({"military": {"wants_training": "yes"}}, "military.wants_training", "应为是/否（true/false）"),
+    ({"military": {"retired_soldier": "self_employment", "awaiting_placement": True}}, "military.awaiting_placement",
+     "待安置和安置介绍信只适用于政府安排工作的退役士兵，与填写的安置方式不符"),
+    ({"military": {"retired_soldier": "none", "placement_referred": True}}, "military.placement_referred",
+     "待安置和安置介绍信只适用于政府安排工作的退役士兵，与填写的安置方式不符"),
+    ({"military": {"rank": "上校"}}, "military.rank", "不认识的字段"),
+    ({"child": {"orphan": 1}}, "child.orphan", "应为是/否（true/false）"),
+    ({"disaster": {"date": "2013-04-20"}}, "disaster.affected", "必填项未填写"),
+    ({"disaster": {"affected": False, "date": "2013-04-20"}}, "disaster.date", "填写了灾害发生日期，却标为未受灾"),
+    ({"disaster": {"affected": True, "date": "2013-02-30"}}, "disaster.date", "应为日期（YYYY-MM-DD）"),
+    ({"needs": {"stranded": "是"}}, "needs.stranded", "应为是/否（true/false）"),
+    ({"needs": []}, "needs", "应为对象"),
+])
+def test_bad_81_facts_are_refused_in_chinese(part, field, message):
+    with pytest.raises(InvalidApplicant) as refused:
+        parse_applicant(applicant(category=None) | {"holds_certificate": False} | part)
+    assert any(e.field == field and e.message.startswith(message) for e in refused.value.errors), \
+        refused.value.errors
+
+
+def test_81_facts_of_a_resident_without_certificate():
+    record = parse_applicant(applicant(category=None) | {
+        "holds_certificate": False, "military": {"youfu_category": "demobilised_veteran"},
+        "disaster": {"affected": True, "date": "2013-02-28"}, "needs": {"stranded": False}})
+    facts = applicant_facts(record, dt.date(2013, 3, 1))
+    assert facts["has_certificate"] is False and facts["youfu_category"] == "demobilised_veteran"
+    assert facts["disaster_affected"] is True and facts["disaster_days_since"] == 1
+    assert facts["stranded"] is False and "orphan" not in facts and "death_in_family" not in facts
+    assert applicant_facts(record, dt.date(2013, 2, 27))["disaster_days_since"] == -1

@@ -386,10 +386,11 @@ def test_no_hardship_events_means_no_relief(engine):
 def test_every_benefit_line_is_listed_with_clause_and_version(engine):
     result = engine.evaluate(applicant())
     assert [b["benefit"] for b in result["benefits"]] == [r.id for r in engine.rulebook.benefits]
-    assert len(result["benefits"]) == 20
-    assert all(b["clause"].startswith("63号 ") and b["text"] for b in result["benefits"])
+    documents = [b["document"] for b in result["benefits"]]
+    assert documents == ["63号"] * 20 + ["81号"] * 26          # grouped: 63号's lines, then 81号's
+    assert all(b["clause"].startswith(b["document"] + " ") and b["text"] for b in result["benefits"])
     assert result["rulebook_version"] == engine.version
-    assert sum(result["summary"].values()) == 20
+    assert sum(result["summary"].values()) == 46
 
 
 def test_reasons_show_the_applicants_values(engine):
@@ -482,7 +483,7 @@ def test_before_the_in_force_day_63_is_not_yet_in_force(engine):
     assert result["not_in_force"]["from"] == "2012-11-01"
     assert "尚未施行" in result["not_in_force"]["message"]
     assert {b["status"] for b in result["benefits"]} == {"ineligible"}
-    assert result["summary"] == {"eligible": 0, "ineligible": 20, "undetermined": 0}
+    assert result["summary"] == {"eligible": 0, "ineligible": 46, "undetermined": 0}     # 81号 is later still
     assert line(result, "free_public_transport")["reasons"][0]["in_force"] == "2012-11-01"
     on_the_day = engine.evaluate(applicant(on=dt.date(2012, 11, 1)))
     assert "not_in_force" not in on_the_day
@@ -548,7 +549,9 @@ def test_single_person_dibao_and_wubao_are_not_both_costed(engine):
 
 def test_same_payment_groups_are_transitive(engine):
     from benefits.engine.evaluate import same_payment_groups
-    assert same_payment_groups(engine.rulebook) == [("dibao_inclusion", "dibao_single_person", "wubao_inclusion")]
+    # across documents: 低保 and 五保 under 63号 or 81号 are one need
+    assert same_payment_groups(engine.rulebook) == [
+        ("dibao_inclusion", "dibao_single_person", "wubao_inclusion", "dibao_81", "wubao_81")]
 
 
 def test_upon_labels_follow_the_mode():

@@ -8,6 +8,7 @@ from benefits.cli import main
 from .factories import applicant
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "applicants.jsonl"
+RESIDENTS = FIXTURES.with_name("residents-81.jsonl")     # residents without a 《残疾人证》 (81号)
 
 
 def run(*args, input=None):
@@ -20,8 +21,45 @@ def test_evaluate_fixtures_touches_every_benefit():
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert len(lines) == len(FIXTURES.read_text().splitlines())
     eligible = {b["benefit"] for r in lines for b in r["benefits"] if b["status"] == "eligible"}
-    all_benefits = {b["benefit"] for b in lines[0]["benefits"]}
-    assert eligible == all_benefits
+    all_benefits = {b["benefit"] for b in lines[0]["benefits"] if b["document"] == "63号"}
+    assert all_benefits <= eligible
+
+
+def test_residents_without_certificate_get_cited_81_lines():
+    """An elderly veteran, an orphan, a non-disabled 低保 household and a 五保
+    person (and the other residents) each get cited 81号 lines; together
+    every 81号 line is granted to someone."""
+    result = run("evaluate", str(RESIDENTS))
+    assert result.exit_code == 0, result.output
+    by_name = {r["applicant"]["name"]: r for r in map(json.loads, result.output.splitlines())}
+
+    def granted(name):
+        return {b["benefit"]: b for b in by_name[name]["benefits"] if b["status"] == "eligible"}
+    for name in ("张老兵", "刘小宇", "赵秀英", "孙福生"):
+        lines = granted(name)
+        assert lines and all(b["document"] == "81号" and b["clause"].startswith("81号 第") and b["text"]
+                             for b in lines.values()), name
+    assert {"youfu_pension", "youfu_medical_priority", "elderly_living_allowance"} <= set(granted("张老兵"))
+    assert granted("张老兵")["youfu_medical_priority"]["amount"] == {"kind": "priority"}
+    assert "orphan_allowance" in granted("刘小宇")
+    dibao = granted("赵秀英")["dibao_81"]       # 600 yuan for 3 people, urban standard 330 (2013-07-01)
+    assert dibao["amount"] == {"kind": "fixed", "value": 130} and dibao["duplicate_of"] is None
+    wubao = granted("孙福生")
+    assert wubao["wubao_81"]["amount"] == {"kind": "at_least", "value": 2800}
+    assert wubao["dibao_81"]["duplicate_of"] == "wubao_81"      # one need, counted once
+    everyone = {b for name in by_name for b in granted(name)}
+    assert everyone == {b["benefit"] for b in by_name["张老兵"]["benefits"] if b["document"] == "81号"}
+    # 63号's lines stay: not in scope without a certificate
+    assert all(b["status"] == "ineligible" for b in by_name["张老兵"]["benefits"] if b["document"] == "63号")
+
+
+def test_report_groups_lines_by_document():
+    result = run("evaluate", str(RESIDENTS), "--format", "report")
+    assert result.exit_code == 0
+    first = result.output     # the first applicant (张老兵) comes first
+    assert first.index("== 三政办〔2012〕63号") < first.index("== 三政〔2012〕81号") < first.index(
+        "【符合】优抚对象基本医疗优先优惠待遇（81号 第9条）")
+    assert "优先待遇（无现金）" in result.output
 
 
 def test_report_is_chinese_and_marks_assumptions():
@@ -79,6 +117,7 @@ def test_schema_and_rules():
     assert "id_number" in schema["required"]
     listing = run("rules").output
     assert "63号 三（三）" in listing and "psychiatric_dibao_subsidy" in listing
+    assert "81号 第10条" in listing and "veteran_placement" in listing and "81号 第1条" in listing
 
 
 def test_budget_lists_every_county_with_marks():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -18,15 +19,17 @@ from benefits.engine.columnar.view import RowView
 from benefits.engine.identity import age_on
 from benefits.finance.synthetic import caseload
 
-from .factories import id_number
+from .factories import id_number, line
 from .test_engine_reference import records
 
 COMPARED = ("benefit", "status", "amount", "payer_split", "duplicate_of", "missing_facts", "upon")
 # parameter change dates of the shipped rules, the days before them, and the
 # first and last days the rules can be applied in the generated years
-DATES = [dt.date(2012, 6, 30), dt.date(2012, 10, 31), dt.date(2012, 11, 1), dt.date(2012, 12, 31), dt.date(2013, 1, 1), dt.date(2013, 6, 30),
+# (81号 from 2012-11-13)
+DATES = [dt.date(2012, 6, 30), dt.date(2012, 10, 31), dt.date(2012, 11, 1), dt.date(2012, 11, 12), dt.date(2012, 11, 13),
+         dt.date(2012, 12, 31), dt.date(2013, 1, 1), dt.date(2013, 6, 30),
          dt.date(2013, 7, 1), dt.date(2014, 6, 30), dt.date(2014, 7, 1), dt.date(2015, 12, 31)]
-BOUNDARY_AGES = (16, 18, 60)
+BOUNDARY_AGES = (16, 18, 60, 80)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +71,8 @@ def disagreements(engine, columnar, parsed, as_of=None) -> list[str]:
 def _blank_leaves(rng: random.Random, node: dict, rate: float) -> None:
     """Leave facts out anywhere (never the ID number or name)."""
     for key in list(node):
-        if key in ("id_number", "name", "number", "category", "grade", "level", "relation", "case"):
+        if key in ("id_number", "name", "number", "category", "grade", "level", "relation", "case",
+                   "affected"):
             continue
         value = node[key]
         if isinstance(value, dict):
@@ -84,11 +88,35 @@ def _birthday(birth: dt.date, age: int) -> dt.date:
         return dt.date(birth.year + age, 3, 1)
 
 
+def _resident_81(rng: random.Random, record: dict) -> None:
+    """81号's facts on a synthetic record; a fifth are made residents
+    without a 《残疾人证》 (the synthetic caseload has only disabled people)."""
+    if rng.random() < 0.2:
+        del record["certificate"]
+        record["holds_certificate"] = False
+    flag = lambda share=0.5: rng.random() < share  # noqa: E731
+    soldier = rng.choice(["government_placement", "self_employment", "own_career", "none", "none"])
+    placed = soldier == "government_placement"
+    record["military"] = {
+        "youfu_category": rng.choice(["martyr_family", "bereaved_family", "disabled_veteran", "demobilised_veteran",
+                                      "conscript_family", "other", "none", "none"]),
+        "retired_soldier": soldier, "awaiting_placement": placed and flag(), "placement_referred": placed and flag(),
+        "wants_training": flag(), "unemployed_military_spouse": flag(0.1), "military_retiree": flag(0.1)}
+    record["child"] = {"orphan": flag(0.2), "in_hardship": flag(0.2)}
+    affected = flag(0.3)
+    record["disaster"] = {"affected": affected} | (
+        {"date": (DATES[rng.randrange(len(DATES))] + dt.timedelta(days=rng.choice((-1, 0, 1)))).isoformat()}
+        if affected else {})
+    record["needs"] = {k: flag(0.2) for k in ("serious_illness", "hospitalised", "dilapidated_housing",
+                                               "stranded", "death_in_family")}
+
+
 def generated(size: int, seed: int) -> list:
     """Synthetic applicants with facts blanked and days on the boundaries."""
     rng = random.Random(seed)
     out = []
     for record in caseload(size, seed=seed):
+        _resident_81(rng, record)
         _blank_leaves(rng, record, 0.04)
         parsed = parse_applicant(record)
         if rng.random() < 0.3:
@@ -146,3 +174,33 @@ def test_an_unusable_day_is_refused_alike(engine, columnar, day):
         engine.determine(record, day)
     _, rejects = columnar.evaluate_frame(frame_from_records([record]), day)
     assert [(r["field"], r["message"]) for r in rejects] == [(e.field, e.message) for e in refused.value.errors]
+
+
+
+def test_the_missing_facts_mask_spans_two_words(tmp_path):
+    """58 facts and 16 parameters need two 64-bit words. A parameter in the
+    second word (五保供养标准, here with no value before 2013) is reported
+    missing by both engines alike."""
+    import shutil
+    from benefits.engine import Engine, load_rulebook
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "rules", rules)
+    dibao = rules / "parameters" / "dibao.yaml"
+    dibao.write_text(dibao.read_text(encoding="utf-8").replace(
+        "    - {from: 2012-01-01, value: 2000}\n", ""), encoding="utf-8")
+    columnar = ColumnarEngine(load_rulebook(rules))
+    bits = columnar.plan.bits
+    assert bits.words == 2 and bits.param("wubao_standard")[0] == 1
+    record = parse_applicant({"id_number": id_number(dt.date(1940, 1, 1), "411224"), "name": "掩码",
+                              "hukou_county": "411224", "residence": "rural", "holds_certificate": False,
+                              "status": {"no_work_capacity": True, "no_income_source": True,
+                                         "no_legal_supporter": True},
+                              "evaluation_date": "2012-12-01"})
+    engine = Engine(rules)
+    try:
+        want = line(engine.determine(record), "wubao_81")
+        assert want["amount"]["kind"] == "unresolved"
+        assert [m["parameter"] for m in want["missing_facts"]] == ["wubao_standard"]
+        assert disagreements(engine, columnar, [record]) == []
+    finally:
+        engine.close()

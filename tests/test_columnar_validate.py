@@ -521,3 +521,20 @@ def test_money_parses_to_the_same_double_as_python():
         rows.append([{**base, "household.monthly_income": amount, "household.members": members}[n] for n in NAMES])
     assert all(fast_flags(NAMES, rows))
     assert_same(NAMES, rows)
+
+
+def test_81_cross_checks_are_judged_as_the_single_applicant_path():
+    """81号's cross-field checks: placement facts only for government placement,
+    a disaster date only when affected; unknown placement type is not an error."""
+    placement = "待安置和安置介绍信只适用于政府安排工作的退役士兵，与填写的安置方式不符"
+    assert ("military.awaiting_placement", placement) in _rejects(
+        **{"military.retired_soldier": "self_employment", "military.awaiting_placement": "是"})
+    assert ("military.placement_referred", placement) in _rejects(
+        **{"military.retired_soldier": "none", "military.placement_referred": "true"})
+    assert _rejects(**{"military.retired_soldier": "government_placement", "military.awaiting_placement": "是",
+                       "military.placement_referred": "是"}) == []
+    assert _rejects(**{"military.awaiting_placement": "是"}) == []
+    assert ("disaster.date", "填写了灾害发生日期，却标为未受灾") in _rejects(
+        **{"disaster.affected": "否", "disaster.date": "2013-04-20"})
+    assert ("disaster.affected", "必填项未填写") in _rejects(**{"disaster.date": "2013-04-20"})
+    assert _rejects(**{"disaster.affected": "是", "disaster.date": "2013-04-20"}) == []

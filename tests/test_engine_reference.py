@@ -19,11 +19,38 @@ members = st.lists(st.fixed_dictionaries({"relation": st.sampled_from(["parent",
     "age": st.integers(0, 100), "disabled": st.booleans(), "monthly_income": st.integers(0, 3000)}), max_size=4)
 
 
+def _placement_settled(military: dict) -> dict:
+    """Placement facts only for government placement (the record refuses others)."""
+    if military.get("retired_soldier") not in (None, "government_placement"):
+        for key in ("awaiting_placement", "placement_referred"):
+            if military.get(key) is True:
+                military[key] = False
+    return military
+
+
+# 81号's facts about any resident, for records of disabled people or not
+RESIDENT_81 = {
+    "military": st.fixed_dictionaries({}, optional={
+        "youfu_category": st.sampled_from(["martyr_family", "bereaved_family", "disabled_veteran",
+                                           "demobilised_veteran", "conscript_family", "other", "none"]),
+        "retired_soldier": st.sampled_from(["government_placement", "self_employment", "own_career", "none"]),
+        **{k: st.booleans() for k in ("awaiting_placement", "placement_referred", "wants_training",
+                                      "unemployed_military_spouse", "military_retiree")}}).map(_placement_settled),
+    "child": st.fixed_dictionaries({}, optional={"orphan": st.booleans(), "in_hardship": st.booleans()}),
+    "disaster": st.one_of(
+        st.fixed_dictionaries({"affected": st.just(True)}, optional={
+            "date": st.dates(dt.date(2012, 11, 1), dt.date(2016, 1, 2))}),
+        st.just({"affected": False})),
+    "needs": st.fixed_dictionaries({}, optional={k: st.booleans() for k in (
+        "serious_illness", "hospitalised", "dilapidated_housing", "stranded", "death_in_family")}),
+}
+
+
 @st.composite
 def records(draw):
     day = draw(st.dates(dt.date(2012, 9, 1), dt.date(2015, 12, 31)))
     dates = st.dates(dt.date(2012, 6, 1), dt.date(2016, 6, 30))
-    age = draw(st.sampled_from([0, 15, 16, 17, 18, 40, 59, 60, 61, 90]))
+    age = draw(st.sampled_from([0, 15, 16, 17, 18, 40, 59, 60, 61, 79, 80, 90]))
     ident = id_number(birth_for_age(age, day), draw(st.sampled_from(["411202", "412531", "110105"])))
     record = {"id_number": ident, "name": "随机", "evaluation_date": day.isoformat()}
     optional = {
@@ -57,6 +84,7 @@ def records(draw):
             {"case": st.sampled_from(["stranded", "nonlocal_humanitarian", "hospitalised", "major_accident",
                                       "temporary_difficulty"])},
             optional={"family_hardship": st.booleans(), "date": dates}), max_size=3),
+        **RESIDENT_81,
     }
     for key, strategy in optional.items():
         if draw(st.booleans()):

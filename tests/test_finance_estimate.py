@@ -162,3 +162,22 @@ def test_progress_callback_counts_up_to_the_total(result):
     assert calls[-1] == (again["counts"]["total"], again["counts"]["total"])
     assert calls[0][1] >= again["counts"]["total"]   # expected rows known up front for a file
     assert again == result
+
+
+RESIDENTS = SAMPLE.with_name("residents-81.jsonl")
+
+
+@pytest.mark.parametrize("engine", ["columnar", "durable"])
+def test_81_lines_are_counted_by_document_and_once(engine):
+    """Residents without a certificate: 63号 pays nothing, 81号's 低保 and 五保
+    are counted once per person. 2014, example standards: 赵秀英 (urban 湖滨, 200
+    a head) 130 × 6 + 160 × 6 = 1740; 刘小宇 (urban 灵宝, no income) 340 × 6 +
+    360 × 6 = 4200; 孙福生 五保 2800 a year, his 低保 (160 × 6 + 180 × 6 =
+    2040) is the same need and not counted."""
+    result = estimate(RESIDENTS, 2014, workers=1, engine=engine)
+    documents = {d["document"]: d["cost"]["mid"] for d in result["documents"]}
+    assert documents == {"63号": 0.0, "81号": 1740 + 4200 + 2800}
+    assert sum(documents.values()) == result["total"]["mid"]
+    dibao = next(b for b in result["benefits"] if b["benefit"] == "dibao_81")
+    assert (dibao["document"], dibao["persons"], dibao["duplicates"], dibao["cost"]["mid"]) == (
+        "81号", 3, 1, 1740 + 4200)

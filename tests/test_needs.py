@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 import typing
 
 import pytest
@@ -94,12 +95,13 @@ def test_covers_reads_paths_as_subtrees():
 
 
 def test_63_services_are_its_sections(rulebook):
-    found = [(s.key, s.label_zh) for s in services(rulebook)]
+    of_63 = [s for s in services(rulebook) if s.key.startswith("63-")]
+    found = [(s.key, s.label_zh) for s in of_63]
     assert found == [("63-2", "二、基本生活救助"), ("63-3", "三、康复医疗救助"), ("63-4", "四、教育培训救助"),
                      ("63-5", "五、社会福利救助"), ("63-6", "六、无障碍救助"), ("63-7", "七、临时救助")]
     every = [b for s in services(rulebook) for b in s.benefits]
     assert sorted(every) == sorted(r.id for r in rulebook.benefits)
-    assert {s.document for s in services(rulebook)} == {"三政办〔2012〕63号"}
+    assert {s.document for s in of_63} == {"三政办〔2012〕63号"}
 
 
 def test_chinese_numerals():
@@ -167,3 +169,14 @@ def test_a_new_rule_file_brings_its_own_service_and_needs(tmp_path):
     assert facts_of(book, ["top_line"]) == {"age", "renovation_requested", "hukou_county"}
     assert needed_paths(book, ["top_line"]) == {"name", "id_number", "evaluation_date", "renovation.requested",
                                                 "hukou_county"}
+
+
+def test_81_services_are_its_measures_titled_in_the_law_s_words():
+    """81号 is numbered by measure (1.–20.): a clerk ticks 第13条 加强流浪乞讨人员救助管理,
+    its title quoted from the document."""
+    policy = (Path(__file__).resolve().parents[1] / "policy" / "sanzheng-2012-81-civil-affairs.md").read_text("utf-8")
+    shipped = [s for s in services(load_rulebook()) if s.key.startswith("81-")]
+    assert [s.key for s in shipped] == ["81-1", "81-2", "81-3", "81-8", "81-9", "81-10", "81-11", "81-13", "81-15"]
+    for service in shipped:
+        number, title = service.label_zh.removeprefix("第").split("条 ")
+        assert f"{number}.{title}。" in policy, service

@@ -9,23 +9,54 @@ import yaml
 from benefits.engine import RulebookError, load_rulebook
 from benefits.engine.rulebook import DEFAULT_RULES_DIR
 
-POLICY = (Path(__file__).resolve().parents[1] / "policy" / "sanzhengban-2012-63-disability-relief.md").read_text()
+POLICY_DIR = Path(__file__).resolve().parents[1] / "policy"
+POLICY = (POLICY_DIR / "sanzhengban-2012-63-disability-relief.md").read_text()
+POLICY_81 = (POLICY_DIR / "sanzheng-2012-81-civil-affairs.md").read_text()
 
 
 def _normalise(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def _measures_81() -> dict[int, str]:
+    """81号's measures by their own number: the text from "N." to the next measure."""
+    parts = re.split(r"(?m)^(\d{1,2})\.", POLICY_81)
+    return {int(number): _normalise(text) for number, text in zip(parts[1::2], parts[2::2])}
+
+
 def test_every_quoted_text_is_in_the_policy_document():
-    """A rule's `text`, and each of the law's floors (rules/floors/), quotes
-    63号; '……' marks an elision."""
+    """A rule's `text` quotes the document its clause names; '……' marks an
+    elision. An 81号 rule cited `81号 第N条` quotes measure N itself. The
+    law's floors (rules/floors/) quote 63号."""
     from benefits.policy import load_floors
-    policy = _normalise(POLICY)
-    quoted = [(r.id, r.text) for r in load_rulebook().rules] + [(f.id, f.text) for f in load_floors()]
-    assert len(quoted) > len(load_rulebook().rules)
-    for name, text in quoted:
-        for fragment in text.split("……"):
-            assert _normalise(fragment) in policy, (name, fragment)
+    policy, policy_81, measures = _normalise(POLICY), _normalise(POLICY_81), _measures_81()
+    assert sorted(measures) == list(range(1, 21))
+    for rule in load_rulebook().rules:
+        match = re.fullmatch(r"81号 第(\d{1,2})条", rule.clause)
+        source = measures[int(match[1])] if match else policy_81 if rule.document == "81号" else policy
+        for fragment in rule.text.split("……"):
+            assert _normalise(fragment) in source, (rule.id, fragment)
+    floors = load_floors()
+    assert floors
+    for floor in floors:
+        for fragment in floor.text.split("……"):
+            assert _normalise(fragment) in policy, (floor.id, fragment)
+
+
+def test_81_clauses_follow_the_measure_numbering():
+    """81号 is cited by its measures' own numbers 1–20 (`81号 第2条`), or
+    `81号 序言` (the preamble: whom it is for) and `81号 落款` (the issue date)."""
+    rules = [r for r in load_rulebook().rules if r.document == "81号"]
+    assert rules
+    for rule in rules:
+        match = re.fullmatch(r"81号 (?:第(\d{1,2})条|序言|落款)", rule.clause)
+        assert match and (match[1] is None or 1 <= int(match[1]) <= 20), rule.clause
+
+
+def test_every_individual_measure_of_81_has_a_rule():
+    clauses = {r.clause for r in load_rulebook().benefits}
+    for number in (1, 2, 3, 8, 9, 10, 11, 13, 15):
+        assert f"81号 第{number}条" in clauses
 
 
 def test_every_clause_of_63_has_a_rule():

@@ -158,6 +158,48 @@ class HardshipEvent(_Strict):
     family_hardship: Optional[bool] = Field(None, description="造成（或属于）家庭经济困难")
 
 
+# 三政〔2012〕81号: facts about residents who need not hold a 《残疾人证》.
+
+YoufuCategory = Literal["martyr_family", "bereaved_family", "disabled_veteran", "demobilised_veteran",
+                        "conscript_family", "other", "none"]
+RetiredSoldier = Literal["government_placement", "self_employment", "own_career", "none"]
+
+
+class Military(_Strict):
+    """优抚、退役士兵与军休（81号 第8—11条）"""
+    youfu_category: Optional[YoufuCategory] = Field(
+        None, description="优抚对象类别：烈士遗属 / 因公牺牲、病故军人遗属 / 残疾军人 / 在乡老复员军人 / "
+                          "义务兵家属 / 其他优抚对象 / 非优抚对象")
+    retired_soldier: Optional[RetiredSoldier] = Field(
+        None, description="退役士兵安置方式：政府安排工作 / 自主就业 / 自谋职业 / 非退役士兵")
+    awaiting_placement: Optional[bool] = Field(None, description="政府安排工作的退役士兵，尚在待安置期间")
+    placement_referred: Optional[bool] = Field(None, description="安置主管部门已开出安置介绍信")
+    wants_training: Optional[bool] = Field(None, description="退役士兵有参加职业教育和技能培训的意愿")
+    unemployed_military_spouse: Optional[bool] = Field(None, description="随军未就业家属")
+    military_retiree: Optional[bool] = Field(None, description="移交地方安置的军队离退休干部（军休人员）")
+
+
+class Child(_Strict):
+    """儿童（81号 第3条）"""
+    orphan: Optional[bool] = Field(None, description="孤儿（失去父母、查找不到生父母）")
+    in_hardship: Optional[bool] = Field(None, description="经认定的困境儿童（孤儿以外）")
+
+
+class Disaster(_Strict):
+    """自然灾害（81号 第1条）"""
+    affected: bool = Field(description="家庭遭受自然灾害，基本生活受到影响")
+    date: Optional[dt.date] = Field(None, description="灾害发生日期")
+
+
+class Needs(_Strict):
+    """其他困难情形（81号 第2、9、13、15条）"""
+    serious_illness: Optional[bool] = Field(None, description="患重特大疾病")
+    hospitalised: Optional[bool] = Field(None, description="正在或曾经住院治疗（本次申请所涉）")
+    dilapidated_housing: Optional[bool] = Field(None, description="住房经鉴定为危房")
+    stranded: Optional[bool] = Field(None, description="生活无着的流浪乞讨人员")
+    death_in_family: Optional[bool] = Field(None, description="家中有亲属去世，需办理丧事")
+
+
 class Applicant(_Strict):
     """申请人：一个残疾人的救助申请记录。"""
     id_number: IdNumber = Field(description="身份证号码（18位）")
@@ -174,6 +216,10 @@ class Applicant(_Strict):
     education: Optional[Education] = None
     renovation: Optional[Renovation] = None
     hardship_events: Optional[list[HardshipEvent]] = Field(None, max_length=20, description="临时困难情形")
+    military: Optional[Military] = None
+    child: Optional[Child] = None
+    disaster: Optional[Disaster] = None
+    needs: Optional[Needs] = None
     evaluation_date: Optional[dt.date] = Field(None, description="评估日期（缺省为今天）")
 
     @field_validator("name")
@@ -339,6 +385,15 @@ def _cross_checks(record: Applicant) -> list[FieldError]:
         errors.append(FieldError(field="holds_certificate", message="填写了残疾人证，却标为未持证"))
     if record.hukou_local is False and record.hukou_county is not None:
         errors.append(FieldError(field="hukou_local", message="填写了本市户籍县区，却标为非本市户籍"))
+    military = record.military
+    if military is not None and military.retired_soldier not in (None, "government_placement"):
+        for name in ("awaiting_placement", "placement_referred"):
+            if getattr(military, name) is True:
+                errors.append(FieldError(field=f"military.{name}",
+                                         message="待安置和安置介绍信只适用于政府安排工作的退役士兵，"
+                                                 "与填写的安置方式不符"))
+    if record.disaster is not None and record.disaster.affected is False and record.disaster.date is not None:
+        errors.append(FieldError(field="disaster.date", message="填写了灾害发生日期，却标为未受灾"))
     if record.evaluation_date is not None and record.birth_date > record.evaluation_date:
         errors.append(FieldError(field="evaluation_date", message=DAY_BEFORE_BIRTH))
     return errors

@@ -147,7 +147,8 @@ class Engine:
         lines = []
         for plan in self._benefit_plans:
             rule = plan.rule
-            line = {"benefit": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en,
+            line = {"benefit": rule.id, "document": rule.document,
+                    "label_zh": rule.label_zh, "label_en": rule.label_en,
                     "clause": rule.clause, "status": INELIGIBLE, "period": rule.outcome.period,
                     "amount": None, "payer_split": None, "duplicate_of": None, "upon": [],
                     "assumptions": [], "unverified": []}
@@ -310,7 +311,8 @@ class _Reader:
         rule = plan.rule
         verdict = self.verdicts.get(rule.id)
         status = UNDETERMINED if verdict is None else ELIGIBLE if verdict else INELIGIBLE
-        line = {"benefit": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en,
+        line = {"benefit": rule.id, "document": rule.document,
+                    "label_zh": rule.label_zh, "label_en": rule.label_en,
                 "clause": rule.clause, "status": status, "period": rule.outcome.period,
                 "amount": None, "payer_split": None, "duplicate_of": None,
                 "upon": list(self.upon.get(rule.id, ()))}
@@ -352,6 +354,8 @@ class _Reader:
             return {"kind": "in_kind"}
         if form == "unstated":
             return {"kind": "unstated"}
+        if form == "priority":
+            return {"kind": "priority"}
         if form == "observances":
             return {"kind": "days_off", "year": self.day.year,
                     "days": days_off(self.day.year, self.categories) if self.categories else []}

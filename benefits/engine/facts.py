@@ -82,7 +82,44 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("hardship_hospitalised", "hardship_events", "七（三）重病住院且家庭经济困难", bool),
     Fact("hardship_major_accident", "hardship_events", "七（四）重大意外造成家庭经济困难", bool),
     Fact("hardship_temporary_difficulty", "hardship_events", "七（五）家庭经济临时出现问题", bool),
+    # 三政〔2012〕81号
+    Fact("evaluation_day", "evaluation_date", "评估日期（年月日写成八位数，如20121113）", int),
+    Fact("youfu_category", "military.youfu_category", "优抚对象类别", str, (
+        ("martyr_family", "烈士遗属"), ("bereaved_family", "因公牺牲、病故军人遗属"), ("disabled_veteran", "残疾军人"),
+        ("demobilised_veteran", "在乡老复员军人"), ("conscript_family", "义务兵家属"), ("other", "其他优抚对象"),
+        ("none", "非优抚对象"))),
+    Fact("retired_soldier", "military.retired_soldier", "退役士兵安置方式", str, (
+        ("government_placement", "政府安排工作"), ("self_employment", "自主就业"), ("own_career", "自谋职业"),
+        ("none", "非退役士兵"))),
+    Fact("awaiting_placement", "military.awaiting_placement", "退役士兵待安置", bool),
+    Fact("placement_referred", "military.placement_referred", "已开出安置介绍信", bool),
+    Fact("wants_training", "military.wants_training", "退役士兵有培训意愿", bool),
+    Fact("unemployed_military_spouse", "military.unemployed_military_spouse", "随军未就业家属", bool),
+    Fact("military_retiree", "military.military_retiree", "军休人员（军队离退休干部）", bool),
+    Fact("orphan", "child.orphan", "孤儿", bool),
+    Fact("child_in_hardship", "child.in_hardship", "困境儿童", bool),
+    Fact("disaster_affected", "disaster.affected", "家庭遭受自然灾害", bool),
+    Fact("disaster_days_since", "disaster.date", "灾害发生至评估日的天数", int),
+    Fact("serious_illness", "needs.serious_illness", "患重特大疾病", bool),
+    Fact("hospitalised", "needs.hospitalised", "住院治疗", bool),
+    Fact("dilapidated_housing", "needs.dilapidated_housing", "住房为危房", bool),
+    Fact("stranded", "needs.stranded", "生活无着的流浪乞讨人员", bool),
+    Fact("death_in_family", "needs.death_in_family", "家中有亲属去世", bool),
 ]}
+
+# 81号 facts copied from the record as they are: fact name → (section, field)
+PLAIN_81 = {
+    "youfu_category": ("military", "youfu_category"), "retired_soldier": ("military", "retired_soldier"),
+    "awaiting_placement": ("military", "awaiting_placement"),
+    "placement_referred": ("military", "placement_referred"), "wants_training": ("military", "wants_training"),
+    "unemployed_military_spouse": ("military", "unemployed_military_spouse"),
+    "military_retiree": ("military", "military_retiree"),
+    "orphan": ("child", "orphan"), "child_in_hardship": ("child", "in_hardship"),
+    "disaster_affected": ("disaster", "affected"),
+    "serious_illness": ("needs", "serious_illness"), "hospitalised": ("needs", "hospitalised"),
+    "dilapidated_housing": ("needs", "dilapidated_housing"), "stranded": ("needs", "stranded"),
+    "death_in_family": ("needs", "death_in_family"),
+}
 
 # Facts that count only for events dated from the in-force day to the
 # evaluation day: a rule reading one carries the in-force assumption.
@@ -160,7 +197,8 @@ def applicant_facts(record: Applicant, day: dt.date, in_force_from: dt.date | No
     """Flatten a validated record into facts; unknown facts are left out.
     ``in_force_from`` is the rulebook's in-force day (dated events before it
     do not count)."""
-    facts: dict = {"age": age_on(record.birth_date, day)}
+    facts: dict = {"age": age_on(record.birth_date, day),
+                   "evaluation_day": day.year * 10000 + day.month * 100 + day.day}
 
     def put(name, value):
         if value is not None:
@@ -227,6 +265,12 @@ def applicant_facts(record: Applicant, day: dt.date, in_force_from: dt.date | No
         put("renovation_inspection_passed", record.renovation.inspection_passed)
     if record.hardship_events is not None:
         facts.update(_hardship_facts(record, day, in_force_from))
+    for name, (section, field) in PLAIN_81.items():
+        part = getattr(record, section)
+        if part is not None:
+            put(name, getattr(part, field))
+    if record.disaster is not None and record.disaster.date is not None:
+        facts["disaster_days_since"] = (day - record.disaster.date).days
     return facts
 
 

@@ -123,9 +123,11 @@ def _section(rule: Rule) -> tuple[str, str]:
 
 def _titles(heading: str) -> tuple[str, dict[str, str]]:
     """A rule file's heading → (document name, {section numeral: title}):
-    三政办〔2012〕63号 六、无障碍救助；七、临时救助 → 六: 无障碍救助, 七: 临时救助."""
+    三政办〔2012〕63号 六、无障碍救助；七、临时救助 → 六: 无障碍救助, 七: 临时救助;
+    81号's measures are numbered 1.–20.: 三政〔2012〕81号 二（四）13.加强流浪乞讨人员救助管理 → 13: …"""
     document, _, rest = heading.strip().partition(" ")
-    titles = dict(re.findall(r"([一二三四五六七八九十]+)、([^；;，,。]+)", rest))
+    titles = dict(re.findall(r"([一二三四五六七八九十]+、|\d+\.)([^；;，,。]+)", rest))
+    titles = {k.rstrip("、."): v for k, v in titles.items()}
     return document, {k: v.strip() for k, v in titles.items()} or ({"": rest.strip()} if rest.strip() else {})
 
 
@@ -150,7 +152,10 @@ def services(rulebook: Rulebook) -> list[Service]:
         key = f"{doc}-{number or section}"
         if plain[key] > 1:
             key = f"{Path(source).stem}-{number or section}"
-        label = f"{section}、{title}" if title and not title.startswith(section) else (title or f"{doc}号 {section}")
+        if title and section.isdigit():          # 81号 第13条 加强流浪乞讨人员救助管理
+            label = f"第{section}条 {title}"
+        else:
+            label = f"{section}、{title}" if title and not title.startswith(section) else (title or f"{doc}号 {section}")
         out.append(Service(key=key, document=document or f"{doc}号", label_zh=label,
                            label_en=f"{doc}号 section {number or section}", benefits=tuple(ids)))
     return out

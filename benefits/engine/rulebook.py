@@ -101,16 +101,17 @@ class Amount(_Spec):
     in_kind: Optional[bool] = None                # a service, no money
     observances: Optional[bool] = None            # days off (五（三）)
     unstated: Optional[bool] = None               # the text gives no amount
+    priority: Optional[bool] = None               # 优先: precedence in a service, no money of its own
     at_least: bool = False                        # the text sets a floor (不低于/以上)
     times_fact: Optional[str] = None              # × an integer fact (e.g. limbs: 每例)
 
     @model_validator(mode="after")
     def _one_form(self):
         forms = [k for k in ("param", "table", "share_of", "difference", "range", "per_capita",
-                             "in_kind", "observances", "unstated") if getattr(self, k) is not None]
+                             "in_kind", "observances", "unstated", "priority") if getattr(self, k) is not None]
         if len(forms) != 1:
             raise ValueError("an amount has exactly one of param, table, share_of, difference, range, "
-                             "per_capita, in_kind, observances, unstated")
+                             "per_capita, in_kind, observances, unstated, priority")
         pairs = {"table": "key_fact", "share_of": "ratio", "difference": "minus_fact", "per_capita": "population"}
         if forms[0] in pairs and getattr(self, pairs[forms[0]]) is None:
             raise ValueError(f"`{forms[0]}` needs `{pairs[forms[0]]}`")
@@ -125,7 +126,7 @@ class Amount(_Spec):
     @property
     def form(self) -> str:
         return next(k for k in ("param", "table", "share_of", "difference", "range", "per_capita",
-                                "in_kind", "observances", "unstated") if getattr(self, k) is not None)
+                                "in_kind", "observances", "unstated", "priority") if getattr(self, k) is not None)
 
     def parameters(self) -> list[str]:
         return [p for p in (self.param, self.table, self.share_of, self.ratio, self.difference,
@@ -180,6 +181,11 @@ class Rule(_Spec):
         if (self.kind == "benefit") != (self.outcome is not None):
             raise ValueError("a benefit has an outcome; a derived concept has none")
         return self
+
+    @property
+    def document(self) -> str:
+        """The document the rule applies: 63号 or 81号 (its clause's prefix)."""
+        return self.clause.split(" ", 1)[0]
 
     @property
     def mode(self) -> str:
@@ -240,6 +246,10 @@ class Parameter(_Spec):
         return best
 
 
+DOCUMENTS = ("63号", "81号")
+"""The documents a rule may cite, in the order determinations group their lines."""
+
+
 class Rulebook:
     """Every rule and parameter, validated and cross-checked."""
 
@@ -267,7 +277,9 @@ class Rulebook:
 
     @property
     def benefits(self) -> list[Rule]:
-        return [r for r in self.rules if r.kind == "benefit"]
+        """Benefit lines grouped by document (63号, then 81号), each group in rule order."""
+        lines = [r for r in self.rules if r.kind == "benefit"]
+        return sorted(lines, key=lambda r: DOCUMENTS.index(r.document))
 
     @property
     def county_budgets(self) -> list[Rule]:

@@ -37,7 +37,8 @@ _BOUNDS = ("min", "mid", "max")
 _NO_CSE = ({"optimizations": pl.QueryOptFlags(comm_subexpr_elim=False)} if hasattr(pl, "QueryOptFlags")
            else {"comm_subexpr_elim": False})
 _RESULT = ("rule.", "amount.", "payer.", "duplicate_of.", "param.")
-_KIND = {"in_kind": "in_kind", "unstated": "unstated", "observances": "days_off", "range": "range"}
+_KIND = {"in_kind": "in_kind", "unstated": "unstated", "priority": "priority", "observances": "days_off",
+         "range": "range"}
 
 
 class _Parameters:

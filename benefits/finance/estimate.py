@@ -91,7 +91,7 @@ def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_rea
         keys = [(rule.id, c) for c in counties]
         kinds = sorted(tally.kinds.get(rule.id, ()))
         benefits.append({
-            "benefit": rule.id, "label_zh": rule.label_zh, "clause": rule.clause,
+            "benefit": rule.id, "document": rule.document, "label_zh": rule.label_zh, "clause": rule.clause,
             "period": rule.outcome.period, "amount_kinds": kinds,
             "money": any(k in MONEY_KINDS for k in kinds),
             "floor": "at_least" in kinds,
@@ -145,6 +145,11 @@ def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_rea
                          "cost": _money(_sum(v for k, v in tally.money.items() if k[0] in basic)),
                          "specific_cost": _money(_sum(v for k, v in tally.money.items() if k[0] not in basic))},
         "floor_part": _money(_sum(tally.floor.values())),
+        # money by document: a line marked duplicate_of is already left out,
+        # so 低保 owed under both 63号 and 81号 is counted once, under the line kept
+        "documents": [{"document": d, "cost": _money(_sum(v for k, v in tally.money.items()
+                                                        if book.by_id[k[0]].document == d))}
+                      for d in dict.fromkeys(r.document for r in book.benefits)],
         "benefits": benefits,
         "counties": by_county,
         "payers": by_payer,

@@ -6,7 +6,8 @@ from ..engine.identity import CURRENT_COUNTIES
 from ..report import format_value
 
 KIND_ZH = {"fixed": "定额", "at_least": "不低于（按下限计）", "range": "区间", "in_kind": "实物/服务（只计人数）",
-           "unstated": "未规定金额（只计人数）", "days_off": "放假（只计人数）", "unresolved": "参数未生效"}
+           "unstated": "未规定金额（只计人数）",
+           "priority": "优先待遇（只计人数）", "days_off": "放假（只计人数）", "unresolved": "参数未生效"}
 COUNTY_EN = {"411202": "Hubin", "411203": "Shanzhou", "411221": "Mianchi", "411224": "Lushi",
              "411281": "Yima", "411282": "Lingbao", "": "(no county)"}
 PAYER_EN = {"city": "City", "county": "County", "unspecified": "Unspecified"}

@@ -54,6 +54,8 @@ def render(result: dict, rejects_shown: int = 10) -> str:
         + (f"；其中按“不低于”下限计 {_yuan(result['floor_part']['mid'])}" if result["floor_part"]["mid"] else ""),
         f"其中（中值）低保、五保基本生活保障 {_yuan(result['basic_living']['cost']['mid'])}，"
         f"63号新增的救助 {_yuan(result['basic_living']['specific_cost']['mid'])}",
+        "按文件（中值）：" + "，".join(f"{d['document']} {_yuan(d['cost']['mid'])}" for d in result["documents"])
+        + "（同一需要两个文件都给付的只计一次）",
         "",
         "一、按项目",
         grid(["项目", "条款", "周期", "金额类型", "符合人数", "待定人数", "重复不计", "下限", "中值", "上限"],

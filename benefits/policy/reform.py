@@ -55,7 +55,6 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..engine.columnar.plan import MissingBits
 from ..engine.facts import FACTS
 from ..engine.rulebook import (Condition, DatedValue, Parameter, Rule, Rulebook, RulebookError, assemble,
                                load_rulebook)
@@ -290,11 +289,6 @@ def apply_reform(rulebook: Rulebook, reform: Reform) -> Rulebook:
     # kept rulebook version; Reform.text is what reproduces it)
     book = assemble(list(rules.values()), parameters, version, rulebook.directory, copy.deepcopy(rulebook.in_force),
                     dict(rulebook.documents))
-    try:        # the columnar engine's missing-facts mask is one 64-bit word
-        MissingBits(book)
-    except ValueError:
-        raise reform.error(("new_parameters",), f"新增参数过多：事实与参数合计超过 64 个"
-                                                f"（现有 {len(FACTS)} 个事实、{len(parameters)} 个参数）") from None
     book.reform, book.changes = reform, changes
     return book
 

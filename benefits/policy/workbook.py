@@ -24,7 +24,7 @@ def write_comparison(result: Comparison, path) -> None:
             book.save(partial)
 
 
-def _line_zh(line: dict | None) -> list:
+def line_zh(line: dict | None) -> list:
     """Status, yearly-shown amount and the reasons of a durable line."""
     if line is None:
         return ["无此项", "", ""]
@@ -108,7 +108,7 @@ def _sheets(book: Workbook, result: Comparison) -> None:
            ["项目", "变化", "行号", "身份证号（遮蔽）", "县区", "评估日", "改前：结果", "改前：金额", "改前：理由",
             "改后：结果", "改后：金额", "改后：理由"],
            [[e["label_zh"], e["kind_zh"], e["row"], e["id_number_masked"], e["county"], e["day"]]
-            + _line_zh(e["baseline_line"]) + _line_zh(e["reform_line"]) for e in result.examples],
+            + line_zh(e["baseline_line"]) + line_zh(e["reform_line"]) for e in result.examples],
            widths=[24, 16, 8, 22, 8, 12, 10, 10, 60, 10, 10, 60])
 
     s = _Sheet(book, "人员变化", head,

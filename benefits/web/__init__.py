@@ -15,7 +15,7 @@ from werkzeug.routing import BaseConverter
 
 from ..engine import default_engine
 from ..report import format_value
-from . import admin, api, auth, cases, demo, finance, intake, labels, present, replays, scorecard, store
+from . import admin, api, auth, cases, demo, finance, intake, labels, policy, present, replays, scorecard, store
 
 csrf = CSRFProtect()
 
@@ -31,6 +31,7 @@ DEFAULTS = {
     "FINANCE_WORKERS": 1,         # processes per estimate job (1 = in the job thread)
     "SESSION_IDLE_MINUTES": 30,   # a log-in idle this long must log in again
     "RECHECK_BATCH": 100,         # saved cases checked against today's rules per page view
+    "POLICY_GENERATED_SIZE": 140_000,  # the generated caseload of /policy and POST /api/v1/compare
 }
 
 
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(finance.bp)
     app.register_blueprint(scorecard.bp)
+    app.register_blueprint(policy.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself unless Basic auth is used
     present.init_app(app)
 
@@ -99,7 +101,7 @@ def create_app(config: dict | None = None) -> Flask:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
-        if request.path.startswith(("/cases", "/api", "/intake", "/finance")):
+        if request.path.startswith(("/cases", "/api", "/intake", "/finance", "/policy")):
             response.headers.setdefault("Cache-Control", "no-store")  # personal data
         return response
 

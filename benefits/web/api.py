@@ -17,11 +17,12 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from ..engine import InvalidApplicant, mask_id
-from . import apidoc, store
+from ..engine import InvalidApplicant, RulebookError, mask_id
+from . import apidoc, store, whatif
 from .auth import can, check_password, county_scope, may_change_case, source_address
 from .cases import visible_case
 from .labels import COUNTIES
+from .policy import may_link_cases, saved_caseload
 from .present import engine, evaluate, rulebook_files, shown_record
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -277,6 +278,93 @@ def _case_body(found: dict):
         {"id": d["id"], "created_at": d["created_at"], "created_by": d["username"],
          "rulebook_version": d["rulebook_version"], "result": d["result"]} for d in dets]
     return jsonify(body)
+
+
+MAX_INLINE_RECORDS = 1000   # records in the body; a bigger caseload is uploaded on /policy
+
+
+def _compare_request() -> apidoc.CompareRequest:
+    body = _json_body()
+    try:
+        return apidoc.CompareRequest.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][:1]) or "请求体"
+        fail(400, "invalid_body", f"请求体字段 {where} 有误：" + {
+            "reform": "应为改革方案的 YAML 文本或 JSON 对象",
+            "caseload": f"应为 \"generated\"、\"saved\" 或至多 {MAX_INLINE_RECORDS} 条申请记录的数组",
+            "year": "应为 2012 至 2030 的整数", "county": "应为县区代码",
+            "baseline_version": "应为规则版本（不超过 64 个字符）"}.get(where, "不是本接口的字段"))
+
+
+def _reformed(spec, today):
+    """Today's rulebook with the body's reform applied: a deep copy, so the
+    server's own rulebook never changes (400 with file:line in Chinese)."""
+    import yaml
+    from ..policy import apply_reform, load_reform
+    try:
+        text = spec if isinstance(spec, str) else yaml.safe_dump(spec, allow_unicode=True, sort_keys=False)
+        # bytes: YAML text is never taken for a path on the server
+        return apply_reform(today, load_reform(text.encode("utf-8", errors="replace"), name="reform"))
+    except RulebookError as exc:
+        fail(400, "invalid_reform", f"改革方案有误：{exc}")
+    except (RecursionError, yaml.YAMLError):
+        fail(400, "invalid_reform", "改革方案有误：嵌套过深或无法写成 YAML")
+
+
+@bp.route("/compare", methods=["POST"])
+def compare():
+    """Compare today's rules with a reform over a caseload (nothing saved).
+    ---
+    post:
+      summary: 政策测算：现行规则与改革方案对比（费用差额、得益与受损、状态变化、法定底线）；改革只用于本次请求
+      requestBody: {required: true, content: {application/json: {schema: CompareRequest}}}
+      responses:
+        "200": {content: {application/json: {schema: CompareResult}}, description: 对比结果}
+        "400": {content: {application/json: {schema: ApiError}}, description: 请求体或改革方案有误（file:line 中文说明）}
+    """
+    if not (can(g.user, "policy") or can(g.user, "cases.changes")):
+        _need("policy")
+    body = _compare_request()
+    scope = county_scope(g.user)
+    if not can(g.user, "policy") and body.caseload != "saved":
+        store.audit(g.db, g.user, "denied", detail="api compare: not saved cases")
+        fail(403, "forbidden", "县区受理员只能用本县区已保存的案件测算")
+    today = engine().rulebook
+    reformed = _reformed(body.reform, today)
+    baseline = today
+    if body.caseload == "generated":
+        caseload = whatif.generated(current_app.config["POLICY_GENERATED_SIZE"])
+    elif body.caseload == "saved":
+        county = scope or body.county
+        if scope is not None and body.county not in (None, scope):
+            store.audit(g.db, g.user, "denied", detail=f"api compare saved county={body.county}")
+            fail(403, "wrong_county", f"本账户只能用{COUNTIES.get(scope, '')}的案件测算")
+        if county is not None and county not in COUNTIES:
+            fail(400, "invalid_body", "请求体字段 county 有误：应为县区代码")
+        kept = store.version_kept(g.db, body.baseline_version or "")[0]
+        if not kept:
+            fail(400, "invalid_body", "请求体字段 baseline_version 有误：应为已保存的规则版本")
+        try:
+            caseload, baseline = saved_caseload(g.db, county, body.baseline_version, engine())
+        except (RulebookError, store.StoreError) as exc:
+            fail(400, "invalid_body", f"改前规则版本无法使用：{exc}")
+    else:
+        if len(body.caseload) > MAX_INLINE_RECORDS:
+            fail(400, "invalid_body", f"请求体字段 caseload 有误：至多 {MAX_INLINE_RECORDS} 条申请记录")
+        caseload = whatif.from_records(body.caseload, f"请求中的 {len(body.caseload)} 条记录", "inline")
+    _, shown = whatif.run_compare(caseload, baseline, reformed, body.year, examples=0)
+    label = reformed.reform.label if reformed.reform else ""
+    store.audit(g.db, g.user, "policy.compare",
+                detail=f"api reform {reformed.reform.digest} “{label[:80]}” caseload {caseload.label_zh} "
+                       f"year {body.year}")
+    shown.pop("examples", None)
+    for row in shown["changed_cases"]:
+        if may_link_cases(g.user, shown):     # a clerk of the county: the case in the API
+            row["url"] = url_for("api.case", case_id=row["case_id"])
+        else:                                 # policy reads no case: name and masked number only
+            row.pop("case_id")
+    return jsonify(shown)
 
 
 @bp.route("/openapi.json")

@@ -8,7 +8,7 @@ schemathesis against it, so code and document cannot drift apart unnoticed.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 from apispec import APISpec, yaml_utils
 from flask import current_app
@@ -102,7 +102,38 @@ class CaseQuery(BaseModel):
     page: int = Field(1, ge=1, le=10**6, description="页码")
 
 
-MODELS = (ApiError, Determination, CaseList, Case, RuleList, CsrfToken)
+class CompareRequest(BaseModel):
+    """Body of POST /api/v1/compare; anything else is a 400."""
+    model_config = ConfigDict(extra="forbid")
+    reform: Union[str, dict[str, Any]] = Field(
+        description="改革方案：reforms/*.yaml 格式的 YAML 文本，或同样结构的 JSON 对象（至少 label 与 reason）")
+    caseload: Union[Literal["generated", "saved"], list[dict[str, Any]]] = Field(
+        description="台账：generated（全市模拟台账）、saved（已保存案件，须给 baseline_version）"
+                    "或申请记录（Applicant）数组，至多 1000 条")
+    year: int = Field(ge=2012, le=2030, description="预算年度")
+    county: Optional[str] = Field(None, max_length=6, description="saved：县区代码（县区受理员只能是本县区）")
+    baseline_version: Optional[str] = Field(None, max_length=64, description="saved：改前规则版本（已保存的版本）")
+
+
+class CompareResult(BaseModel):
+    """改革前后对比：费用差额（项目 × 县区 × 出资方）、按项目与县区的得益/受损人数、状态变化、增减分布、法定底线。"""
+    model_config = ConfigDict(extra="allow")
+    label: str
+    year: int
+    baseline_version: str
+    reform_version: str
+    counts: dict[str, int]
+    totals: dict[str, float]
+    cost: list[dict[str, Any]]
+    by_benefit: list[dict[str, Any]]
+    by_county: list[dict[str, Any]]
+    transitions: list[dict[str, Any]]
+    distribution: list[dict[str, Any]]
+    floors: list[dict[str, Any]]
+    floor_violations: int
+
+
+MODELS = (ApiError, Determination, CaseList, Case, RuleList, CsrfToken, CompareRequest, CompareResult)
 INFO = ("会话登录（写操作需在 X-CSRFToken 头中带 CSRF 令牌，见 /api/v1/csrf）、API 令牌"
         "（Authorization: Bearer，由 benefits users token 发放）或 HTTP Basic 认证。"
         "县区受理员只能读写本县区案件，他县案件返回 404。写请求须为 application/json。"

@@ -21,8 +21,9 @@ hasher = PasswordHasher()
 PERMISSIONS = {
     "clerk": {"evaluate", "cases.read", "cases.write", "rules", "cases.changes"},
     "finance": {"cases.read", "rules", "finance"},
-    "policy": {"evaluate", "rules", "scorecard", "cases.changes"},   # cases.changes: which saved cases new rules change (masked)
-    "admin": {"users", "audit", "rules", "finance", "scorecard"},
+    # cases.changes: which saved cases new rules change (masked); policy: the what-if compare (/policy)
+    "policy": {"evaluate", "rules", "scorecard", "cases.changes", "policy"},
+    "admin": {"users", "audit", "rules", "finance", "scorecard", "policy"},
 }
 _DUMMY_HASH = hasher.hash("not a password")
 

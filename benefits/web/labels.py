@@ -29,6 +29,9 @@ ACTIONS = {
     "user_added": ("新建用户", "user added"), "password_set": ("设置新密码", "password set"),
     "token_issued": ("发放 API 令牌", "API token issued"), "estimate.start": ("开始资金测算", "estimate started"),
     "estimate.read": ("查看测算结果", "estimate read"), "estimate.download": ("下载测算工作簿", "workbook downloaded"),
+    "policy.compare": ("政策测算（改革前后对比）", "policy what-if run"),
+    "policy.read": ("查看政策测算结果", "what-if result read"),
+    "policy.download": ("下载政策测算工作簿", "what-if workbook downloaded"),
 }
 
 UI = {

@@ -111,7 +111,7 @@ def shown_record(user: dict, record: dict) -> dict:
     return shown
 
 
-_IN_KIND = ("in_kind", "days_off")
+_IN_KIND = ("in_kind", "days_off", "priority")
 
 
 def lines_in_order(result: dict, status: str) -> list[dict]:

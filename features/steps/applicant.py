@@ -50,6 +50,7 @@ def hukou_unknown(draft, what):
       meaning="持《残疾人证》；类别：视力、听力、言语、肢体、智力、精神、多重")
 def certificate(draft, grade, category):
     draft.certificate = (_CATEGORY_CODES[category], CN_DIGITS.get(grade) or int(grade))
+    draft.holds_certificate = None      # a certificate replaces a background's "没有残疾人证"
 
 
 @step("假如", WHO + r"(?:的)?残疾人证(?:情况)?未填",
@@ -165,6 +166,21 @@ _FLAGS = {
     "改造后未达到验收标准": ("renovation", "inspection_passed", False),
     "有其他特殊困难": ("status", "other_special_hardship", True),
     "没有其他特殊困难": ("status", "other_special_hardship", False),
+    # 81号
+    "是随军未就业家属": ("military", "unemployed_military_spouse", True),
+    "不是随军未就业家属": ("military", "unemployed_military_spouse", False),
+    "是军队退休干部": ("military", "military_retiree", True), "不是军队退休干部": ("military", "military_retiree", False),
+    "尚在待安置期间": ("military", "awaiting_placement", True), "已安置上岗": ("military", "awaiting_placement", False),
+    "已开出安置介绍信": ("military", "placement_referred", True),
+    "未开出安置介绍信": ("military", "placement_referred", False),
+    "有培训意愿": ("military", "wants_training", True), "没有培训意愿": ("military", "wants_training", False),
+    "是孤儿": ("child", "orphan", True), "不是孤儿": ("child", "orphan", False),
+    "是困境儿童": ("child", "in_hardship", True), "不是困境儿童": ("child", "in_hardship", False),
+    "患重特大疾病": ("needs", "serious_illness", True), "未患重特大疾病": ("needs", "serious_illness", False),
+    "正在住院治疗": ("needs", "hospitalised", True), "没有住院治疗": ("needs", "hospitalised", False),
+    "住房为危房": ("needs", "dilapidated_housing", True), "住房不是危房": ("needs", "dilapidated_housing", False),
+    "是生活无着的流浪乞讨人员": ("needs", "stranded", True), "不是流浪乞讨人员": ("needs", "stranded", False),
+    "家中有亲属去世": ("needs", "death_in_family", True), "家中没有亲属去世": ("needs", "death_in_family", False),
 }
 
 
@@ -299,3 +315,49 @@ def not_applied(draft, what):
         draft.diploma = {"level": "none"}
     else:
         draft.hardship_events, draft.no_hardship = [], True
+
+
+_YOUFU = {"烈士遗属": "martyr_family", "因公牺牲、病故军人遗属": "bereaved_family", "残疾军人": "disabled_veteran",
+          "在乡老复员军人": "demobilised_veteran", "义务兵家属": "conscript_family", "其他优抚对象": "other"}
+
+
+@step("假如", WHO + rf"(?:是|为)(?P<category>{'|'.join(_YOUFU)})",
+      pattern="申请人是{烈士遗属|因公牺牲、病故军人遗属|残疾军人|在乡老复员军人|义务兵家属|其他优抚对象}",
+      example="申请人是在乡老复员军人", meaning="优抚对象类别（81号 第9条），由经办人按优抚证件认定")
+def youfu(draft, category):
+    draft.military["youfu_category"] = _YOUFU[category]
+
+
+@step("假如", WHO + r"不是优抚对象", pattern="申请人不是优抚对象", example="申请人不是优抚对象",
+      meaning="确认不属于任何优抚对象类别")
+def not_youfu(draft):
+    draft.military["youfu_category"] = "none"
+
+
+_SOLDIER = {"政府安排工作": "government_placement", "自主就业": "self_employment", "自谋职业": "own_career"}
+
+
+@step("假如", WHO + rf"是(?P<way>{'|'.join(_SOLDIER)})的退役士兵",
+      pattern="申请人是{政府安排工作|自主就业|自谋职业}的退役士兵", example="申请人是政府安排工作的退役士兵",
+      meaning="退役士兵及其安置方式（81号 第10条）")
+def retired_soldier(draft, way):
+    draft.military["retired_soldier"] = _SOLDIER[way]
+
+
+@step("假如", WHO + r"不是退役士兵", pattern="申请人不是退役士兵", example="申请人不是退役士兵",
+      meaning="确认不是退役士兵")
+def not_soldier(draft):
+    draft.military["retired_soldier"] = "none"
+
+
+@step("假如", WHO + rf"家庭(?:于(?P<date>{DATE}))?遭受自然灾害",
+      pattern="申请人家庭[于{日期}]遭受自然灾害", example="申请人家庭于2013年7月10日遭受自然灾害",
+      meaning="受灾群众（81号 第1条）；不写日期即为灾害日期未填")
+def disaster(draft, date):
+    draft.disaster = _dated({"affected": True}, date)
+
+
+@step("假如", WHO + r"家庭未遭受自然灾害", pattern="申请人家庭未遭受自然灾害", example="申请人家庭未遭受自然灾害",
+      meaning="确认没有受灾")
+def no_disaster(draft):
+    draft.disaster = {"affected": False}

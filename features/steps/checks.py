@@ -108,12 +108,13 @@ def amount(outcome, benefit, period, least, low, high):
         raise Mismatch(f"「{line['label_zh']}」的金额", expected, _amount_text(line), line["clause"])
 
 
-_KINDS = {"服务待遇": "in_kind", "金额未规定": "unstated", "金额无法确定": "unresolved"}
+_KINDS = {"服务待遇": "in_kind", "金额未规定": "unstated", "金额无法确定": "unresolved", "优先待遇": "priority"}
 
 
-@step("那么", BENEFIT + r"(?:金额)?(?:应)?为(?P<kind>服务待遇|金额未规定|金额无法确定)",
-      pattern="那么「{待遇}」为{服务待遇|金额未规定|金额无法确定}", example="那么「免费乘坐辖区内公交」为服务待遇",
-      meaning="没有现金金额的结果：服务/实物待遇；63号未规定金额；或金额无法确定（参数在评估日无值，或决定参数的事实如城镇/农村未填）")
+@step("那么", BENEFIT + r"(?:金额)?(?:应)?为(?P<kind>服务待遇|金额未规定|金额无法确定|优先待遇)",
+      pattern="那么「{待遇}」为{服务待遇|金额未规定|金额无法确定|优先待遇}", example="那么「免费乘坐辖区内公交」为服务待遇",
+      meaning="没有现金金额的结果：服务/实物待遇；文件未规定金额；金额无法确定（参数在评估日无值，或决定参数的事实如城镇/农村未填）；"
+              "或优先待遇（81号“优先”安排，无现金）")
 def amount_kind(outcome, benefit, kind):
     line = _line(outcome, benefit)
     got = line["amount"]
@@ -233,15 +234,16 @@ def reason(outcome, benefit, status, text):
                        _status_text(line), line["clause"])
 
 
-@step("那么", rf"(?:那么)?(?:除(?P<excluded>(?:「[^」]+」、?)+)外,?)?所有待遇均应为(?P<status>{_STATUSES})",
-      pattern="那么[除「{待遇}」外，]所有待遇均应为{符合|不符合|待定}", example="那么除「一次性临时困难救助」外，所有待遇均应为不符合",
-      meaning="一次核对全部待遇的状态")
-def all_status(outcome, excluded, status):
+@step("那么", rf"(?:那么)?(?:除(?P<excluded>(?:「[^」]+」、?)+)外,?)?所有(?P<document>63号|81号)?待遇均应为(?P<status>{_STATUSES})",
+      pattern="那么[除「{待遇}」外，]所有[63号|81号]待遇均应为{符合|不符合|待定}",
+      example="那么除「一次性临时困难救助」外，所有63号待遇均应为不符合",
+      meaning="一次核对全部待遇（或一个文件的全部待遇）的状态")
+def all_status(outcome, excluded, document, status):
     result = _result(outcome)
     skip = {norm(n) for n in re.findall(r"「([^」]+)」", excluded or "")}
     wrong = [f"{line['label_zh']}：{_status_text(line)}" for line in result["benefits"]
              if norm(line["label_zh"]) not in skip and line["benefit"] not in skip
-             and line["status"] != _STATUS[status]]
+             and document in (None, line["document"]) and line["status"] != _STATUS[status]]
     if wrong:
         raise Mismatch("全部待遇的资格", f"均为{status}", "；".join(wrong), "63号 一")
 

@@ -40,6 +40,11 @@ class Draft:
     renovation: dict = field(default_factory=dict)
     hardship_events: list = field(default_factory=list)
     no_hardship: bool = False        # recorded: no hardship event (an empty list)
+    # 81号's facts about any resident
+    military: dict = field(default_factory=dict)
+    child: dict = field(default_factory=dict)
+    disaster: dict | None = None
+    needs: dict = field(default_factory=dict)
 
     def birth_date(self, day: dt.date) -> dt.date:
         if self.birth is not None:
@@ -86,6 +91,9 @@ class Draft:
             out["renovation"] = dict(self.renovation)
         if self.hardship_events or self.no_hardship:
             out["hardship_events"] = list(self.hardship_events)
+        for key in ("military", "child", "disaster", "needs"):
+            if getattr(self, key):
+                out[key] = dict(getattr(self, key))
         return out
 
     def _household(self) -> dict:

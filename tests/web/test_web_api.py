@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 from benefits.web import store
 
@@ -131,3 +132,21 @@ def test_duplicate_case_is_a_conflict(client):
     assert client.post("/api/v1/cases", json=RECORD, headers=basic("clerk_hubin")).status_code == 201
     response = client.post("/api/v1/cases", json=RECORD, headers=basic("clerk_hubin"))
     assert response.status_code == 409 and "已有案件" in response.get_json()["message"]
+
+
+def test_a_resident_without_certificate_shows_81_beside_63(client):
+    """An elderly veteran saved through the API (the form does not ask 81号's
+    facts yet): the case page and the printable notice show 81号's group."""
+    veteran = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "residents-81.jsonl")
+                         .read_text(encoding="utf-8").splitlines()[0])
+    veteran["hukou_county"] = HUBIN
+    response = client.post("/api/v1/cases", json=veteran, headers=basic("clerk_hubin"))
+    assert response.status_code == 201, response.get_json()
+    case = response.get_json()
+    lines = case["determinations"][0]["result"]["benefits"]
+    assert [line["document"] for line in lines] == sorted(line["document"] for line in lines)
+    login(client, "clerk_hubin")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert page.index('id="doc-63号"') < page.index('id="doc-81号"') < page.index("优抚对象基本医疗优先优惠待遇")
+    notice = client.get(f"/cases/{case['id']}/notice").get_data(as_text=True)
+    assert "三政〔2012〕81号" in notice and "81号 第9条" in notice and "优先待遇（无现金）" in notice

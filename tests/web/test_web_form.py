@@ -12,7 +12,9 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "applicants.jsonl"
 
 
 def fixture_records():
-    for line in FIXTURES.read_text(encoding="utf-8").splitlines():
+    lines = FIXTURES.read_text(encoding="utf-8").splitlines()
+    lines += FIXTURES.with_name("residents-81.jsonl").read_text(encoding="utf-8").splitlines()   # 81号's facts
+    for line in lines:
         try:
             record = parse_applicant(line)
         except InvalidApplicant:

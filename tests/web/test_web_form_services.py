@@ -67,7 +67,8 @@ def clerk(as_user):
     return as_user("clerk_hubin")
 
 
-ALL = ["63-2", "63-3", "63-4", "63-5", "63-6", "63-7"]
+ALL = sorted(["63-2", "63-3", "63-4", "63-5", "63-6", "63-7",
+              "81-1", "81-2", "81-3", "81-8", "81-9", "81-10", "81-11", "81-13", "81-15"])
 
 
 def test_default_ticks_every_service_and_shows_every_section(clerk):
@@ -178,7 +179,8 @@ def test_field_needs_follow_the_rulebook():
     assert needs["prosthesis.requested_type"] == {"63-3"}
     # 五（二）'s companion rule reads 双侧缺肢: 福利 needs that one prosthesis input too
     assert needs["prosthesis.lower_limb_loss"] == {"63-3", "63-5"}
-    assert needs["hardship_events"] == {"63-7"}
+    # 81号 第2条's 临时救助 reads a temporary economic difficulty as 七（五） does
+    assert needs["hardship_events"] == {"63-7", "81-2"}
     sections = intake_form.section_needs(needs)
     assert sections["identity"] is None and sections["renovation"] == {"63-6"}
 

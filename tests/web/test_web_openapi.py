@@ -77,3 +77,22 @@ def test_a_valid_record_and_its_case_match_the_document(api):
         path_parameters={"case_id": case_id}, body=record, media_type="application/json").call_and_validate(
         headers=bearer)
     assert len(response.json()["determinations"]) == 2
+
+
+def test_a_compare_answer_matches_the_document(api, tmp_path):
+    """Random bodies from a clerk are mostly refused (only saved cases, a kept
+    version): check a policy user's 200 body with a real reform."""
+    schema, _ = api
+    db = store.connect(schema.app.config["DATABASE"])
+    issued = store.new_api_token(db, store.user_by_name(db, "policy")["id"], "schemathesis")
+    db.close()
+    record = {"id_number": "411202198001010057", "name": "契约测试", "hukou_county": "411202", "residence": "urban",
+              "certificate": {"number": "41120219800101005742", "category": 4, "grade": 2},
+              "status": {"dibao": True}, "evaluation_date": "2013-03-01"}
+    body = {"reform": {"label": "提高到25%", "reason": "契约测试",
+                       "parameters": {"dibao_topup_ratio": {"values": [{"from": "2013-01-01", "value": 0.25}]}}},
+            "caseload": [record, {"name": "坏记录"}], "year": 2013}
+    response = schema["/api/v1/compare"]["POST"].Case(body=body, media_type="application/json").call_and_validate(
+        headers={"Authorization": f"Bearer {issued}"})
+    assert response.status_code == 200, response.text
+    assert response.json()["totals"]["difference"] > 0 and response.json()["counts"]["rejected"] == 1

@@ -11,7 +11,7 @@ import datetime as dt
 
 import polars as pl
 
-from ..facts import COMPONENTS, FACTS, HARDSHIP_CASES, LIMBS
+from ..facts import COMPONENTS, FACTS, HARDSHIP_CASES, LIMBS, PLAIN_81
 from .schema import BIRTH
 
 DAY = "__day"
@@ -153,6 +153,9 @@ def fact_expressions(in_force_from: dt.date | None = None) -> dict[str, pl.Expr]
                      .when(category != 7).then(category == code)
                      .when(parts_known).then(parts.list.contains(code)))
     out.update(_hardship_facts())
+    out["evaluation_day"] = day.cast(pl.Int64)
+    out.update({name: pl.col(f"{section}.{field}") for name, (section, field) in PLAIN_81.items()})
+    out["disaster_days_since"] = (pl.col(DAY) - pl.col("disaster.date")).dt.total_days()
     missing = set(FACTS) - set(out)
     if missing:   # a fact added to facts.py needs its column here too
         raise NotImplementedError(f"no column expression for facts: {', '.join(sorted(missing))}")

@@ -22,17 +22,17 @@ from .plan import (MONEY_FORMS, ColumnarPlan, amount_column, condition_column, d
 from .schema import ROW
 
 STATUS = pl.Enum(["eligible", "ineligible", "undetermined"])
-KINDS = pl.Enum(["fixed", "at_least", "range", "in_kind", "unstated", "days_off", "unresolved"])
-_STATIC_KIND = {"in_kind": "in_kind", "unstated": "unstated", "observances": "days_off"}
+KINDS = pl.Enum(["fixed", "at_least", "range", "in_kind", "unstated", "priority", "days_off", "unresolved"])
+_STATIC_KIND = {"in_kind": "in_kind", "unstated": "unstated", "priority": "priority", "observances": "days_off"}
 
 
-def _settling(plan: ColumnarPlan, rule: Rule, seen: set | None = None) -> list[tuple[str, int]]:
-    """(name, bit) of every fact and parameter that could settle the rule."""
+def _settling(plan: ColumnarPlan, rule: Rule, seen: set | None = None) -> list[tuple[str, tuple[int, int]]]:
+    """(name, (word, bit)) of every fact and parameter that could settle the rule."""
     seen = set() if seen is None else seen
     out = []
     book = plan.rulebook
 
-    def add(name: str, bit: int):
+    def add(name: str, bit: tuple[int, int]):
         if name not in seen:
             seen.add(name)
             out.append((name, bit))
@@ -54,9 +54,8 @@ def _settling(plan: ColumnarPlan, rule: Rule, seen: set | None = None) -> list[t
 
 
 def _missing_list(plan: ColumnarPlan, rule: Rule) -> pl.Expr:
-    mask = pl.col(missing_column(rule.id))
-    names = [pl.when((mask & pl.lit(bit, dtype=pl.UInt64)) != 0).then(pl.lit(name))
-             for name, bit in _settling(plan, rule)]
+    names = [pl.when((pl.col(missing_column(rule.id, word)) & pl.lit(bit, dtype=pl.UInt64)) != 0).then(pl.lit(name))
+             for name, (word, bit) in _settling(plan, rule)]
     if not names:
         return pl.lit([], dtype=pl.List(pl.String))
     return pl.concat_list(names).list.drop_nulls()

@@ -48,28 +48,38 @@ def duplicate_column(benefit: str) -> str:
     return f"duplicate_of.{benefit}"
 
 
-def missing_column(benefit: str) -> str:
-    return f"missing.{benefit}"
+def missing_column(benefit: str, word: int) -> str:
+    return f"missing.{benefit}.{word}"
 
 
 def upon_column(rule_id: str) -> str:
     return f"upon.{rule_id}"
 
 
+WORD = 64
+
+
 class MissingBits:
-    """One bit per fact, then one per parameter ("not yet in force")."""
+    """One bit per fact, then one per parameter ("not yet in force"), in as
+    many 64-bit words as they need: bit i is bit i % 64 of word i // 64. A
+    mask is a list of UInt64 expressions, one per word."""
 
     def __init__(self, rulebook: Rulebook):
         self.facts = list(FACTS)
         self.params = list(rulebook.parameters)
-        if len(self.facts) + len(self.params) > 64:
-            raise ValueError("more than 64 facts and parameters: widen the missing-facts mask")
+        self.words = -(-(len(self.facts) + len(self.params)) // WORD)
 
-    def fact(self, name: str) -> int:
-        return 1 << self.facts.index(name)
+    @staticmethod
+    def _at(index: int) -> tuple[int, int]:
+        return index // WORD, 1 << (index % WORD)
 
-    def param(self, name: str) -> int:
-        return 1 << (len(self.facts) + self.params.index(name))
+    def fact(self, name: str) -> tuple[int, int]:
+        """(word, bit) of a fact."""
+        return self._at(self.facts.index(name))
+
+    def param(self, name: str) -> tuple[int, int]:
+        """(word, bit) of a parameter."""
+        return self._at(len(self.facts) + self.params.index(name))
 
 
 class ColumnarPlan:
@@ -252,38 +262,50 @@ class ColumnarPlan:
 
     # -- missing facts ------------------------------------------------------------
 
-    def _absent(self, names: list[str]) -> pl.Expr:
-        """Bits of the named facts that are null."""
-        zero = pl.lit(0, dtype=pl.UInt64)
-        return reduce(lambda acc, n: acc | pl.when(pl.col(fact_column(n)).is_null())
-                      .then(pl.lit(self.bits.fact(n), dtype=pl.UInt64)).otherwise(zero), names, zero)
+    def _zero(self) -> list[pl.Expr]:
+        return [pl.lit(0, dtype=pl.UInt64)] * self.bits.words
 
-    def _param_unset(self, name: str, column: str) -> pl.Expr:
+    def _when(self, test: pl.Expr, mask: list[pl.Expr]) -> list[pl.Expr]:
+        """``mask`` where ``test`` holds, else no bits."""
+        zero = pl.lit(0, dtype=pl.UInt64)
+        return [pl.when(test).then(word).otherwise(zero) for word in mask]
+
+    @staticmethod
+    def _or(a: list[pl.Expr], b: list[pl.Expr]) -> list[pl.Expr]:
+        return [x | y for x, y in zip(a, b)]
+
+    def _bit(self, at: tuple[int, int]) -> list[pl.Expr]:
+        word, bit = at
+        return [pl.lit(bit if w == word else 0, dtype=pl.UInt64) for w in range(self.bits.words)]
+
+    def _absent(self, names: list[str]) -> list[pl.Expr]:
+        """Bits of the named facts that are null."""
+        return reduce(lambda acc, n: self._or(acc, self._when(pl.col(fact_column(n)).is_null(),
+                                                              self._bit(self.bits.fact(n)))), names, self._zero())
+
+    def _param_unset(self, name: str, column: str) -> list[pl.Expr]:
         """The parameter's bit where its dimensions are known but no value is in force."""
         dims = self.rulebook.parameters[name].by
         known = reduce(lambda acc, d: acc & pl.col(fact_column(d)).is_not_null(), dims, pl.lit(True))
-        return pl.when(known & pl.col(column).is_null()).then(
-            pl.lit(self.bits.param(name), dtype=pl.UInt64)).otherwise(pl.lit(0, dtype=pl.UInt64))
+        return self._when(known & pl.col(column).is_null(), self._bit(self.bits.param(name)))
 
-    def missing_rule(self, rule: Rule, cache: dict) -> pl.Expr:
+    def missing_rule(self, rule: Rule, cache: dict) -> list[pl.Expr]:
         """What would settle an undetermined rule: over its unknown conditions,
         the absent facts (and parameters not in force), through concepts."""
         if rule.id in cache:
             return cache[rule.id]
-        zero = pl.lit(0, dtype=pl.UInt64)
-        total = zero
+        total = self._zero()
         for i, cond in enumerate(rule.conditions):
             unknown = pl.col(condition_column(rule.id, i)).is_null()
             if cond.ref is not None:
                 part = self.missing_rule(self.rulebook.by_id[cond.ref], cache)
             elif isinstance(cond.value, ParamRef):
                 name = cond.value.param
-                part = self._absent([cond.fact, *self.rulebook.parameters[name].by]) | pl.when(
-                    pl.col(fact_column(cond.fact)).is_not_null()).then(
-                    self._param_unset(name, param_column(name))).otherwise(zero)
+                part = self._or(self._absent([cond.fact, *self.rulebook.parameters[name].by]), self._when(
+                    pl.col(fact_column(cond.fact)).is_not_null(), self._param_unset(name, param_column(name))))
             else:
                 part = self._absent([cond.fact])
-            total = total | pl.when(unknown).then(part).otherwise(zero)
+            total = self._or(total, self._when(unknown, part))
         cache[rule.id] = total
         return total
 
@@ -296,16 +318,14 @@ class ColumnarPlan:
             out.append((name, param_column(name) if names is None else param_column(name, names[0])))
         return out
 
-    def missing_amount(self, rule: Rule) -> pl.Expr:
+    def missing_amount(self, rule: Rule) -> list[pl.Expr]:
         """An eligible line whose amount did not resolve: the facts its
         parameters vary by, or the parameter not yet in force."""
-        zero = pl.lit(0, dtype=pl.UInt64)
-        total = zero
+        total = self._zero()
         for name, column in self.amount_parameters(rule):
             dims = self.rulebook.parameters[name].by
-            unresolved = pl.col(column).is_null()
-            total = total | pl.when(unresolved).then(
-                self._absent(list(dims)) | self._param_unset(name, column)).otherwise(zero)
+            total = self._or(total, self._when(pl.col(column).is_null(), self._or(
+                self._absent(list(dims)), self._param_unset(name, column))))
         return total
 
     def missing(self, cache: dict) -> dict[str, pl.Expr]:
@@ -313,10 +333,13 @@ class ColumnarPlan:
         for rule in self.benefits:
             verdict = pl.col(rule_column(rule.id))
             unresolved = self.unresolved(rule)
-            expr = pl.when(verdict.is_null()).then(self.missing_rule(rule, cache))
-            if unresolved is not None:
-                expr = expr.when((verdict == True) & unresolved).then(self.missing_amount(rule))  # noqa: E712
-            out[missing_column(rule.id)] = expr.otherwise(pl.lit(0, dtype=pl.UInt64))
+            by_rule = self.missing_rule(rule, cache)
+            by_amount = self.missing_amount(rule) if unresolved is not None else None
+            for w in range(self.bits.words):
+                expr = pl.when(verdict.is_null()).then(by_rule[w])
+                if by_amount is not None:
+                    expr = expr.when((verdict == True) & unresolved).then(by_amount[w])  # noqa: E712
+                out[missing_column(rule.id, w)] = expr.otherwise(pl.lit(0, dtype=pl.UInt64))
         return out
 
     def unresolved(self, rule: Rule) -> pl.Expr | None:

@@ -98,7 +98,7 @@ def _fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-FINGERPRINT = "fe4229b14629ac65"
+FINGERPRINT = "6c8c726ad501cead"
 """``_fingerprint()`` when the vectorised checks below were last reviewed
 against the slow path. If any of it changes, every row takes the slow path
 (correct, slower; ``fallbacks()`` says so and a test fails) until someone
@@ -599,6 +599,12 @@ def _fast(raw: pl.DataFrame, top: Group) -> pl.DataFrame:
     cross = (cross & ~(pl.col("holds_certificate").eq_missing(False) & pl.col("__cert"))
              & ~(pl.col("hukou_local").eq_missing(False) & pl.col("hukou_county").is_not_null())
              & ~(pl.col(BIRTH) > pl.col("evaluation_date")).fill_null(False))
+    # 81号: placement facts only for government placement; no disaster date when not affected
+    not_placed = pl.col("military.retired_soldier").is_not_null() & (
+        pl.col("military.retired_soldier") != "government_placement")
+    cross = (cross & ~(not_placed & (pl.col("military.awaiting_placement").eq_missing(True)
+                                     | pl.col("military.placement_referred").eq_missing(True)))
+             & ~(pl.col("disaster.affected").eq_missing(False) & pl.col("disaster.date").is_not_null()))
     fast = (pl.all_horizontal(checks) & cross).fill_null(False)
     return lazy.select(*SCHEMA, __fast=fast).collect()
 

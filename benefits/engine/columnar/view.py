@@ -117,6 +117,8 @@ class RowView:
             return {"kind": "in_kind"}
         if form == "unstated":
             return {"kind": "unstated"}
+        if form == "priority":
+            return {"kind": "priority"}
         if form == "observances":
             categories = self.categories()
             return {"kind": "days_off", "year": self.day.year,
@@ -160,7 +162,8 @@ class RowView:
 
     def line(self, rule: Rule) -> dict:
         status = _STATUS[self.row[rule_column(rule.id)]]
-        line = {"benefit": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en, "clause": rule.clause,
+        line = {"benefit": rule.id, "document": rule.document,
+                "label_zh": rule.label_zh, "label_en": rule.label_en, "clause": rule.clause,
                 "status": status, "period": rule.outcome.period, "amount": None, "payer_split": None,
                 "duplicate_of": self.row.get(duplicate_column(rule.id)), "upon": self.upon(rule)}
         if self.early is not None:

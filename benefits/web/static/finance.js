@@ -1,5 +1,6 @@
-// Finance estimate job page: poll the job's JSON and move the progress bar;
-// reload the page when the job has finished (done or failed).
+// Job pages (finance estimate, policy what-if): poll the job's JSON and move
+// the progress bar; reload the page when the job has finished (done or
+// failed). data-every on #job: milliseconds between polls (default 1000).
 (function () {
   "use strict";
   var box = document.getElementById("job");
@@ -8,6 +9,7 @@
   var done = document.getElementById("job-done");
   var total = document.getElementById("job-total");
   var status = document.getElementById("job-status");
+  var every = parseInt(box.dataset.every || "1000", 10);
 
   function poll() {
     fetch(box.dataset.url, {credentials: "same-origin", cache: "no-store"})
@@ -24,9 +26,9 @@
           bar.value = job.processed;
           total.textContent = job.total;
         }
-        window.setTimeout(poll, 1000);
+        window.setTimeout(poll, every);
       })
       .catch(function () { window.setTimeout(poll, 3000); });
   }
-  window.setTimeout(poll, 500);
+  window.setTimeout(poll, Math.min(every, 500));
 }());

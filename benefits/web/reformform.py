@@ -1,0 +1,136 @@
+"""The rulebook's parameters as form fields (参数表单), and the fields an
+officer changed as a reform (YAML in the reforms/*.yaml format).
+
+One row per parameter and scope (户籍县区 × 城镇/农村, as its dated values
+are written), one input per key of a mapping value (payer shares, tables).
+The row shows the scope's latest value, its 已核实/未核实 mark, and takes a
+new value that holds from the day the officer picks on: values of that
+scope dated on or after that day are replaced by it, and it is restated on
+each later day a value of the parameter starts (other scopes and earlier
+values stay).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import yaml
+
+from .labels import COUNTIES
+
+RESIDENCE_ZH = {"urban": "城镇", "rural": "农村"}
+# keys of mapping values (tables, ranges, payer shares) as the form shows them
+KEY_ZH = {"thigh": "大腿", "calf": "小腿", "secondary": "中专", "college": "大专", "bachelor": "本科",
+          "min": "下限", "max": "上限", "city": "市级财政", "county": "县级财政", "unspecified": "未指明"}
+MAX_VALUE = 1e9
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str                  # the input's name: p.<parameter>.<scope>[.<key>]
+    parameter: str
+    scope_zh: str
+    key: Optional[str]
+    current: object
+    since: dt.date
+    hukou_county: Optional[str]
+    residence: Optional[str]
+
+
+def _scope_zh(v) -> str:
+    parts = [COUNTIES.get(v.hukou_county, v.hukou_county)] if v.hukou_county else []
+    parts += [RESIDENCE_ZH[v.residence]] if v.residence else []
+    return " · ".join(parts) or "全市"
+
+
+def fields(book) -> list[dict]:
+    """Per parameter: name, label_zh, unit, verified, source and its input rows."""
+    out = []
+    for name, p in book.parameters.items():
+        latest: dict[tuple, object] = {}   # scope → its latest dated value
+        for v in sorted(p.values, key=lambda v: v.from_):
+            latest[(v.hukou_county, v.residence)] = v
+        rows = []
+        for i, v in enumerate(latest.values()):
+            keys = sorted(v.value) if isinstance(v.value, dict) else [None]
+            for key in keys:
+                current = v.value[key] if key is not None else v.value
+                scope = _scope_zh(v) + (f" · {KEY_ZH.get(key, key)}" if key is not None else "")
+                rows.append(Field(f"p.{name}.{i}" + (f".{key}" if key is not None else ""), name, scope,
+                                  key, current, v.from_, v.hukou_county, v.residence))
+        out.append({"name": name, "label_zh": p.label_zh, "unit": p.unit, "verified": p.verified,
+                    "source": p.source, "rows": rows})
+    return out
+
+
+def _number(text: str) -> float | int:
+    value = float(text.replace(",", "").replace("，", "").strip())
+    if not math.isfinite(value) or abs(value) > MAX_VALUE:
+        raise ValueError
+    return int(value) if value == int(value) and "." not in text else value
+
+
+def changes(book, form, since: dt.date) -> tuple[dict, dict[str, str]]:
+    """(parameters section of a reform, {input name: Chinese error}) from the
+    submitted ``form`` (a mapping); a field left as shown is no change."""
+    section: dict[str, dict] = {}
+    errors: dict[str, str] = {}
+    for group in fields(book):
+        entries: dict[tuple, dict] = {}
+        for f in group["rows"]:
+            text = (form.get(f.name) or "").strip()
+            if not text:
+                continue
+            try:
+                value = _number(text[:40])
+            except ValueError:
+                errors[f.name] = f"“{text[:20]}”不是数字，请填写如 0.25 或 1200"
+                continue
+            if value == f.current:
+                continue
+            scope = (f.hukou_county, f.residence)
+            entry = entries.setdefault(scope, {"from": since.isoformat(), **(
+                {"hukou_county": f.hukou_county} if f.hukou_county else {}), **(
+                {"residence": f.residence} if f.residence else {})})
+            if f.key is None:
+                entry["value"] = value
+            else:
+                entry.setdefault("value", {r.key: r.current for r in group["rows"]
+                                           if (r.hukou_county, r.residence) == scope})[f.key] = value
+        if entries:
+            section[group["name"]] = {"replace": True, "values": _holding(book.parameters[group["name"]].values,
+                                                                        entries, since)}
+    return section, errors
+
+
+def _holding(values: list, entries: dict[tuple, dict], since: dt.date) -> list[dict]:
+    """The parameter's values with each new entry holding from ``since`` on:
+    its scope's values dated on or after it go, and it is repeated on every
+    later day some value starts (a later value of a wider scope, e.g. the
+    city's, would otherwise win over an earlier one of the county)."""
+    kept = [v.model_dump(mode="json", by_alias=True, exclude_none=True) for v in values
+            if not ((v.hukou_county, v.residence) in entries and v.from_ >= since)]
+    later = sorted({v.from_ for v in values if v.from_ > since})
+    return kept + [{**entry, "from": day.isoformat()} for entry in entries.values()
+                   for day in [since, *later]]
+
+
+def reform_text(section: dict, label: str, reason: str) -> str:
+    """A reform file (reforms/*.yaml format) of these parameter changes."""
+    return yaml.safe_dump({"label": label, "reason": reason, "parameters": section},
+                          allow_unicode=True, sort_keys=False)
+
+
+def describe(section: dict, book) -> str:
+    """A short Chinese label of the changes, e.g. 重度残疾人低保补贴比例 改为 0.25."""
+    parts = []
+    for name, change in section.items():
+        old = [v.model_dump(mode="json", by_alias=True, exclude_none=True) for v in book.parameters[name].values]
+        values = "、".join(dict.fromkeys(
+            str(v["value"]) if not isinstance(v["value"], dict) else
+            "，".join(f"{KEY_ZH.get(k, k)} {x}" for k, x in v["value"].items())
+            for v in change["values"] if v not in old))
+        parts.append(f"{book.parameters[name].label_zh} 改为 {values}")
+    return "；".join(parts)

@@ -1,0 +1,71 @@
+"""The policy what-if page end to end in Debian's headless Chromium: log in
+as policy, raise the 低保 top-up ratio to 0.25 on a small generated
+caseload, run, read the delta table and the floor checks, download the
+workbook. No browser = failure, never a skip."""
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from benefits.web import create_app
+
+from test_web_e2e import page, shot  # noqa: F401  (the Chromium fixture)
+from web_helpers import browser_login
+
+SIZE = 3000
+
+
+@pytest.fixture
+def live_url(seeded_db, tmp_path):
+    path = tmp_path / "benefits.sqlite"
+    shutil.copy(seeded_db, path)
+    app = create_app({"DATABASE": str(path), "SECRET_KEY": "e2e-secret", "POLICY_GENERATED_SIZE": SIZE})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+def test_policy_officer_raises_the_topup_and_downloads_the_workbook(live_url, page, tmp_path):  # noqa: F811
+    browser_login(page, live_url, "policy")
+    page.click("text=政策测算")
+    expect(page.locator("h1")).to_contain_text("政策测算")
+    row = page.locator("#parameters tr", has=page.locator('input[name="p.dibao_topup_ratio.0"]'))
+    expect(row).to_contain_text("0.2")
+    expect(row).to_contain_text("已核实")
+    page.check("#source-generated")
+    page.select_option("#year", "2013")
+    page.fill("#since", "2013-01-01")
+    page.fill('input[name="p.dibao_topup_ratio.0"]', "0.25")
+    shot(page, "policy-form", full_page=True)
+    page.click("#run")
+    expect(page.locator("#cost")).to_be_visible(timeout=120_000)
+    expect(page.locator("#job-status")).to_have_text("已完成")
+    # the delta table: the top-up line costs more after the reform
+    topup = page.locator("#by-benefit tr", has_text="低保重度残疾人定额补贴")
+    expect(topup.locator("td.up")).to_be_visible()
+    expect(page.locator("#cost tr.changed", has_text="低保重度残疾人定额补贴").first).to_be_visible()
+    expect(page.locator("#totals td.up")).to_be_visible()
+    expect(page.locator("#floors h2")).to_contain_text("0 项违反或无法核对")
+    expect(page.locator("#floors")).to_contain_text("63号 二（一）")
+    expect(page.locator("#changed-parameters")).to_contain_text("改革方案改动")
+    expect(page.locator("#changed-parameters")).to_contain_text("未核实")
+    expect(page.locator("#chart")).to_be_visible()
+    shot(page, "policy-result", full_page=True)
+    with page.expect_download() as info:
+        page.click("#download")
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    saved = tmp_path / "compare.xlsx"
+    download.save_as(saved)
+    book = load_workbook(saved, read_only=True)
+    assert "法定底线" in book.sheetnames and "项目×县区×出资方" in book.sheetnames
+    summary = {r[0]: r[1] for r in book["概要"].iter_rows(min_row=3, values_only=True) if r and r[0]}
+    assert summary["差额"] > 0
