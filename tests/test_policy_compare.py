@@ -249,3 +249,41 @@ def test_concurrent_compares_share_the_baseline_cache_safely(generated_frame):
     for reform, result in zip(reforms, results):
         _same_comparison(result, compare(generated_frame, BASE, reform, YEAR, examples=0, cache=None))
     assert cache.hits + cache.misses == 4 and len(cache._entries) == 1
+
+
+# a condition edit inside the same-payment group of 纳入城乡低保 (its line's amount and marks change)
+SINGLE_AGE = ("label: 单人户施保限五十岁以上\nreason: 测试同一笔低保金的两项\nrules:\n"
+              "  - add_condition: {rule: dibao_single_person, condition: {fact: age, gte: 50}}\n")
+
+
+def test_affected_lines_follow_rules_parameters_and_same_payment_groups():
+    from benefits.policy.affected import affected_lines
+    assert affected_lines(BASE, apply_reform(BASE, load_reform("label: 不变\nreason: 不作任何改动\n"))) == set()
+    assert affected_lines(BASE, _reformed("topup-25.yaml")) == {"dibao_topup"}
+    # 单人户施保 removed: 纳入城乡低保 loses its duplicate mark, and what rests on 低保 may change
+    gone = affected_lines(BASE, _reformed("no-single-person.yaml"))
+    assert {"dibao_inclusion", "dibao_topup"} <= gone and "prosthesis_subsidy" not in gone
+    assert {"dibao_inclusion", "dibao_single_person"} <= affected_lines(BASE, apply_reform(BASE, load_reform(SINGLE_AGE)))
+
+
+@pytest.mark.parametrize("reform", sorted(p.name for p in REFORMS.glob("*.yaml")) + ["single-age", "april", "none"])
+def test_evaluating_only_the_affected_lines_equals_the_full_evaluation(generated_frame, monkeypatch, reform):
+    """The reform side evaluates only the lines the reform can change and
+    takes the rest from the baseline: every frame and figure must be those
+    of evaluating every line."""
+    import sys
+
+    from benefits.policy.compare import BaselineCache
+    module = sys.modules["benefits.policy.compare"]      # the package exports the function under that name
+    texts = {"single-age": SINGLE_AGE, "none": "label: 不变\nreason: 不作任何改动\n",
+             "april": ("label: 四月起提高\nreason: 年中调整\nparameters:\n  dibao_topup_ratio:\n"
+                       "    values: [{from: 2013-04-01, value: 0.25}]\n")}
+    book = apply_reform(BASE, load_reform(texts[reform])) if reform in texts else _reformed(reform)
+    cache = BaselineCache()
+    partial = compare(generated_frame, BASE, book, YEAR, examples=1, cache=cache)
+    cached = compare(generated_frame, BASE, book, YEAR, examples=1, cache=cache)
+    monkeypatch.setattr(module, "affected_lines", lambda baseline, reform: None)
+    full = compare(generated_frame, BASE, book, YEAR, examples=1, cache=None)
+    _same_comparison(partial, full)
+    _same_comparison(cached, full)
+    assert (full.changes.height > 0) == (reform != "none")

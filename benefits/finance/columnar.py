@@ -11,6 +11,7 @@ count (persons, undetermined, unresolved, duplicates, unverified marks).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import reduce
 
 import polars as pl
@@ -75,6 +76,16 @@ def _distinct(sums: dict[str, pl.Expr]) -> tuple[dict[str, pl.Expr], dict[str, s
     return out, alias
 
 
+@dataclass
+class LineTotals:
+    """The fold's per-line results before they go into a Tally: per county
+    the ``B|…`` columns ``_add`` reads, and per (benefit, parameter) the
+    unverified values the line met. Kept apart so that lines a reform leaves
+    alone can be taken from the baseline's fold (``finish``)."""
+    by_county: pl.DataFrame
+    values: dict[tuple[str, str], set[str]]
+
+
 def _plain(value):
     """A parameter value as the rule files write it (300, not 300.0)."""
     if isinstance(value, float) and value.is_integer():
@@ -97,6 +108,9 @@ class ColumnarEstimate:
             concepts = chain(rule, rulebook)
             self._marks[rule.id] = (assumptions(rule, concepts, rulebook.in_force),
                                     condition_parameters(rule, concepts))
+        # per line, the unverified parameters it may carry (names only)
+        self._used_names = {r.id: list(self._parameters_used(r, pl.lit(True), pl.lit(True)))
+                            for r in rulebook.benefits}
 
     # -- change points ------------------------------------------------------------
 
@@ -169,7 +183,7 @@ class ColumnarEstimate:
         """Evaluate a chunk of the applicant frame on its change points and
         fold it into a Tally; rows whose days cannot be used are rejected."""
         frame = frame.with_row_index(PERSON)
-        tally, rejects, _, _ = self.run(frame, self.points(frame))
+        tally, rejects, _, _, _ = self.run(frame, self.points(frame))
         return tally, rejects
 
     def facts(self, frame: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
@@ -183,10 +197,14 @@ class ColumnarEstimate:
         return with_facts(long.lazy(), in_force.from_ if in_force else None).select(
             PERSON, DAY, WEIGHT, "hukou_county", cs.starts_with(fact_column(""))).collect()
 
-    def run(self, frame: pl.DataFrame, points: pl.DataFrame, facts: pl.DataFrame | None = None
-            ) -> tuple[Tally, list[dict], pl.DataFrame | None, pl.DataFrame | None]:
+    def run(self, frame: pl.DataFrame, points: pl.DataFrame, facts: pl.DataFrame | None = None,
+            only: set[str] | None = None
+            ) -> tuple[Tally, list[dict], pl.DataFrame | None, pl.DataFrame | None, LineTotals | None]:
         """``tally`` on given points (``frame`` has PERSON): (tally, rejects,
-        people, result). ``people`` has one row per person evaluated (PERSON,
+        people, result, totals). ``only``: evaluate and fold these benefit
+        lines alone (and the rules they rest on); the tally then has no
+        line's figures until ``finish`` is given every line's totals.
+        ``people`` has one row per person evaluated (PERSON,
         COUNTY and per benefit ``B|eligible``, ``B|undetermined``,
         ``B|money.min|mid|max``, ``B|payer.WHO.mid`` … as the tally counts
         them); ``result`` is the plan's row per (person, day) with the
@@ -209,19 +227,26 @@ class ColumnarEstimate:
         tally.evaluations = points.height
         counties = frame.select(pl.col("hukou_county").fill_null("")).to_series()
         tally.county_persons.update(dict(counties.value_counts().iter_rows()))
-        people = result = None
+        people = result = totals = None
         if points.height:
             if facts is None:
                 facts = self.facts(frame, points)
-            decided = self.plan.decide(facts.lazy())
+            plan, rules = self.plan, self.rulebook.benefits
+            if only is not None:
+                rules = [r for r in rules if r.id in only]
+                needed = {r.id for b in rules for r in chain(b, self.rulebook)} | set(only)
+                plan = plan.restricted(needed, set(only))
+            decided = plan.decide(facts.lazy())
             # only what the fold reads: the conditions, facts and missing-facts
             # masks are never computed (projection pushdown)
             wanted = [c for c in decided.collect_schema().names() if c.startswith(_RESULT)]
             # common-subexpression search over the plan's hundreds of columns costs more than it saves
             result = decided.select(PERSON, DAY, WEIGHT, pl.col("hukou_county").fill_null("").alias(COUNTY),
                                     *wanted).collect(**_NO_CSE)
-            people = self._fold(tally, result)
-        return tally, rejects, people, result
+            people, totals = self._fold(result, rules)
+            if only is None:
+                self.finish(tally, totals)
+        return tally, rejects, people, result, totals
 
     def _line_columns(self, rule: Rule, result: pl.DataFrame) -> tuple[dict, dict, dict]:
         """One benefit's row-level columns: (flags to OR per person, amounts
@@ -258,14 +283,14 @@ class ColumnarEstimate:
         flags.update({f"{b}|uses.{name}": expr for name, expr in used.items()})
         return flags, sums, used
 
-    def _counted(self) -> dict[str, pl.Expr]:
+    def _counted(self, rules: list[Rule]) -> dict[str, pl.Expr]:
         """Per benefit, the rows its money counts on: every eligible stretch of
         a monthly line; yearly, one-off and ongoing lines once, on the first
         eligible day (rows are in person and day order)."""
         out = {}
         # a running count of eligible rows, less its value before the person's first row (no window, no hash)
         first_row = (pl.col(PERSON) != pl.col(PERSON).shift(1)).fill_null(True)
-        for rule in self.rulebook.benefits:
+        for rule in rules:
             eligible = (pl.col(rule_column(rule.id)) == True).fill_null(False)  # noqa: E712
             if rule.outcome.period != "monthly":
                 seen = eligible.cast(pl.UInt32).cum_sum()
@@ -274,11 +299,11 @@ class ColumnarEstimate:
             out[f"{rule.id}|counted"] = eligible
         return out
 
-    def _fold(self, tally: Tally, result: pl.DataFrame) -> pl.DataFrame:
-        """Every benefit at once: row-level columns, one pass per person, one per county."""
-        result = result.with_columns(**self._counted())
+    def _fold(self, result: pl.DataFrame, rules: list[Rule]) -> tuple[pl.DataFrame, LineTotals]:
+        """These benefits at once: row-level columns, one pass per person, one per county."""
+        result = result.with_columns(**self._counted(rules))
         flags, sums, used_by = {}, {}, {}
-        for rule in self.rulebook.benefits:
+        for rule in rules:
             f, m, used = self._line_columns(rule, result)
             flags.update(f)
             sums.update(m)
@@ -290,22 +315,32 @@ class ColumnarEstimate:
             pl.col(COUNTY).first(), *[pl.col(n).any() for n in flags], *[pl.col(n).sum() for n in distinct]
         ).with_columns(**{n: pl.col(mid) for n, mid in alias.items()}).select(PERSON, COUNTY, *flags, *sums)
         undetermined = {f"{r.id}|never eligible, undetermined":
-                        ~pl.col(f"{r.id}|eligible") & pl.col(f"{r.id}|undetermined") for r in self.rulebook.benefits}
+                        ~pl.col(f"{r.id}|eligible") & pl.col(f"{r.id}|undetermined") for r in rules}
         by_county = people.group_by(COUNTY, maintain_order=True).agg(*[pl.col(n).sum() for n in list(flags) + list(sums)],
                                                 *[e.sum().alias(n) for n, e in undetermined.items()])
-        for row in by_county.iter_rows(named=True):
-            for rule in self.rulebook.benefits:
-                self._add(tally, rule, row, used_by[rule.id])
-        names = sorted({n for used in used_by.values() for n in used})
-        masks = rows.select(**{name: pl.any_horizontal(*[pl.col(f"{b}|uses.{name}") for b, used in used_by.items()
-                                                         if name in used]) for name in names})
-        for name in names:
+        values: dict[tuple[str, str], set[str]] = {}
+        for name in sorted({n for used in used_by.values() for n in used}):
             params = keys(self.rulebook.parameters[name])
             columns = [param_column(name)] if params is None else [param_column(name, k) for k in params]
-            # only the parameter's columns are filtered, and only their distinct values formatted
-            used = result.select(columns).filter(masks.get_column(name)).unique()
-            tally.unverified_values[name].update(self._values(used, name))
-        return people
+            masks = [f"{b}|uses.{name}" for b, used in used_by.items() if name in used]
+            # only the parameter's columns and the lines' masks are filtered, and only distinct rows formatted
+            used = pl.concat([result.select(columns), rows.select(masks)], how="horizontal").filter(
+                pl.any_horizontal(*masks)).unique()
+            for mask in masks:
+                values[(mask.split("|", 1)[0], name)] = self._values(used.filter(pl.col(mask)), name)
+        return people, LineTotals(by_county, values)
+
+    def finish(self, tally: Tally, totals: LineTotals) -> None:
+        """Every line's county totals and unverified values into the Tally
+        (``totals`` has every benefit of this rulebook)."""
+        for row in totals.by_county.iter_rows(named=True):
+            for rule in self.rulebook.benefits:
+                self._add(tally, rule, row, self._used_names[rule.id])
+        names = sorted({n for used in self._used_names.values() for n in used})
+        for name in names:
+            for b, used in self._used_names.items():
+                if name in used:
+                    tally.unverified_values[name].update(totals.values[(b, name)])
 
     def _add(self, tally: Tally, rule: Rule, row: dict, used: dict) -> None:
         """One benefit's county totals into the Tally, as ``Tally.add_person`` counts."""

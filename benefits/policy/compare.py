@@ -39,10 +39,11 @@ from ..engine.columnar.schema import FIELDS, ROW
 from ..engine.evaluate import Engine
 from ..engine.money import round_fen as round_fen_py
 from ..engine.rulebook import Rulebook
-from ..finance.columnar import PERSON, ColumnarEstimate
+from ..finance.columnar import COUNTY, PERSON, ColumnarEstimate, LineTotals
 from ..finance.estimate import county_name, summarise
 from ..finance.frames import CHUNK_ROWS, FrameChunk, applicant_frames
 from ..finance.tally import PAYERS, Tally
+from .affected import affected_lines
 from .floors import FLOORS_DIR, Floor, FloorCheck, check_floors, load_floors
 
 ELIGIBLE, INELIGIBLE, UNDETERMINED, ABSENT = "eligible", "ineligible", "undetermined", "absent"
@@ -180,16 +181,20 @@ def _gain(base_status: pl.Expr, reform_status: pl.Expr, delta: pl.Expr) -> pl.Ex
             .otherwise(pl.lit(SAME)).cast(CHANGE))
 
 
-def _diff(frame: pl.DataFrame, base: pl.DataFrame, reform: pl.DataFrame, ids: list[str]
-          ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(persons, changes) of one chunk, column-wise."""
+def _diff(frame: pl.DataFrame, base: pl.DataFrame, reform: pl.DataFrame, ids: list[str],
+          same: frozenset = frozenset()) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(persons, changes) of one chunk, column-wise. ``same``: lines whose
+    columns were copied from the baseline, so none of them changes
+    (``reform`` may leave them out: the baseline's columns stand in)."""
     wide = pl.concat([frame.select(PERSON, ROW, masked_id(pl.col("id_number")).alias("id_number_masked"),
                                    pl.col("hukou_county").fill_null("").alias("county")),
                       base.drop(PERSON), reform.drop(PERSON)], how="horizontal")
+    wide = wide.with_columns(pl.col(f"b:{b}.{c}").alias(f"r:{b}.{c}") for b in ids if b in same
+                             and f"r:{b}.status" not in reform.columns for c in ("status", "amount"))
     total_b = pl.sum_horizontal(*[pl.col(f"b:{b}.amount") for b in ids]) if ids else pl.lit(0.0)
     total_r = pl.sum_horizontal(*[pl.col(f"r:{b}.amount") for b in ids]) if ids else pl.lit(0.0)
-    status_changed = pl.any_horizontal(*[_moved(pl.col(f"b:{b}.status"), pl.col(f"r:{b}.status")) for b in ids]) \
-        if ids else pl.lit(False)
+    moved = [_moved(pl.col(f"b:{b}.status"), pl.col(f"r:{b}.status")) for b in ids if b not in same]
+    status_changed = pl.any_horizontal(*moved) if moved else pl.lit(False)
     persons = wide.select(
         pl.col(ROW).alias("row"), "id_number_masked", "county", round_fen(total_b).alias("baseline"),
         round_fen(total_r).alias("reform"), status_changed.alias("status_changed"),
@@ -199,7 +204,7 @@ def _diff(frame: pl.DataFrame, base: pl.DataFrame, reform: pl.DataFrame, ids: li
         .otherwise(pl.lit(SAME)).cast(CHANGE).alias("change")).select(
         "row", "id_number_masked", "county", "baseline", "reform", "difference", "change", "status_changed")
     parts = []
-    for b in ids:
+    for b in (b for b in ids if b not in same):
         sb, sr = pl.col(f"b:{b}.status"), pl.col(f"r:{b}.status")
         ab, ar = pl.col(f"b:{b}.amount"), pl.col(f"r:{b}.amount")
         delta = round_fen(ar - ab)
@@ -342,9 +347,13 @@ class _Side:
     late: list[dict]
     people: Optional[pl.DataFrame]
     result: Optional[pl.DataFrame]
+    totals: Optional[LineTotals]
+    only: Optional[set[str]] = None      # the lines evaluated, when not all (see ``_combine``)
+    copied: frozenset = frozenset()      # the lines ``_combine`` took from the baseline
 
     def size(self) -> int:
-        return sum(f.estimated_size() for f in (self.points, self.people, self.result) if f is not None)
+        frames = (self.points, self.people, self.result, self.totals.by_county if self.totals else None)
+        return sum(f.estimated_size() for f in frames if f is not None)
 
     def slim(self, book: Rulebook) -> "_Side":
         """Only the columns a later compare reads (``_lines``, ``_states``): for the cache."""
@@ -354,7 +363,7 @@ class _Side:
         if self.result is not None:
             wanted = {rule_column(r.id) for r in book.benefits} | {amount_column(r.id) for r in book.benefits}
             result = self.result.select(PERSON, DAY, *[c for c in self.result.columns if c in wanted])
-        return _Side(self.points, self.tally, self.late, people, result)
+        return _Side(self.points, self.tally, self.late, people, result, self.totals)
 
 
 class BaselineCache:
@@ -439,6 +448,7 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
     ids_b = [r.id for r in baseline.benefits]
     ids_r = [r.id for r in reform.benefits]
     ids = ids_b + [b for b in ids_r if b not in ids_b]
+    only = affected_lines(baseline, reform)
     key = cached = None
     if isinstance(caseload, pl.DataFrame):
         # an in-memory frame in large chunks: fewer plans to build and fold
@@ -462,7 +472,7 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
         if cached is not None:
             base, facts = cached[n]
             with _clock(timings, "reform"):
-                side_r = _reform_side(est_b, est_r, frame, base.points, facts)
+                side_r = _combine(est_r, base, _reform_side(est_b, est_r, frame, base.points, facts, only))
         else:
             # each side on its own change points: its figures are exactly its estimate's
             with _clock(timings, "points"):
@@ -472,8 +482,10 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
             # the two sides at once: Polars works outside the GIL, the plans are built in Python
             with ThreadPoolExecutor(max_workers=2) as pool:
                 running = pool.submit(_timed, timings, "baseline", _run, est_b, frame, points_b, facts)
-                side_r = _timed(timings, "reform", _reform_side, est_b, est_r, frame, points_b, facts)
+                side_r = _timed(timings, "reform", _reform_side, est_b, est_r, frame, points_b, facts, only)
                 base = running.result()
+            with _clock(timings, "reform"):
+                side_r = _combine(est_r, base, side_r)
         kept.append((base.slim(baseline), facts))
         late = [dict(r) for r in base.late]
         seen = {r["row"] for r in late}
@@ -484,8 +496,9 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
         if late:
             frame = frame.filter(~pl.col(ROW).is_in([r["row"] for r in late]))
         with _clock(timings, "diff"):
+            own = [b for b in ids if b not in side_r.copied]      # the copied lines' columns are the baseline's
             persons, changes = _diff(frame, _side(frame, base.people, baseline, ids, "b"),
-                                     _side(frame, side_r.people, reform, ids, "r"), ids)
+                                     _side(frame, side_r.people, reform, own, "r"), ids, side_r.copied)
         persons_parts.append(persons)
         changes_parts.append(changes)
         if examples and changes.height:
@@ -575,17 +588,43 @@ def _timed(timings: Optional[dict], stage: str, work, *args):
         return work(*args)
 
 
-def _run(est: ColumnarEstimate, frame: pl.DataFrame, points: pl.DataFrame, facts: Optional[pl.DataFrame]) -> _Side:
-    return _Side(points, *est.run(frame, points, facts))
+def _run(est: ColumnarEstimate, frame: pl.DataFrame, points: pl.DataFrame, facts: Optional[pl.DataFrame],
+         only: Optional[set[str]] = None) -> _Side:
+    return _Side(points, *est.run(frame, points, facts, only), only=only)
 
 
 def _reform_side(est_b: ColumnarEstimate, est_r: ColumnarEstimate, frame: pl.DataFrame, points_b: pl.DataFrame,
-                 facts: Optional[pl.DataFrame]) -> _Side:
+                 facts: Optional[pl.DataFrame], only: Optional[set[str]]) -> _Side:
     """The reform on its own points; on the baseline's points and facts
-    when they are the same."""
+    when they are the same, and then only the lines it can change (``only``,
+    see affected.py; ``_combine`` adds the rest from the baseline)."""
     if not _same_points(est_b, est_r, frame):
         return _run(est_r, frame, est_r.points(frame), None)
-    return _run(est_r, frame, points_b, facts if _in_force(est_b.rulebook) == _in_force(est_r.rulebook) else None)
+    if _in_force(est_b.rulebook) != _in_force(est_r.rulebook):
+        return _run(est_r, frame, points_b, None)
+    return _run(est_r, frame, points_b, facts, only)
+
+
+def _combine(est: ColumnarEstimate, base: _Side, part: _Side) -> _Side:
+    """The reform's side from its evaluated lines (``part.only``) and the
+    baseline's fold of every other line: those rules, their parameters and
+    the points are the same, so their columns and totals are exactly what a
+    full evaluation of the reform gives. The tally is filled as a full fold
+    fills it (counties in the same order, lines in the reform's order)."""
+    if part.only is None or part.totals is None:
+        return part
+    kept = tuple(f"{r.id}|" for r in est.rulebook.benefits if r.id not in part.only)
+    people = part.people.join(
+        base.people.select(PERSON, *[c for c in base.people.columns if c.startswith(kept) and c.endswith(_PER_LINE)]),
+        on=PERSON, how="left", maintain_order="left")
+    by_county = part.totals.by_county.join(
+        base.totals.by_county.select(COUNTY, *[c for c in base.totals.by_county.columns if c.startswith(kept)]),
+        on=COUNTY, how="left", maintain_order="left")
+    values = {k: v for k, v in base.totals.values.items() if k[0] not in part.only} | part.totals.values
+    totals = LineTotals(by_county, values)
+    est.finish(part.tally, totals)
+    return _Side(part.points, part.tally, part.late, people, part.result, totals,
+                 copied=frozenset(r.id for r in est.rulebook.benefits if r.id not in part.only))
 
 
 def _same_points(a: ColumnarEstimate, b: ColumnarEstimate, frame: pl.DataFrame) -> bool:

@@ -91,6 +91,17 @@ class ColumnarPlan:
         self.benefits = rulebook.benefits
         self.rules = [r for r in rulebook.rules if r.kind != "county_budget"]
 
+    def restricted(self, rule_ids: set[str], lines: set[str]) -> "ColumnarPlan":
+        """The verdicts of these rules only (which must include every rule
+        they rest on) and the amounts, payers and duplicate marks of these
+        benefit lines only (whole same-payment groups): their columns are
+        exactly the full plan's. For evaluating only the lines a reform changes."""
+        plan = ColumnarPlan.__new__(ColumnarPlan)
+        plan.rulebook, plan.bits = self.rulebook, self.bits
+        plan.benefits = [r for r in self.benefits if r.id in lines]
+        plan.rules = [r for r in self.rules if r.id in rule_ids]
+        return plan
+
     # -- conditions and verdicts ------------------------------------------------
 
     def _param_value(self, name: str) -> pl.Expr:
@@ -186,7 +197,12 @@ class ColumnarPlan:
         same_payment_groups), every eligible line with a yearly value but the
         largest names the largest; a tie goes to the first in rule order."""
         marks: dict[str, pl.Expr] = {}
+        present = {r.id for r in self.benefits}
         for group in same_payment_groups(self.rulebook):
+            if not present.issuperset(group):
+                if present & set(group):
+                    raise ValueError(f"a restricted plan needs the whole same-payment group {group}")
+                continue
             rules = [self.rulebook.by_id[b] for b in group]
             annual = {r.id: self.annual(r) for r in rules}
             annual = {b: v for b, v in annual.items() if v is not None}
@@ -207,7 +223,9 @@ class ColumnarPlan:
     # -- upon: eligible only once a prospective event happens (依纳入低保) ----------
 
     def upon_labels(self) -> list[str]:
-        return sorted({c.upon for r in self.rules for c in r.conditions if c.upon})
+        # the whole rulebook's labels: a restricted plan's bits are the full plan's
+        return sorted({c.upon for r in self.rulebook.rules if r.kind != "county_budget"
+                       for c in r.conditions if c.upon})
 
     def upon(self) -> list[dict[str, pl.Expr]]:
         """Per rule that may hold only upon an event, a bit mask of the
