@@ -26,6 +26,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_estimate.py
 	$(BIN)/python benchmarks/bench_batch.py
 	$(BIN)/python benchmarks/bench_versions.py
+	$(BIN)/python benchmarks/bench_compare.py
+	$(BIN)/python benchmarks/bench_policy_page.py
 
 clean:
 	rm -rf $(VENV)
