@@ -102,6 +102,12 @@ def _resident_81(rng: random.Random, record: dict) -> None:
                                       "conscript_family", "other", "none", "none"]),
         "retired_soldier": soldier, "awaiting_placement": placed and flag(), "placement_referred": placed and flag(),
         "wants_training": flag(), "unemployed_military_spouse": flag(0.1), "military_retiree": flag(0.1)}
+    if placed:  # 第10条: referrals about a month before the boundary days, placed on either side of the deadline
+        referred = rng.choice(DATES) - dt.timedelta(days=rng.choice((32, 31, 30, 29, 28, 0)))
+        record["military"]["referral_date"] = referred.isoformat()
+        if flag():
+            record["military"]["placed_date"] = (referred + dt.timedelta(days=rng.randrange(27, 33))).isoformat()
+        record["military"]["contract_years"] = rng.choice((2, 2.9, 3, 5))
     record["child"] = {"orphan": flag(0.2), "in_hardship": flag(0.2)}
     affected = flag(0.3)
     record["disaster"] = {"affected": affected} | (
@@ -118,6 +124,8 @@ def generated(size: int, seed: int) -> list:
     for record in caseload(size, seed=seed):
         _resident_81(rng, record)
         _blank_leaves(rng, record, 0.04)
+        if "referral_date" not in record.get("military", {}):    # a 上岗日期 needs its 介绍信 date
+            record.get("military", {}).pop("placed_date", None)
         parsed = parse_applicant(record)
         if rng.random() < 0.3:
             day = _birthday(parsed.birth_date, rng.choice(BOUNDARY_AGES)) - dt.timedelta(days=rng.choice((0, 1)))
