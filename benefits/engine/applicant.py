@@ -181,6 +181,7 @@ class Military(_Strict):
     wants_training: Optional[bool] = Field(None, description="退役士兵有参加职业教育和技能培训的意愿")
     unemployed_military_spouse: Optional[bool] = Field(None, description="随军未就业家属")
     military_retiree: Optional[bool] = Field(None, description="移交地方安置的军队离退休干部（军休人员）")
+    non_military_staff_retiree: Optional[bool] = Field(None, description="移交地方安置的军队无军籍退休退职职工")
 
 
 class Child(_Strict):
