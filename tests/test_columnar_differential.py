@@ -187,7 +187,7 @@ def test_an_unusable_day_is_refused_alike(engine, columnar, day):
 
 
 def test_the_missing_facts_mask_spans_two_words(tmp_path):
-    """58 facts and 16 parameters need two 64-bit words. A parameter in the
+    """61 facts and 16 parameters need two 64-bit words. A parameter in the
     second word (五保供养标准, here with no value before 2013) is reported
     missing by both engines alike."""
     import shutil
