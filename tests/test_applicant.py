@@ -154,6 +154,13 @@ def test_as_of_before_birth_is_refused(engine):
     ({"military": {"retired_soldier": "none", "placement_referred": True}}, "military.placement_referred",
      "待安置和安置介绍信只适用于政府安排工作的退役士兵，与填写的安置方式不符"),
     ({"military": {"rank": "上校"}}, "military.rank", "不认识的字段"),
+    ({"military": {"referral_date": "2013-02-30"}}, "military.referral_date", "应为日期（YYYY-MM-DD）"),
+    ({"military": {"referral_date": "2013-03-10", "placed_date": "2013-03-09"}}, "military.placed_date",
+     "上岗日期应在介绍信开出日期之后，并先填写介绍信日期"),
+    ({"military": {"placed_date": "2013-03-09"}}, "military.placed_date",
+     "上岗日期应在介绍信开出日期之后，并先填写介绍信日期"),
+    ({"military": {"contract_years": -1}}, "military.contract_years", "不能小于下限"),
+    ({"military": {"contract_years": "三年"}}, "military.contract_years", "应为数字"),
     ({"child": {"orphan": 1}}, "child.orphan", "应为是/否（true/false）"),
     ({"disaster": {"date": "2013-04-20"}}, "disaster.affected", "必填项未填写"),
     ({"disaster": {"affected": False, "date": "2013-04-20"}}, "disaster.date", "填写了灾害发生日期，却标为未受灾"),
@@ -177,3 +184,26 @@ def test_81_facts_of_a_resident_without_certificate():
     assert facts["disaster_affected"] is True and facts["disaster_days_since"] == 1
     assert facts["stranded"] is False and "orphan" not in facts and "death_in_family" not in facts
     assert applicant_facts(record, dt.date(2013, 2, 27))["disaster_days_since"] == -1
+
+
+@pytest.mark.parametrize("referred, placed, day, overdue", [
+    ("2013-01-31", None, "2013-02-28", False),        # 次月无31日：至2月末日
+    ("2013-01-31", None, "2013-03-01", True),
+    ("2013-03-10", "2013-04-10", "2013-05-01", False),  # 次月同日上岗仍在期限内
+    ("2013-03-10", "2013-04-11", "2013-05-01", True),   # 次日上岗已逾期
+    ("2013-12-15", None, "2014-01-15", False),
+    ("2013-12-15", None, "2014-01-16", True),
+])
+def test_placement_deadline_is_one_calendar_month(referred, placed, day, overdue):
+    record = parse_applicant(applicant(category=None) | {"holds_certificate": False, "military": {
+        "retired_soldier": "government_placement", "placement_referred": True,
+        "referral_date": referred, "placed_date": placed, "contract_years": 2.9}})
+    facts = applicant_facts(record, dt.date.fromisoformat(day))
+    assert facts["placement_overdue"] is overdue and facts["contract_years"] == 2.9
+
+
+def test_placement_facts_unknown_without_dates():
+    record = parse_applicant(applicant(category=None) | {"holds_certificate": False, "military": {
+        "retired_soldier": "government_placement", "placement_referred": True}})
+    facts = applicant_facts(record, dt.date(2014, 1, 1))
+    assert "placement_overdue" not in facts and "contract_years" not in facts

@@ -101,7 +101,14 @@ def _resident_81(rng: random.Random, record: dict) -> None:
         "youfu_category": rng.choice(["martyr_family", "bereaved_family", "disabled_veteran", "demobilised_veteran",
                                       "conscript_family", "other", "none", "none"]),
         "retired_soldier": soldier, "awaiting_placement": placed and flag(), "placement_referred": placed and flag(),
-        "wants_training": flag(), "unemployed_military_spouse": flag(0.1), "military_retiree": flag(0.1)}
+        "wants_training": flag(), "unemployed_military_spouse": flag(0.1), "military_retiree": flag(0.1),
+        "non_military_staff_retiree": flag(0.1)}
+    if placed:  # 第10条: referrals about a month before the boundary days, placed on either side of the deadline
+        referred = rng.choice(DATES) - dt.timedelta(days=rng.choice((32, 31, 30, 29, 28, 0)))
+        record["military"]["referral_date"] = referred.isoformat()
+        if flag():
+            record["military"]["placed_date"] = (referred + dt.timedelta(days=rng.randrange(27, 33))).isoformat()
+        record["military"]["contract_years"] = rng.choice((2, 2.9, 3, 5))
     record["child"] = {"orphan": flag(0.2), "in_hardship": flag(0.2)}
     affected = flag(0.3)
     record["disaster"] = {"affected": affected} | (
@@ -118,6 +125,8 @@ def generated(size: int, seed: int) -> list:
     for record in caseload(size, seed=seed):
         _resident_81(rng, record)
         _blank_leaves(rng, record, 0.04)
+        if "referral_date" not in record.get("military", {}):    # a 上岗日期 needs its 介绍信 date
+            record.get("military", {}).pop("placed_date", None)
         parsed = parse_applicant(record)
         if rng.random() < 0.3:
             day = _birthday(parsed.birth_date, rng.choice(BOUNDARY_AGES)) - dt.timedelta(days=rng.choice((0, 1)))
@@ -178,7 +187,7 @@ def test_an_unusable_day_is_refused_alike(engine, columnar, day):
 
 
 def test_the_missing_facts_mask_spans_two_words(tmp_path):
-    """58 facts and 16 parameters need two 64-bit words. A parameter in the
+    """61 facts and 16 parameters need two 64-bit words. A parameter in the
     second word (五保供养标准, here with no value before 2013) is reported
     missing by both engines alike."""
     import shutil

@@ -538,3 +538,9 @@ def test_81_cross_checks_are_judged_as_the_single_applicant_path():
         **{"disaster.affected": "否", "disaster.date": "2013-04-20"})
     assert ("disaster.affected", "必填项未填写") in _rejects(**{"disaster.date": "2013-04-20"})
     assert _rejects(**{"disaster.affected": "是", "disaster.date": "2013-04-20"}) == []
+    order = "上岗日期应在介绍信开出日期之后，并先填写介绍信日期"
+    assert ("military.placed_date", order) in _rejects(
+        **{"military.referral_date": "2013-03-10", "military.placed_date": "2013-03-09"})
+    assert ("military.placed_date", order) in _rejects(**{"military.placed_date": "2013-03-09"})
+    assert _rejects(**{"military.referral_date": "2013-03-10", "military.placed_date": "2013-03-10",
+                       "military.contract_years": "3"}) == []

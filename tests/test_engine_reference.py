@@ -25,6 +25,10 @@ def _placement_settled(military: dict) -> dict:
         for key in ("awaiting_placement", "placement_referred"):
             if military.get(key) is True:
                 military[key] = False
+    # 第10条: a 上岗日期 only after its 介绍信 date
+    placed_after = military.pop("placed_after", None)
+    if placed_after is not None and "referral_date" in military:
+        military["placed_date"] = military["referral_date"] + dt.timedelta(days=placed_after)
     return military
 
 
@@ -35,7 +39,10 @@ RESIDENT_81 = {
                                            "demobilised_veteran", "conscript_family", "other", "none"]),
         "retired_soldier": st.sampled_from(["government_placement", "self_employment", "own_career", "none"]),
         **{k: st.booleans() for k in ("awaiting_placement", "placement_referred", "wants_training",
-                                      "unemployed_military_spouse", "military_retiree")}}).map(_placement_settled),
+                                      "unemployed_military_spouse", "military_retiree",
+                                      "non_military_staff_retiree")},
+        "referral_date": st.dates(dt.date(2012, 8, 1), dt.date(2016, 1, 2)), "placed_after": st.integers(0, 62),
+        "contract_years": st.sampled_from([0, 2, 2.9, 3, 3.5, 8])}).map(_placement_settled),
     "child": st.fixed_dictionaries({}, optional={"orphan": st.booleans(), "in_hardship": st.booleans()}),
     "disaster": st.one_of(
         st.fixed_dictionaries({"affected": st.just(True)}, optional={

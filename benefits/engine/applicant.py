@@ -174,9 +174,14 @@ class Military(_Strict):
         None, description="退役士兵安置方式：政府安排工作 / 自主就业 / 自谋职业 / 非退役士兵")
     awaiting_placement: Optional[bool] = Field(None, description="政府安排工作的退役士兵，尚在待安置期间")
     placement_referred: Optional[bool] = Field(None, description="安置主管部门已开出安置介绍信")
+    referral_date: Optional[dt.date] = Field(None, description="安置主管部门开出介绍信的日期")
+    placed_date: Optional[dt.date] = Field(None, description="接收单位安排上岗的日期（未上岗不填）")
+    contract_years: Optional[float] = Field(None, ge=0, le=50, allow_inf_nan=False,
+                                            description="已签订的劳动合同或聘用合同期限（年）")
     wants_training: Optional[bool] = Field(None, description="退役士兵有参加职业教育和技能培训的意愿")
     unemployed_military_spouse: Optional[bool] = Field(None, description="随军未就业家属")
     military_retiree: Optional[bool] = Field(None, description="移交地方安置的军队离退休干部（军休人员）")
+    non_military_staff_retiree: Optional[bool] = Field(None, description="移交地方安置的军队无军籍退休退职职工")
 
 
 class Child(_Strict):
@@ -392,6 +397,9 @@ def _cross_checks(record: Applicant) -> list[FieldError]:
                 errors.append(FieldError(field=f"military.{name}",
                                          message="待安置和安置介绍信只适用于政府安排工作的退役士兵，"
                                                  "与填写的安置方式不符"))
+    if military is not None and military.placed_date is not None and (
+            military.referral_date is None or military.placed_date < military.referral_date):
+        errors.append(FieldError(field="military.placed_date", message="上岗日期应在介绍信开出日期之后，并先填写介绍信日期"))
     if record.disaster is not None and record.disaster.affected is False and record.disaster.date is not None:
         errors.append(FieldError(field="disaster.date", message="填写了灾害发生日期，却标为未受灾"))
     if record.evaluation_date is not None and record.birth_date > record.evaluation_date:

@@ -8,6 +8,7 @@ judgement the law makes is left to the rule files.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -93,9 +94,13 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
         ("none", "非退役士兵"))),
     Fact("awaiting_placement", "military.awaiting_placement", "退役士兵待安置", bool),
     Fact("placement_referred", "military.placement_referred", "已开出安置介绍信", bool),
+    Fact("placement_overdue", "military.referral_date", "介绍信开出满1个月仍未上岗", bool,
+         inputs=("military.referral_date", "military.placed_date")),
+    Fact("contract_years", "military.contract_years", "劳动合同或聘用合同期限（年）", float),
     Fact("wants_training", "military.wants_training", "退役士兵有培训意愿", bool),
     Fact("unemployed_military_spouse", "military.unemployed_military_spouse", "随军未就业家属", bool),
     Fact("military_retiree", "military.military_retiree", "军休人员（军队离退休干部）", bool),
+    Fact("non_military_staff_retiree", "military.non_military_staff_retiree", "军队无军籍退休退职职工", bool),
     Fact("orphan", "child.orphan", "孤儿", bool),
     Fact("child_in_hardship", "child.in_hardship", "困境儿童", bool),
     Fact("disaster_affected", "disaster.affected", "家庭遭受自然灾害", bool),
@@ -111,9 +116,11 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
 PLAIN_81 = {
     "youfu_category": ("military", "youfu_category"), "retired_soldier": ("military", "retired_soldier"),
     "awaiting_placement": ("military", "awaiting_placement"),
-    "placement_referred": ("military", "placement_referred"), "wants_training": ("military", "wants_training"),
+    "placement_referred": ("military", "placement_referred"), "contract_years": ("military", "contract_years"),
+    "wants_training": ("military", "wants_training"),
     "unemployed_military_spouse": ("military", "unemployed_military_spouse"),
     "military_retiree": ("military", "military_retiree"),
+    "non_military_staff_retiree": ("military", "non_military_staff_retiree"),
     "orphan": ("child", "orphan"), "child_in_hardship": ("child", "in_hardship"),
     "disaster_affected": ("disaster", "affected"),
     "serious_illness": ("needs", "serious_illness"), "hospitalised": ("needs", "hospitalised"),
@@ -271,7 +278,23 @@ def applicant_facts(record: Applicant, day: dt.date, in_force_from: dt.date | No
             put(name, getattr(part, field))
     if record.disaster is not None and record.disaster.date is not None:
         facts["disaster_days_since"] = (day - record.disaster.date).days
+    if record.military is not None and record.military.referral_date is not None:
+        facts["placement_overdue"] = placement_overdue(record.military.referral_date,
+                                                       record.military.placed_date, day)
     return facts
+
+
+def one_month_after(day: dt.date) -> dt.date:
+    """The same day of the next month, or that month's last day when it is shorter."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def placement_overdue(referred: dt.date, placed: dt.date | None, day: dt.date) -> bool:
+    """81号 第10条: the 1-month deadline has passed on ``day`` and the veteran was
+    not at work by it (a blank 上岗日期 means not placed yet)."""
+    deadline = one_month_after(referred)
+    return day > deadline and (placed is None or placed > deadline)
 
 
 def _hardship_facts(record: Applicant, day: dt.date, in_force_from: dt.date | None) -> dict:

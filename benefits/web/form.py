@@ -154,9 +154,13 @@ SECTIONS = (
             ("none", "非退役士兵", "not a retired soldier"))),
         Field("military.awaiting_placement", "tri", "尚在待安置期间", "Awaiting placement"),
         Field("military.placement_referred", "tri", "已开出安置介绍信", "Referral letter issued"),
+        Field("military.referral_date", "date", "介绍信开出日期", "Date of the referral letter"),
+        Field("military.placed_date", "date", "上岗日期（未上岗不填）", "Date placed at work (blank if not yet)"),
+        Field("military.contract_years", "number", "劳动合同或聘用合同期限（年）", "Contract term (years)"),
         Field("military.wants_training", "tri", "有培训意愿", "Wants vocational training"),
         Field("military.unemployed_military_spouse", "tri", "随军未就业家属", "Unemployed military spouse"),
         Field("military.military_retiree", "tri", "军队离退休干部（军休人员）", "Military retiree"),
+        Field("military.non_military_staff_retiree", "tri", "军队无军籍退休退职职工", "Retired civilian staff of the army"),
         Field("child.orphan", "tri", "孤儿", "Orphan"),
         Field("child.in_hardship", "tri", "困境儿童", "Child in hardship"),
         Field("disaster.affected", "tri", "家庭遭受自然灾害", "Household hit by a natural disaster"),
@@ -264,7 +268,7 @@ def _convert(kind: str, raw: str):
         # "1、5", "1,5" or "1 5": the engine reports anything else at the field
         parts = [p for p in re.split(r"[\s,，、;；]+", value) if p]
         return [int(p) for p in parts] if all(p.isascii() and p.isdigit() for p in parts) else value
-    if kind == "money":
+    if kind in ("money", "number"):
         # "1,200" as the finance reader takes it; nan/inf stay text, which the
         # engine refuses at the field in Chinese
         if _GROUPED.fullmatch(value):
@@ -374,7 +378,7 @@ def record_to_form(record: dict) -> dict:
     def show(kind, value):
         if isinstance(value, bool):
             return YES if value else NO
-        if kind == "money" and isinstance(value, float) and value.is_integer():
+        if kind in ("money", "number") and isinstance(value, float) and value.is_integer():
             return str(int(value))
         if isinstance(value, list):
             return "、".join(map(str, value))

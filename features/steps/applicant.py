@@ -170,6 +170,8 @@ _FLAGS = {
     "是随军未就业家属": ("military", "unemployed_military_spouse", True),
     "不是随军未就业家属": ("military", "unemployed_military_spouse", False),
     "是军队退休干部": ("military", "military_retiree", True), "不是军队退休干部": ("military", "military_retiree", False),
+    "是军队无军籍退休退职职工": ("military", "non_military_staff_retiree", True),
+    "不是军队无军籍退休退职职工": ("military", "non_military_staff_retiree", False),
     "尚在待安置期间": ("military", "awaiting_placement", True), "已安置上岗": ("military", "awaiting_placement", False),
     "已开出安置介绍信": ("military", "placement_referred", True),
     "未开出安置介绍信": ("military", "placement_referred", False),
@@ -348,6 +350,27 @@ def retired_soldier(draft, way):
       meaning="确认不是退役士兵")
 def not_soldier(draft):
     draft.military["retired_soldier"] = "none"
+
+
+@step("假如", WHO + rf"的安置介绍信于(?P<date>{DATE})开出",
+      pattern="申请人的安置介绍信于{日期}开出", example="申请人的安置介绍信于2013年1月31日开出",
+      meaning="安置主管部门开出介绍信的日期（81号 第10条，1个月内安排上岗）")
+def referral_date(draft, date):
+    draft.military["referral_date"] = parse_date(date).isoformat()
+
+
+@step("假如", WHO + rf"于(?P<date>{DATE})上岗",
+      pattern="申请人于{日期}上岗", example="申请人于2013年2月28日上岗",
+      meaning="接收单位安排上岗的日期；不写此句即为尚未上岗")
+def placed_date(draft, date):
+    draft.military["placed_date"] = parse_date(date).isoformat()
+
+
+@step("假如", WHO + rf"签订了期限(?P<years>{NUM})年的(?:劳动合同|聘用合同)",
+      pattern="申请人签订了期限{年数}年的{劳动合同|聘用合同}", example="申请人签订了期限3年的劳动合同",
+      meaning="劳动合同或聘用合同期限（81号 第10条，不少于3年）")
+def contract_years(draft, years):
+    draft.military["contract_years"] = number(years)
 
 
 @step("假如", WHO + rf"家庭(?:于(?P<date>{DATE}))?遭受自然灾害",

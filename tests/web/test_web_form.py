@@ -137,3 +137,23 @@ def test_the_law_fixes_fields_can_be_recorded_at_the_counter():
         "multiple_categories": "视力"}
     assert form.record_to_form({"certificate": {"multiple_categories": [1, 5]}}) == {
         "certificate.multiple_categories": "1、5"}
+
+
+def test_placement_dates_and_contract_term_from_the_form(as_user):
+    """81号 第10条's inputs: a contract term in years (2.9 stays 2.9), a 上岗 date
+    before the 介绍信 date refused at its field in Chinese."""
+    parsed = form.parse_form({"military.referral_date": "2013-03-10", "military.placed_date": "2013-04-10",
+                              "military.contract_years": "2.9"})
+    assert parsed.record == {"military": {"referral_date": "2013-03-10", "placed_date": "2013-04-10",
+                                          "contract_years": 2.9}}
+    from test_web_cases import RECORD_FORM, post_intake
+    client = as_user("clerk_hubin")
+    response = post_intake(client, {**RECORD_FORM, "military.referral_date": "2013-03-10",
+                                    "military.placed_date": "2013-03-09"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "上岗日期应在介绍信开出日期之后" in page[page.index('id="f-military-placed_date"'):][:600]
+    response = post_intake(client, {**RECORD_FORM, "military.contract_years": "三年"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "应为数字" in page[page.index('id="f-military-contract_years"'):][:600]

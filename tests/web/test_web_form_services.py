@@ -183,6 +183,10 @@ def test_field_needs_follow_the_rulebook():
     assert needs["hardship_events"] == {"63-7", "81-2"}
     sections = intake_form.section_needs(needs)
     assert sections["identity"] is None and sections["renovation"] == {"63-6"}
+    # 81号 第10条's placement deadline and contract term: asked for the veterans' service only
+    for path in ("military.referral_date", "military.placed_date", "military.contract_years"):
+        assert needs[path] == {"81-10"}, (path, needs[path])
+    assert needs["military.non_military_staff_retiree"] == {"81-11"}
 
 
 def test_an_input_with_an_error_shows_whatever_the_ticks(clerk):

@@ -156,6 +156,12 @@ def fact_expressions(in_force_from: dt.date | None = None) -> dict[str, pl.Expr]
     out["evaluation_day"] = day.cast(pl.Int64)
     out.update({name: pl.col(f"{section}.{field}") for name, (section, field) in PLAIN_81.items()})
     out["disaster_days_since"] = (pl.col(DAY) - pl.col("disaster.date")).dt.total_days()
+    # 81号 第10条: "1个月内" up to the same day of the next month (clamped to its end)
+    deadline = pl.col("military.referral_date").dt.offset_by("1mo")
+    placed = pl.col("military.placed_date")
+    out["placement_overdue"] = (pl.when(deadline.is_null()).then(None)
+                                .otherwise((pl.col(DAY) > deadline)
+                                           & (placed.is_null() | (placed > deadline)).fill_null(True)))
     missing = set(FACTS) - set(out)
     if missing:   # a fact added to facts.py needs its column here too
         raise NotImplementedError(f"no column expression for facts: {', '.join(sorted(missing))}")

@@ -98,7 +98,7 @@ def _fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-FINGERPRINT = "6c8c726ad501cead"
+FINGERPRINT = "bfd7a0eb4d1847b1"
 """``_fingerprint()`` when the vectorised checks below were last reviewed
 against the slow path. If any of it changes, every row takes the slow path
 (correct, slower; ``fallbacks()`` says so and a test fails) until someone
@@ -604,7 +604,9 @@ def _fast(raw: pl.DataFrame, top: Group) -> pl.DataFrame:
         pl.col("military.retired_soldier") != "government_placement")
     cross = (cross & ~(not_placed & (pl.col("military.awaiting_placement").eq_missing(True)
                                      | pl.col("military.placement_referred").eq_missing(True)))
-             & ~(pl.col("disaster.affected").eq_missing(False) & pl.col("disaster.date").is_not_null()))
+             & ~(pl.col("disaster.affected").eq_missing(False) & pl.col("disaster.date").is_not_null())
+             & ~(pl.col("military.placed_date").is_not_null()
+                 & ~(pl.col("military.placed_date") >= pl.col("military.referral_date")).fill_null(False)))
     fast = (pl.all_horizontal(checks) & cross).fill_null(False)
     return lazy.select(*SCHEMA, __fast=fast).collect()
 
