@@ -82,25 +82,46 @@ def _hardship_facts() -> dict[str, pl.Expr]:
     return out
 
 
+_MEMBERS = {k: f"__members.{k}" for k in ("size", "age_unknown", "oldest_recorded", "earliest_birth",
+                                          "disabled_unknown", "disabled")}
+
+
+def member_columns() -> dict[str, pl.Expr]:
+    """家庭成员 aggregates that do not depend on the day, by column name:
+    ``list.eval`` is costly, so a caseload computes them once per person
+    (``with_members``) before the person is repeated on each change point."""
+    members = pl.col("household.members")
+    # a member's age comes from their ID number when given, else the
+    # recorded age; the oldest by ID is the one with the earliest birth.
+    exprs = {
+        "size": members.list.len(),
+        "age_unknown": members.list.eval(_members("id_number").is_null() & _members("age").is_null()).list.any(),
+        "oldest_recorded": members.list.eval(
+            pl.when(_members("id_number").is_null()).then(_members("age"))).list.max(),
+        "earliest_birth": members.list.eval(
+            pl.when(_members("id_number").is_not_null())
+            .then(_members("id_number").str.slice(6, 8).cast(pl.Int32, strict=False))).list.min(),
+        "disabled_unknown": members.list.eval(_members("disabled").is_null()).list.any(),
+        "disabled": members.list.eval(_members("disabled").cast(pl.Int64)).list.sum(),
+    }
+    return {_MEMBERS[k]: e for k, e in exprs.items()}
+
+
+def with_members(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The frame with ``member_columns`` (``fact_expressions`` reads them)."""
+    return frame.with_columns(**member_columns())
+
+
 def fact_expressions(in_force_from: dt.date | None = None) -> dict[str, pl.Expr]:
     """{fact name: expression}; the keys are exactly FACTS. The frame needs
-    ``with_event_flags`` first (see ``with_facts``)."""
+    ``with_event_flags`` and ``with_members`` first (see ``with_facts``)."""
     day = _key(pl.col(DAY))
     age = (day - _key(pl.col(BIRTH))) // 10000
     has_cert = pl.col("certificate.number").is_not_null()
-    members = pl.col("household.members")
-    size = members.list.len()
-
-    # 家庭成员: a member's age comes from their ID number when given, else
-    # the recorded age; the oldest by ID is the one with the earliest birth.
-    any_age_unknown = members.list.eval(_members("id_number").is_null() & _members("age").is_null()).list.any()
-    oldest_recorded = members.list.eval(
-        pl.when(_members("id_number").is_null()).then(_members("age"))).list.max()
-    earliest_birth = members.list.eval(
-        pl.when(_members("id_number").is_not_null())
-        .then(_members("id_number").str.slice(6, 8).cast(pl.Int32, strict=False))).list.min()
-    oldest = pl.max_horizontal(oldest_recorded, (day - earliest_birth) // 10000)
-    any_disabled_unknown = members.list.eval(_members("disabled").is_null()).list.any()
+    size = pl.col(_MEMBERS["size"])
+    any_age_unknown, any_disabled_unknown = pl.col(_MEMBERS["age_unknown"]), pl.col(_MEMBERS["disabled_unknown"])
+    oldest = pl.max_horizontal(pl.col(_MEMBERS["oldest_recorded"]),
+                               (day - pl.col(_MEMBERS["earliest_birth"])) // 10000)
 
     out = {
         "age": age,
@@ -121,8 +142,7 @@ def fact_expressions(in_force_from: dt.date | None = None) -> dict[str, pl.Expr]
             in_period(pl.col("education.diploma.date"), in_force_from)),
         "per_capita_income": round_fen(pl.col("household.monthly_income") / (size + 1)),
         "assets_within_limit": pl.col("household.assets_within_limit"),
-        "disabled_members": pl.when(~any_disabled_unknown).then(
-            members.list.eval(_members("disabled").cast(pl.Int64)).list.sum()),
+        "disabled_members": pl.when(~any_disabled_unknown).then(pl.col(_MEMBERS["disabled"])),
         "oldest_member_age": pl.when(any_age_unknown).then(None)
                                .when(size == 0).then(age)
                                .otherwise(oldest.cast(pl.Int64)),
@@ -169,6 +189,9 @@ def fact_expressions(in_force_from: dt.date | None = None) -> dict[str, pl.Expr]
 
 
 def with_facts(frame: pl.LazyFrame, in_force_from: dt.date | None) -> pl.LazyFrame:
-    """Every fact as a column ``fact.<name>`` (and the event flags they use)."""
+    """Every fact as a column ``fact.<name>`` (and the event flags and member
+    aggregates they use; the latter are kept if the frame has them already)."""
     frame = with_event_flags(frame, in_force_from)
+    if not set(_MEMBERS.values()) <= set(frame.collect_schema().names()):
+        frame = with_members(frame)
     return frame.with_columns(**{fact_column(n): e for n, e in fact_expressions(in_force_from).items()})
