@@ -7,17 +7,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
 
 from benefits.web import create_app
 
-from web_helpers import PASSWORD
+from web_helpers import PASSWORD, served
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,12 +28,8 @@ def live_url(seeded_db, tmp_path):
     path = tmp_path / "benefits.sqlite"
     shutil.copy(seeded_db, path)
     app = create_app({"DATABASE": str(path), "SECRET_KEY": "e2e-secret"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,17 +5,15 @@ workbook. No browser = failure, never a skip."""
 from __future__ import annotations
 
 import shutil
-import threading
 
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from benefits.web import create_app
 
 from test_web_e2e import page, shot  # noqa: F401  (the Chromium fixture)
-from web_helpers import browser_login
+from web_helpers import browser_login, served
 
 SIZE = 3000
 
@@ -25,12 +23,8 @@ def live_url(seeded_db, tmp_path):
     path = tmp_path / "benefits.sqlite"
     shutil.copy(seeded_db, path)
     app = create_app({"DATABASE": str(path), "SECRET_KEY": "e2e-secret", "POLICY_GENERATED_SIZE": SIZE})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with served(app) as url:
+        yield url
 
 
 def test_policy_officer_raises_the_topup_and_downloads_the_workbook(live_url, page, tmp_path):  # noqa: F811

@@ -19,7 +19,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from benefits.cli import main
 from benefits.engine import Engine, RulebookError, default_engine, parse_applicant
@@ -30,7 +29,7 @@ from benefits.web.replay import ReplayError, replay
 from tests.factories import ON, applicant, birth_for_age, id_number
 
 from test_web_e2e import page, shot  # noqa: F401 - the Chromium fixture
-from web_helpers import PASSWORD, login
+from web_helpers import PASSWORD, login, served
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = default_engine()
@@ -385,12 +384,8 @@ def live_later(old_cases, new_rules, tmp_path):
     path = tmp_path / "benefits.sqlite"
     shutil.copy(source, path)
     app = create_app({"DATABASE": str(path), "RULES_DIR": str(new_rules), "SECRET_KEY": "e2e", "RECHECK_BATCH": 3})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", changing
-    server.shutdown()
-    thread.join(5)
+    with served(app) as url:
+        yield url, changing
 
 
 def test_changed_cases_and_replay_in_chromium(live_later, page):

@@ -3,6 +3,8 @@ files may sit on sys.path)."""
 from __future__ import annotations
 
 import re
+import threading
+from contextlib import contextmanager
 
 PASSWORD = "test-password-2012"
 
@@ -29,3 +31,17 @@ def browser_login(page, base_url: str, username: str, password: str = PASSWORD) 
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
+
+
+@contextmanager
+def served(app):
+    """The app on a free localhost port, served from a background thread; yields its base URL."""
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
