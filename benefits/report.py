@@ -1,7 +1,7 @@
 """A determination as a readable Chinese report (the CLI's --format report)."""
 from __future__ import annotations
 
-from .engine.evaluate import PAYER_ZH, PERIOD_ZH, STATUS_ZH
+from .engine.vocabulary import PAYER_ZH, PERIOD_ZH, STATUS_ZH
 from .engine.identity import CURRENT_COUNTIES
 
 _REASON_MARK = {"held": "✓", "failed": "✗", "unknown": "?"}

@@ -548,14 +548,14 @@ def test_single_person_dibao_and_wubao_are_not_both_costed(engine):
 
 
 def test_same_payment_groups_are_transitive(engine):
-    from benefits.engine.evaluate import same_payment_groups
+    from benefits.engine.marks import same_payment_groups
     # across documents: 低保 and 五保 under 63号 or 81号 are one need
     assert same_payment_groups(engine.rulebook) == [
         ("dibao_inclusion", "dibao_single_person", "wubao_inclusion", "dibao_81", "wubao_81")]
 
 
 def test_upon_labels_follow_the_mode():
-    from benefits.engine.evaluate import upon_labels
+    from benefits.engine.outcome import labels_of as upon_labels
     from benefits.engine.rulebook import Rule
     rule = Rule.model_validate({"id": "x", "kind": "derived", "label_zh": "x", "label_en": "x", "clause": "63号 一",
                                 "text": "四个字以上", "any": [{"fact": "in_dibao", "eq": True},

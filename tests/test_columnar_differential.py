@@ -22,7 +22,6 @@ from benefits.finance.synthetic import caseload
 from .factories import id_number, line
 from .test_engine_reference import records
 
-COMPARED = ("benefit", "status", "amount", "payer_split", "duplicate_of", "missing_facts", "upon")
 # parameter change dates of the shipped rules, the days before them, and the
 # first and last days the rules can be applied in the generated years
 # (81号 from 2012-11-13)
@@ -37,34 +36,60 @@ def columnar(engine):
     return ColumnarEngine(engine.rulebook)
 
 
+def _compact(line: dict, flat: dict, book) -> dict:
+    """The compact output's (Polars lowering's) view of one durable line."""
+    b = line["benefit"]
+    amount = line["amount"] if line["status"] == "eligible" else None
+    kind = amount["kind"] if amount else None
+    form = book.by_id[b].outcome.amount.form
+    want = {"status": line["status"], "amount_kind": kind,
+            "missing": sorted(m["fact"] or f"param:{m['parameter']}" for m in line.get("missing_facts") or []),
+            "duplicate_of": line["duplicate_of"], "upon": sorted(line["upon"])}
+    got = {"status": flat[f"{b}.status"], "amount_kind": flat[f"{b}.amount_kind"],
+           "missing": sorted(flat[f"{b}.missing"]), "duplicate_of": flat.get(f"{b}.duplicate_of"),
+           "upon": sorted(flat.get(f"{b}.upon") or [])}
+    if form == "range":
+        want["money"] = (amount or {}).get("min"), (amount or {}).get("max")
+        got["money"] = flat[f"{b}.min"], flat[f"{b}.max"]
+    elif f"{b}.amount" in flat:
+        want["money"] = (amount or {}).get("value")
+        got["money"] = flat[f"{b}.amount"]
+    for who, part in (line["payer_split"] or {}).items():
+        if isinstance(part, dict):
+            want[who] = part["min"], part["max"]
+            got[who] = flat[f"{b}.payer.{who}.min"], flat[f"{b}.payer.{who}.max"]
+        else:
+            want[who], got[who] = part, flat[f"{b}.payer.{who}"]
+    return {k: (v, got[k]) for k, v in want.items() if v != got[k]}
+
+
 def disagreements(engine, columnar, parsed, as_of=None) -> list[str]:
-    """Every difference between the two engines on these records."""
+    """Every difference between the two engines on these records: the whole
+    determination (durable_rules' trace against a columnar row's, each
+    through determination.py), and the Polars lowering of what follows the
+    verdicts (the compact output) against the Python one."""
     result, rejects = columnar.evaluate_frame(frame_from_records(parsed), as_of)
     assert rejects == []
     compact = output_frame(columnar.plan, result)
     out = []
     for record, row, flat in zip(parsed, result.iter_rows(named=True), compact.iter_rows(named=True)):
         expected = engine.determine(record, as_of)
-        view = RowView(columnar.plan, row)
-        assert str(row["__day"]) == expected["evaluation_date"]
-        for want, got in zip(expected["benefits"], view.lines()):
-            for key in COMPARED:
-                if want.get(key) != got.get(key):
-                    out.append(f"{record.id_number} {want['benefit']}.{key}: durable {want.get(key)!r} "
-                               f"columnar {got.get(key)!r}")
-            settling = {m["fact"] or f"param:{m['parameter']}" for m in want.get("missing_facts") or []}
-            if settling != set(flat[f"{want['benefit']}.missing"]):
-                out.append(f"{record.id_number} {want['benefit']} missing mask: {flat[want['benefit'] + '.missing']}")
-            if want["status"] != flat[f"{want['benefit']}.status"]:
-                out.append(f"{record.id_number} {want['benefit']} output status")
-            statuses = [r["status"] for r in want["reasons"]]
-            if statuses != got["conditions"]:
-                out.append(f"{record.id_number} {want['benefit']} conditions: {statuses} / {got['conditions']}")
-        concepts = view.concepts()
-        for concept in expected["concepts"]:
-            mine = concepts[concept["concept"]]
-            if (concept["holds"], [r["status"] for r in concept["reasons"]], concept["upon"]) != mine:
-                out.append(f"{record.id_number} concept {concept['concept']}: {mine}")
+        got = RowView(columnar.plan, row).determination(record.name, expected["applicant"]["id_number_masked"],
+                                                        determiner=columnar.determiner)
+        if got != expected:
+            for key in expected:
+                if key not in ("benefits", "concepts") and expected[key] != got.get(key):
+                    out.append(f"{record.id_number} {key}: durable {expected[key]!r} columnar {got.get(key)!r}")
+            for want, mine in zip(expected["benefits"] + expected.get("concepts", []),
+                                  got["benefits"] + got.get("concepts", [])):
+                for key in want:
+                    if want[key] != mine.get(key):
+                        name = want.get("benefit") or want.get("concept")
+                        out.append(f"{record.id_number} {name}.{key}: durable {want[key]!r} columnar {mine.get(key)!r}")
+        for entry in expected["benefits"]:
+            differs = _compact(entry, flat, columnar.rulebook)
+            if differs:
+                out.append(f"{record.id_number} {entry['benefit']} compact output: {differs}")
     return out
 
 
@@ -171,6 +196,15 @@ def test_a_broken_plan_is_caught(engine, columnar, monkeypatch):
         return ~expr if cond.fact == "grade" else expr
     monkeypatch.setattr(plan_module.ColumnarPlan, "condition", wrong)
     assert disagreements(engine, ColumnarEngine(engine.rulebook), generated(200, seed=3))
+
+
+def test_a_broken_outcome_lowering_is_caught(engine, monkeypatch):
+    """The Polars lowering of what follows a verdict is compared too: round
+    amounts and payer splits down to the yuan in the columnar engine only."""
+    from benefits.engine import outcome
+    monkeypatch.setattr(outcome, "round_fen_column", lambda expr: expr.floor())
+    problems = disagreements(engine, ColumnarEngine(engine.rulebook), generated(300, seed=4))
+    assert any("compact output" in p for p in problems)
 
 
 @pytest.mark.parametrize("day", [dt.date(1999, 12, 31), dt.date(2101, 1, 1)])

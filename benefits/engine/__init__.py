@@ -2,14 +2,15 @@
 determinations. No HTTP here."""
 from .applicant import DAY_BEFORE_BIRTH, Applicant, FieldError, InvalidApplicant, parse_applicant
 from .identity import CURRENT_COUNTIES
-from .evaluate import ELIGIBLE, INELIGIBLE, UNDETERMINED, Engine, default_engine, mask_id
+from .evaluate import Engine, default_engine, mask_id
 from .needs import ALWAYS, Service, covers, needed_paths, service_paths, services
 from .rulebook import Rulebook, RulebookError, load_rulebook, read_rule_files, rulebook_version
 from .runtime import EngineError
 from .versions import EngineCache, VersionMismatch, rulebook_of_version
+from .vocabulary import ELIGIBLE, INELIGIBLE, UNDETERMINED, Determination
 
 __all__ = ["CURRENT_COUNTIES", "DAY_BEFORE_BIRTH", "Applicant", "FieldError", "InvalidApplicant", "parse_applicant", "Engine",
-           "default_engine", "mask_id", "ELIGIBLE", "INELIGIBLE", "UNDETERMINED",
+           "default_engine", "mask_id", "ELIGIBLE", "INELIGIBLE", "UNDETERMINED", "Determination",
            "Rulebook", "RulebookError", "load_rulebook", "EngineError", "read_rule_files", "rulebook_version",
            "EngineCache", "VersionMismatch", "rulebook_of_version",
            "ALWAYS", "Service", "covers", "needed_paths", "service_paths", "services"]

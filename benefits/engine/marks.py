@@ -8,8 +8,6 @@ import datetime as dt
 from .facts import DATED_FACTS, FACTS
 from .rulebook import Condition, InForce, ParamRef, Rule, Rulebook
 
-HELD = "held"
-
 _OP_ZH = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥", "in": "∈"}
 
 
@@ -82,23 +80,6 @@ def not_in_force(rulebook: Rulebook, day: dt.date) -> dict | None:
         return None
     return {"from": in_force.from_.isoformat(), "source": in_force.source,
             "message": f"评估日{day}时63号尚未施行（{in_force.from_}起施行）"}
-
-
-def upon_labels(rule: Rule, statuses: list[str], upon_of: dict[str, tuple]) -> tuple:
-    """The prospective events (``upon`` labels, e.g. 依纳入低保) a rule that
-    holds depends on. ``statuses`` are its conditions' held/failed/unknown;
-    ``upon_of`` gives the labels of the rules it refers to. An ``all`` rule
-    needs every condition, so it collects them all; an ``any`` rule holds
-    outright when one held condition carries no label."""
-    per_condition = []
-    for cond, status in zip(rule.conditions, statuses):
-        if status != HELD:
-            continue
-        labels = ((cond.upon,) if cond.upon else ()) + (upon_of.get(cond.ref, ()) if cond.ref else ())
-        per_condition.append(labels)
-    if rule.mode == "any" and any(not labels for labels in per_condition):
-        return ()
-    return tuple(dict.fromkeys(label for labels in per_condition for label in labels))
 
 
 def same_payment_groups(rulebook: Rulebook) -> list[tuple[str, ...]]:

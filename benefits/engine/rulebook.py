@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .facts import FACTS
+from .vocabulary import PAYERS
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 
@@ -447,9 +448,6 @@ def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:
                 _check_ratio_values(parameters[rule.outcome.amount.ratio])
 
 
-_PAYERS = ("city", "county", "unspecified")
-
-
 def _check_payer_values(spec: Parameter) -> None:
     """A payer split kept in a parameter file is checked like one written in
     a rule: known payers only, each share 0–1, adding up to 1."""
@@ -457,9 +455,9 @@ def _check_payer_values(spec: Parameter) -> None:
         where = f"{spec.source_file}: parameter {spec.name}: value from {entry.from_}"
         if not isinstance(entry.value, dict):
             raise RulebookError(f"{where}: a payer split is a mapping such as {{city: 0.5, county: 0.5}}")
-        unknown = sorted(set(entry.value) - set(_PAYERS))
+        unknown = sorted(set(entry.value) - set(PAYERS))
         if unknown:
-            raise RulebookError(f"{where}: unknown payer {', '.join(unknown)}; known: {', '.join(_PAYERS)}")
+            raise RulebookError(f"{where}: unknown payer {', '.join(unknown)}; known: {', '.join(PAYERS)}")
         if any(not 0 <= share <= 1 for share in entry.value.values()):
             raise RulebookError(f"{where}: each share must be between 0 and 1")
         if abs(sum(entry.value.values()) - 1) > 1e-9:

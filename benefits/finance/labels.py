@@ -1,7 +1,7 @@
 """Chinese labels shared by the estimate's table, workbook and chart."""
 from __future__ import annotations
 
-from ..engine.evaluate import PAYER_ZH, PERIOD_ZH
+from ..engine.vocabulary import PAYER_ZH, PERIOD_ZH
 from ..engine.identity import CURRENT_COUNTIES
 from ..report import format_value
 

@@ -32,12 +32,12 @@ from typing import Callable, Optional
 import polars as pl
 
 from ..engine.applicant import parse_applicant
-from ..engine.columnar.facts import DAY, round_fen
+from ..engine.columnar.facts import DAY
 from ..engine.columnar.output import masked_id
 from ..engine.columnar.plan import amount_column, rule_column
 from ..engine.columnar.schema import FIELDS, ROW
 from ..engine.evaluate import Engine
-from ..engine.money import round_fen as round_fen_py
+from ..engine.money import round_fen as round_fen_py, round_fen_column as round_fen
 from ..engine.rulebook import Rulebook
 from ..finance.columnar import COUNTY, PERSON, ColumnarEstimate, LineTotals
 from ..finance.estimate import county_name, summarise

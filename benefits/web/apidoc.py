@@ -14,7 +14,7 @@ from apispec import APISpec, yaml_utils
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..engine import Applicant
+from ..engine import Applicant, Determination
 from . import store
 
 
@@ -30,17 +30,6 @@ class ApiError(BaseModel):
     message: str = Field(description="中文说明")
     errors: Optional[list[FieldError]] = Field(None, description="记录有误时逐字段的说明")
     case_id: Optional[int] = Field(None, description="duplicate_case：已有案件的编号")
-
-
-class Determination(BaseModel):
-    """评估结果（字段说明见 README “Reading a determination”）."""
-    model_config = ConfigDict(extra="allow")
-    applicant: dict[str, Any]
-    evaluation_date: str
-    rulebook_version: str
-    summary: dict[str, int]
-    benefits: list[dict[str, Any]]
-    concepts: list[dict[str, Any]]
 
 
 class CaseSummary(BaseModel):

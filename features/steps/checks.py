@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from benefits.engine.evaluate import PAYER_ZH, PERIOD_ZH, STATUS_ZH
+from benefits.engine.vocabulary import PAYER_ZH, PERIOD_ZH, STATUS_ZH
 from benefits.report import format_amount, format_split
 
 from .base import BENEFIT, DATE, NUM, Mismatch, StepUsageError, norm, number, parse_date, step

@@ -11,7 +11,8 @@ from ..applicant import (DAY_BEFORE_BIRTH, DAY_OUT_OF_RANGE, EARLIEST_DATE, LATE
                          InvalidApplicant, parse_applicant)
 from ..identity import mask_id
 from ..rulebook import Rulebook
-from .facts import DAY
+from ..columns import DAY
+from ..determination import Determiner
 from .plan import ColumnarPlan
 from .schema import BIRTH, ROW, frame_from_records
 from .view import RowView
@@ -25,6 +26,7 @@ class ColumnarEngine:
     def __init__(self, rulebook: Rulebook):
         self.rulebook = rulebook
         self.plan = ColumnarPlan(rulebook)
+        self.determiner = Determiner(rulebook)
 
     def with_day(self, frame: pl.LazyFrame, as_of: dt.date | None, today: dt.date | None = None) -> pl.LazyFrame:
         """The day each row is evaluated on: ``as_of``, else the record's
@@ -66,4 +68,5 @@ class ColumnarEngine:
         if rejects:
             raise InvalidApplicant([FieldError(field=r["field"], message=r["message"]) for r in rejects])
         row = next(result.iter_rows(named=True))
-        return RowView(self.plan, row).determination(record.name, mask_id(record.id_number), self.rulebook.version)
+        return RowView(self.plan, row).determination(record.name, mask_id(record.id_number),
+                                                     determiner=self.determiner)

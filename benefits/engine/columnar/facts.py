@@ -11,14 +11,10 @@ import datetime as dt
 
 import polars as pl
 
+from ..columns import DAY, fact_column
+from ..money import round_fen_column as round_fen
 from ..facts import COMPONENTS, FACTS, HARDSHIP_CASES, LIMBS, PLAIN_81
 from .schema import BIRTH
-
-DAY = "__day"
-
-
-def fact_column(name: str) -> str:
-    return f"fact.{name}"
 
 
 def _key(date: pl.Expr) -> pl.Expr:
@@ -29,13 +25,6 @@ def _key(date: pl.Expr) -> pl.Expr:
 
 def _members(field: str) -> pl.Expr:
     return pl.element().struct.field(field)
-
-
-def round_fen(expr: pl.Expr) -> pl.Expr:
-    """money.round_fen, column-wise: the same IEEE operations."""
-    # Polars divides by a scalar through its reciprocal; round(2) restores
-    # the exact quotient n / 100 that Python computes.
-    return ((expr * 100 + 0.5).floor() / 100).round(2)
 
 
 def in_period(date: pl.Expr, in_force_from: dt.date | None) -> pl.Expr:

@@ -8,18 +8,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..rulebook import Parameter
-from .facts import DAY, fact_column
-
-
-def param_column(name: str, key: str | None = None) -> str:
-    return f"param.{name}" if key is None else f"param.{name}.{key}"
-
-
-def keys(spec: Parameter) -> list[str] | None:
-    """The keys of a mapping-valued parameter (table, range, payer split), or None."""
-    if not any(isinstance(v.value, dict) for v in spec.values):
-        return None
-    return list(dict.fromkeys(k for v in spec.values if isinstance(v.value, dict) for k in v.value))
+from ..columns import DAY, fact_column, keys, param_column
 
 
 def _chain(spec: Parameter, pick) -> pl.Expr:
