@@ -1,5 +1,5 @@
 """Regression tests for the durable_rules behaviours the engine relies on
-(../shared/durable-rules-notes.md). If an upgrade changes one, these fail."""
+(docs/durable-rules.md). If an upgrade changes one, these fail."""
 import json
 
 import durable_rules_engine as c

@@ -36,4 +36,5 @@ def test_explain_is_passed_through():
     loaded = open_caseload(SAMPLE)
     loaded.rows = islice(loaded.rows, 3)
     results = [v for k, _, v in evaluate_many(loaded, as_of=AS_OF, explain=True, workers=1)]
+    assert len(results) == 3
     assert all("concepts" in r and "reasons" in r["benefits"][0] for r in results)

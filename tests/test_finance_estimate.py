@@ -100,6 +100,7 @@ def test_rehabilitation_budget_from_the_rulebook(result):
 
 def test_no_rehabilitation_budget_before_2013():
     result = estimate(SAMPLE, 2012, workers=1)
+    assert {b["county"] for b in result["rehabilitation"]} == set(CURRENT_COUNTIES)    # every county, at 0
     assert all(b["amount"] == 0 and b["values"] == [] for b in result["rehabilitation"])
 
 

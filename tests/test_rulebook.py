@@ -24,23 +24,80 @@ def _measures_81() -> dict[int, str]:
     return {int(number): _normalise(text) for number, text in zip(parts[1::2], parts[2::2])}
 
 
-def test_every_quoted_text_is_in_the_policy_document():
-    """A rule's `text` quotes the document its clause names; '……' marks an
-    elision. An 81号 rule cited `81号 第N条` quotes measure N itself. The
-    law's floors (rules/floors/) quote 63号."""
+_NUMERAL = "[一二三四五六七八九十]+"
+CLAUSES_63 = ["一", "二", "二（一）", "二（二）", "三", "三（一）", "三（二）", "三（三）", "三（四）",
+              "四", "四（一）", "四（二）", "四（三）", "五", "五（一）", "五（二）", "五（三）", "六",
+              "七", "七（一）", "七（二）", "七（三）", "七（四）", "七（五）"]
+
+
+def _clauses_63() -> dict[str, str]:
+    """63号 by its own numbering: each section `一、`…`七、` (heading, lead-in and
+    items) under its numeral, each item `（一）` within a section as `二（一）`,
+    its text running to the next item or section. Neither the preamble nor the
+    落款 (the issuer's name and date at the end) belongs to any clause."""
+    body = POLICY[:POLICY.rindex("三门峡市人民政府办公室")]
+    sections = re.split(rf"(?m)^({_NUMERAL})、", body)
+    clauses = {}
+    for section, text in zip(sections[1::2], sections[2::2]):
+        clauses[section] = _normalise(text)
+        items = re.split(rf"(?m)^（({_NUMERAL})）", text)
+        for item, item_text in zip(items[1::2], items[2::2]):
+            clauses[f"{section}（{item}）"] = _normalise(item_text)
+    return clauses
+
+
+def _misquotes(cited) -> list[tuple[str, str, str]]:
+    """(id, clause, fragment) for each quoted fragment not found in the clause
+    its rule or floor cites; '……' marks an elision. A 63号 clause is a section
+    (`63号 七`) or one of its items (`63号 二（一）`); an 81号 rule cited
+    `81号 第N条` quotes measure N itself, `81号 序言`/`落款` the document."""
+    policy_81, measures, clauses = _normalise(POLICY_81), _measures_81(), _clauses_63()
+    wrong = []
+    for item in cited:
+        number = re.fullmatch(r"81号 第(\d{1,2})条", item.clause)
+        if number:
+            source = measures.get(int(number[1]), "")
+        elif item.clause.startswith("81号 "):
+            source = policy_81
+        else:
+            source = clauses.get(item.clause.removeprefix("63号 "), "")
+        wrong += [(item.id, item.clause, fragment) for fragment in item.text.split("……")
+                  if not source or _normalise(fragment) not in source]
+    return wrong
+
+
+def test_63_is_read_by_its_sections_and_items():
+    clauses = _clauses_63()
+    assert list(clauses) == CLAUSES_63
+    assert clauses["二（一）"].startswith("民政部门应做好特困残疾人的生活救助")
+    assert clauses["二（一）"].endswith("补贴标准应高于低保标准的20%以上。")
+    assert clauses["七"].startswith("临时救助市和各县") and clauses["七"].endswith("反映家庭经济临时出现问题的。")
+    assert "二〇一二年" not in clauses["七（五）"]
+
+
+def test_every_quoted_text_is_in_the_clause_it_cites():
+    """A rule's `text` quotes the clause it cites (`clause:`), not merely the
+    same document; so do the law's floors (rules/floors/)."""
     from benefits.policy import load_floors
-    policy, policy_81, measures = _normalise(POLICY), _normalise(POLICY_81), _measures_81()
-    assert sorted(measures) == list(range(1, 21))
-    for rule in load_rulebook().rules:
-        match = re.fullmatch(r"81号 第(\d{1,2})条", rule.clause)
-        source = measures[int(match[1])] if match else policy_81 if rule.document == "81号" else policy
-        for fragment in rule.text.split("……"):
-            assert _normalise(fragment) in source, (rule.id, fragment)
-    floors = load_floors()
-    assert floors
-    for floor in floors:
-        for fragment in floor.text.split("……"):
-            assert _normalise(fragment) in policy, (floor.id, fragment)
+    assert sorted(_measures_81()) == list(range(1, 21))
+    rules, floors = load_rulebook().rules, load_floors()
+    assert len([r for r in rules if r.document == "63号"]) > 40 and len(floors) > 10
+    assert _misquotes(rules) == []
+    assert _misquotes(floors) == []
+
+
+@pytest.mark.parametrize("rule_id, wrong_clause", [
+    ("dibao_topup", "63号 二（二）"),          # the 20% top-up is 二（一）, the next item of the same section
+    ("free_public_transport", "63号 五（二）"),  # 五（一）'s free bus rides cited as the venues' item
+    ("hardship_relief", "63号 六"),            # 七's lead-in cited as the section before it
+    ("dibao_topup", "63号 八"),                # a section 63号 does not have
+])
+def test_a_quote_cited_to_the_wrong_clause_is_caught(rule_id, wrong_clause):
+    rule = next(r for r in load_rulebook().rules if r.id == rule_id)
+    assert _misquotes([rule]) == []
+    moved = rule.model_copy(update={"clause": wrong_clause})
+    assert all(_normalise(f) in _normalise(POLICY) for f in moved.text.split("……"))   # the whole document has it
+    assert _misquotes([moved]) == [(rule_id, wrong_clause, f) for f in rule.text.split("……")]
 
 
 def test_81_clauses_follow_the_measure_numbering():

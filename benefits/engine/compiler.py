@@ -8,7 +8,7 @@ fact tests) and one pattern per derived concept match; it fails on ANY branch
 that negates one condition, each branch aliased ``c<i>`` so the firing names
 the failing condition. A mode-``any`` rule is the mirror image.
 
-Constraints from durable-rules-notes.md: every pattern carries a positive
+Constraints from docs/durable-rules.md: every pattern carries a positive
 discriminator (``kind``); a negated test never turns an absent field into "false"
 (absent must stay "unknown", never "false": durable never matches a test on
 a missing field); a ``$m`` reference to a parameter is guarded by ``$ex`` on

@@ -1,5 +1,8 @@
-"""Facts: the flat vocabulary rules are written in, and the one place that
-turns a validated applicant record into those facts.
+"""Facts: the flat vocabulary rules are written in, and how the
+single-applicant engine turns a validated applicant record into those facts.
+The columnar engine computes the same facts for a whole caseload as Polars
+expressions of its own (``engine/columnar/facts.py``); the differential test
+(tests/test_columnar_differential.py) holds the two to the same values.
 
 A fact is absent when the record does not settle it. Arithmetic (age, income
 per head, counts over household members, whether a dated event falls between

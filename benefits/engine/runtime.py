@@ -1,4 +1,12 @@
-"""The durable_rules session driver: one per process, one lock.
+"""The durable_rules session driver: one C-engine ruleset per compiled
+rulebook, one lock per process.
+
+A process holds several rulesets at once: each rules directory's default
+engine, the engines of earlier rule versions kept for replay
+(``versions.EngineCache``) and of reforms (``benefits.policy``) each compile
+their own, under a name unique to the process, and ``close()`` deletes it.
+All of them share the one lock. The durable_rules behaviours relied on here
+are in docs/durable-rules.md.
 
 durable's Python ``Host`` spends most of its time re-serialising session
 state around each action and runs two timer threads that dispatch from

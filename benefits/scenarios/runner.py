@@ -77,8 +77,11 @@ def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEAT
         # the subprocess must import this very `benefits` package and the features' steps
         env["PYTHONPATH"] = os.pathsep.join(
             [str(PROJECT_ROOT), str(features_dir.parent)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        # only pytest-bdd and the report plugin: the other installed plugins
+        # (hypothesis, schemathesis, xdist, anyio) took most of a small run's time
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         command = [sys.executable, "-m", "pytest", str(features_dir), "-q", "--no-header",
-                   "-p", "benefits.scenarios.plugin", "-p", "no:cacheprovider",
+                   "-p", "pytest_bdd.plugin", "-p", "benefits.scenarios.plugin", "-p", "no:cacheprovider",
                    "--rootdir", str(features_dir.parent)]
         proc = subprocess.run(command, cwd=features_dir.parent, env=env, capture_output=True,
                               text=True, encoding="utf-8", errors="replace")

@@ -30,6 +30,7 @@ DEFAULTS = {
     "ESTIMATES_DIR": None,        # job folders; None: "estimates" beside the database
     "FINANCE_WORKERS": 1,         # processes per estimate job (1 = in the job thread)
     "SESSION_IDLE_MINUTES": 30,   # a log-in idle this long must log in again
+    "CLOCK": None,                # log-in back-off and session expiry: a function giving the UTC time; None: the wall clock
     "RECHECK_BATCH": 100,         # saved cases checked against today's rules per page view
     "POLICY_GENERATED_SIZE": 140_000,  # the generated caseload of /policy and POST /api/v1/compare
 }

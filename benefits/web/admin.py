@@ -6,7 +6,7 @@ import datetime as dt
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from . import store
-from .auth import login_required
+from .auth import login_required, now
 from .labels import ACTIONS
 from .present import BEIJING, engine
 
@@ -16,7 +16,7 @@ bp = Blueprint("admin", __name__)
 @bp.route("/admin/users")
 @login_required("users")
 def users():
-    throttled = store.throttled_names(g.db, dt.datetime.now(dt.timezone.utc))
+    throttled = store.throttled_names(g.db, now())
     rows = store.users(g.db)
     for row in rows:
         row["throttled"] = throttled.get(row["username"], 0)

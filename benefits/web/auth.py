@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-import time
 import urllib.parse
 
 from argon2 import PasswordHasher
@@ -26,6 +25,17 @@ PERMISSIONS = {
     "admin": {"users", "audit", "rules", "finance", "scorecard", "policy"},
 }
 _DUMMY_HASH = hasher.hash("not a password")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def now() -> dt.datetime:
+    """The app's clock for log-in back-off and session expiry: the function
+    in ``app.config["CLOCK"]`` (an aware UTC datetime; tests set it), else
+    the wall clock."""
+    return (current_app.config.get("CLOCK") or utc_now)()
 
 
 def can(user: dict | None, permission: str) -> bool:
@@ -58,7 +68,7 @@ def check_password(db, username: str, password: str, source: str) -> tuple[dict 
     a name exists; past store.FREE_FAILURES an address waits, doubling each
     time, and nobody can lock an account for another address."""
     username = username[:100]
-    at = dt.datetime.now(dt.timezone.utc)
+    at = now()
     until = store.backoff_until(db, username, source)
     if until is not None and until > at:
         _verify(_DUMMY_HASH, password)  # the same work as a real check
@@ -124,8 +134,9 @@ def login():
         if user is not None:
             lang = session.get("lang")
             session.clear()  # a fresh session on log-in (no fixation)
-            session["sid"] = store.new_session(g.db, user["id"])
-            session["seen"] = int(time.time())
+            at = now()
+            session["sid"] = store.new_session(g.db, user["id"], at)
+            session["seen"] = int(at.timestamp())
             if lang:
                 session["lang"] = lang
             return redirect(_safe_next(request.args.get("next")))
@@ -161,12 +172,13 @@ def load_user() -> None:
     """The user of the session's server-side id: log-out and a new password
     delete it, which ends every copy of the cookie."""
     sid = session.get("sid")
-    g.user = store.session_user(g.db, sid) if isinstance(sid, str) else None
+    at = now()
+    g.user = store.session_user(g.db, sid, at) if isinstance(sid, str) else None
     if g.user is None:
         return
     # An idle timeout bounds how long a forgotten log-in stays usable.
-    now, seen = int(time.time()), session.get("seen")
-    if not isinstance(seen, int) or now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+    second, seen = int(at.timestamp()), session.get("seen")
+    if not isinstance(seen, int) or second - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
         store.audit(g.db, g.user, "session_expired")
         store.end_session(g.db, sid)
         session.pop("sid", None)
@@ -174,7 +186,7 @@ def load_user() -> None:
         g.user = None
         flash("长时间未操作，请重新登录", "error")
         return
-    session["seen"] = now
+    session["seen"] = second
 
 
 def init_app(app) -> None:

@@ -286,23 +286,28 @@ def update_password_hash(db, user_id: int, password_hash: str) -> None:
 SESSION_MAX_HOURS = 12   # a log-in lasts a working day at most
 
 
-def _session_cutoff() -> str:
-    return (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=SESSION_MAX_HOURS)).replace(
-        microsecond=0).isoformat()
+def _stamp(at: dt.datetime | None) -> str:
+    return (at or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()
 
 
-def new_session(db, user_id: int) -> str:
-    """A server-side session id; sessions past their lifetime are dropped."""
+def _session_cutoff(at: dt.datetime | None) -> str:
+    return _stamp((at or dt.datetime.now(dt.timezone.utc)) - dt.timedelta(hours=SESSION_MAX_HOURS))
+
+
+def new_session(db, user_id: int, at: dt.datetime | None = None) -> str:
+    """A server-side session id, begun ``at`` (default: now); sessions past
+    their lifetime are dropped."""
     sid = secrets.token_urlsafe(32)
     with write(db):
-        db.execute("DELETE FROM sessions WHERE created_at < ?", [_session_cutoff()])
-        db["sessions"].insert({"id": sid, "user_id": user_id, "created_at": now()})
+        db.execute("DELETE FROM sessions WHERE created_at < ?", [_session_cutoff(at)])
+        db["sessions"].insert({"id": sid, "user_id": user_id, "created_at": _stamp(at)})
     return sid
 
 
-def session_user(db, sid: str) -> dict | None:
+def session_user(db, sid: str, at: dt.datetime | None = None) -> dict | None:
+    """The user of a session still within its lifetime ``at`` (default: now)."""
     row = db.execute("SELECT user_id FROM sessions WHERE id = ? AND created_at >= ?",
-                     [sid, _session_cutoff()]).fetchone()
+                     [sid, _session_cutoff(at)]).fetchone()
     return user_by_id(db, row[0]) if row else None
 
 

@@ -5,13 +5,12 @@ here. Passwords are asked for twice and never echoed.
 """
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 
 import click
 
 from . import store
-from .auth import hasher
+from .auth import hasher, utc_now
 from .labels import COUNTIES, ROLE
 
 MIN_PASSWORD = 10
@@ -80,7 +79,7 @@ def password(username, password, database):
 def list_(database):
     """List accounts."""
     db = _open(database)
-    throttled = store.throttled_names(db, dt.datetime.now(dt.timezone.utc))
+    throttled = store.throttled_names(db, utc_now())   # tests replace utc_now
     for user in store.users(db):
         county = COUNTIES.get(user["county"] or "", "")
         waiting = throttled.get(user["username"])

@@ -7,7 +7,7 @@ import pytest
 
 from benefits.web import create_app
 
-from web_helpers import PASSWORD, login
+from web_helpers import PASSWORD, Clock, login
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +24,14 @@ def app(seeded_db, tmp_path):
     shutil.copy(seeded_db, path)
     return create_app({"DATABASE": str(path), "SECRET_KEY": "test-secret", "TESTING": True,
                        "CASES_PER_PAGE": 5})
+
+
+@pytest.fixture
+def clock(app):
+    """The app's clock for log-in back-off and session expiry, stopped: a
+    test moves it (clock.advance(seconds=29)) instead of waiting."""
+    app.config["CLOCK"] = Clock()
+    return app.config["CLOCK"]
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def test_basic_auth_needs_no_csrf_but_json(client):
     assert response.status_code == 415
 
 
-def test_basic_auth_failures_count_toward_back_off(app, client):
+def test_basic_auth_failures_count_toward_back_off(app, client, clock):
     for _ in range(store.FREE_FAILURES):
         assert client.get("/api/v1/rules", headers=basic("policy", "wrong")).status_code == 401
     response = client.get("/api/v1/rules", headers=basic("policy"))

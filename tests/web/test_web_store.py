@@ -1,12 +1,15 @@
 """The store's SQLite settings: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE."""
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
 
 import pytest
 
 from benefits.web import store
+
+AT = dt.datetime(2013, 3, 1, 1, 30, tzinfo=dt.timezone.utc)   # a fixed instant: these tests need no wall clock
 
 
 def test_connection_settings(tmp_path):
@@ -46,7 +49,6 @@ def test_a_failed_write_rolls_back(tmp_path):
 def test_concurrent_read_then_write_transactions_neither_fail_nor_lose_updates(tmp_path):
     """Counting failed log-ins reads, then writes: under plain BEGIN two such
     transactions deadlock and one fails at once with "database is locked"."""
-    import datetime as dt
     path = tmp_path / "x.sqlite"
     db = store.connect(path)
     store.migrate(db)
@@ -56,7 +58,7 @@ def test_concurrent_read_then_write_transactions_neither_fail_nor_lose_updates(t
         conn = store.connect(path)   # one connection per thread, as per request
         try:
             for _ in range(13):
-                store.record_login_failure(conn, "u", "10.0.0.1", dt.datetime.now(dt.timezone.utc))
+                store.record_login_failure(conn, "u", "10.0.0.1", AT)
         except Exception as exc:   # noqa: BLE001 (collected for the assertion)
             errors.append(exc)
         finally:
@@ -72,11 +74,9 @@ def test_concurrent_read_then_write_transactions_neither_fail_nor_lose_updates(t
 
 
 def test_login_failure_counts_idle_for_a_day_are_dropped(tmp_path):
-    import datetime as dt
     db = store.connect(tmp_path / "x.sqlite")
     store.migrate(db)
-    now = dt.datetime.now(dt.timezone.utc)
-    store.record_login_failure(db, "made-up-1", "10.0.0.1", now - dt.timedelta(days=2))
-    store.record_login_failure(db, "made-up-2", "10.0.0.1", now - dt.timedelta(hours=2))
-    store.record_login_failure(db, "clerk", "10.0.0.2", now)
+    store.record_login_failure(db, "made-up-1", "10.0.0.1", AT - dt.timedelta(days=2))
+    store.record_login_failure(db, "made-up-2", "10.0.0.1", AT - dt.timedelta(hours=2))
+    store.record_login_failure(db, "clerk", "10.0.0.2", AT)
     assert sorted(r[0] for r in db.execute("SELECT username FROM login_failures")) == ["clerk", "made-up-2"]

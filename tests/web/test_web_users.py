@@ -5,6 +5,7 @@ from click.testing import CliRunner
 
 from benefits.cli import main
 from benefits.web import store
+from benefits.web import users as users_module
 
 from web_helpers import login
 
@@ -37,7 +38,8 @@ def test_bad_accounts_are_refused_in_chinese(app):
     assert result.exit_code == 2 and "至少10个字符" in result.output
 
 
-def test_a_new_password_lifts_a_back_off(app, client):
+def test_a_new_password_lifts_a_back_off(app, client, clock, monkeypatch):
+    monkeypatch.setattr(users_module, "utc_now", clock)     # the command and the app share one clock
     for _ in range(5):
         login(client, "clerk_hubin", "wrong")
     assert "1 个地址登录受限" in users(app, "list").output

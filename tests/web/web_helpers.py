@@ -2,11 +2,25 @@
 files may sit on sys.path)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from contextlib import contextmanager
 
 PASSWORD = "test-password-2012"
+
+
+class Clock:
+    """A clock for ``app.config["CLOCK"]`` that stands still until moved."""
+
+    def __init__(self, at: dt.datetime = dt.datetime(2013, 3, 1, 1, 30, tzinfo=dt.timezone.utc)):
+        self.at = at
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+    def advance(self, **delta) -> None:
+        self.at += dt.timedelta(**delta)
 
 
 def csrf_from(html: str) -> str:
