@@ -28,12 +28,16 @@ def format_amount(amount: dict | None) -> str:
     if amount is None:
         return "—"
     kind = amount["kind"]
-    if kind == "fixed" and "count" in amount:
-        return f"{amount['value']:g} 元（每例 {amount['per_unit']:g} 元 × {amount['count']} 例）"
+    whom = "每户 " if amount.get("payee") == "household" else ""
+    if kind in ("fixed", "at_least") and "count" in amount:
+        unit = amount.get("unit_zh") or "例"
+        floor = "不少于 " if kind == "at_least" else ""
+        return (f"{whom}{floor}{amount['value']:g} 元（每{unit} {amount['per_unit']:g} 元 × "
+                f"{amount['count']} {unit}）")
     if kind == "fixed":
-        return f"{amount['value']:g} 元"
+        return f"{whom}{amount['value']:g} 元"
     if kind == "at_least":
-        return f"不少于 {amount['value']:g} 元"
+        return f"{whom}不少于 {amount['value']:g} 元"
     if kind == "range":
         return f"{amount['min']:g}—{amount['max']:g} 元"
     if kind == "days_off":

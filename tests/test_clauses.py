@@ -56,8 +56,10 @@ def test_dibao_inclusion_at_the_standard(engine, income, residence, expected, am
     benefit = line(result, "dibao_inclusion")
     assert benefit["status"] == expected
     if amount is not None:
-        assert benefit["amount"] == {"kind": "fixed", "value": amount}
-        assert benefit["payer_split"] == {"unspecified": amount}
+        # paid to the household: the per-head gap × 2 persons (条例第八条)
+        assert benefit["amount"] == {"kind": "fixed", "value": round(2 * amount, 2), "per_unit": amount, "count": 2,
+                                     "unit_zh": "人", "payee": "household"}
+        assert benefit["payer_split"] == {"unspecified": round(2 * amount, 2)}
         assert [u["parameter"] for u in benefit["unverified"]] == ["dibao_standard"]
 
 
@@ -231,7 +233,8 @@ def test_prosthesis_subsidy(engine, loss, kind, expected, count, amount):
     benefit = line(result, "prosthesis_subsidy")
     assert benefit["status"] == expected
     if amount:
-        assert benefit["amount"] == {"kind": "fixed", "value": amount, "per_unit": amount / count, "count": count}
+        assert benefit["amount"] == {"kind": "fixed", "value": amount, "per_unit": amount / count, "count": count,
+                                     "unit_zh": "例"}
         assert benefit["payer_split"] == {"county": amount}
         assert benefit["period"] == "one_off"
         assert any("每例" in a for a in benefit["assumptions"])
@@ -448,16 +451,21 @@ def test_a_rate_changing_mid_year_is_weighted_by_months(tmp_path):
 
 def test_one_payment_by_two_routes_counts_once(engine):
     """A severe adult supported by parents, in a poor household, qualifies for
-    低保 both ways: the household difference (300 − 100) and the full standard
-    (300) on their own. Only the larger counts."""
-    result = engine.evaluate(applicant(grade=1, status={"supported_by": "parents"}, household={
-        "members": [{"relation": "parent", "age": 50, "disabled": False}], "monthly_income": 200,
-        "assets_within_limit": True}))
-    household, single = line(result, "dibao_inclusion"), line(result, "dibao_single_person")
+    低保 both ways: for the household, the gap per head × 2 persons, and the
+    full standard (300) on their own. Only the larger counts: at 100 a head
+    the household's (300 − 100) × 2 = 400; at 200 a head (300 − 200) × 2 = 200."""
+    def routes(income):
+        result = engine.evaluate(applicant(grade=1, status={"supported_by": "parents"}, household={
+            "members": [{"relation": "parent", "age": 50, "disabled": False}], "monthly_income": income,
+            "assets_within_limit": True}))
+        return line(result, "dibao_inclusion"), line(result, "dibao_single_person")
+    household, single = routes(200)
     assert (household["status"], single["status"]) == ("eligible", "eligible")
+    assert (household["amount"]["value"], single["amount"]["value"]) == (400, 300)
+    assert (household["duplicate_of"], single["duplicate_of"]) == (None, "dibao_inclusion")
+    household, single = routes(400)
     assert (household["amount"]["value"], single["amount"]["value"]) == (200, 300)
-    assert household["duplicate_of"] == "dibao_single_person"
-    assert single["duplicate_of"] is None
+    assert (household["duplicate_of"], single["duplicate_of"]) == ("dibao_single_person", None)
 
 
 def test_wubao_and_dibao_count_once(engine):

@@ -42,8 +42,9 @@ def test_residents_without_certificate_get_cited_81_lines():
     assert {"youfu_pension", "youfu_medical_priority", "elderly_living_allowance"} <= set(granted("张老兵"))
     assert granted("张老兵")["youfu_medical_priority"]["amount"] == {"kind": "priority"}
     assert "orphan_allowance" in granted("刘小宇")
-    dibao = granted("赵秀英")["dibao_81"]       # 600 yuan for 3 people, urban standard 330 (2013-07-01)
-    assert dibao["amount"] == {"kind": "fixed", "value": 130} and dibao["duplicate_of"] is None
+    dibao = granted("赵秀英")["dibao_81"]       # 600 yuan for 3 people, urban standard 330: (330 − 200) × 3
+    assert dibao["amount"] == {"kind": "fixed", "value": 390, "per_unit": 130, "count": 3, "unit_zh": "人",
+                               "payee": "household"} and dibao["duplicate_of"] is None
     wubao = granted("孙福生")
     assert wubao["wubao_81"]["amount"] == {"kind": "at_least", "value": 2800}
     assert wubao["dibao_81"]["duplicate_of"] == "wubao_81"      # one need, counted once

@@ -134,23 +134,24 @@ def test_an_iterable_of_records_is_accepted():
 
 def test_one_need_paid_by_two_lines_is_costed_once():
     """A grade-1 adult supported by parents, household of two with 200 a month
-    (100 a head), urban 湖滨, all of 2013: 低保 by household income pays
-    (300 − 100) × 6 + (330 − 100) × 6 = 2,580; by the single-person route the
-    full standard 300 × 6 + 330 × 6 = 3,780. Only the larger counts."""
+    (100 a head), urban 湖滨, all of 2013: 低保 by household income pays the
+    household (300 − 100) × 2 × 6 + (330 − 100) × 2 × 6 = 5,160; by the
+    single-person route the full standard 300 × 6 + 330 × 6 = 3,780. Only
+    the larger counts."""
     from tests.factories import applicant
     record = applicant(age=30, grade=1, on=dt.date(2013, 1, 1), status={"supported_by": "parents"},
                        household={"members": [{"relation": "parent", "age": 55, "disabled": False}],
                                   "monthly_income": 200, "assets_within_limit": True})
     result = estimate([record], 2013, workers=1)
     lines = {b["benefit"]: b for b in result["benefits"]}
-    assert lines["dibao_single_person"]["cost"]["mid"] == 3780
-    assert lines["dibao_inclusion"]["cost"]["mid"] == 0
+    assert lines["dibao_inclusion"]["cost"]["mid"] == 5160
+    assert lines["dibao_single_person"]["cost"]["mid"] == 0
     # one person, evaluated on two days, counts once as a duplicate
-    assert lines["dibao_inclusion"]["persons"] == 1 and lines["dibao_inclusion"]["duplicates"] == 1
+    assert lines["dibao_single_person"]["persons"] == 1 and lines["dibao_single_person"]["duplicates"] == 1
     # 二（一）: the top-up follows the engine's own 低保 finding (upon inclusion):
     # at least 20 % of the standard, 60 × 6 + 66 × 6 = 756
     assert (lines["dibao_topup"]["undetermined"], lines["dibao_topup"]["cost"]["mid"]) == (0, 756)
-    assert result["total"]["mid"] == 3780 + 756
+    assert result["total"]["mid"] == 5160 + 756
 
 
 def test_progress_callback_counts_up_to_the_total(result):
@@ -172,13 +173,13 @@ RESIDENTS = SAMPLE.with_name("residents-81.jsonl")
 def test_81_lines_are_counted_by_document_and_once(engine):
     """Residents without a certificate: 63号 pays nothing, 81号's 低保 and 五保
     are counted once per person. 2014, example standards: 赵秀英 (urban 湖滨, 200
-    a head) 130 × 6 + 160 × 6 = 1740; 刘小宇 (urban 灵宝, no income) 340 × 6 +
+    a head, 3 persons) (130 × 6 + 160 × 6) × 3 = 5220; 刘小宇 (urban 灵宝, no income, alone) 340 × 6 +
     360 × 6 = 4200; 孙福生 五保 2800 a year, his 低保 (160 × 6 + 180 × 6 =
     2040) is the same need and not counted."""
     result = estimate(RESIDENTS, 2014, workers=1, engine=engine)
     documents = {d["document"]: d["cost"]["mid"] for d in result["documents"]}
-    assert documents == {"63号": 0.0, "81号": 1740 + 4200 + 2800}
+    assert documents == {"63号": 0.0, "81号": 5220 + 4200 + 2800}
     assert sum(documents.values()) == result["total"]["mid"]
     dibao = next(b for b in result["benefits"] if b["benefit"] == "dibao_81")
     assert (dibao["document"], dibao["persons"], dibao["duplicates"], dibao["cost"]["mid"]) == (
-        "81号", 3, 1, 1740 + 4200)
+        "81号", 3, 1, 5220 + 4200)

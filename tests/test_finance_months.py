@@ -47,7 +47,7 @@ def test_dibao_standard_changes_mid_year(book):
     result = estimate([record], YEAR, workers=1)
 
     inclusion = _line(result, "dibao_inclusion")
-    expected = 6 * (jan.value - per_head) + 6 * (jul.value - per_head)
+    expected = 2 * (6 * (jan.value - per_head) + 6 * (jul.value - per_head))    # paid to the household of 2
     assert inclusion["cost"] == {"min": expected, "mid": expected, "max": expected}
     assert inclusion["person_months"] == 12 and inclusion["persons"] == 1
     assert inclusion["payers"]["unspecified"]["mid"] == expected

@@ -107,19 +107,20 @@ def _household_person(grade, income, sequence):
 
 def test_removing_single_person_moves_people_to_the_household_route():
     people = [
-        _household_person(1, 200, 1),    # per head 100: both routes; the full standard wins today
+        _household_person(1, 400, 1),    # per head 200: both routes; the full standard wins today
         _household_person(1, 1000, 2),   # per head 500: above the standard, single-person route only
         _household_person(3, 200, 3),    # not severe: household route only, both sides
     ]
     result = compare(people, BASE, _reformed("no-single-person.yaml"), YEAR)
     lines = {r["benefit"]: r for r in result.by_benefit.iter_rows(named=True)}
-    household = 6 * (300 - 100) + 6 * (330 - 100)          # 2580 a year
+    household = (6 * (300 - 200) + 6 * (330 - 200)) * 2    # person 1's household of 2: 2760 a year
+    household_3 = (6 * (300 - 100) + 6 * (330 - 100)) * 2  # person 3's: 5160 a year
     single = 6 * 300 + 6 * 330                               # 3780 a year
     topup = 6 * 60 + 6 * 66                                  # 756 a year
     inclusion = lines["dibao_inclusion"]
     assert (inclusion["persons_baseline"], inclusion["persons_reform"]) == (2, 2)
-    assert inclusion["baseline"] == household                # person 1's is a duplicate today
-    assert inclusion["reform"] == 2 * household              # 纳入城乡低保 rises
+    assert inclusion["baseline"] == household_3              # person 1's is a duplicate today
+    assert inclusion["reform"] == household_3 + household    # 纳入城乡低保 rises
     assert (inclusion["gainers"], inclusion["losers"]) == (1, 0)
     single_line = lines["dibao_single_person"]
     assert (single_line["baseline"], single_line["reform"], single_line["losers"]) == (2 * single, 0, 2)

@@ -28,6 +28,7 @@ class Fact:
     type: type
     values_zh: tuple = ()   # (coded value, Chinese label) pairs, for reasons a clerk reads
     inputs: tuple = ()      # record fields it is computed from, when more than ``field``
+    unit_zh: str = ""       # what a count fact counts (人, 例): an amount × it names it
 
 
 _LEVELS_ZH = (("secondary", "中专/普高/职高"), ("college", "大专"), ("bachelor", "本科"), ("none", "无"))
@@ -49,6 +50,7 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("includes_psychiatric", "certificate.multiple_categories", "残疾类别含精神残疾", bool),
     Fact("per_capita_income", "household.monthly_income", "家庭月人均收入（家庭月总收入÷人数）", float,
          inputs=("household.monthly_income", "household.members")),
+    Fact("household_size", "household.members", "共同生活的家庭人数（含申请人）", int, unit_zh="人"),
     Fact("assets_within_limit", "household.assets_within_limit", "家庭财产符合低保规定", bool),
     Fact("disabled_members", "household.members", "其他残疾家庭成员人数", int),
     Fact("oldest_member_age", "household.members", "家庭成员最大年龄", int),
@@ -68,7 +70,7 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
         ("none", "未参保"))),
     Fact("lower_limb_loss", "prosthesis.lower_limb_loss", "下肢缺肢", str,
          (("none", "无"), ("one", "单侧"), ("both", "双侧"))),
-    Fact("lower_limbs_missing", "prosthesis.lower_limb_loss", "缺肢的下肢数", int),
+    Fact("lower_limbs_missing", "prosthesis.lower_limb_loss", "缺肢的下肢数", int, unit_zh="例"),
     Fact("prosthesis_type", "prosthesis.requested_type", "申请安装的假肢", str,
          (("thigh", "大腿普及型假肢"), ("calf", "小腿普及型假肢"), ("none", "未申请"))),
     Fact("admission_level", "education.admission.level", "考取学校层次", str, _LEVELS_ZH),
@@ -234,6 +236,7 @@ def applicant_facts(record: Applicant, day: dt.date, in_force_from: dt.date | No
         put("assets_within_limit", household.assets_within_limit)
         members = household.members
         if members is not None:
+            facts["household_size"] = len(members) + 1
             if household.monthly_income is not None:
                 facts["per_capita_income"] = round_fen(household.monthly_income / (len(members) + 1))
             disabled = [m.disabled for m in members]

@@ -75,7 +75,8 @@ class _Money(Form):
         kind = "at_least" if spec.at_least else "fixed"
         if spec.times_fact is not None:
             count = t.fact(spec.times_fact)
-            return {"kind": kind, "value": round_fen(value * count), "per_unit": value, "count": count}
+            return {"kind": kind, "value": round_fen(value * count), "per_unit": value, "count": count,
+                    "unit_zh": FACTS[spec.times_fact].unit_zh}
         return {"kind": kind, "value": value}
 
     def columns(self, rule: Rule, book: Rulebook, eligible: pl.Expr) -> dict[str, pl.Expr]:
@@ -170,8 +171,12 @@ def form(rule: Rule) -> Form:
 
 
 def amount_py(rule: Rule, t: Trace) -> dict | None:
-    """An eligible line's amount (None: a range whose bounds are unknown)."""
-    return form(rule).py(rule.outcome.amount, t)
+    """An eligible line's amount (None: a range whose bounds are unknown);
+    one paid to the household says so (``payee``)."""
+    amount = form(rule).py(rule.outcome.amount, t)
+    if amount is not None and rule.outcome.payee == "household":
+        amount["payee"] = "household"
+    return amount
 
 
 def amount_pl(rule: Rule, book: Rulebook) -> dict[str, pl.Expr]:

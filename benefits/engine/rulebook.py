@@ -104,7 +104,7 @@ class Amount(_Spec):
     unstated: Optional[bool] = None               # the text gives no amount
     priority: Optional[bool] = None               # 优先: precedence in a service, no money of its own
     at_least: bool = False                        # the text sets a floor (不低于/以上)
-    times_fact: Optional[str] = None              # × an integer fact (e.g. limbs: 每例)
+    times_fact: Optional[str] = None              # × an integer fact (limbs: 每例; persons: 低保 per household)
 
     @model_validator(mode="after")
     def _one_form(self):
@@ -120,8 +120,8 @@ class Amount(_Spec):
             if fact is not None and fact not in FACTS:
                 raise ValueError(f"unknown fact {fact!r}")
         if self.times_fact is not None and (FACTS[self.times_fact].type is not int
-                                            or forms[0] not in ("param", "table")):
-            raise ValueError("`times_fact` takes an integer fact and a `param` or `table` amount")
+                                            or forms[0] not in ("param", "table", "difference")):
+            raise ValueError("`times_fact` takes an integer fact and a `param`, `table` or `difference` amount")
         return self
 
     @property
@@ -150,6 +150,9 @@ class Payer(_Spec):
 class Outcome(_Spec):
     amount: Amount
     period: Period
+    # whom the amount is paid to: the person, or the household as a whole
+    # (低保: 补差 × 共同生活人数)
+    payee: Literal["person", "household"] = "person"
     payer: Optional[Payer] = None
     # Another benefit line paying for the same need: a person gets one of
     # them, so only the larger counts in totals.

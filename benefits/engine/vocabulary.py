@@ -54,11 +54,14 @@ class _Model(BaseModel):
 
 
 class Amount(_Model):
-    """An eligible line's amount, in yuan per ``period`` for the person."""
+    """An eligible line's amount, in yuan per ``period``, for the person
+    (or the household, where ``payee`` says so)."""
     kind: AmountKind
     value: Optional[float] = None       # fixed, at_least
-    per_unit: Optional[float] = None    # 每例: value = per_unit × count
+    per_unit: Optional[float] = None    # value = per_unit × count (每例; 低保: 每人 × 共同生活人数)
     count: Optional[int] = None
+    unit_zh: Optional[str] = None       # what count counts: 例, 人
+    payee: Optional[Literal["household"]] = None   # paid to the household as a whole (else the person)
     min: Optional[float] = None         # range
     max: Optional[float] = None
     year: Optional[int] = None          # days_off

@@ -130,6 +130,7 @@ def fact_expressions(in_force_from: dt.date | None = None) -> dict[str, pl.Expr]
         "diploma_in_period": pl.when(pl.col("education.diploma.level").is_not_null()).then(
             in_period(pl.col("education.diploma.date"), in_force_from)),
         "per_capita_income": round_fen(pl.col("household.monthly_income") / (size + 1)),
+        "household_size": (size + 1).cast(pl.Int64),
         "assets_within_limit": pl.col("household.assets_within_limit"),
         "disabled_members": pl.when(~any_disabled_unknown).then(pl.col(_MEMBERS["disabled"])),
         "oldest_member_age": pl.when(any_age_unknown).then(None)
