@@ -11,7 +11,6 @@ full) · 130 interrupted
 """
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import importlib
 import json
@@ -20,14 +19,14 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager, suppress
+from pathlib import Path
 
 import click
 
+from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RECORDS,  # noqa: F401 (all the
+                      EXIT_OUTPUT, EXIT_REJECTED, EXIT_TERMINATED, Stop, parse_date)   # codes, named here too)
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
 from .report import render
-
-EXIT_REJECTED, EXIT_NO_RECORDS, EXIT_NO_INPUT = 1, 3, 66
-EXIT_INTERNAL, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 70, 74, 130, 143
 
 # Loaded only when named: a spawn worker re-imports this module, and the web
 # stack (Flask, sqlite, cffi) would otherwise sit in every worker's memory.
@@ -35,14 +34,6 @@ _LAZY = {"compare": "benefits.policy.cli:compare", "estimate": "benefits.finance
          "scenarios": "benefits.scenarios.cli:scenarios", "serve": "benefits.web.serve:serve",
          "scorecard": "benefits.scorecard.cli:scorecard",
          "users": "benefits.web.users:users", "replay": "benefits.web.replay:replay_command"}
-
-
-class Stop(Exception):
-    """End the command with a Chinese message and an exit code."""
-
-    def __init__(self, message: str, code: int):
-        super().__init__(message)
-        self.code = code
 
 
 class _Terminated(BaseException):
@@ -142,15 +133,6 @@ class _Main(click.Group):
         sys.exit(code)
 
 
-def _date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"应为日期 YYYY-MM-DD，实际为 {value!r}") from None
-
-
 @click.group(cls=_Main)
 def main():
     """三门峡市残疾人救助保障资格评估 (benefits)."""
@@ -170,7 +152,7 @@ def _binary_input(name: str):
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--as-of", callback=_date, help="评估日期 YYYY-MM-DD（覆盖记录中的日期）")
+@click.option("--as-of", callback=parse_date, help="评估日期 YYYY-MM-DD（覆盖记录中的日期）")
 @click.option("--format", "fmt", type=click.Choice(["json", "report"]), default="json",
               help="json（默认，每行一条）或中文报告")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="规则目录（默认项目内 rules/）")
@@ -220,8 +202,6 @@ def evaluate(file, as_of, fmt, rules_dir, batch, out):
 
 
 def _evaluate_batch(file, out, as_of, rules_dir):
-    from pathlib import Path
-
     from .finance.evaluate_file import evaluate_file
     from .finance.readers import CaseloadError
     from .finance.columns import LayoutError

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import tempfile
-from pathlib import Path
 
 import click
 
+from ..cliutil import EXIT_NO_RECORDS, Stop, output_file
 from ..engine import RulebookError
 from .columns import LayoutError
 from .estimate import estimate as run_estimate
@@ -19,18 +19,10 @@ from .writers import write_caseload
 _SHOWN_REJECTS = 10
 
 
-def _output(ctx, param, value):
-    """An output file whose folder exists: checked before any work starts."""
-    path = Path(value)
-    if not path.parent.is_dir():
-        raise click.BadParameter(f"输出文件夹不存在：{path.parent}")
-    return path
-
-
 @click.command()
 @click.argument("caseload_file", metavar="CASELOAD", type=click.Path(dir_okay=False))
 @click.option("--year", type=click.IntRange(2012, 2100), required=True, help="预算年度，如 2013")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, callback=_output,
+@click.option("--out", type=click.Path(dir_okay=False), required=True, callback=output_file,
               help="输出工作簿 FILE.xlsx（图表另存为同名 .png）")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="进程数（默认为CPU核数）")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="规则目录（默认项目内 rules/）")
@@ -57,7 +49,6 @@ def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
         except (CaseloadError, LayoutError) as exc:
             raise click.ClickException(str(exc)) from None
         if not result["counts"]["total"]:
-            from ..cli import EXIT_NO_RECORDS, Stop
             raise Stop(f"没有记录：台账 {caseload_file} 中没有申请人记录，未写出工作簿", EXIT_NO_RECORDS)
         png = out.with_suffix(".png")
         from .chart import county_chart          # matplotlib: only when a chart is drawn
@@ -78,7 +69,7 @@ def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
 @click.option("--bad", type=click.IntRange(0), default=0, show_default=True, help="故意加入的错误记录数")
 @click.option("--year", type=click.IntRange(2012, 2100), default=2013, show_default=True,
               help="年龄按此年1月1日计算")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, callback=_output,
+@click.option("--out", type=click.Path(dir_okay=False), required=True, callback=output_file,
               help="输出 .jsonl、.csv 或 .xlsx")
 def generate(size, seed, bad, year, out):
     """Write a synthetic caseload for the six counties (fixed seed, no real people)."""
