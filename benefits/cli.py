@@ -27,6 +27,7 @@ from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RE
                       EXIT_OUTPUT, EXIT_REJECTED, EXIT_TERMINATED, Stop, parse_date)   # codes, named here too)
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
 from .report import render
+from .tables import visible
 
 # Loaded only when named: a spawn worker re-imports this module, and the web
 # stack (Flask, sqlite, cffi) would otherwise sit in every worker's memory.
@@ -66,11 +67,6 @@ def os_error_zh(exc: OSError) -> str:
     return _ERRNO_ZH.get(exc.errno, exc.strerror or str(exc))
 
 
-def _visible(text: str) -> str:
-    from .finance.table import visible       # a file or column name may hold an escape sequence
-    return visible(text)
-
-
 def _say(message: str) -> None:
     with suppress(Exception):          # stderr itself may be closed
         click.echo(message, err=True)
@@ -105,14 +101,14 @@ class _Main(click.Group):
                 finally:
                     sys.stdout.flush()        # a full disk shows here, not at interpreter exit
         except Stop as exc:
-            _say(_visible(str(exc)))
+            _say(visible(str(exc)))
             code = exc.code
         except click.UsageError as exc:
             with suppress(Exception):
                 exc.show()
             code = exc.exit_code
         except click.ClickException as exc:
-            _say(f"错误：{_visible(exc.format_message())}")
+            _say(f"错误：{visible(exc.format_message())}")
             code = exc.exit_code
         except (click.Abort, KeyboardInterrupt):
             _say("已中断（Ctrl-C），未完成的输出文件没有写出")
@@ -123,7 +119,7 @@ class _Main(click.Group):
         except OSError as exc:
             _silence_stdout()
             if exc.filename:          # an output (or a caseload that went away while read)
-                _say(_visible(f"无法读写文件 {exc.filename}：{os_error_zh(exc)}"))
+                _say(visible(f"无法读写文件 {exc.filename}：{os_error_zh(exc)}"))
             else:
                 _say(f"无法写出结果：{os_error_zh(exc)}（标准输出）")
             code = EXIT_OUTPUT
@@ -163,7 +159,6 @@ def evaluate(file, as_of, fmt, rules_dir, batch, out):
     """Evaluate JSON Lines, one JSON record or a JSON array of records in FILE ('-' for stdin);
     with --batch, a whole caseload file into a Parquet or JSON Lines file."""
     from .finance.readers import CaseloadError, json_records, text_stream
-    from .finance.table import visible
     try:
         engine = default_engine(rules_dir)
     except RulebookError as exc:

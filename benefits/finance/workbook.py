@@ -17,7 +17,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from .labels import PAYER_ZH, PERIOD_ZH, by_zh, format_value, kinds_zh, scope_zh
-from .table import display_width
+from ..tables import display_width
 from .writers import atomic_output, text_cell, write_only_book
 
 _PAYERS = ("city", "county", "unspecified")

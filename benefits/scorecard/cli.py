@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..cliutil import EXIT_NO_INPUT, EXIT_REJECTED, Stop, parse_date
-from ..finance.table import display_width, visible
+from ..tables import display_width, visible
 from .evaluate import CITY, NOT_MET, STATUS_ZH, Scorecard, evaluate
 from .indicators import IndicatorError, read_indicators
 from .targets import TargetsError, load_targets, targets_dir

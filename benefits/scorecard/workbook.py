@@ -11,7 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..engine.identity import CURRENT_COUNTIES
-from ..finance.table import display_width
+from ..tables import display_width
 from ..finance.writers import atomic_output, text_cell, write_only_book
 from .evaluate import MET, NOT_DUE, NOT_MET, STATUS_ZH, UNKNOWN, Scorecard, deadline_zh
 from .indicators import ID_COLUMN, SHEET
