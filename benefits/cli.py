@@ -23,6 +23,7 @@ from pathlib import Path
 
 import click
 
+from .caseload import CaseloadError, LayoutError, json_records, text_stream
 from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RECORDS,  # noqa: F401 (all the
                       EXIT_OUTPUT, EXIT_REJECTED, EXIT_TERMINATED, Stop, parse_date)   # codes, named here too)
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
@@ -31,7 +32,7 @@ from .tables import visible
 
 # Loaded only when named: a spawn worker re-imports this module, and the web
 # stack (Flask, sqlite, cffi) would otherwise sit in every worker's memory.
-_LAZY = {"compare": "benefits.policy.cli:compare", "estimate": "benefits.finance.cli:estimate", "generate": "benefits.finance.cli:generate",
+_LAZY = {"compare": "benefits.policy.cli:compare", "estimate": "benefits.finance.cli:estimate", "generate": "benefits.caseload.cli:generate",
          "scenarios": "benefits.scenarios.cli:scenarios", "serve": "benefits.web.serve:serve",
          "scorecard": "benefits.scorecard.cli:scorecard",
          "users": "benefits.web.users:users", "replay": "benefits.web.replay:replay_command"}
@@ -158,7 +159,6 @@ def _binary_input(name: str):
 def evaluate(file, as_of, fmt, rules_dir, batch, out):
     """Evaluate JSON Lines, one JSON record or a JSON array of records in FILE ('-' for stdin);
     with --batch, a whole caseload file into a Parquet or JSON Lines file."""
-    from .finance.readers import CaseloadError, json_records, text_stream
     try:
         engine = default_engine(rules_dir)
     except RulebookError as exc:
@@ -197,9 +197,9 @@ def evaluate(file, as_of, fmt, rules_dir, batch, out):
 
 
 def _evaluate_batch(file, out, as_of, rules_dir):
+    # polars and the columnar engine, only for --batch: kept out of the command's
+    # start-up and out of every spawn worker (which re-imports this module)
     from .finance.evaluate_file import evaluate_file
-    from .finance.readers import CaseloadError
-    from .finance.columns import LayoutError
     if not out:
         raise click.UsageError("--batch 需要 --out FILE.parquet 或 FILE.jsonl")
     if file == "-":

@@ -14,7 +14,7 @@ from benefits.engine.columnar import frame_from_records
 from benefits.finance.columnar import ColumnarEstimate
 from benefits.finance.estimate import estimate
 from benefits.finance.periods import Planner
-from benefits.finance.synthetic import caseload
+from benefits.caseload.synthetic import caseload
 
 from .test_columnar_differential import _blank_leaves
 

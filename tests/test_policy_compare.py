@@ -10,7 +10,7 @@ import pytest
 from benefits.engine import load_rulebook
 from benefits.engine.rulebook import DEFAULT_RULES_DIR
 from benefits.finance.estimate import estimate
-from benefits.finance.synthetic import caseload
+from benefits.caseload.synthetic import caseload
 from benefits.policy import apply_reform, compare, load_reform
 from benefits.policy.compare import record_from_row
 

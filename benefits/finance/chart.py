@@ -17,8 +17,8 @@ matplotlib.rcParams["axes.unicode_minus"] = False     # CJK fonts often lack U+2
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..caseload import atomic_output  # noqa: E402
 from .labels import COUNTY_EN, PAYER_EN, PAYER_ZH  # noqa: E402
-from .writers import atomic_output  # noqa: E402
 
 # "Failed to find font weight normal" for a medium-only font (WenQuanYi): not the user's concern
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)

@@ -1,5 +1,4 @@
-"""``benefits estimate`` and ``benefits generate``: the finance office's
-commands (财政测算、模拟台账)."""
+"""``benefits estimate``: the finance office's command (财政测算)."""
 from __future__ import annotations
 
 import json
@@ -7,14 +6,11 @@ import tempfile
 
 import click
 
+from ..caseload import CaseloadError, LayoutError
 from ..cliutil import EXIT_NO_RECORDS, Stop, output_file
 from ..engine import RulebookError
-from .columns import LayoutError
 from .estimate import estimate as run_estimate
-from .readers import CaseloadError
-from .synthetic import SEED, caseload
 from .table import render
-from .writers import write_caseload
 
 _SHOWN_REJECTS = 10
 
@@ -61,22 +57,3 @@ def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
     click.echo(f"工作簿：{out}")
     click.echo(f"图表：{png}" + ("" if chinese else "（未找到中文字体，图中用英文标注）"))
 
-
-@click.command()
-@click.option("--size", type=click.IntRange(1, 10_000_000), default=140_000, show_default=True,
-              help="申请人数")
-@click.option("--seed", type=int, default=SEED, show_default=True, help="随机种子（相同种子得相同台账）")
-@click.option("--bad", type=click.IntRange(0), default=0, show_default=True, help="故意加入的错误记录数")
-@click.option("--year", type=click.IntRange(2012, 2100), default=2013, show_default=True,
-              help="年龄按此年1月1日计算")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, callback=output_file,
-              help="输出 .jsonl、.csv 或 .xlsx")
-def generate(size, seed, bad, year, out):
-    """Write a synthetic caseload for the six counties (fixed seed, no real people)."""
-    if bad > size:
-        raise click.BadParameter("错误记录数不能多于申请人数", param_hint="--bad")
-    try:
-        count = write_caseload(caseload(size, seed=seed, bad=bad, year=year), out)
-    except CaseloadError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"已生成 {count} 条模拟记录（其中故意错误 {bad} 条）：{out}", err=True)

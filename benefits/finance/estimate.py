@@ -10,15 +10,15 @@ from typing import Callable, Optional
 
 from tqdm import tqdm
 
+from ..caseload import chunks, open_caseload
 from ..engine import default_engine
 from ..engine.identity import CURRENT_COUNTIES, county_name_for_year
 from ..engine.marks import same_payment_groups
 from ..engine.months import parameter_dates
 from ..engine.rulebook import ParamRef, Rule
-from .batch import chunks, estimate_chunk, run
+from .batch import CHUNK_ROWS, estimate_chunk, run
 from .columnar import ColumnarEstimate
 from .frames import applicant_frames
-from .readers import open_caseload
 from .tally import MONEY_KINDS, PAYERS, Tally
 
 UNKNOWN_COUNTY_ZH = "未填户籍县区"
@@ -170,7 +170,7 @@ def _durable_parts(source, fmt, rules_dir, year, workers):
     caseload = open_caseload(source, fmt)
 
     def parts():
-        tasks = ((caseload.names, chunk) for chunk in chunks(caseload.rows))
+        tasks = ((caseload.names, chunk) for chunk in chunks(caseload.rows, CHUNK_ROWS))
         for tally, rejects in run(estimate_chunk, tasks, rules_dir, year, workers):
             yield tally, rejects, tally.evaluated + len({r["row"] for r in rejects})
     return caseload.total, parts()

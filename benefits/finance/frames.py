@@ -18,8 +18,7 @@ from ..engine import InvalidApplicant
 from ..engine.columnar import frame_from_records
 from ..engine.columnar.readers import read_csv_frame, read_parquet_frame, read_xlsx_frame
 from ..engine.columnar.validate import validate_frame
-from .batch import _record, _reject, chunks
-from .readers import CaseloadError, detect_format, open_caseload
+from ..caseload import CaseloadError, chunks, detect_format, open_caseload, parse_row, row_rejects
 
 CHUNK_ROWS = 200_000
 
@@ -50,10 +49,10 @@ def _rowwise(rows: Iterator, names: Optional[list], size: int) -> Iterator[Frame
         records, numbers, rejects = [], [], []
         for number, payload in chunk:
             try:
-                records.append(_record(names, payload))
+                records.append(parse_row(names, payload))
                 numbers.append(number)
             except InvalidApplicant as exc:
-                rejects += _reject(number, exc)
+                rejects += row_rejects(number, exc)
         yield FrameChunk(frame_from_records(records, numbers), rejects, len(chunk))
 
 

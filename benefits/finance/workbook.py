@@ -16,9 +16,9 @@ from openpyxl.drawing.image import Image
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .labels import PAYER_ZH, PERIOD_ZH, by_zh, format_value, kinds_zh, scope_zh
+from ..caseload import atomic_output, text_cell, write_only_book
 from ..tables import display_width
-from .writers import atomic_output, text_cell, write_only_book
+from .labels import PAYER_ZH, PERIOD_ZH, by_zh, format_value, kinds_zh, scope_zh
 
 _PAYERS = ("city", "county", "unspecified")
 _MONEY = "#,##0.00"

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import click
 
+from ..caseload import CaseloadError, LayoutError
 from ..cliutil import EXIT_NO_RECORDS, Stop, output_file
 from ..engine import RulebookError, load_rulebook
-from ..finance.columns import LayoutError
-from ..finance.readers import CaseloadError
 
 
 @click.command()

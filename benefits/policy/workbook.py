@@ -9,7 +9,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from ..finance.workbook import _Sheet
-from ..finance.writers import atomic_output, write_only_book
+from ..caseload import atomic_output, write_only_book
 from .compare import CHANGE_ZH, STATUS_ZH, Comparison
 from .floors import STATUS_ZH as FLOOR_ZH
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Optional
 
 from ..engine import RulebookError
-from ..finance import CaseloadError, LayoutError, estimate
+from ..caseload import CaseloadError, LayoutError
+from ..finance import estimate
 from . import store
 
 PROGRESS_EVERY = 0.5   # seconds between progress writes
