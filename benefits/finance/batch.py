@@ -18,9 +18,8 @@ from collections import deque
 from typing import Callable, Iterator, Optional
 
 from ..caseload import chunks, parse_row, row_rejects
+from ..costing import Planner, Tally
 from ..engine import EngineError, InvalidApplicant, default_engine
-from .periods import Planner
-from .tally import Tally
 
 CHUNK_ROWS = 250
 _IN_FLIGHT_PER_WORKER = 3

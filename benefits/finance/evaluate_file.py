@@ -15,8 +15,8 @@ import polars as pl
 from ..caseload import CaseloadError
 from ..engine import default_engine
 from ..engine.columnar import ColumnarEngine
+from ..engine.columnar.frames import applicant_frames
 from ..engine.columnar.output import output_frame
-from .frames import applicant_frames
 
 OUTPUTS = (".parquet", ".jsonl")
 

@@ -31,18 +31,16 @@ from typing import Callable, Optional
 
 import polars as pl
 
+from ..costing import COUNTY, PAYERS, PERSON, ColumnarEstimate, LineTotals, Tally, county_name, summarise
 from ..engine.applicant import parse_applicant
 from ..engine.columnar.facts import DAY, round_fen
+from ..engine.columnar.frames import CHUNK_ROWS, FrameChunk, applicant_frames
 from ..engine.columnar.output import masked_id
 from ..engine.columnar.plan import amount_column, rule_column
 from ..engine.columnar.schema import FIELDS, ROW
 from ..engine.evaluate import Engine
 from ..engine.money import round_fen as round_fen_py
 from ..engine.rulebook import Rulebook
-from ..finance.columnar import COUNTY, PERSON, ColumnarEstimate, LineTotals
-from ..finance.estimate import county_name, summarise
-from ..finance.frames import CHUNK_ROWS, FrameChunk, applicant_frames
-from ..finance.tally import PAYERS, Tally
 from .affected import affected_lines
 from .floors import FLOORS_DIR, Floor, FloorCheck, check_floors, load_floors
 
@@ -94,7 +92,7 @@ class Comparison:
       ``baseline_line`` / ``reform_line`` (status, amount, reasons …).
     ``floors``: check_floors(reform); ``floors_baseline``: check_floors(baseline).
     ``baseline_estimate`` / ``reform_estimate``: what ``benefits estimate``
-      gives for each rulebook (finance.estimate.summarise).
+      gives for each rulebook (costing.summarise).
     ``reform_changes``: the reformed rulebook's ``changes`` (what was applied).
     ``counts``: total rows, evaluated, rejected; ``rejects``: {row, field, message}.
     """
