@@ -196,7 +196,7 @@ def _same_comparison(a, b):
 
 @pytest.fixture(scope="module")
 def generated_frame():
-    from benefits.engine.columnar.frames import applicant_frames
+    from benefits.costing.frames import applicant_frames
     _, chunks = applicant_frames(list(caseload(300, seed=11)))
     return pl.concat([chunk.frame for chunk in chunks])
 

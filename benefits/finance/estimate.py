@@ -10,9 +10,8 @@ from typing import Callable, Optional
 from tqdm import tqdm
 
 from ..caseload import chunks, open_caseload
-from ..costing import ColumnarEstimate, Tally, summarise
+from ..costing import ColumnarEstimate, Tally, applicant_frames, summarise
 from ..engine import default_engine
-from ..engine.columnar.frames import applicant_frames
 from .batch import CHUNK_ROWS, estimate_chunk, run
 
 ENGINES = ("columnar", "durable")

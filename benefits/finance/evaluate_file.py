@@ -13,9 +13,9 @@ from typing import Callable, Iterator, Optional
 import polars as pl
 
 from ..caseload import CaseloadError
+from ..costing import applicant_frames
 from ..engine import default_engine
 from ..engine.columnar import ColumnarEngine
-from ..engine.columnar.frames import applicant_frames
 from ..engine.columnar.output import output_frame
 
 OUTPUTS = (".parquet", ".jsonl")

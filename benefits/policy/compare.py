@@ -31,10 +31,10 @@ from typing import Callable, Optional
 
 import polars as pl
 
-from ..costing import COUNTY, PAYERS, PERSON, ColumnarEstimate, LineTotals, Tally, county_name, summarise
+from ..costing import (CHUNK_ROWS, COUNTY, PAYERS, PERSON, ColumnarEstimate, FrameChunk, LineTotals, Tally,
+                        applicant_frames, county_name, summarise)
 from ..engine.applicant import parse_applicant
 from ..engine.columnar.facts import DAY, round_fen
-from ..engine.columnar.frames import CHUNK_ROWS, FrameChunk, applicant_frames
 from ..engine.columnar.output import masked_id
 from ..engine.columnar.plan import amount_column, rule_column
 from ..engine.columnar.schema import FIELDS, ROW

@@ -30,9 +30,8 @@ from typing import Callable, Optional
 import polars as pl
 
 from ..caseload import CaseloadError, LayoutError, synthetic, write_caseload
-from ..costing import county_name
+from ..costing import applicant_frames, county_name
 from ..engine import RulebookError
-from ..engine.columnar.frames import applicant_frames
 from ..policy import Comparison, compare
 from ..policy.compare import STATUS_ZH
 from ..policy.reform import ADDED_MARK, CHANGED_MARK

@@ -1,8 +1,9 @@
 """A caseload file as applicant frames for the columnar engine (台账 →
 申请人数据表), chunk by chunk, with the rejected rows.
 
-CSV, XLSX and Parquet are read (readers.py) and validated column-wise
-(validate.py: the same verdicts and messages as the single-applicant path).
+CSV, XLSX and Parquet are read (engine/columnar/readers.py) and validated
+column-wise (engine/columnar/validate.py: the same verdicts and messages as
+the single-applicant path).
 JSON Lines, streams and lists of records go row by row through the exact
 single-applicant path, which is slower but the same.
 """
@@ -14,11 +15,11 @@ from typing import Iterator, Optional
 
 import polars as pl
 
-from ...caseload import CaseloadError, chunks, detect_format, open_caseload, parse_row, row_rejects
-from ..applicant import InvalidApplicant
-from .readers import read_csv_frame, read_parquet_frame, read_xlsx_frame
-from .schema import frame_from_records
-from .validate import validate_frame
+from ..caseload import CaseloadError, chunks, detect_format, open_caseload, parse_row, row_rejects
+from ..engine.applicant import InvalidApplicant
+from ..engine.columnar import frame_from_records
+from ..engine.columnar.readers import read_csv_frame, read_parquet_frame, read_xlsx_frame
+from ..engine.columnar.validate import validate_frame
 
 CHUNK_ROWS = 200_000
 
