@@ -11,6 +11,7 @@ from ..cliutil import EXIT_NO_RECORDS, Stop, output_file
 from ..engine import RulebookError
 from .estimate import estimate as run_estimate
 from .table import render
+from .workbook import write_workbook
 
 _SHOWN_REJECTS = 10
 
@@ -47,8 +48,7 @@ def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
         if not result["counts"]["total"]:
             raise Stop(f"没有记录：台账 {caseload_file} 中没有申请人记录，未写出工作簿", EXIT_NO_RECORDS)
         png = out.with_suffix(".png")
-        from .chart import county_chart          # matplotlib: only when a chart is drawn
-        from .workbook import write_workbook
+        from .chart import county_chart          # matplotlib: only when a chart is drawn, not for --help
         chinese = county_chart(result, png)
         spool.seek(0)
         write_workbook(result, out, rejects=(json.loads(line) for line in spool), chart_png=str(png))

@@ -6,6 +6,9 @@ import click
 from ..caseload import CaseloadError, LayoutError
 from ..cliutil import EXIT_NO_RECORDS, Stop, output_file
 from ..engine import RulebookError, load_rulebook
+from . import apply_reform, compare as run_compare, load_reform
+from .report import render
+from .workbook import write_comparison
 
 
 @click.command()
@@ -20,9 +23,6 @@ from ..engine import RulebookError, load_rulebook
               help="每种变化举几人为例（durable_rules 给出两种规则下的全部理由）")
 def compare(caseload_file, reform_file, year, out, rules_dir, examples):
     """Compare the current rules with a reform over a caseload, into an XLSX workbook."""
-    from . import apply_reform, compare as run_compare, load_reform
-    from .report import render
-    from .workbook import write_comparison
     if out.suffix.lower() != ".xlsx":
         raise click.BadParameter("输出文件应以 .xlsx 结尾", param_hint="--out")
     try:

@@ -56,7 +56,7 @@ def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEAT
         raise ScenarioRunError(f"规则文件错误（{rules or '项目内 rules/'}）：{exc}") from None
     label = ""
     if reform is not None:
-        from ..policy import apply_reform, load_reform
+        from ..policy import apply_reform, load_reform   # polars (benefits.policy): only for a reform run
         reform = Path(reform).resolve()
         try:
             book = apply_reform(book, load_reform(reform))
