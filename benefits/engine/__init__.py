@@ -8,7 +8,12 @@ from .rulebook import Rulebook, RulebookError, load_rulebook, read_rule_files, r
 from .runtime import EngineError
 from .versions import EngineCache, VersionMismatch, rulebook_of_version
 
-__all__ = ["CURRENT_COUNTIES", "DAY_BEFORE_BIRTH", "Applicant", "FieldError", "InvalidApplicant", "parse_applicant", "Engine",
+BACK_ENDS = ("durable", "columnar")
+"""The two back ends that evaluate a rulebook: durable_rules, one applicant
+with full reasons (the reference), and the columnar (Polars) engine, a
+caseload at once (engine/columnar/). Estimates and scenario runs take either."""
+
+__all__ = ["BACK_ENDS", "CURRENT_COUNTIES", "DAY_BEFORE_BIRTH", "Applicant", "FieldError", "InvalidApplicant", "parse_applicant", "Engine",
            "default_engine", "mask_id", "ELIGIBLE", "INELIGIBLE", "UNDETERMINED",
            "Rulebook", "RulebookError", "load_rulebook", "EngineError", "read_rule_files", "rulebook_version",
            "EngineCache", "VersionMismatch", "rulebook_of_version",

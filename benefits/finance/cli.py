@@ -8,7 +8,7 @@ import click
 
 from ..caseload import CaseloadError, LayoutError
 from ..cliutil import EXIT_NO_RECORDS, Stop, output_file
-from ..engine import RulebookError
+from ..engine import BACK_ENDS, RulebookError
 from .estimate import estimate as run_estimate
 from .table import render
 from .workbook import write_workbook
@@ -26,7 +26,7 @@ _SHOWN_REJECTS = 10
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl", "parquet"]), default=None,
               help="台账格式（默认按文件后缀判断）")
 @click.option("--quiet", is_flag=True, help="不显示进度条")
-@click.option("--engine", type=click.Choice(["columnar", "durable"]), default="columnar", show_default=True,
+@click.option("--engine", type=click.Choice(BACK_ENDS), default="columnar", show_default=True,
               help="columnar：列式引擎（快）；durable：逐人 durable_rules 引擎（参照）")
 def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
     """Estimate a caseload's yearly cost (CSV, XLSX or JSON Lines) into an XLSX workbook."""

@@ -11,11 +11,8 @@ from tqdm import tqdm
 
 from ..caseload import chunks, open_caseload
 from ..costing import ColumnarEstimate, Tally, applicant_frames, summarise
-from ..engine import default_engine
+from ..engine import BACK_ENDS, default_engine
 from .batch import CHUNK_ROWS, estimate_chunk, run
-
-ENGINES = ("columnar", "durable")
-
 
 def _durable_parts(source, fmt, rules_dir, year, workers):
     """The reference path: durable_rules on every core, chunks of rows."""
@@ -57,8 +54,8 @@ def estimate(source, year: int, rules_dir: Optional[str] = None, workers: Option
     with done == total. ``engine``: "columnar" (Polars, the default) or
     "durable" (durable_rules on every core, the reference).
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}")
+    if engine not in BACK_ENDS:
+        raise ValueError(f"engine must be one of {BACK_ENDS}")
     reference = default_engine(rules_dir)
     kept: Optional[list] = None if on_reject else []
     sink = on_reject or kept.append

@@ -52,10 +52,10 @@ class Replay:
 
 
 # One cache per process (engines of old versions are few and costly to build).
-ENGINES = EngineCache(size=4)
+ENGINE_CACHE = EngineCache(size=4)
 
 
-def replay(db, determination_id: int, current=None, engines: EngineCache = ENGINES,
+def replay(db, determination_id: int, current=None, engines: EngineCache = ENGINE_CACHE,
            saved: dict | None = None) -> Replay:
     """Evaluate determination ``determination_id``'s saved record on its saved
     evaluation day under its saved version (``current``: today's engine, used
