@@ -24,8 +24,8 @@ from pathlib import Path
 import click
 
 from .caseload import CaseloadError, LayoutError, json_records, text_stream
-from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RECORDS,  # noqa: F401 (all the
-                      EXIT_OUTPUT, EXIT_REJECTED, EXIT_TERMINATED, Stop, parse_date)   # codes, named here too)
+from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RECORDS, EXIT_OUTPUT, EXIT_REJECTED,
+                      EXIT_TERMINATED, Stop, parse_date)
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
 from .report import render
 from .tables import visible
