@@ -86,13 +86,12 @@ def in_memory(columnar: ColumnarEngine, frame: pl.DataFrame) -> float:
 
 def durable(engine, frame_path: Path, sample: int, columnar_rate: float) -> None:
     print(f"\n2. durable_rules on the first {sample:,} applicants of the same caseload (one process)")
-    from benefits.finance.readers import open_caseload
-    from benefits.finance.batch import _record
+    from benefits.caseload import open_caseload, parse_row
     caseload = open_caseload(str(frame_path))
     records = []
     for number, payload in caseload.rows:
         try:
-            records.append(_record(caseload.names, payload))
+            records.append(parse_row(caseload.names, payload))
         except Exception:
             continue
         if len(records) == sample:

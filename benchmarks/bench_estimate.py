@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from benefits.finance import estimate
-from benefits.finance.synthetic import caseload
+from benefits.caseload.synthetic import caseload
 
 
 def _children(pid: int) -> set[int]:

@@ -20,7 +20,7 @@ import polars as pl
 
 from benefits.engine.columnar import validate
 from benefits.engine.columnar.readers import read_csv_frame
-from benefits.finance.readers import open_caseload
+from benefits.caseload.readers import open_caseload
 
 
 def main() -> None:

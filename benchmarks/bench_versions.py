@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from benefits.engine import Engine, InvalidApplicant, parse_applicant  # noqa: E402
 from benefits.engine.rulebook import DEFAULT_RULES_DIR  # noqa: E402
 from benefits.engine.versions import EngineCache  # noqa: E402
-from benefits.finance.synthetic import caseload  # noqa: E402
+from benefits.caseload.synthetic import caseload  # noqa: E402
 from benefits.web import changes, store  # noqa: E402
 from benefits.web.replay import replay  # noqa: E402
 

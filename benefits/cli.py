@@ -11,7 +11,6 @@ full) · 130 interrupted
 """
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import importlib
 import json
@@ -20,29 +19,23 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager, suppress
+from pathlib import Path
 
 import click
 
+from .caseload import CaseloadError, LayoutError, json_records, text_stream
+from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RECORDS, EXIT_OUTPUT, EXIT_REJECTED,
+                      EXIT_TERMINATED, Stop, parse_date)
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
 from .report import render
-
-EXIT_REJECTED, EXIT_NO_RECORDS, EXIT_NO_INPUT = 1, 3, 66
-EXIT_INTERNAL, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 70, 74, 130, 143
+from .tables import visible
 
 # Loaded only when named: a spawn worker re-imports this module, and the web
 # stack (Flask, sqlite, cffi) would otherwise sit in every worker's memory.
-_LAZY = {"compare": "benefits.policy.cli:compare", "estimate": "benefits.finance.cli:estimate", "generate": "benefits.finance.cli:generate",
+_LAZY = {"compare": "benefits.policy.cli:compare", "estimate": "benefits.finance.cli:estimate", "generate": "benefits.caseload.cli:generate",
          "scenarios": "benefits.scenarios.cli:scenarios", "serve": "benefits.web.serve:serve",
          "scorecard": "benefits.scorecard.cli:scorecard",
          "users": "benefits.web.users:users", "replay": "benefits.web.replay:replay_command"}
-
-
-class Stop(Exception):
-    """End the command with a Chinese message and an exit code."""
-
-    def __init__(self, message: str, code: int):
-        super().__init__(message)
-        self.code = code
 
 
 class _Terminated(BaseException):
@@ -73,11 +66,6 @@ _ERRNO_ZH = {errno.ENOSPC: "磁盘已满", errno.EDQUOT: "超出磁盘配额", e
 
 def os_error_zh(exc: OSError) -> str:
     return _ERRNO_ZH.get(exc.errno, exc.strerror or str(exc))
-
-
-def _visible(text: str) -> str:
-    from .finance.table import visible       # a file or column name may hold an escape sequence
-    return visible(text)
 
 
 def _say(message: str) -> None:
@@ -114,14 +102,14 @@ class _Main(click.Group):
                 finally:
                     sys.stdout.flush()        # a full disk shows here, not at interpreter exit
         except Stop as exc:
-            _say(_visible(str(exc)))
+            _say(visible(str(exc)))
             code = exc.code
         except click.UsageError as exc:
             with suppress(Exception):
                 exc.show()
             code = exc.exit_code
         except click.ClickException as exc:
-            _say(f"错误：{_visible(exc.format_message())}")
+            _say(f"错误：{visible(exc.format_message())}")
             code = exc.exit_code
         except (click.Abort, KeyboardInterrupt):
             _say("已中断（Ctrl-C），未完成的输出文件没有写出")
@@ -132,7 +120,7 @@ class _Main(click.Group):
         except OSError as exc:
             _silence_stdout()
             if exc.filename:          # an output (or a caseload that went away while read)
-                _say(_visible(f"无法读写文件 {exc.filename}：{os_error_zh(exc)}"))
+                _say(visible(f"无法读写文件 {exc.filename}：{os_error_zh(exc)}"))
             else:
                 _say(f"无法写出结果：{os_error_zh(exc)}（标准输出）")
             code = EXIT_OUTPUT
@@ -140,15 +128,6 @@ class _Main(click.Group):
             _say(f"内部错误（请报告）：{type(exc).__name__}: {exc}")
             code = EXIT_INTERNAL
         sys.exit(code)
-
-
-def _date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"应为日期 YYYY-MM-DD，实际为 {value!r}") from None
 
 
 @click.group(cls=_Main)
@@ -170,7 +149,7 @@ def _binary_input(name: str):
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--as-of", callback=_date, help="评估日期 YYYY-MM-DD（覆盖记录中的日期）")
+@click.option("--as-of", callback=parse_date, help="评估日期 YYYY-MM-DD（覆盖记录中的日期）")
 @click.option("--format", "fmt", type=click.Choice(["json", "report"]), default="json",
               help="json（默认，每行一条）或中文报告")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="规则目录（默认项目内 rules/）")
@@ -180,8 +159,6 @@ def _binary_input(name: str):
 def evaluate(file, as_of, fmt, rules_dir, batch, out):
     """Evaluate JSON Lines, one JSON record or a JSON array of records in FILE ('-' for stdin);
     with --batch, a whole caseload file into a Parquet or JSON Lines file."""
-    from .finance.readers import CaseloadError, json_records, text_stream
-    from .finance.table import visible
     try:
         engine = default_engine(rules_dir)
     except RulebookError as exc:
@@ -220,11 +197,9 @@ def evaluate(file, as_of, fmt, rules_dir, batch, out):
 
 
 def _evaluate_batch(file, out, as_of, rules_dir):
-    from pathlib import Path
-
+    # polars and the columnar engine, only for --batch: kept out of the command's
+    # start-up and out of every spawn worker (which re-imports this module)
     from .finance.evaluate_file import evaluate_file
-    from .finance.readers import CaseloadError
-    from .finance.columns import LayoutError
     if not out:
         raise click.UsageError("--batch 需要 --out FILE.parquet 或 FILE.jsonl")
     if file == "-":

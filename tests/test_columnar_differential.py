@@ -17,7 +17,7 @@ from benefits.engine.columnar import ColumnarEngine, frame_from_records
 from benefits.engine.columnar.output import output_frame
 from benefits.engine.columnar.view import RowView
 from benefits.engine.identity import age_on
-from benefits.finance.synthetic import caseload
+from benefits.caseload.synthetic import caseload
 
 from .factories import id_number, line
 from .test_engine_reference import records

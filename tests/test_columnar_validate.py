@@ -20,9 +20,9 @@ from benefits.engine.columnar import readers as frame_readers
 from benefits.engine.columnar import validate
 from benefits.engine.columnar.schema import SCHEMA, frame_from_records
 from benefits.engine.identity import check_character
-from benefits.finance import synthetic
-from benefits.finance.columns import COLUMNS, flatten, unflatten
-from benefits.finance.readers import CaseloadError, open_caseload
+from benefits.caseload import synthetic
+from benefits.caseload.columns import COLUMNS, flatten, unflatten
+from benefits.caseload.readers import CaseloadError, open_caseload
 
 from .factories import id_number
 

@@ -5,7 +5,7 @@ from itertools import islice
 from pathlib import Path
 
 from benefits.engine import InvalidApplicant, default_engine
-from benefits.finance import open_caseload
+from benefits.caseload import open_caseload
 from benefits.finance.batch import evaluate_many
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "caseload-sample.jsonl"

@@ -9,12 +9,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from benefits.caseload.synthetic import caseload
+from benefits.costing.columnar import ColumnarEstimate
+from benefits.costing.periods import Planner
 from benefits.engine import default_engine, parse_applicant
 from benefits.engine.columnar import frame_from_records
-from benefits.finance.columnar import ColumnarEstimate
 from benefits.finance.estimate import estimate
-from benefits.finance.periods import Planner
-from benefits.finance.synthetic import caseload
 
 from .test_columnar_differential import _blank_leaves
 

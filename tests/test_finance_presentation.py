@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from benefits.cli import main
 from benefits.finance import chart
-from benefits.finance.table import display_width
+from benefits.tables import display_width
 
 from .factories import applicant
 

@@ -6,11 +6,11 @@ import json
 import pytest
 
 from benefits.engine import InvalidApplicant, parse_applicant
-from benefits.finance import CaseloadError, LayoutError, estimate, open_caseload
-from benefits.finance.batch import _record
-from benefits.finance.columns import COLUMNS, flatten, unflatten
-from benefits.finance.synthetic import caseload
-from benefits.finance.writers import write_caseload
+from benefits.caseload import CaseloadError, LayoutError, open_caseload, parse_row
+from benefits.caseload.columns import COLUMNS, flatten, unflatten
+from benefits.caseload.synthetic import caseload
+from benefits.caseload.writers import write_caseload
+from benefits.finance import estimate
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def _parsed(path):
     out = []
     for number, payload in loaded.rows:
         try:
-            out.append(_record(loaded.names, payload))
+            out.append(parse_row(loaded.names, payload))
         except InvalidApplicant as exc:
             out.append(sorted(e.field for e in exc.errors))
     return out

@@ -5,7 +5,7 @@ import json
 
 from benefits.engine import InvalidApplicant, parse_applicant
 from benefits.engine.identity import CURRENT_COUNTIES, parse_certificate_number
-from benefits.finance.synthetic import BAD_KINDS, caseload
+from benefits.caseload.synthetic import BAD_KINDS, caseload
 
 
 def _text(records):

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from openpyxl import Workbook, load_workbook
 
 from benefits.cli import EXIT_INTERNAL, main
-from benefits.finance.columns import COLUMNS, flatten
+from benefits.caseload.columns import COLUMNS, flatten
 
 from .factories import applicant
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from benefits.cli import main
-from benefits.finance.writers import FORMULA_PREFIXES, write_caseload
+from benefits.caseload.writers import FORMULA_PREFIXES, write_caseload
 
 from .factories import applicant
 
@@ -339,7 +339,7 @@ def test_a_column_name_cannot_drive_the_terminal_either(tmp_path):
 
 def test_an_output_that_cannot_be_written_is_one_line_naming_the_file(tmp_path, monkeypatch):
     import errno
-    from benefits.finance import writers
+    from benefits.caseload import writers
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "o.xlsx"))

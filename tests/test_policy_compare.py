@@ -10,7 +10,7 @@ import pytest
 from benefits.engine import load_rulebook
 from benefits.engine.rulebook import DEFAULT_RULES_DIR
 from benefits.finance.estimate import estimate
-from benefits.finance.synthetic import caseload
+from benefits.caseload.synthetic import caseload
 from benefits.policy import apply_reform, compare, load_reform
 from benefits.policy.compare import record_from_row
 
@@ -197,7 +197,7 @@ def _same_comparison(a, b):
 
 @pytest.fixture(scope="module")
 def generated_frame():
-    from benefits.finance.frames import applicant_frames
+    from benefits.costing.frames import applicant_frames
     _, chunks = applicant_frames(list(caseload(300, seed=11)))
     return pl.concat([chunk.frame for chunk in chunks])
 

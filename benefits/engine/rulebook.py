@@ -294,7 +294,7 @@ def _where(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
-class _Loader(yaml.SafeLoader):
+class YamlLoader(yaml.SafeLoader):
     """safe_load, but an impossible date (2013-02-30) is a YAML error with
     its line, not a ValueError from deep inside the constructor."""
 
@@ -306,12 +306,12 @@ class _Loader(yaml.SafeLoader):
                 None, None, f"impossible date {node.value!r} ({exc})", node.start_mark) from None
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", YamlLoader.construct_yaml_timestamp)
 
 
 def _parse_yaml(path: Path, raw: bytes) -> object:
     try:
-        return yaml.load(raw, Loader=_Loader)
+        return yaml.load(raw, Loader=YamlLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

@@ -10,6 +10,11 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict
 
+BACK_ENDS = ("durable", "columnar")
+"""The two back ends that evaluate a rulebook: durable_rules, one applicant
+with full reasons (the reference), and the columnar (Polars) engine, a
+caseload at once (engine/columnar/). Estimates and scenario runs take either."""
+
 # 符合 / 不符合 / 待定: a rule's Kleene verdict true / false / null
 ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"
 STATUSES = (ELIGIBLE, INELIGIBLE, UNDETERMINED)

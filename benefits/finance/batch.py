@@ -15,13 +15,11 @@ import signal
 import threading
 from contextlib import contextmanager
 from collections import deque
-from itertools import islice
 from typing import Callable, Iterator, Optional
 
-from ..engine import EngineError, InvalidApplicant, default_engine, parse_applicant
-from .columns import unflatten
-from .periods import Planner
-from .tally import Tally
+from ..caseload import chunks, parse_row, row_rejects
+from ..costing import Planner, Tally
+from ..engine import EngineError, InvalidApplicant, default_engine
 
 CHUNK_ROWS = 250
 _IN_FLIGHT_PER_WORKER = 3
@@ -39,20 +37,6 @@ def _init(rules_dir: Optional[str], year: Optional[int], worker: bool = False) -
     _worker["planner"] = Planner(engine, year) if year is not None else None
 
 
-def _record(names: Optional[list], payload):
-    """A row payload → validated Applicant (raises InvalidApplicant)."""
-    if names is not None and isinstance(payload, tuple):
-        payload = unflatten(names, payload)
-    return parse_applicant(payload)
-
-
-def _reject(number: int, exc: Exception) -> list[dict]:
-    if isinstance(exc, InvalidApplicant):
-        return [{"row": number, "field": e.field, "message": e.message} for e in exc.errors]
-    # an engine failure on a valid record is a bug, but must not stop a run
-    return [{"row": number, "field": "(记录)", "message": f"规则引擎未能处理此记录：{exc}"}]
-
-
 def estimate_chunk(task) -> tuple[Tally, list[dict]]:
     """Worker: evaluate each row on its change points and fold into a Tally."""
     names, rows = task
@@ -60,11 +44,11 @@ def estimate_chunk(task) -> tuple[Tally, list[dict]]:
     tally, rejects = Tally(), []
     for number, payload in rows:
         try:
-            record = _record(names, payload)
+            record = parse_row(names, payload)
             points = planner.points(record)
             results = [engine.determine(record, day, explain=False) for day in points]
         except (InvalidApplicant, EngineError) as exc:
-            rejects += _reject(number, exc)
+            rejects += row_rejects(number, exc)
             continue
         tally.add_person(record.hukou_county or "", results, planner.weights(points))
     return tally, rejects
@@ -77,18 +61,10 @@ def evaluate_chunk(task) -> tuple[list[tuple[int, dict]], list[dict]]:
     results, rejects = [], []
     for number, payload in rows:
         try:
-            results.append((number, engine.determine(_record(names, payload), as_of, explain)))
+            results.append((number, engine.determine(parse_row(names, payload), as_of, explain)))
         except (InvalidApplicant, EngineError) as exc:
-            rejects += _reject(number, exc)
+            rejects += row_rejects(number, exc)
     return results, rejects
-
-
-def chunks(rows: Iterator, size: int = CHUNK_ROWS) -> Iterator[list]:
-    while True:
-        chunk = list(islice(rows, size))
-        if not chunk:
-            return
-        yield chunk
 
 
 @contextmanager
@@ -133,7 +109,7 @@ def evaluate_many(caseload, as_of: Optional[dt.date] = None, explain: bool = Fal
     """Determinations for a caseload (see readers.open_caseload): yields
     ("result", row, determination) and ("reject", row, [{field, message}])
     in row order per chunk."""
-    tasks = ((caseload.names, chunk, as_of, explain) for chunk in chunks(caseload.rows))
+    tasks = ((caseload.names, chunk, as_of, explain) for chunk in chunks(caseload.rows, CHUNK_ROWS))
     for results, rejects in run(evaluate_chunk, tasks, rules_dir, None, workers):
         by_row: dict[int, list] = {}
         for r in rejects:

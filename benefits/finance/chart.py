@@ -17,13 +17,13 @@ matplotlib.rcParams["axes.unicode_minus"] = False     # CJK fonts often lack U+2
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..engine.vocabulary import PAYERS
+from ..caseload import atomic_output  # noqa: E402
 from .labels import COUNTY_EN, PAYER_EN, PAYER_ZH  # noqa: E402
-from .writers import atomic_output  # noqa: E402
 
 # "Failed to find font weight normal" for a medium-only font (WenQuanYi): not the user's concern
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
-_PAYERS = ("city", "county", "unspecified")
 _COLOURS = {"city": "#4c72b0", "county": "#55a868", "unspecified": "#c44e52"}
 
 
@@ -85,7 +85,7 @@ def chart_figure(result: dict, font: str | None) -> Figure:
     figure.subplots_adjust(bottom=0.16)
     ax = figure.add_subplot()
     bottom = [0.0] * len(counties)
-    for payer in _PAYERS:
+    for payer in PAYERS:
         heights = [c["payers"][payer]["mid"] / 10_000 for c in counties]
         ax.bar(names, heights, bottom=bottom, label=payer_label[payer], color=_COLOURS[payer])
         bottom = [b + h for b, h in zip(bottom, heights)]

@@ -1,43 +1,32 @@
-"""``benefits estimate`` and ``benefits generate``: the finance office's
-commands (财政测算、模拟台账)."""
+"""``benefits estimate``: the finance office's command (财政测算)."""
 from __future__ import annotations
 
 import json
 import tempfile
-from pathlib import Path
 
 import click
 
-from ..engine import RulebookError
-from .columns import LayoutError
+from ..caseload import CaseloadError, LayoutError
+from ..cliutil import EXIT_NO_RECORDS, Stop, output_file
+from ..engine import BACK_ENDS, RulebookError
 from .estimate import estimate as run_estimate
-from .readers import CaseloadError
-from .synthetic import SEED, caseload
 from .table import render
-from .writers import write_caseload
+from .workbook import write_workbook
 
 _SHOWN_REJECTS = 10
-
-
-def _output(ctx, param, value):
-    """An output file whose folder exists: checked before any work starts."""
-    path = Path(value)
-    if not path.parent.is_dir():
-        raise click.BadParameter(f"输出文件夹不存在：{path.parent}")
-    return path
 
 
 @click.command()
 @click.argument("caseload_file", metavar="CASELOAD", type=click.Path(dir_okay=False))
 @click.option("--year", type=click.IntRange(2012, 2100), required=True, help="预算年度，如 2013")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, callback=_output,
+@click.option("--out", type=click.Path(dir_okay=False), required=True, callback=output_file,
               help="输出工作簿 FILE.xlsx（图表另存为同名 .png）")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="进程数（默认为CPU核数）")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="规则目录（默认项目内 rules/）")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl", "parquet"]), default=None,
               help="台账格式（默认按文件后缀判断）")
 @click.option("--quiet", is_flag=True, help="不显示进度条")
-@click.option("--engine", type=click.Choice(["columnar", "durable"]), default="columnar", show_default=True,
+@click.option("--engine", type=click.Choice(BACK_ENDS), default="columnar", show_default=True,
               help="columnar：列式引擎（快）；durable：逐人 durable_rules 引擎（参照）")
 def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
     """Estimate a caseload's yearly cost (CSV, XLSX or JSON Lines) into an XLSX workbook."""
@@ -57,11 +46,9 @@ def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
         except (CaseloadError, LayoutError) as exc:
             raise click.ClickException(str(exc)) from None
         if not result["counts"]["total"]:
-            from ..cli import EXIT_NO_RECORDS, Stop
             raise Stop(f"没有记录：台账 {caseload_file} 中没有申请人记录，未写出工作簿", EXIT_NO_RECORDS)
         png = out.with_suffix(".png")
-        from .chart import county_chart          # matplotlib: only when a chart is drawn
-        from .workbook import write_workbook
+        from .chart import county_chart          # matplotlib: only when a chart is drawn, not for --help
         chinese = county_chart(result, png)
         spool.seek(0)
         write_workbook(result, out, rejects=(json.loads(line) for line in spool), chart_png=str(png))
@@ -70,22 +57,3 @@ def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
     click.echo(f"工作簿：{out}")
     click.echo(f"图表：{png}" + ("" if chinese else "（未找到中文字体，图中用英文标注）"))
 
-
-@click.command()
-@click.option("--size", type=click.IntRange(1, 10_000_000), default=140_000, show_default=True,
-              help="申请人数")
-@click.option("--seed", type=int, default=SEED, show_default=True, help="随机种子（相同种子得相同台账）")
-@click.option("--bad", type=click.IntRange(0), default=0, show_default=True, help="故意加入的错误记录数")
-@click.option("--year", type=click.IntRange(2012, 2100), default=2013, show_default=True,
-              help="年龄按此年1月1日计算")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, callback=_output,
-              help="输出 .jsonl、.csv 或 .xlsx")
-def generate(size, seed, bad, year, out):
-    """Write a synthetic caseload for the six counties (fixed seed, no real people)."""
-    if bad > size:
-        raise click.BadParameter("错误记录数不能多于申请人数", param_hint="--bad")
-    try:
-        count = write_caseload(caseload(size, seed=seed, bad=bad, year=year), out)
-    except CaseloadError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"已生成 {count} 条模拟记录（其中故意错误 {bad} 条）：{out}", err=True)

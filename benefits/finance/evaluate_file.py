@@ -12,11 +12,11 @@ from typing import Callable, Iterator, Optional
 
 import polars as pl
 
+from ..caseload import CaseloadError
+from ..costing import applicant_frames
 from ..engine import default_engine
 from ..engine.columnar import ColumnarEngine
 from ..engine.columnar.output import output_frame
-from .frames import applicant_frames
-from .readers import CaseloadError
 
 OUTPUTS = (".parquet", ".jsonl")
 

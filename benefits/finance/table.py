@@ -1,41 +1,14 @@
 """The estimate as text tables for the terminal (Chinese headings)."""
 from __future__ import annotations
 
-import unicodedata
-
+from ..engine.vocabulary import PAYERS
+from ..tables import grid, visible
 from .labels import PAYER_ZH, PERIOD_ZH, format_value, kinds_zh, scope_zh
 
-_PAYERS = ("city", "county", "unspecified")
-
-
-def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def visible(text) -> str:
-    """User text for a terminal: control and format characters (an escape
-    sequence, a direction override) shown as \\uXXXX instead of acting."""
-    return "".join(ch if ch.isprintable() or ch == " " else f"\\u{ord(ch):04x}" for ch in str(text))
 
 
 def _yuan(value: float) -> str:
     return f"{value:,.2f}"
-
-
-def grid(headers: list[str], rows: list[list], right_from: int = 1) -> str:
-    """Columns padded to display width; numbers (from ``right_from``) right-aligned."""
-    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(display_width(r[i]) for r in cells) for i in range(len(headers))]
-
-    def line(row):
-        out = []
-        for i, cell in enumerate(row):
-            pad = " " * (widths[i] - display_width(cell))
-            out.append(pad + cell if i >= right_from else cell + pad)
-        return "  ".join(out).rstrip()
-
-    rule = "  ".join("─" * w for w in widths)
-    return "\n".join([line(cells[0]), rule] + [line(r) for r in cells[1:]])
 
 
 def _scoped(value: dict, by: list) -> str:
@@ -65,16 +38,16 @@ def render(result: dict, rejects_shown: int = 10) -> str:
         "（重复不计：同一需要由两项救助支付时——如两种途径纳入低保、五保与低保——只计金额较高的一项）",
         "",
         "二、按县（市、区）（中值，元）",
-        grid(["县（市、区）", "申请人", "下限", "中值", "上限"] + [PAYER_ZH[p] for p in _PAYERS]
+        grid(["县（市、区）", "申请人", "下限", "中值", "上限"] + [PAYER_ZH[p] for p in PAYERS]
              + ["康复专项经费", "县级合计"],
              [[c["county_zh"], c["applicants"]] + [_yuan(c["cost"][k]) for k in ("min", "mid", "max")]
-              + [_yuan(c["payers"][p]["mid"]) for p in _PAYERS]
+              + [_yuan(c["payers"][p]["mid"]) for p in PAYERS]
               + [_yuan(c["rehabilitation"]), _yuan(c["county_obligation"]["mid"])] for c in result["counties"]]),
         "（县级合计 = 县级财政承担的救助金额 + 该县康复进社区、进农村专项经费）",
         "",
         "三、按出资方（元）",
         grid(["出资方", "下限", "中值", "上限"],
-             [[PAYER_ZH[p]] + [_yuan(result["payers"][p][k]) for k in ("min", "mid", "max")] for p in _PAYERS]),
+             [[PAYER_ZH[p]] + [_yuan(result["payers"][p][k]) for k in ("min", "mid", "max")] for p in PAYERS]),
         "",
         "四、康复进社区、进农村专项经费（63号 三（一），县级财政，不少于）",
         grid(["县（市、区）", "人口", "每人每年（元）", "全年（元）"],

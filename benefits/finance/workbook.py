@@ -4,80 +4,21 @@ text, a native Excel chart; written in openpyxl's write-only mode so a long
 rejects list does not fill memory."""
 from __future__ import annotations
 
-import json
 from typing import Iterable, Optional
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.drawing.image import Image
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
+from ..engine.vocabulary import PAYERS
+from ..caseload import atomic_output, write_only_book
+from ..workbooks import Sheet
 from .labels import PAYER_ZH, PERIOD_ZH, by_zh, format_value, kinds_zh, scope_zh
-from .table import display_width
-from .writers import atomic_output, text_cell, write_only_book
 
-_PAYERS = ("city", "county", "unspecified")
-_MONEY = "#,##0.00"
 _RANGE = ("min", "mid", "max")
 _RANGE_ZH = {"min": "下限", "mid": "中值", "max": "上限"}
-_BOLD = Font(bold=True)
-
-
-def _shown(value) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return "" if value is None else str(value)
-
-
-def _widths(rows: list[list]) -> list[float]:
-    """Column widths in Excel's units (a Chinese character counts two), 8–60."""
-    count = max((len(r) for r in rows), default=0)
-    return [min(max((display_width(_shown(r[i])) for r in rows if i < len(r)), default=0) + 2, 60)
-            for i in range(count)]
-
-
-class _Sheet:
-    """A sheet: the title row, then a frozen header row, columns sized to
-    their contents (set before the first row: write-only mode needs that)."""
-
-    def __init__(self, book: Workbook, title: str, result: dict, header: Optional[list],
-                 rows: Iterable = (), widths: Optional[list] = None):
-        self.sheet = book.create_sheet(title)
-        rows = [r if isinstance(r, tuple) else (r, False) for r in rows]
-        if widths is None:
-            widths = _widths(([header] if header else []) + [values for values, _ in rows])
-        for index, width in enumerate(widths, 1):
-            self.sheet.column_dimensions[get_column_letter(index)].width = max(width, 8)
-        self.sheet.freeze_panes = "A3" if header else "A2"
-        self.row([f"{result['year']}年度 · 规则版本 {result['rulebook_version']} · "
-                  "金额单位：元 · 所用参数及未核实标记见“参数与假设”表"], bold=True)
-        if header:
-            self.row(header, bold=True)
-        for values, bold in rows:
-            self.row(values, bold)
-
-    def row(self, values: list, bold: bool = False) -> None:
-        cells = []
-        style = {"font": _BOLD} if bold else {}
-        for value in values:
-            if isinstance(value, (dict, list)):
-                value = json.dumps(value, ensure_ascii=False)
-            if isinstance(value, str):          # text from rule files or from the caseload: never a formula
-                cells.append(text_cell(self.sheet, value, **style))
-                continue
-            cell = WriteOnlyCell(self.sheet, value=value)
-            if isinstance(value, float):
-                cell.number_format = _MONEY
-            if bold:
-                cell.font = _BOLD
-            cells.append(cell)
-        self.sheet.append(cells)
 
 
 def _yes(flag: bool) -> str:
@@ -106,47 +47,47 @@ def write_workbook(result: dict, path, rejects: Optional[Iterable[dict]] = None,
 
 
 def _sheets(book: Workbook, result: dict, rejects: Optional[Iterable[dict]], chart_png: Optional[str]) -> None:
-    _Sheet(book, "按项目", result,
+    Sheet(book, "按项目", result,
            ["项目", "项目代码", "条款", "发放周期", "金额类型", "含“不低于”下限", "符合人数", "待定人数",
             "参数未生效人数", "与他项重复不计（人）", "按月人月数", "下限", "中值", "上限", "其中按下限计（中值）"]
-           + [f"{PAYER_ZH[p]}（中值）" for p in _PAYERS],
+           + [f"{PAYER_ZH[p]}（中值）" for p in PAYERS],
            [[b["label_zh"], b["benefit"], b["clause"], PERIOD_ZH[b["period"]], kinds_zh(b["amount_kinds"]),
              _yes(b["floor"]), b["persons"], b["undetermined"], b["unresolved"], b["duplicates"],
              float(b["person_months"])] + _triple(b["cost"]) + [float(b["floor_part"]["mid"])]
-            + [float(b["payers"][p]["mid"]) for p in _PAYERS] for b in result["benefits"]]
+            + [float(b["payers"][p]["mid"]) for p in PAYERS] for b in result["benefits"]]
            + [(["合计", "", "", "", "", "", "", "", "", "", None] + _triple(result["total"])
-               + [float(result["floor_part"]["mid"])] + [float(result["payers"][p]["mid"]) for p in _PAYERS], True)])
+               + [float(result["floor_part"]["mid"])] + [float(result["payers"][p]["mid"]) for p in PAYERS], True)])
 
-    _Sheet(book, "按县区", result,
+    Sheet(book, "按县区", result,
            ["县区代码", "县（市、区）", "申请人数", "下限", "中值", "上限"]
-           + [f"{PAYER_ZH[p]}{_RANGE_ZH[k]}" for p in _PAYERS for k in _RANGE]
+           + [f"{PAYER_ZH[p]}{_RANGE_ZH[k]}" for p in PAYERS for k in _RANGE]
            + ["康复专项经费（三（一））"] + [f"县级合计{_RANGE_ZH[k]}（县级财政+康复经费）" for k in _RANGE],
            [[c["county"], c["county_zh"], c["applicants"]] + _triple(c["cost"])
-            + [float(c["payers"][p][k]) for p in _PAYERS for k in _RANGE]
+            + [float(c["payers"][p][k]) for p in PAYERS for k in _RANGE]
             + [float(c["rehabilitation"])] + [float(c["county_obligation"][k]) for k in _RANGE]
             for c in result["counties"]]
            + [(["合计", "", result["counts"]["evaluated"]] + _triple(result["total"])
-               + [float(result["payers"][p][k]) for p in _PAYERS for k in _RANGE]
+               + [float(result["payers"][p][k]) for p in PAYERS for k in _RANGE]
                + [float(result["rehabilitation_total"])]
                + [round(float(result["payers"]["county"][k]) + result["rehabilitation_total"], 2) for k in _RANGE],
                True)])
     split = result["basic_living"]
-    _Sheet(book, "低保与63号新增", result, ["类别", "项目", "下限", "中值", "上限"],
+    Sheet(book, "低保与63号新增", result, ["类别", "项目", "下限", "中值", "上限"],
            [["低保、五保基本生活保障（国家制度，63号 二 纳入）",
              "、".join(b["label_zh"] for b in result["benefits"] if b["benefit"] in split["benefits"])]
             + _triple(split["cost"]),
             ["63号新增的救助", "其余各项"] + _triple(split["specific_cost"])]
            + [(["合计", ""] + _triple(result["total"]), True)])
 
-    _Sheet(book, "按出资方", result, ["出资方", "下限", "中值", "上限"],
-           [[PAYER_ZH[p]] + _triple(result["payers"][p]) for p in _PAYERS]
+    Sheet(book, "按出资方", result, ["出资方", "下限", "中值", "上限"],
+           [[PAYER_ZH[p]] + _triple(result["payers"][p]) for p in PAYERS]
            + [(["合计"] + _triple(result["total"]), True)])
 
-    _Sheet(book, "县区×出资方", result, ["县区代码", "县（市、区）", "出资方", "下限", "中值", "上限"],
+    Sheet(book, "县区×出资方", result, ["县区代码", "县（市、区）", "出资方", "下限", "中值", "上限"],
            [[r["county"], r["county_zh"], PAYER_ZH[r["payer"]]] + _triple(r) for r in result["county_payer"]])
 
     names_zh = {p["name"]: p["label_zh"] for p in result["parameters"]}
-    _Sheet(book, "康复经费", result,
+    Sheet(book, "康复经费", result,
            ["县区代码", "县（市、区）", "条款", "辖区人口", "每人每年标准", "当年生效月数", "全年金额",
             "不少于（下限）", "出资方", "未核实参数"],
            [[b["county"], b["county_zh"], b["clause"],
@@ -159,9 +100,9 @@ def _sheets(book: Workbook, result: dict, rejects: Optional[Iterable[dict]], cha
             for b in result["rehabilitation"]]
            + [(["合计", "", "", None, None, None, float(result["rehabilitation_total"])], True)])
 
-    _Sheet(book, "参数与假设", result, None, _assumption_rows(result))
+    Sheet(book, "参数与假设", result, None, _assumption_rows(result))
 
-    s = _Sheet(book, "拒绝记录", result, ["行号", "字段", "原因"], widths=[8, 30, 80])
+    s = Sheet(book, "拒绝记录", result, ["行号", "字段", "原因"], widths=[8, 30, 80])
     for r in rejects if rejects is not None else result.get("rejects") or []:
         s.row([r["row"], r["field"], r["message"]])
 
@@ -192,8 +133,8 @@ def _chart_sheet(book: Workbook, result: dict, chart_png: Optional[str]) -> None
     """Cost by county stacked by payer (中值, 万元) as a native Excel chart over
     a small table on the same sheet, with each county's total labelled."""
     counties = result["counties"]
-    s = _Sheet(book, "图表", result, ["县（市、区）"] + [PAYER_ZH[p] for p in _PAYERS] + ["合计"],
-               [[c["county_zh"]] + [round(c["payers"][p]["mid"] / 10_000, 2) for p in _PAYERS]
+    s = Sheet(book, "图表", result, ["县（市、区）"] + [PAYER_ZH[p] for p in PAYERS] + ["合计"],
+               [[c["county_zh"]] + [round(c["payers"][p]["mid"] / 10_000, 2) for p in PAYERS]
                 + [round(c["cost"]["mid"] / 10_000, 2)] for c in counties], widths=[14, 12, 12, 12, 12])
     if not counties:
         return

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import click
 
+from ..caseload import CaseloadError, LayoutError
+from ..cliutil import EXIT_NO_RECORDS, Stop, output_file
 from ..engine import RulebookError, load_rulebook
-from ..finance.cli import _output
-from ..finance.columns import LayoutError
-from ..finance.readers import CaseloadError
+from . import apply_reform, compare as run_compare, load_reform
+from .report import render
+from .workbook import write_comparison
 
 
 @click.command()
@@ -14,16 +16,13 @@ from ..finance.readers import CaseloadError
 @click.option("--reform", "reform_file", type=click.Path(), required=True,
               help="改革方案 FILE.yaml（见 reforms/），或整个规则目录")
 @click.option("--year", type=click.IntRange(2012, 2100), required=True, help="预算年度，如 2013")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, callback=_output,
+@click.option("--out", type=click.Path(dir_okay=False), required=True, callback=output_file,
               help="输出工作簿 FILE.xlsx")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="现行规则目录（默认项目内 rules/）")
 @click.option("--examples", type=click.IntRange(0, 20), default=3, show_default=True,
               help="每种变化举几人为例（durable_rules 给出两种规则下的全部理由）")
 def compare(caseload_file, reform_file, year, out, rules_dir, examples):
     """Compare the current rules with a reform over a caseload, into an XLSX workbook."""
-    from . import apply_reform, compare as run_compare, load_reform
-    from .report import render
-    from .workbook import write_comparison
     if out.suffix.lower() != ".xlsx":
         raise click.BadParameter("输出文件应以 .xlsx 结尾", param_hint="--out")
     try:
@@ -37,7 +36,6 @@ def compare(caseload_file, reform_file, year, out, rules_dir, examples):
     except (CaseloadError, LayoutError) as exc:
         raise click.ClickException(str(exc)) from None
     if not result.counts["total"]:
-        from ..cli import EXIT_NO_RECORDS, Stop
         raise Stop(f"没有记录：台账 {caseload_file} 中没有申请人记录，未写出工作簿", EXIT_NO_RECORDS)
     write_comparison(result, out)
     click.echo(render(result))

@@ -31,6 +31,9 @@ from typing import Callable, Optional
 
 import polars as pl
 
+from ..engine.vocabulary import ELIGIBLE, INELIGIBLE, PAYER_ZH, UNDETERMINED
+from ..costing import (CHUNK_ROWS, COUNTY, PAYERS, PERSON, ColumnarEstimate, FrameChunk, LineTotals, Tally,
+                        applicant_frames, county_name, summarise)
 from ..engine.applicant import parse_applicant
 from ..engine.columnar.facts import DAY
 from ..engine.columnar.output import masked_id
@@ -39,20 +42,15 @@ from ..engine.columnar.schema import FIELDS, ROW
 from ..engine.evaluate import Engine
 from ..engine.money import round_fen as round_fen_py, round_fen_column as round_fen
 from ..engine.rulebook import Rulebook
-from ..finance.columnar import COUNTY, PERSON, ColumnarEstimate, LineTotals
-from ..finance.estimate import county_name, summarise
-from ..finance.frames import CHUNK_ROWS, FrameChunk, applicant_frames
-from ..finance.tally import PAYERS, Tally
 from .affected import affected_lines
 from .floors import FLOORS_DIR, Floor, FloorCheck, check_floors, load_floors
 
-ELIGIBLE, INELIGIBLE, UNDETERMINED, ABSENT = "eligible", "ineligible", "undetermined", "absent"
+ABSENT = "absent"   # a line only one side of the comparison has
 STATUS = pl.Enum([ELIGIBLE, INELIGIBLE, UNDETERMINED, ABSENT])
 STATUS_ZH = {ELIGIBLE: "符合", INELIGIBLE: "不符合", UNDETERMINED: "待定", ABSENT: "无此项"}
 GAIN, LOSS, SAME = "gain", "loss", "unchanged"
 CHANGE = pl.Enum([GAIN, LOSS, SAME])
 CHANGE_ZH = {GAIN: "增加", LOSS: "减少", SAME: "不变"}
-PAYER_ZH = {"city": "市级财政", "county": "县级财政", "unspecified": "未指明"}
 # bins of a person's yearly gain or loss, in yuan (upper bound inclusive)
 BINS = (100, 500, 1000, 2000, 5000, None)
 EXAMPLES_PER_KIND = 3
@@ -94,7 +92,7 @@ class Comparison:
       ``baseline_line`` / ``reform_line`` (status, amount, reasons …).
     ``floors``: check_floors(reform); ``floors_baseline``: check_floors(baseline).
     ``baseline_estimate`` / ``reform_estimate``: what ``benefits estimate``
-      gives for each rulebook (finance.estimate.summarise).
+      gives for each rulebook (costing.summarise).
     ``reform_changes``: the reformed rulebook's ``changes`` (what was applied).
     ``counts``: total rows, evaluated, rejected; ``rejects``: {row, field, message}.
     """

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..finance.table import grid, visible
+from ..tables import grid, visible
 from .compare import Comparison
 
 _SHOWN_ROWS = 30

@@ -8,8 +8,8 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
-from ..finance.workbook import _Sheet
-from ..finance.writers import atomic_output, write_only_book
+from ..caseload import atomic_output, write_only_book
+from ..workbooks import Sheet
 from .compare import CHANGE_ZH, STATUS_ZH, Comparison
 from .floors import STATUS_ZH as FLOOR_ZH
 
@@ -51,9 +51,9 @@ def _sheets(book: Workbook, result: Comparison) -> None:
                ["法定底线违反或无法核对", len(result.floor_violations)], []]
     summary += [(["改动", "行号", "说明"], True)]
     summary += [[c["kind"], c["line"], c["text_zh"]] for c in result.reform_changes]
-    _Sheet(book, "概要", head, None, summary, widths=[28, 12, 100])
+    Sheet(book, "概要", head, None, summary, widths=[28, 12, 100])
 
-    _Sheet(book, "按项目", head,
+    Sheet(book, "按项目", head,
            ["项目", "项目代码", "条款", "符合人数·改前", "符合人数·改后", "得益人数", "受损人数", "不变人数",
             "状态变化人数", "金额变化人数", "改前（元）", "改后（元）", "差额（元）"],
            [[r["label_zh"], r["benefit"], r["clause"], r["persons_baseline"], r["persons_reform"], r["gainers"],
@@ -61,7 +61,7 @@ def _sheets(book: Workbook, result: Comparison) -> None:
              r["difference"]] for r in result.by_benefit.iter_rows(named=True)])
 
     counties = list(result.by_county.iter_rows(named=True))
-    s = _Sheet(book, "按县区", head,
+    s = Sheet(book, "按县区", head,
                ["县区代码", "县（市、区）", "人数", "增加", "减少", "不变", "状态有变", "改前（元）", "改后（元）",
                 "差额（元）"],
                [[r["county"], r["county_zh"], r["persons"], r["gainers"], r["losers"], r["unchanged"],
@@ -77,19 +77,19 @@ def _sheets(book: Workbook, result: Comparison) -> None:
         chart.width, chart.height = 22, 12
         s.sheet.add_chart(chart, "L2")
 
-    _Sheet(book, "项目×县区×出资方", head,
+    Sheet(book, "项目×县区×出资方", head,
            ["项目", "项目代码", "条款", "县区代码", "县（市、区）", "出资方", "改前（中值）", "改后（中值）", "差额",
             "改前下限", "改前上限", "改后下限", "改后上限"],
            [[r["label_zh"], r["benefit"], r["clause"], r["county"], r["county_zh"], r["payer_zh"], r["baseline"],
              r["reform"], r["difference"], r["baseline_min"], r["baseline_max"], r["reform_min"], r["reform_max"]]
             for r in result.cost.iter_rows(named=True)])
 
-    _Sheet(book, "状态变化", head, ["项目", "项目代码", "改前", "改后", "人数"],
+    Sheet(book, "状态变化", head, ["项目", "项目代码", "改前", "改后", "人数"],
            [[r["label_zh"], r["benefit"], r["from_zh"], r["to_zh"], r["persons"]]
             for r in result.transitions.iter_rows(named=True)])
 
     bins = list(result.distribution.iter_rows(named=True))
-    s = _Sheet(book, "增减分布", head, ["区间", "人数", "金额（元）"],
+    s = Sheet(book, "增减分布", head, ["区间", "人数", "金额（元）"],
                [[r["label_zh"], r["persons"], r["yuan"]] for r in bins], widths=[22, 10, 16])
     chart = BarChart()
     chart.type = "bar"
@@ -99,19 +99,19 @@ def _sheets(book: Workbook, result: Comparison) -> None:
     chart.width, chart.height = 18, 10
     s.sheet.add_chart(chart, "E2")
 
-    _Sheet(book, "法定底线", head, ["结果", "条款", "说明", "规则", "参数", "取值", "要求", "理解（假设）"],
+    Sheet(book, "法定底线", head, ["结果", "条款", "说明", "规则", "参数", "取值", "要求", "理解（假设）"],
            [[FLOOR_ZH[c.status], c.clause, c.message, c.rule, c.parameter or "",
              str(c.value) if c.value is not None else "", c.expected, c.assumption or ""] for c in result.floors],
            widths=[10, 14, 80, 24, 24, 16, 16, 50])
 
-    _Sheet(book, "示例", head,
+    Sheet(book, "示例", head,
            ["项目", "变化", "行号", "身份证号（遮蔽）", "县区", "评估日", "改前：结果", "改前：金额", "改前：理由",
             "改后：结果", "改后：金额", "改后：理由"],
            [[e["label_zh"], e["kind_zh"], e["row"], e["id_number_masked"], e["county"], e["day"]]
             + line_zh(e["baseline_line"]) + line_zh(e["reform_line"]) for e in result.examples],
            widths=[24, 16, 8, 22, 8, 12, 10, 10, 60, 10, 10, 60])
 
-    s = _Sheet(book, "人员变化", head,
+    s = Sheet(book, "人员变化", head,
                ["行号", "身份证号（遮蔽）", "县区", "项目代码", "改前", "改后", "改前金额", "改后金额", "差额", "增减"],
                widths=[8, 22, 8, 28, 10, 10, 12, 12, 12, 8])
     for r in result.changes.sort("row").head(MAX_CHANGE_ROWS).iter_rows(named=True):
@@ -121,6 +121,6 @@ def _sheets(book: Workbook, result: Comparison) -> None:
     if result.changes.height > MAX_CHANGE_ROWS:
         s.row([f"共 {result.changes.height:,} 行，此处只列前 {MAX_CHANGE_ROWS:,} 行"])
 
-    s = _Sheet(book, "拒绝记录", head, ["行号", "字段", "原因"], widths=[8, 30, 80])
+    s = Sheet(book, "拒绝记录", head, ["行号", "字段", "原因"], widths=[8, 30, 80])
     for r in result.rejects:
         s.row([r["row"], r["field"], r["message"]])

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import yaml
 from pydantic import ValidationError
 
-from ..engine.rulebook import RulebookError, _Loader
+from ..engine.rulebook import RulebookError, YamlLoader
 
 MAX_BYTES = 256 * 1024
 MAX_NODES = 20_000
@@ -80,7 +80,7 @@ def parse(text: str | bytes, where: str) -> tuple[object, Lines]:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise PolicyFileError(f"{where}:1：不是 UTF-8 编码的文本（第 {exc.start} 字节）") from None
-    loader = _Loader(text)
+    loader = YamlLoader(text)
     try:
         node = loader.get_single_node()
         if node is not None:

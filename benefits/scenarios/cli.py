@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 
 from .report import render_run
-from .runner import ENGINES, FEATURES_DIR, ScenarioRunError, run_scenarios
+from ..engine import BACK_ENDS
+from .runner import FEATURES_DIR, ScenarioRunError, run_scenarios
 
 
 @click.command()
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True),
               help="规则目录（rules/ 的副本，含 parameters/）；不填则用项目内 rules/")
-@click.option("--engine", type=click.Choice(ENGINES), default="durable", show_default=True,
+@click.option("--engine", type=click.Choice(BACK_ENDS), default="durable", show_default=True,
               help="durable：逐人引擎；columnar：列式引擎（两者应给出相同报告）")
 @click.option("--reform", "reform_file", type=click.Path(exists=True),
               help="改革方案 FILE.yaml（见 reforms/），应用于规则后再运行场景")

@@ -10,13 +10,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..engine import RulebookError, load_rulebook
+from ..engine import BACK_ENDS, RulebookError, load_rulebook
 from .plugin import REPORT_ENV
 
 RULES_ENV = "BENEFITS_RULES"       # read by features/conftest.py
 REFORM_ENV = "BENEFITS_REFORM"     # a reform file applied to those rules (features/conftest.py)
 ENGINE_ENV = "BENEFITS_ENGINE"     # durable | columnar (features/conftest.py)
-ENGINES = ("durable", "columnar")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FEATURES_DIR = PROJECT_ROOT / "features"
 
@@ -45,8 +44,8 @@ def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEAT
     """Run every scenario on one engine, on the rules with ``reform`` (a
     reform file or rules directory, benefits.policy) applied when given;
     raise ScenarioRunError if that is impossible."""
-    if engine not in ENGINES:
-        raise ScenarioRunError(f"引擎应为 {'、'.join(ENGINES)} 之一")
+    if engine not in BACK_ENDS:
+        raise ScenarioRunError(f"引擎应为 {'、'.join(BACK_ENDS)} 之一")
     if not (features_dir / "conftest.py").is_file():
         raise ScenarioRunError(f"找不到场景目录 {features_dir}（需要在项目源码目录中运行）")
     rules = Path(rules_dir).resolve() if rules_dir else None
@@ -56,7 +55,7 @@ def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEAT
         raise ScenarioRunError(f"规则文件错误（{rules or '项目内 rules/'}）：{exc}") from None
     label = ""
     if reform is not None:
-        from ..policy import apply_reform, load_reform
+        from ..policy import apply_reform, load_reform   # polars (benefits.policy): only for a reform run
         reform = Path(reform).resolve()
         try:
             book = apply_reform(book, load_reform(reform))

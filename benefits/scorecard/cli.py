@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_NO_INPUT, EXIT_REJECTED, Stop, _date
-from ..finance.table import display_width, visible
+from ..cliutil import EXIT_NO_INPUT, EXIT_REJECTED, Stop, parse_date
+from ..tables import display_width, visible
 from .evaluate import CITY, NOT_MET, STATUS_ZH, Scorecard, evaluate
 from .indicators import IndicatorError, read_indicators
 from .targets import TargetsError, load_targets, targets_dir
@@ -28,7 +28,7 @@ def _xlsx_out(ctx, param, value):
 
 @click.command()
 @click.argument("indicators", required=False)
-@click.option("--as-of", callback=_date, help="评估日 YYYY-MM-DD：期限在此日之后的目标为“未到期”")
+@click.option("--as-of", callback=parse_date, help="评估日 YYYY-MM-DD：期限在此日之后的目标为“未到期”")
 @click.option("--out", callback=_xlsx_out, help="考核工作簿 FILE.xlsx（不给则只在终端显示汇总）")
 @click.option("--template", callback=_xlsx_out, help="只写出空白的指标填报模板 FILE.xlsx")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False),

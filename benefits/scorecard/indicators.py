@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..engine.identity import CURRENT_COUNTIES
-from ..finance.readers import encoding_of
+from ..caseload import encoding_of
 from .targets import Indicator, Targets
 
 MAX_BYTES = 2 * 1024 * 1024          # the template is ~10 KB; this is generous

@@ -10,9 +10,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from ..caseload import atomic_output, text_cell, write_only_book
 from ..engine.identity import CURRENT_COUNTIES
-from ..finance.table import display_width
-from ..finance.writers import atomic_output, text_cell, write_only_book
+from ..tables import display_width
 from .evaluate import MET, NOT_DUE, NOT_MET, STATUS_ZH, UNKNOWN, Scorecard, deadline_zh
 from .indicators import ID_COLUMN, SHEET
 from .targets import Targets, shown

@@ -12,12 +12,14 @@ from __future__ import annotations
 import base64
 import json
 
+import yaml
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from ..engine import InvalidApplicant, RulebookError, mask_id
+from ..policy import apply_reform, load_reform
 from . import apidoc, store, whatif
 from .auth import can, check_password, county_scope, may_change_case, source_address
 from .cases import visible_case
@@ -300,8 +302,6 @@ def _compare_request() -> apidoc.CompareRequest:
 def _reformed(spec, today):
     """Today's rulebook with the body's reform applied: a deep copy, so the
     server's own rulebook never changes (400 with file:line in Chinese)."""
-    import yaml
-    from ..policy import apply_reform, load_reform
     try:
         text = spec if isinstance(spec, str) else yaml.safe_dump(spec, allow_unicode=True, sort_keys=False)
         # bytes: YAML text is never taken for a path on the server

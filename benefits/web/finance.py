@@ -14,6 +14,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
+from ..engine.vocabulary import PAYERS
 from ..finance.labels import kinds_zh
 from . import jobs, store
 from .auth import login_required
@@ -33,7 +34,7 @@ def yuan(value: float) -> str:
 
 @bp.context_processor
 def _labels():
-    return {"PAYERS": ("city", "county", "unspecified"), "kinds_zh": kinds_zh}
+    return {"PAYERS": PAYERS, "kinds_zh": kinds_zh}
 
 
 def _year_in_range(form, field):

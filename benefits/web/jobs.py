@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Optional
 
 from ..engine import RulebookError
-from ..finance import CaseloadError, LayoutError, estimate
+from ..caseload import CaseloadError, LayoutError
+from ..finance import estimate
+from ..finance.workbook import write_workbook
 from . import store
 
 PROGRESS_EVERY = 0.5   # seconds between progress writes
@@ -94,8 +96,7 @@ def run(job: Job) -> None:
 
 
 def _estimate(job: Job, db) -> dict:
-    from ..finance.chart import county_chart        # matplotlib: only when a job runs
-    from ..finance.workbook import write_workbook
+    from ..finance.chart import county_chart        # matplotlib: only when a job runs, not when the app starts
 
     last = [float("-inf")]
 

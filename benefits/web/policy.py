@@ -19,7 +19,7 @@ from . import reformform, store, whatif
 from .auth import can, county_scope, login_required
 from .labels import COUNTIES
 from .present import engine
-from .replay import ENGINES
+from .replay import ENGINE_CACHE
 
 bp = Blueprint("policy", __name__, url_prefix="/policy")
 
@@ -205,7 +205,7 @@ def saved_caseload(db, county: str | None, version: str, current):
     caseload = whatif.from_records(records, f"已保存的案件 {len(records)} 件", f"saved:{county}")
     caseload.cases = [{"id": r[0], "name": r[1], "county": r[2]} for r in rows]
     # the replay's engines of kept versions (files checked against their hashes)
-    with ENGINES.using(version, lambda v: store.version_files(db, v), current) as old:
+    with ENGINE_CACHE.using(version, lambda v: store.version_files(db, v), current) as old:
         return caseload, old.rulebook
 
 

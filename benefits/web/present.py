@@ -9,6 +9,7 @@ import copy
 
 from ..engine import DAY_BEFORE_BIRTH, Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant
 from ..report import format_amount, format_split
+from .form import FIELDS  # the form's labels (zh, en) of every input and choice
 from .labels import CASE_STATUS, COUNTIES, PAYER, PERIOD, STATUS, label
 
 
@@ -61,7 +62,6 @@ def reason_parts(reason: dict, lang: str) -> tuple[str, str | None]:
     """(condition, the applicant's value) as the page shows them: coded values
     by their labels (单侧 / one leg), money formatted; English mode words the
     condition from the form's English labels."""
-    from .form import FIELDS  # the form's labels (zh, en) of every input and choice
     spec = FIELDS.get(reason.get("field", ""))
     money = spec is not None and spec.kind == "money"
 

@@ -13,6 +13,7 @@ import json
 
 import click
 
+from ..cliutil import Stop
 from ..engine import EngineCache, InvalidApplicant, RulebookError, parse_applicant
 from . import store
 
@@ -51,10 +52,10 @@ class Replay:
 
 
 # One cache per process (engines of old versions are few and costly to build).
-ENGINES = EngineCache(size=4)
+ENGINE_CACHE = EngineCache(size=4)
 
 
-def replay(db, determination_id: int, current=None, engines: EngineCache = ENGINES,
+def replay(db, determination_id: int, current=None, engines: EngineCache = ENGINE_CACHE,
            saved: dict | None = None) -> Replay:
     """Evaluate determination ``determination_id``'s saved record on its saved
     evaluation day under its saved version (``current``: today's engine, used
@@ -84,7 +85,6 @@ def replay_command(determination_id, database):
     """按原规则版本重放一次已保存的评估，并与保存的结果逐字节比较。
 
     退出码：0 一致 · 1 不一致或无法重放。"""
-    from ..cli import Stop
     db = store.connect(database)
     try:
         if db.execute("PRAGMA user_version").fetchone()[0] < store.SCHEMA_VERSION:

@@ -6,6 +6,9 @@ import logging
 import click
 import waitress
 
+from ..engine import RulebookError
+from . import create_app
+
 
 @click.command()
 @click.option("--db", "database", default="instance/benefits.sqlite", show_default=True,
@@ -25,9 +28,6 @@ import waitress
 def serve(database, host, port, rules_dir, secure_cookies, no_demo, demo_password, finance_workers,
           threads, trusted_proxy):
     """Start the clerk's intake web app (受理网页)."""
-    from . import create_app
-    from ..engine import RulebookError
-
     try:
         app = create_app({"DATABASE": database, "RULES_DIR": rules_dir,
                           "SESSION_COOKIE_SECURE": secure_cookies, "DEMO": not no_demo,

@@ -29,10 +29,9 @@ from typing import Callable, Optional
 
 import polars as pl
 
+from ..caseload import CaseloadError, LayoutError, synthetic, write_caseload
+from ..costing import applicant_frames, county_name
 from ..engine import RulebookError
-from ..finance import CaseloadError, LayoutError
-from ..finance.estimate import county_name
-from ..finance.frames import applicant_frames
 from ..policy import Comparison, compare
 from ..policy.compare import STATUS_ZH
 from ..policy.reform import ADDED_MARK, CHANGED_MARK
@@ -68,8 +67,6 @@ _generating = threading.Lock()      # one generation at a time; others wait for 
 def generated(size: int, year: int = 2013) -> Caseload:
     """The synthetic caseload of the city (benefits generate, seed 1), made
     once per server and size, then kept."""
-    from ..finance.synthetic import caseload
-    from ..finance.writers import write_caseload
     key = f"generated:{size}"
     with _generating:
         with _frames_lock:
@@ -77,7 +74,7 @@ def generated(size: int, year: int = 2013) -> Caseload:
                 return _frames[key]
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "generated.csv"
-            write_caseload(caseload(size, year=year), path)
+            write_caseload(synthetic.caseload(size, year=year), path)
             frame, rejects, rows = _gather(applicant_frames(str(path))[1])   # read and validated column-wise
         found = Caseload(key, f"模拟台账（{size:,} 人，全市六县区，非真实人员）", frame, rejects, rows)
         with _frames_lock:

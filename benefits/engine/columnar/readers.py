@@ -1,6 +1,6 @@
 """Caseload files (台账) → the raw frame ``validate_frame`` takes: ``row`` (the
 spreadsheet row, header = row 1) and one text column per named header,
-wholly blank rows skipped, exactly as ``benefits.finance.readers`` reads
+wholly blank rows skipped, exactly as ``benefits.caseload.readers`` reads
 them for the single-applicant path.
 
 CSV is parsed by polars where that is certainly the same parse as Python's
@@ -21,27 +21,17 @@ from pathlib import Path
 
 import polars as pl
 
-from . import validate        # the module, not names: finance → readers → validate → finance is a cycle
+from ...caseload import (BY_PATH, MAX_CELL, BadRow, CaseloadError, cell_value, check_header, csv_rows, empty_cell,
+                         encoding_of, text_stream, xlsx_rows)
 from .schema import ROW
+from .validate import PY_SPACE, SOURCE
 
 _BOM = b"\xef\xbb\xbf"
 
 
-# benefits.finance imports these readers, so its modules are imported when
-# first needed, not at import time (a cycle otherwise)
-def _columns():
-    from ...finance import columns
-    return columns
-
-
-def _readers():
-    from ...finance import readers
-    return readers
-
-
 @functools.cache
 def _blank_cell() -> str:
-    return "^[" + re.escape(validate.PY_SPACE) + "]*$"
+    return "^[" + re.escape(PY_SPACE) + "]*$"
 
 
 def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
@@ -57,7 +47,7 @@ def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
         return None
     if frame.width != len(names) or None in names:
         return None           # a value under a blank header is the exact path's to reject
-    limit = _columns().MAX_CELL
+    limit = MAX_CELL
     long_or_multiline = frame.select(pl.any_horizontal(
         (pl.col(c).str.len_chars() > limit) | pl.col(c).str.contains("[\r\n]") for c in frame.columns).any()).item()
     if long_or_multiline:
@@ -80,15 +70,14 @@ def _python_csv(text: str) -> pl.DataFrame:
     the text columns cannot carry as it is (bytes that are not UTF-8, a row
     the reader could not split, cells beyond the header or under a blank
     one, a cell over the size limit) keeps the whole row for the exact path."""
-    names, rows = _readers()._csv_rows(io.StringIO(text, newline=""))
-    layout = _columns()
+    names, rows = csv_rows(io.StringIO(text, newline=""))
     named = [i for i, n in enumerate(names) if n is not None]
     numbers, columns, sources = [], {i: [] for i in named}, []
     for number, row in rows:
-        bad_row = isinstance(row, layout.BadRow)
+        bad_row = isinstance(row, BadRow)
         cells = [None] * len(named) if bad_row else [row[i] if i < len(row) and row[i] != "" else None for i in named]
         unusual = bad_row or len(row) > len(names) or any(
-            (names[i] is None and not layout.empty_cell(v)) or (isinstance(v, str) and len(v) > layout.MAX_CELL)
+            (names[i] is None and not empty_cell(v)) or (isinstance(v, str) and len(v) > MAX_CELL)
             for i, v in enumerate(row))
         undecodable = any(c is not None and _undecodable(c) for c in cells)
         if unusual:
@@ -102,7 +91,7 @@ def _python_csv(text: str) -> pl.DataFrame:
     data = {ROW: pl.Series(numbers, dtype=pl.Int64),
             **{names[i]: pl.Series(v, dtype=pl.String) for i, v in columns.items()}}
     if any(s is not None for s in sources):
-        data[validate.SOURCE] = pl.Series(sources, dtype=pl.String)
+        data[SOURCE] = pl.Series(sources, dtype=pl.String)
     return pl.DataFrame(data)
 
 
@@ -120,9 +109,9 @@ def read_csv_frame(path) -> pl.DataFrame:
     (any encoding its byte-order mark names)."""
     path = Path(path)
     if not path.is_file():
-        raise _readers().CaseloadError(f"找不到台账文件：{path}")
+        raise CaseloadError(f"找不到台账文件：{path}")
     data = path.read_bytes()
-    encoding = _readers().encoding_of(data[:4])
+    encoding = encoding_of(data[:4])
     if encoding == "utf-8-sig":
         plain = data[len(_BOM):] if data.startswith(_BOM) else data
         header_line = plain.split(b"\n", 1)[0]
@@ -132,10 +121,10 @@ def read_csv_frame(path) -> pl.DataFrame:
             except (UnicodeDecodeError, csv.Error, StopIteration):
                 first = None
             if first is not None:
-                frame = _polars_csv(plain, _columns().check_header(first))
+                frame = _polars_csv(plain, check_header(first))
                 if frame is not None:
                     return frame
-    with _readers().text_stream(io.BytesIO(data), newline="") as stream:
+    with text_stream(io.BytesIO(data), newline="") as stream:
         return _python_csv(stream.read())
 
 
@@ -144,10 +133,10 @@ def read_csv_frame(path) -> pl.DataFrame:
 def _as_text(name: str, value):
     """The text a typed spreadsheet cell can be replaced by without changing
     what the single-applicant path makes of it (``unflatten`` reads each cell
-    through ``_cell`` alone), or None where there is no such text."""
-    column = _columns().BY_PATH[name]
+    through ``cell_value`` alone), or None where there is no such text."""
+    column = BY_PATH[name]
     try:
-        read = _columns()._cell(column, value)
+        read = cell_value(column, value)
     except ValueError:
         return None
     candidates = [read] if isinstance(read, str) else []     # e.g. a number in a text column
@@ -159,7 +148,7 @@ def _as_text(name: str, value):
         candidates.append(value.isoformat()[:10])
     for text in candidates:
         try:
-            again = _columns()._cell(column, text)
+            again = cell_value(column, text)
         except ValueError:
             continue
         if type(again) is type(read) and again == read:
@@ -168,7 +157,7 @@ def _as_text(name: str, value):
 
 
 def _tag(value):
-    """JSON for a typed cell kept as it is (see ``validate.SOURCE``)."""
+    """JSON for a typed cell kept as it is (see ``SOURCE``)."""
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return {"$type": type(value).__name__, "value": value.isoformat()}
     if isinstance(value, dt.timedelta):
@@ -180,7 +169,7 @@ def read_xlsx_frame(source) -> pl.DataFrame:
     """The first sheet of an XLSX caseload → the raw frame. A typed cell
     (number, date, flag) becomes text where that reads the same; a row with
     any other typed cell keeps its exact cells for the slow path."""
-    names, rows, _ = _readers()._xlsx_rows(source)
+    names, rows, _ = xlsx_rows(source)
     named = [i for i, n in enumerate(names) if n is not None]
     numbers, columns, sources = [], {i: [] for i in named}, []
     for number, row in rows:
@@ -202,7 +191,7 @@ def read_xlsx_frame(source) -> pl.DataFrame:
     data = {ROW: pl.Series(numbers, dtype=pl.Int64),
             **{names[i]: pl.Series(v, dtype=pl.String) for i, v in columns.items()}}
     if any(s is not None for s in sources):
-        data[validate.SOURCE] = pl.Series(sources, dtype=pl.String)
+        data[SOURCE] = pl.Series(sources, dtype=pl.String)
     return pl.DataFrame(data)
 
 
@@ -215,11 +204,11 @@ def read_parquet_frame(path) -> pl.DataFrame:
     try:
         frame = pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
-        raise _readers().CaseloadError(f"无法读取Parquet文件：{exc}") from None
-    names = _columns().check_header(frame.columns)
+        raise CaseloadError(f"无法读取Parquet文件：{exc}") from None
+    names = check_header(frame.columns)
     typed = [n for n in frame.columns if frame.schema[n] not in (pl.String, pl.Null)]
     if typed:
-        raise _readers().CaseloadError("Parquet台账的列应为文本（与CSV相同），这些列不是：" + "、".join(typed))
+        raise CaseloadError("Parquet台账的列应为文本（与CSV相同），这些列不是：" + "、".join(typed))
     cells = [pl.col(n).cast(pl.String) for n in frame.columns]
     blank = pl.all_horizontal(c.is_null() | c.str.contains(_blank_cell()) for c in cells)
     return (frame.with_row_index(ROW, offset=1).filter(~blank)

@@ -33,6 +33,7 @@ import pyarrow as pa
 from pydantic import AfterValidator, BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
+from ...caseload import FALSE_WORDS, TRUE_WORDS, BadRow, cell_value, check_header, unflatten
 from .. import applicant as model
 from .. import identity
 from ..applicant import Applicant, FieldError, InvalidApplicant, parse_applicant
@@ -63,13 +64,6 @@ _MAX_DIGITS = 15          # integers below 2**53: float() and int() agree
 
 # ---------------------------------------------------------------- the model
 
-def _layout():
-    """benefits.finance.columns, imported when first needed: importing it runs
-    benefits.finance, whose estimate imports this module (a cycle)."""
-    from ...finance import columns
-    return columns
-
-
 def _id_validator():
     return model.IdNumber.__metadata__[-1]
 
@@ -89,7 +83,7 @@ def _fingerprint() -> str:
     """Source of every piece of the slow path that the checks here re-state."""
     parts = [inspect.getsource(f) for f in (
         identity.parse_id_number, identity.parse_certificate_number, identity.check_character,
-        model._checked, model._cross_checks, model.parse_applicant, _layout()._cell, _layout().unflatten,
+        model._checked, model._cross_checks, model.parse_applicant, cell_value, unflatten,
         identity.normalise_number)]
     parts += [identity._ID_RE.pattern, identity._CERT_RE.pattern, repr(identity._WEIGHTS), identity._CHECK,
               repr(model.EARLIEST_DATE), repr(model.LATEST_DATE), repr(model._Strict.model_config)]
@@ -98,7 +92,7 @@ def _fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-FINGERPRINT = "bfd7a0eb4d1847b1"
+FINGERPRINT = "e12452be9f71f504"
 """``_fingerprint()`` when the vectorised checks below were last reviewed
 against the slow path. If any of it changes, every row takes the slow path
 (correct, slower; ``fallbacks()`` says so and a test fails) until someone
@@ -282,9 +276,9 @@ def _ascii_nocase(word: str) -> str:
 
 @functools.cache
 def _bool_words() -> tuple[str, list]:
-    """(pattern of the words _cell reads as a flag, the ones meaning true)."""
-    words = _layout()._TRUE | _layout()._FALSE
-    return "^(?:" + "|".join(_ascii_nocase(w) for w in sorted(words)) + ")$", sorted(_layout()._TRUE)
+    """(pattern of the words cell_value reads as a flag, the ones meaning true)."""
+    words = TRUE_WORDS | FALSE_WORDS
+    return "^(?:" + "|".join(_ascii_nocase(w) for w in sorted(words)) + ")$", sorted(TRUE_WORDS)
 
 
 def _digits(expr: pl.Expr, start: int, length: int) -> pl.Expr:
@@ -375,7 +369,7 @@ def _bounds(leaf: Leaf, value: pl.Expr) -> pl.Expr:
 
 
 def _cell_check(leaf: Leaf, text: pl.Expr, n: Optional[pl.Expr] = None) -> tuple[pl.Expr, pl.Expr]:
-    """(ok, typed value) of one non-blank, stripped text cell as ``_cell``
+    """(ok, typed value) of one non-blank, stripped text cell as ``cell_value``
     and pydantic would read it; ok False where not certainly valid."""
     kind = leaf.kind
     if kind == "bool":
@@ -618,7 +612,7 @@ def _find(group: Group, path: str) -> Group:
 def slow_row(names: list, cells) -> Applicant | list[FieldError]:
     """The single-applicant path for one sheet row: the record, or its errors."""
     try:
-        return parse_applicant(_layout().unflatten(names, cells))
+        return parse_applicant(unflatten(names, cells))
     except InvalidApplicant as exc:
         return exc.errors
     except RecursionError as exc:     # json.loads on a deeply nested cell
@@ -629,7 +623,7 @@ def validate_frame(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
     """Raw text cells (``row`` + caseload columns) → (the applicant frame of
     the valid rows in input order, rejects ``{"row", "field", "message"}``)."""
     names = [c for c in raw.columns if c not in (ROW, SOURCE)]
-    _layout().check_header(names)
+    check_header(names)
     bad_types = [c for c in names + ([SOURCE] if SOURCE in raw.columns else []) if raw.schema[c] not in (pl.String, pl.Null)]
     if bad_types:
         raise TypeError(f"raw cells must be text: {bad_types}")
@@ -652,8 +646,7 @@ def validate_frame(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
         exact = json.loads(source, object_hook=_untag) if source is not None else cells
         if isinstance(exact, dict) and "$row" in exact:     # the whole row as the reader split it
             row = exact["$row"]
-            layout = _layout()
-            cells = layout.BadRow(*row["cells"]) if row["bad"] else tuple(row["cells"])
+            cells = BadRow(*row["cells"]) if row["bad"] else tuple(row["cells"])
             result = slow_row(row["names"], cells)
         else:
             result = slow_row(names, exact)

@@ -213,7 +213,9 @@ def _document(text: str) -> Iterator[tuple[int, object]]:
                 raise CaseloadError(f"第{line(pos)}行：JSON数组中此处应为“,”或“]”：{_DOCUMENT}")
 
 
-def _csv_rows(stream) -> tuple[list, Iterator]:
+def csv_rows(stream) -> tuple[list, Iterator]:
+    """A CSV text stream → (column paths of the header, (row number, cells or
+    BadRow) one row at a time)."""
     # strict: a stray quote inside a cell is an error of that row, not silently merged
     reader = csv.reader(stream, strict=True)
     try:
@@ -256,7 +258,9 @@ def _csv_error_zh(exc: csv.Error) -> str:
     return f"CSV格式错误（{text}）"
 
 
-def _xlsx_rows(source) -> tuple[list, Iterator, Optional[int]]:
+def xlsx_rows(source) -> tuple[list, Iterator, Optional[int]]:
+    """An XLSX file's first sheet → (column paths of the header, (row number,
+    typed cells) one row at a time, rows expected)."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
     from zipfile import BadZipFile
@@ -294,14 +298,14 @@ def open_caseload(source, fmt: Optional[str] = None) -> Caseload:
             raise CaseloadError(f"找不到台账文件：{path}")
         fmt = fmt or detect_format(path.name)
         if fmt == "xlsx":
-            names, rows, total = _xlsx_rows(path)
+            names, rows, total = xlsx_rows(path)
             return Caseload(rows, names, total, fmt)
         total = _count_lines(path)
         stream = text_stream(open(path, "rb"), newline="\n" if fmt == "jsonl" else "")
         if fmt == "jsonl":
             return Caseload(_closing(json_records(stream), stream), None, total, fmt)
         try:
-            names, rows = _csv_rows(stream)
+            names, rows = csv_rows(stream)
         except Exception:
             stream.close()
             raise
@@ -311,13 +315,13 @@ def open_caseload(source, fmt: Optional[str] = None) -> Caseload:
             raise CaseloadError("读取数据流时须指明格式：csv、xlsx 或 jsonl")
         if fmt == "xlsx":
             data = source.read()
-            names, rows, total = _xlsx_rows(io.BytesIO(data) if isinstance(data, bytes) else data)
+            names, rows, total = xlsx_rows(io.BytesIO(data) if isinstance(data, bytes) else data)
             return Caseload(rows, names, total, fmt)
         if isinstance(source.read(0), bytes):
             source = text_stream(source, newline="\n" if fmt == "jsonl" else "")
         if fmt == "jsonl":
             return Caseload(json_records(source), None, None, fmt)
-        names, rows = _csv_rows(source)
+        names, rows = csv_rows(source)
         return Caseload(rows, names, None, fmt)
     if isinstance(source, Iterable):
         return Caseload(enumerate(source, 1), None, getattr(source, "__len__", lambda: None)(), "records")

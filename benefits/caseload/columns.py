@@ -22,8 +22,9 @@ from ..engine.applicant import TOO_DEEP, json_depth_exceeds
 MAX_CELL = 128 * 1024
 """Characters in one cell (the csv module's own limit): a longer cell rejects its row."""
 
-_TRUE = {"true", "1", "是", "y", "yes", "t"}
-_FALSE = {"false", "0", "否", "n", "no", "f"}
+# the words a flag cell may hold (any letter case)
+TRUE_WORDS = {"true", "1", "是", "y", "yes", "t"}
+FALSE_WORDS = {"false", "0", "否", "n", "no", "f"}
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def check_header(header: list) -> list[str]:
     return names
 
 
-def _cell(column: Column, value):
+def cell_value(column: Column, value):
     """One cell → a JSON value, or raise FieldError-worthy ValueError.
     Values that do not fit are passed on unchanged so that the model's own
     check reports them in its words."""
@@ -130,8 +131,8 @@ def _cell(column: Column, value):
     if kind == "bool":
         if isinstance(value, (bool, int, float)) and value in (0, 1):
             return bool(value)
-        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
-            return value.lower() in _TRUE
+        if isinstance(value, str) and value.lower() in TRUE_WORDS | FALSE_WORDS:
+            return value.lower() in TRUE_WORDS
         return value
     if kind in ("int", "float"):
         if isinstance(value, str):
@@ -182,7 +183,7 @@ def unflatten(names: list, row) -> dict:
             continue
         column = BY_PATH[name]
         try:
-            parsed = _cell(column, value)
+            parsed = cell_value(column, value)
         except ValueError as exc:
             errors.append(FieldError(field=name, message=str(exc)))
             continue

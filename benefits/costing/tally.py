@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from ..engine.vocabulary import PAYERS
 from ..engine import ELIGIBLE, UNDETERMINED
 from ..report import format_value
 
 MONEY_KINDS = ("fixed", "at_least", "range")
-PAYERS = ("city", "county", "unspecified")
 
 
 def triple(value) -> tuple[float, float, float]:

@@ -1,8 +1,9 @@
 """A caseload file as applicant frames for the columnar engine (台账 →
 申请人数据表), chunk by chunk, with the rejected rows.
 
-CSV, XLSX and Parquet are read and validated column-wise (engine/columnar/
-validate.py: the same verdicts and messages as the single-applicant path).
+CSV, XLSX and Parquet are read (engine/columnar/readers.py) and validated
+column-wise (engine/columnar/validate.py: the same verdicts and messages as
+the single-applicant path).
 JSON Lines, streams and lists of records go row by row through the exact
 single-applicant path, which is slower but the same.
 """
@@ -14,12 +15,11 @@ from typing import Iterator, Optional
 
 import polars as pl
 
-from ..engine import InvalidApplicant
+from ..caseload import CaseloadError, chunks, detect_format, open_caseload, parse_row, row_rejects
+from ..engine.applicant import InvalidApplicant
 from ..engine.columnar import frame_from_records
 from ..engine.columnar.readers import read_csv_frame, read_parquet_frame, read_xlsx_frame
 from ..engine.columnar.validate import validate_frame
-from .batch import _record, _reject, chunks
-from .readers import CaseloadError, detect_format, open_caseload
 
 CHUNK_ROWS = 200_000
 
@@ -50,10 +50,10 @@ def _rowwise(rows: Iterator, names: Optional[list], size: int) -> Iterator[Frame
         records, numbers, rejects = [], [], []
         for number, payload in chunk:
             try:
-                records.append(_record(names, payload))
+                records.append(parse_row(names, payload))
                 numbers.append(number)
             except InvalidApplicant as exc:
-                rejects += _reject(number, exc)
+                rejects += row_rejects(number, exc)
         yield FrameChunk(frame_from_records(records, numbers), rejects, len(chunk))
 
 
