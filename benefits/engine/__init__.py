@@ -7,10 +7,12 @@ from .needs import ALWAYS, Service, covers, needed_paths, service_paths, service
 from .rulebook import Rulebook, RulebookError, load_rulebook, read_rule_files, rulebook_version
 from .runtime import EngineError
 from .versions import EngineCache, VersionMismatch, rulebook_of_version
-from .vocabulary import BACK_ENDS, ELIGIBLE, INELIGIBLE, UNDETERMINED, Determination
+from .vocabulary import (BACK_ENDS, ELIGIBLE, INELIGIBLE, PAYER_ZH, PAYERS, PERIOD_ZH, STATUS_ZH, UNDETERMINED,
+                         Determination)
 
 __all__ = ["BACK_ENDS", "CURRENT_COUNTIES", "DAY_BEFORE_BIRTH", "Applicant", "FieldError", "InvalidApplicant", "parse_applicant", "Engine",
            "default_engine", "mask_id", "ELIGIBLE", "INELIGIBLE", "UNDETERMINED", "Determination",
+           "PAYERS", "PAYER_ZH", "PERIOD_ZH", "STATUS_ZH",
            "Rulebook", "RulebookError", "load_rulebook", "EngineError", "read_rule_files", "rulebook_version",
            "EngineCache", "VersionMismatch", "rulebook_of_version",
            "ALWAYS", "Service", "covers", "needed_paths", "service_paths", "services"]

@@ -14,7 +14,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
-from ..engine.vocabulary import PAYERS
+from ..engine import PAYERS
 from ..finance.labels import kinds_zh
 from . import jobs, store
 from .auth import login_required
