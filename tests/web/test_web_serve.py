@@ -19,7 +19,9 @@ from benefits.cli import main
 WEB = Path(__file__).resolve().parents[2] / "benefits" / "web"
 PUBLIC = {"default_engine", "DAY_BEFORE_BIRTH", "parse_applicant", "InvalidApplicant", "FieldError", "mask_id", "Applicant",
           "RulebookError", "CURRENT_COUNTIES", "ALWAYS", "covers", "services", "service_paths",
-          "rulebook_version", "EngineCache"}
+          "rulebook_version", "EngineCache",
+          # the determination's vocabulary (engine/vocabulary.py)
+          "Determination", "PAYERS", "PAYER_ZH", "PERIOD_ZH", "STATUS_ZH", "ELIGIBLE", "INELIGIBLE", "UNDETERMINED"}
 
 
 def test_first_start_creates_the_database_and_prints_the_logins(tmp_path, monkeypatch):
