@@ -4,9 +4,11 @@ same ``Tally`` the durable path fills, so both print and write the same
 estimate. ``--engine durable`` keeps the per-applicant path as the reference.
 
 Per person and benefit line, as ``Tally.add_person`` counts: monthly lines
-count on every eligible stretch, weighted by its months; yearly, one-off and
-ongoing lines once, as first found eligible; a person counts once in each
-count (persons, undetermined, unresolved, duplicates, unverified marks).
+count on every eligible stretch, weighted by its months; prorated yearly
+lines (五保) likewise, weighted by months ÷ 12; other yearly, one-off and
+ongoing lines once, as first found eligible; a dated event counts only from
+the budget year's first day (``Planner.events_from``); a person counts once
+in each count (persons, undetermined, unresolved, duplicates, unverified marks).
 """
 from __future__ import annotations
 
@@ -191,13 +193,12 @@ class ColumnarEstimate:
         with the facts: what ``run`` evaluates the plan on. It does not depend
         on the rules or parameters, only on the points and the in-force day,
         so two rulebooks with both the same may share it (``run(facts=…)``)."""
-        in_force = self.rulebook.in_force
         # the household members' aggregates once per person, not per day; the list itself is not repeated
         # (eager: a lazy collect splits the frame in chunks, and the join on it took 8 times as long)
         people = frame.with_columns(**member_columns()).drop("household.members")
         long = points.join(people, on=PERSON, how="left", maintain_order="left")
         # the plan reads the facts only (and the county for the fold): the applicant's columns are left behind
-        return with_facts(long.lazy(), in_force.from_ if in_force else None).select(
+        return with_facts(long.lazy(), self.planner.events_from).select(
             PERSON, DAY, WEIGHT, "hukou_county", cs.starts_with(fact_column(""))).collect()
 
     def run(self, frame: pl.DataFrame, points: pl.DataFrame, facts: pl.DataFrame | None = None,
@@ -260,7 +261,8 @@ class ColumnarEstimate:
         eligible = (verdict == True).fill_null(False)  # noqa: E712
         monthly = rule.outcome.period == "monthly"
         counted = pl.col(f"{b}|counted")          # see _counted
-        factor = pl.col(WEIGHT) if monthly else pl.lit(1.0)
+        factor = (pl.col(WEIGHT) if monthly else pl.col(WEIGHT) / 12 if b in self.planner.prorated
+                  else pl.lit(1.0))
         if spec.form == "range":
             low, high = pl.col(amount_column(b, "min")), pl.col(amount_column(b, "max"))
             resolved, triple = low.is_not_null(), (low, (low + high) / 2, high)
@@ -295,7 +297,7 @@ class ColumnarEstimate:
         first_row = (pl.col(PERSON) != pl.col(PERSON).shift(1)).fill_null(True)
         for rule in rules:
             eligible = (pl.col(rule_column(rule.id)) == True).fill_null(False)  # noqa: E712
-            if rule.outcome.period != "monthly":
+            if rule.outcome.period != "monthly" and rule.id not in self.planner.prorated:
                 seen = eligible.cast(pl.UInt32).cum_sum()
                 before = pl.when(first_row).then(seen - eligible.cast(pl.UInt32)).forward_fill()
                 eligible = eligible & (seen - before == 1)

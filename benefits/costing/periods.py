@@ -19,6 +19,7 @@ import calendar
 import datetime as dt
 
 from ..engine.applicant import Applicant
+from ..engine.facts import events_since
 from ..engine.months import months_between, parameter_dates
 from ..engine.rulebook import Rulebook
 
@@ -64,6 +65,10 @@ class Planner:
         self.ages = age_boundaries(engine.rulebook)
         in_force = engine.rulebook.in_force
         self.in_force = in_force.from_ if in_force else None
+        # a dated one-off counts in the budget year of its event only
+        self.events_from = events_since(self.in_force, self.start)
+        # yearly lines counted by their share of months eligible (rulebook Outcome.prorate)
+        self.prorated = frozenset(r.id for r in engine.rulebook.benefits if r.outcome.prorate)
         self._cache: dict[tuple, tuple] = {}
 
     def _parameter_changes(self, facts: dict) -> tuple:

@@ -54,9 +54,11 @@ class Tally:
         self.assumptions: dict[str, set] = defaultdict(set)         # benefit → assumption texts
         self.county_persons: Counter = Counter()                    # county → applicants evaluated
 
-    def add_person(self, county: str, results: list[dict], weights: list[float]) -> None:
+    def add_person(self, county: str, results: list[dict], weights: list[float],
+                   prorated: frozenset = frozenset()) -> None:
         """One applicant: their determinations on each change point, with the
-        months each point's stretch covers."""
+        months each point's stretch covers. ``prorated``: yearly lines counted
+        by their share of the months eligible (Planner.prorated)."""
         self.evaluated += 1
         self.evaluations += len(results)
         self.county_persons[county] += 1
@@ -75,6 +77,8 @@ class Tally:
             if first["period"] == "monthly":
                 counted = eligible
                 self.person_months[key] += sum(w for _, w in eligible)
+            elif benefit in prorated:   # a yearly standard paid over the year: its months' share
+                counted = [(line, w / 12) for line, w in eligible]
             else:   # yearly / one-off / ongoing: once, as first found eligible in the year
                 counted = [(eligible[0][0], 1.0)]
             # a person evaluated on several days counts once in each count

@@ -16,7 +16,7 @@ from pathlib import Path
 from .applicant import Applicant, parse_applicant
 from .compiler import compile_ruleset, param_fact
 from .determination import Determiner, applicant_summary
-from .facts import applicant_facts, certificate_categories, evaluation_day, record_has
+from .facts import applicant_facts, certificate_categories, evaluation_day, events_since, record_has
 from .identity import CURRENT_COUNTIES, county_name_for_year, mask_id
 from .months import months_between, parameter_dates
 from .rulebook import ParamRef, Rule, Rulebook, load_rulebook
@@ -51,10 +51,14 @@ class Engine:
         Raises InvalidApplicant with field-level messages for bad input."""
         return self.determine(parse_applicant(data), as_of, explain)
 
-    def determine(self, record: Applicant, as_of: dt.date | None = None, explain: bool = True) -> dict:
+    def determine(self, record: Applicant, as_of: dt.date | None = None, explain: bool = True,
+                  events_from: dt.date | None = None) -> dict:
+        """``events_from``: dated events (录取, 学历, 七's hardship) count only
+        from this day, if later than the in-force day: an estimate costs a
+        one-off in the budget year of its event."""
         day = evaluation_day(record, as_of)
         in_force = self.rulebook.in_force
-        facts = applicant_facts(record, day, in_force.from_ if in_force else None)
+        facts = applicant_facts(record, day, events_since(in_force.from_ if in_force else None, events_from))
         applicant = applicant_summary(record.name, mask_id(record.id_number), facts["age"], record.hukou_county,
                                       record.residence, day)
         trace = _DurableTrace(self, facts, day, certificate_categories(record), record_has(record))

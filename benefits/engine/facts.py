@@ -186,6 +186,15 @@ def evaluation_day(record: Applicant, as_of: dt.date | None) -> dt.date:
     return day
 
 
+def events_since(in_force_from: dt.date | None, events_from: dt.date | None) -> dt.date | None:
+    """The first day a dated event counts from: the in-force day, or a later
+    ``events_from`` (a budget year's first day: a one-off is costed in the
+    year of its event, not again in later years)."""
+    if events_from is None:
+        return in_force_from
+    return events_from if in_force_from is None else max(in_force_from, events_from)
+
+
 def in_period(date: dt.date | None, day: dt.date, in_force_from: dt.date | None) -> bool | None:
     """Whether a dated event counts on ``day``: not after ``day`` (a later
     event is not yet a fact) and not before ``in_force_from``; None undated."""

@@ -153,6 +153,10 @@ class Outcome(_Spec):
     # whom the amount is paid to: the person, or the household as a whole
     # (低保: 补差 × 共同生活人数)
     payee: Literal["person", "household"] = "person"
+    # a yearly amount paid over the year (a living standard, 元/人·年): a
+    # budget year with fewer months eligible (e.g. 2012, in force from
+    # November) counts their share; false: paid whole once a year
+    prorate: bool = False
     payer: Optional[Payer] = None
     # Another benefit line paying for the same need: a person gets one of
     # them, so only the larger counts in totals.

@@ -46,11 +46,12 @@ def estimate_chunk(task) -> tuple[Tally, list[dict]]:
         try:
             record = parse_row(names, payload)
             points = planner.points(record)
-            results = [engine.determine(record, day, explain=False) for day in points]
+            results = [engine.determine(record, day, explain=False, events_from=planner.events_from)
+                       for day in points]
         except (InvalidApplicant, EngineError) as exc:
             rejects += row_rejects(number, exc)
             continue
-        tally.add_person(record.hukou_county or "", results, planner.weights(points))
+        tally.add_person(record.hukou_county or "", results, planner.weights(points), planner.prorated)
     return tally, rejects
 
 
