@@ -19,6 +19,7 @@ from features.steps.base import CATALOGUE, catalogue_text
 from features.steps.checks import *  # noqa: F401,F403
 from features.steps.county import *  # noqa: F401,F403  (81号 county targets)
 from features.steps.draft import Draft
+from features.steps.estimate import *  # noqa: F401,F403  (测算)
 from features.steps.evaluation import *  # noqa: F401,F403
 from features.steps.evaluation import Outcome
 
