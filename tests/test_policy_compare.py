@@ -97,9 +97,10 @@ def test_a_reform_that_changes_nothing_gives_zero_deltas():
 
 
 def _household_person(grade, income, sequence):
-    """Adult living with one parent (aged 55), 低保 not yet granted."""
+    """Adult living with one parent (aged 55), 低保 not yet granted, not in 五保
+    (the household route to 低保对象 needs that: 63号 三（三） reading, issue 17)."""
     record = applicant(age=30, grade=grade, county="411202", residence="urban",
-                       status={"dibao": False, "supported_by": "parents"},
+                       status={"dibao": False, "wubao": False, "supported_by": "parents"},
                        household={"members": [{"relation": "parent", "age": 55}], "monthly_income": income, "assets_within_limit": True})
     record["name"] = f"测试{sequence}"
     return record

@@ -71,7 +71,7 @@ def test_removing_single_person_drops_the_any_branch_that_named_it(base):
     book = apply_reform(base, load_reform(DEFAULT_RULES_DIR.parent / "reforms" / "no-single-person.yaml"))
     assert "dibao_single_person" not in book.by_id
     refs = [c.ref for c in book.by_id["dibao_recipient"].conditions]
-    assert refs == [None, "dibao_inclusion"]
+    assert refs == [None, "dibao_by_income_not_wubao"]
     assert "同时删除 dibao_recipient 的条件" in book.changes[0]["text_zh"]
     assert len(base.by_id["dibao_recipient"].conditions) == 3
 

@@ -60,6 +60,12 @@ def pytest_bdd_step_func_lookup_error(request, feature, scenario, step, exceptio
 
 
 def pytest_runtest_logreport(report):
+    if report.skipped and getattr(report, "wasxfail", None) is not None:
+        # @待修 (features/conftest.py): an expected failure, counted apart and not reported as a failure;
+        # one that passes is an XPASS(strict) and comes back as failed
+        _outcomes[report.nodeid] = "to_fix"
+        _failures.pop(report.nodeid, None)
+        return
     if report.failed:
         _outcomes[report.nodeid] = "failed"
         _failures.setdefault(report.nodeid, {"kind": "error", "nodeid": report.nodeid,
@@ -81,6 +87,6 @@ def pytest_sessionfinish(session, exitstatus):
     path = os.environ.get(REPORT_ENV)
     if path:
         with open(path, "w", encoding="utf-8") as out:
-            counts = {k: sum(1 for v in _outcomes.values() if v == k) for k in ("passed", "failed", "skipped")}
+            counts = {k: sum(1 for v in _outcomes.values() if v == k) for k in ("passed", "failed", "skipped", "to_fix")}
             json.dump({"counts": counts, "failures": list(_failures.values()), "exitstatus": int(exitstatus)},
                       out, ensure_ascii=False, indent=1)

@@ -16,8 +16,9 @@ def render_run(run: ScenarioRun) -> str:
     if run.reform:
         lines.append(f"改革方案：{run.reform}")
     lines += [
-             f"场景：共 {run.passed + run.failed + run.skipped} 个，通过 {run.passed} 个，"
-             f"未通过 {run.failed} 个" + (f"，跳过 {run.skipped} 个" if run.skipped else "")]
+             f"场景：共 {run.passed + run.failed + run.skipped + run.to_fix} 个，通过 {run.passed} 个，"
+             f"未通过 {run.failed} 个" + (f"，跳过 {run.skipped} 个" if run.skipped else "")
+             + (f"，待修 {run.to_fix} 个（标 @待修，引擎修改前预期不通过）" if run.to_fix else "")]
     if run.ok:
         lines.append("全部场景通过。")
         return "\n".join(lines)

@@ -33,6 +33,7 @@ class ScenarioRun:
     skipped: int
     failures: list[dict] = field(default_factory=list)
     reform: str = ""                  # the reform's label, when one was applied
+    to_fix: int = 0                   # @待修: known to fail until the engine is changed (xfail, strict)
 
     @property
     def ok(self) -> bool:
@@ -91,4 +92,4 @@ def run_scenarios(rules_dir: str | Path | None = None, features_dir: Path = FEAT
     counts = data["counts"]
     return ScenarioRun(rules_dir=str(rules or book.directory), rulebook_version=book.version,
                        passed=counts["passed"], failed=counts["failed"], skipped=counts["skipped"],
-                       failures=data["failures"], reform=label)
+                       failures=data["failures"], reform=label, to_fix=counts.get("to_fix", 0))

@@ -384,3 +384,23 @@ def disaster(draft, date):
       meaning="确认没有受灾")
 def no_disaster(draft):
     draft.disaster = {"affected": False}
+
+
+_RELATIONS = {"配偶": "spouse", "父母": "parent", "父亲": "parent", "母亲": "parent", "子女": "child",
+              "兄弟姐妹": "sibling"}
+
+
+@step("假如", WHO + rf"的(?P<who>{'|'.join(_RELATIONS)})也在台账中申请,持有(?P<grade>[一二三四1-4])级"
+      rf"(?P<category>{'|'.join(_CATEGORY_CODES)})残疾(?:人证|《残疾人证》)",
+      pattern="申请人的{配偶|父母|子女|兄弟姐妹}也在台账中申请，持有{一|二|三|四}级{类别}残疾人证",
+      example="申请人的配偶也在台账中申请，持有二级精神残疾人证",
+      meaning="只供“当按…预算年度测算台账费用”使用：台账中再加一条同户申请记录（户籍、城乡、家庭人数、"
+              "月总收入、家庭财产、已纳入低保/五保/低收入与申请人相同），两条记录以身份证号互列为家庭成员，"
+              "须先写「家庭共N人」（N至少为2）")
+def co_applicant(draft, who, grade, category):
+    if draft.household_size is None or draft.household_size < 2:
+        raise StepUsageError("请先写「家庭共N人」（至少2人），同户的另一名申请人是其中一名家庭成员")
+    if draft.co_applicant is not None:
+        raise StepUsageError("本场景已写了一名同户申请人；台账只支持两条同户记录")
+    draft.co_applicant = {"relation": _RELATIONS[who],
+                          "certificate": (_CATEGORY_CODES[category], CN_DIGITS.get(grade) or int(grade))}

@@ -382,3 +382,146 @@ def not_in_force(outcome, day):
     if early is None or early["from"] != parse_date(day).isoformat() or wrong:
         raise Mismatch("63号是否施行", f"尚未施行（{parse_date(day)}起），全部不符合",
                        early["message"] if early else f"已施行；评估日{result['evaluation_date']}", "63号")
+
+
+# ---- 第17号问题：低保按户补差、重复行的注明、每月合计、81号施行日、逐步建立的制度 ----
+
+def _household_amount(line: dict, what: str, expected: str) -> dict:
+    """The line's amount with its household breakdown: 每人补差 (per_unit) ×
+    计入人数 (count) = 户合计 (value), as a 每例 amount carries it."""
+    amount = line["amount"] if line["status"] == "eligible" else None
+    if amount is None or "per_unit" not in amount or "count" not in amount:
+        actual = _amount_text(line) if amount is None else \
+            f"评估结果的这一行没有按户计算的明细（每人补差、计入人数），金额只有{_amount_text(line)}"
+        raise Mismatch(f"「{line['label_zh']}」的{what}", expected, actual, line["clause"])
+    return amount
+
+
+@step("那么", BENEFIT + rf"每人每月(?:的)?补差(?:应)?为(?P<value>{NUM})元",
+      pattern="那么「{待遇}」每人每月补差为{X}元", example="那么「纳入城乡低保」每人每月补差为150元",
+      meaning="该行的每人补差：低保标准 − 家庭月人均收入（元/人·月），与按户发放的金额分开写明")
+def per_head_gap(outcome, benefit, value):
+    line = _line(outcome, benefit)
+    amount = _household_amount(line, "每人补差", f"每人每月{value}元")
+    if line["period"] != "monthly" or not _close(amount["per_unit"], number(value)):
+        raise Mismatch(f"「{line['label_zh']}」的每人补差", f"每人每月{value}元",
+                       f"{PERIOD_ZH[line['period']]}每人{amount['per_unit']:g}元", line["clause"])
+
+
+@step("那么", BENEFIT + r"计入(?:的)?家庭人数(?:应)?为(?P<count>\d+)人",
+      pattern="那么「{待遇}」计入家庭人数为{N}人", example="那么「纳入城乡低保」计入家庭人数为3人",
+      meaning="该行计算户金额时计入的人数：家庭共同生活人数；单人户施保为1")
+def persons_counted(outcome, benefit, count):
+    line = _line(outcome, benefit)
+    amount = _household_amount(line, "计入家庭人数", f"{count}人")
+    if amount["count"] != int(count):
+        raise Mismatch(f"「{line['label_zh']}」计入的家庭人数", f"{count}人", f"{amount['count']}人", line["clause"])
+
+
+@step("那么", BENEFIT + rf"(?:的)?家庭合计(?:应)?(?:为)?每月(?P<value>{NUM})元",
+      pattern="那么「{待遇}」家庭合计每月{X}元", example="那么「纳入城乡低保」家庭合计每月450元",
+      meaning="该行的户合计：每人补差 × 计入人数（元/户·月）；它就是发给这一户的金额，即该行的每月金额")
+def household_total(outcome, benefit, value):
+    line = _line(outcome, benefit)
+    amount = _household_amount(line, "家庭合计", f"每月{value}元")
+    product = round(amount["per_unit"] * amount["count"], 2)
+    if line["period"] != "monthly" or not _close(amount["value"], number(value)) or not _close(product, amount["value"]):
+        raise Mismatch(f"「{line['label_zh']}」的家庭合计", f"每月{value}元",
+                       f"{PERIOD_ZH[line['period']]}{amount['value']:g}元（每人{amount['per_unit']:g}元 × "
+                       f"{amount['count']}人 = {product:g}元）", line["clause"])
+
+
+@step("那么", BENEFIT + r"一行(?:应)?注明(?:与|和)「(?P<other>[^」]+)」(?:为|是)同一笔,?不另计",
+      pattern="那么「{待遇}」一行应注明与「{待遇}」为同一笔，不另计",
+      example="那么「城乡低保（应保尽保、按标施保）」一行应注明与「纳入城乡低保」为同一笔，不另计",
+      meaning="第一项待遇那一行本身（duplicate_note）写明它与第二项是同一笔钱、指出第二项（名称，或其在评估结果中的行号"
+              "“第N行”），且不另计；第一项标为重复（duplicate_of 为第二项），第二项照常计入")
+def duplicate_note(outcome, benefit, other):
+    result = _result(outcome)
+    first, second = _line(outcome, benefit), _line(outcome, other)
+    row = next(i for i, line in enumerate(result["benefits"], 1) if line is second)
+    expected = f"本行注明：与「{second['label_zh']}」（第{row}行）为同一笔，不另计"
+    if first["duplicate_of"] != second["benefit"] or second["duplicate_of"] is not None:
+        raise Mismatch(f"「{first['label_zh']}」的重复标注", expected,
+                       f"duplicate_of={first['duplicate_of']}，第二项 duplicate_of={second['duplicate_of']}",
+                       first["clause"])
+    note = first.get("duplicate_note")
+    points = note and (norm(second["label_zh"]) in norm(note) or f"第{row}行" in note)
+    if not note or not points or not any(w in note for w in ("不另计", "不计入合计")):
+        raise Mismatch(f"「{first['label_zh']}」一行的注明", expected,
+                       f"本行注明：{note}" if note else
+                       f"本行没有注明（评估结果只有 duplicate_of={first['duplicate_of']}，说明文字由报告另行生成）",
+                       first["clause"])
+    outcome.current = benefit
+
+
+@step("那么", rf"(?:那么)?每月(?:应发)?现金合计(?:应)?为(?P<value>{NUM})元",
+      pattern="那么每月现金合计为{X}元", example="那么每月现金合计为450元",
+      meaning="评估结果每月应发现金的合计：符合的、按月发放且有金额（定额或“不少于”的下限）的各行之和，标为重复的行不计")
+def monthly_total(outcome, value):
+    result = _result(outcome)
+    parts = [line for line in result["benefits"]
+             if line["status"] == "eligible" and line["period"] == "monthly" and not line["duplicate_of"]
+             and line["amount"] and line["amount"]["kind"] in ("fixed", "at_least")]
+    total = round(sum(line["amount"]["value"] for line in parts), 2)
+    if not _close(total, number(value)):
+        shown = "、".join(f"{line['label_zh']}{line['amount']['value']:g}元" for line in parts) or "无"
+        raise Mismatch("每月现金合计", f"{value}元", f"{total:g}元（{shown}）", None)
+
+
+def _mentions_day(text: str, day) -> bool:
+    return day.isoformat() in text or f"{day.year}年{day.month}月{day.day}日" in text
+
+
+@step("那么", rf"(?:那么)?81号尚未施行\(?(?P<day>{DATE})起施行\)?,?所有81号待遇均为不符合",
+      pattern="那么81号尚未施行（{日期}起施行），所有81号待遇均为不符合",
+      example="那么81号尚未施行（2012年11月13日起施行），所有81号待遇均为不符合",
+      meaning="评估日在81号施行之日以前：记录被接受；每一项81号待遇都不符合，唯一的原因是“81号尚未施行（{日期}起施行）”，"
+              "不列“本市户籍居民”等其他未满足条件；63号待遇不受影响")
+def not_in_force_81(outcome, day):
+    result = _result(outcome)
+    day = parse_date(day)
+    wrong = []
+    for line in result["benefits"]:
+        failed = [r["condition"] for r in line.get("reasons", []) if r["status"] != "held"]
+        if line["document"] == "81号":
+            only = len(failed) == 1 and "尚未施行" in failed[0] and _mentions_day(failed[0], day)
+            if line["status"] != "ineligible" or not only:
+                wrong.append(f"{line['label_zh']}：{_status_text(line)}")
+        elif any("81号" in c for c in failed):
+            wrong.append(f"{line['label_zh']}（63号）：{_status_text(line)}")
+    if result.get("not_in_force") is not None:
+        wrong.insert(0, result["not_in_force"]["message"])
+    if wrong:
+        raise Mismatch("81号是否施行", f"81号尚未施行（{day}起），81号待遇全部不符合，原因只此一条；63号不受影响",
+                       "；".join(wrong), "81号 落款")
+
+
+@step("那么", BENEFIT + r"(?P<status>不符合|待定)的原因不(?:应)?包括「(?P<text>[^」]+)」",
+      pattern="那么「{待遇}」{不符合|待定}的原因不应包括「{条件}」",
+      example="那么「受灾群众基本生活救助（灾害发生12小时内）」不符合的原因不应包括「户籍」",
+      meaning="该待遇为不符合（待定），且它的未满足（或未知）条件中没有一条含这段文字")
+def reason_absent(outcome, benefit, status, text):
+    line = _line(outcome, benefit)
+    conditions = [r["condition"] for r in line.get("reasons", []) if r["status"] in ("failed", "unknown")]
+    if line["status"] != _STATUS[status] or any(norm(text) in norm(c) for c in conditions):
+        raise Mismatch(f"「{line['label_zh']}」{status}的原因", f"{status}，原因不含“{text}”",
+                       _status_text(line), line["clause"])
+
+
+@step("那么", BENEFIT + r"应为尚在逐步建立的(?:制度|机制)",
+      pattern="那么「{待遇}」应为尚在逐步建立的制度", example="那么「困境儿童分类保障」应为尚在逐步建立的制度",
+      meaning="该行既不是“符合”，也不是因申请人不合条件的“不符合”或缺少信息的“待定”：本行写明原文只要求“逐步建立”该机制"
+              "（如81号 第3条），没有对象、标准、金额和出资方；没有金额，不计入合计")
+def being_established(outcome, benefit):
+    line = _line(outcome, benefit)
+    failed = [r["condition"] for r in line.get("reasons", []) if r["status"] == "failed"]
+    # what the line itself says: its reasons and its own texts (notes, a status wording…), not the quoted law
+    shown = " ".join(failed + [v for k, v in line.items() if isinstance(v, str) and k != "text"])
+    ok = line["status"] not in ("eligible", "undetermined") and "逐步建立" in shown \
+        and line["amount"] is None and not line["payer_split"] \
+        and (line["status"] != "ineligible" or all("逐步建立" in c for c in failed))
+    if not ok:
+        raise Mismatch(f"「{line['label_zh']}」的状态", "尚在逐步建立的制度（不是符合，不因申请人条件而不符合，无金额）",
+                       _status_text(line) + ("" if "逐步建立" in shown else "；本行未写明该制度尚在逐步建立"),
+                       line["clause"])

@@ -45,6 +45,9 @@ class Draft:
     child: dict = field(default_factory=dict)
     disaster: dict | None = None
     needs: dict = field(default_factory=dict)
+    # another applicant of the same household in the caseload (测算 only):
+    # {"relation": spouse|parent|child|sibling, "certificate": (category, grade)}
+    co_applicant: dict | None = None
 
     def birth_date(self, day: dt.date) -> dt.date:
         if self.birth is not None:
@@ -55,9 +58,9 @@ class Draft:
         except ValueError:          # 29 February in a non-leap year
             return day.replace(year=day.year - years, day=28)
 
-    def id_number(self, day: dt.date) -> str:
+    def id_number(self, day: dt.date, birth: dt.date | None = None, sequence: str = "013") -> str:
         code = self.hukou_county or (NON_LOCAL_CODE if self.hukou_local is False else DEFAULT_CODE)
-        first17 = code + self.birth_date(day).strftime("%Y%m%d") + "013"
+        first17 = code + (birth or self.birth_date(day)).strftime("%Y%m%d") + sequence
         return first17 + check_character(first17)
 
     def record(self, day: dt.date) -> dict:
@@ -76,6 +79,9 @@ class Draft:
             if self.multiple_categories is not None:
                 out["certificate"]["multiple_categories"] = list(self.multiple_categories)
         household = self._household()
+        if self.co_applicant is not None:       # the first other member is the co-applicant
+            household["members"][0] = {"relation": self.co_applicant["relation"],
+                                       "id_number": self._co_id_number(day), "disabled": True}
         if household:
             out["household"] = household
         if self.status:
@@ -112,4 +118,45 @@ class Draft:
             out["monthly_income"] = self.monthly_income
         if self.assets_within_limit is not None:
             out["assets_within_limit"] = self.assets_within_limit
+        return out
+
+    # 测算: a second applicant of the same household
+    _INVERSE = {"spouse": "spouse", "parent": "child", "child": "parent", "sibling": "sibling"}
+    _YEARS_APART = {"spouse": 0, "sibling": 0, "parent": 25, "child": -25}
+
+    def _co_birth(self, day: dt.date) -> dt.date:
+        own = self.birth_date(day)
+        years = self._YEARS_APART[self.co_applicant["relation"]]
+        try:
+            return own.replace(year=own.year - years)
+        except ValueError:          # 29 February
+            return own.replace(year=own.year - years, day=28)
+
+    def _co_id_number(self, day: dt.date) -> str:
+        return self.id_number(day, self._co_birth(day), "024")
+
+    def co_record(self, day: dt.date) -> dict | None:
+        """The co-applicant's record: the same household (户籍, 城乡, members,
+        income, assets, 低保/五保/低收入 status), the two listing each other
+        as household members by ID number, the co-applicant's own
+        certificate. None when the scenario has no co-applicant."""
+        if self.co_applicant is None:
+            return None
+        main = self.record(day)
+        id_number = self._co_id_number(day)
+        category, grade = self.co_applicant["certificate"]
+        out: dict = {"id_number": id_number, "name": "场景同户申请人",
+                     "certificate": {"number": f"{id_number}{category}{grade}", "category": category, "grade": grade}}
+        for key in ("hukou_local", "hukou_county", "residence"):
+            if key in main:
+                out[key] = main[key]
+        household = dict(main["household"])
+        applicant = {"relation": self._INVERSE[self.co_applicant["relation"]], "id_number": main["id_number"]}
+        if self.certificate is not None:
+            applicant["disabled"] = True
+        household["members"] = [applicant] + main["household"]["members"][1:]
+        out["household"] = household
+        status = {k: v for k, v in (main.get("status") or {}).items() if k in ("dibao", "wubao", "low_income")}
+        if status:
+            out["status"] = status
         return out

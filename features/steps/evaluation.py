@@ -18,6 +18,7 @@ class Outcome:
         self.rejected: list | None = None
         self.current: str | None = None     # the benefit the last 那么 step named
         self.budget: dict | None = None     # 三（一）county budget
+        self.estimate = None                # 测算 (features/steps/estimate.py)
 
 
 @step("当", rf"(?:当)?按(?P<day>{DATE})评估",
