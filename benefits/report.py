@@ -77,9 +77,8 @@ def render(result: dict) -> str:
                          + (f"  出资：{format_split(line['payer_split'])}" if line["payer_split"] else ""))
         if line.get("upon"):
             lines.append("    ⚠ " + "、".join(line["upon"]) + "：本人尚未纳入，纳入后享受")
-        if line.get("duplicate_of"):
-            other = next(b["label_zh"] for b in result["benefits"] if b["benefit"] == line["duplicate_of"])
-            lines.append(f"    与「{other}」为同一需要，只计较高的一项（本项不计入合计）")
+        if line.get("duplicate_note"):
+            lines.append(f"    {line['duplicate_note']}")
         for reason in line.get("reasons", []):
             value = "" if "derived" in reason or "benefit" in reason else f"（申请人：{_show(reason.get('value'))}" + (
                 f"；标准：{_show(reason['parameter']['value'])}" if "parameter" in reason else "") + "）"

@@ -519,7 +519,14 @@ def test_the_in_force_day_comes_from_the_rulebook(tmp_path):
                         encoding="utf-8")
     other = Engine(rules)
     try:
-        assert other.evaluate(applicant(on=dt.date(2012, 12, 1)))["not_in_force"]["from"] == "2013-01-01"
+        # each document has its own day: on 2012-12-01 81号 applies, 63号 does not yet
+        result = other.evaluate(applicant(on=dt.date(2012, 12, 1)))
+        assert "not_in_force" not in result
+        for line in result["benefits"]:
+            if line["document"] == "63号":
+                assert line["status"] == "ineligible"
+                assert [r["in_force"] for r in line["reasons"]] == ["2013-01-01"]
+        assert other.evaluate(applicant(on=dt.date(2012, 11, 12)))["not_in_force"]["from"] == "2012-11-13"
     finally:
         other.close()
 

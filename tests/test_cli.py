@@ -49,7 +49,9 @@ def test_residents_without_certificate_get_cited_81_lines():
     assert wubao["wubao_81"]["amount"] == {"kind": "at_least", "value": 2800}
     assert wubao["dibao_81"]["duplicate_of"] == "wubao_81"      # one need, counted once
     everyone = {b for name in by_name for b in granted(name)}
-    assert everyone == {b["benefit"] for b in by_name["张老兵"]["benefits"] if b["document"] == "81号"}
+    # every 81号 line but 困境儿童分类保障, a mechanism the text only promises to build (逐步建立)
+    pending = {"child_in_hardship_protection"}
+    assert everyone == {b["benefit"] for b in by_name["张老兵"]["benefits"] if b["document"] == "81号"} - pending
     # 63号's lines stay: not in scope without a certificate
     assert all(b["status"] == "ineligible" for b in by_name["张老兵"]["benefits"] if b["document"] == "63号")
 
@@ -74,7 +76,7 @@ def test_report_is_chinese_and_marks_assumptions():
     assert "⚠ 依纳入低保：本人尚未纳入，纳入后享受" in result.output
     assert "⚠ 评估日2012-10-15时63号尚未施行（2012-11-01起施行）" in result.output
     assert "户籍：陕县" in result.output
-    assert "为同一需要，只计较高的一项" in result.output
+    assert "为同一笔，只发一次，本行不另计" in result.output
 
 
 def test_one_pretty_printed_json_record():

@@ -228,10 +228,14 @@ def test_a_ratio_written_as_a_percentage_is_refused(rules_copy):
 
 
 def test_the_in_force_day_is_part_of_the_rulebook(rules_copy):
+    """Each document has its own day, set once in one of its files."""
     import datetime as dt
-    assert load_rulebook().in_force.from_ == dt.date(2012, 11, 1)
-    _edit(rules_copy / "63-4-education.yaml", lambda d: d.update(in_force=load_rulebook().in_force.model_dump(by_alias=True)))
-    with pytest.raises(RulebookError, match="in_force: set in more than one rule file"):
+    book = load_rulebook()
+    assert {doc: f.from_ for doc, f in book.in_force_of.items()} == {
+        "63号": dt.date(2012, 11, 1), "81号": dt.date(2012, 11, 13)}
+    assert book.in_force.from_ == dt.date(2012, 11, 1)      # the first: before it nothing applies
+    _edit(rules_copy / "63-4-education.yaml", lambda d: d.update(in_force=book.in_force.model_dump(by_alias=True)))
+    with pytest.raises(RulebookError, match="in_force: set for 63号 in more than one rule file"):
         load_rulebook(rules_copy)
 
 

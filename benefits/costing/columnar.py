@@ -7,7 +7,7 @@ Per person and benefit line, as ``Tally.add_person`` counts: monthly lines
 count on every eligible stretch, weighted by its months; prorated yearly
 lines (五保) likewise, weighted by months ÷ 12; other yearly, one-off and
 ongoing lines once, as first found eligible; a dated event counts only from
-the budget year's first day (``Planner.events_from``); a person counts once
+the budget year's first day (``Planner.since``); a person counts once
 in each count (persons, undetermined, unresolved, duplicates, unverified marks).
 """
 from __future__ import annotations
@@ -108,7 +108,7 @@ class ColumnarEstimate:
         self._marks = {}
         for rule in rulebook.benefits:
             concepts = chain(rule, rulebook)
-            self._marks[rule.id] = (assumptions(rule, concepts, rulebook.in_force),
+            self._marks[rule.id] = (assumptions(rule, concepts, rulebook.in_force_of),
                                     condition_parameters(rule, concepts))
         # per line, the unverified parameters it may carry (names only)
         self._used_names = {r.id: list(self._parameters_used(r, pl.lit(True), pl.lit(True)))
@@ -153,8 +153,9 @@ class ColumnarEstimate:
                                                                       "education.diploma.date")]
         dated.append(frame.select(PERSON, pl.col("hardship_events").list.eval(
             pl.element().struct.field("date")).alias(DAY)).explode(DAY))
-        if self.planner.in_force is not None:
-            dated.append(frame.select(PERSON, pl.lit(self.planner.in_force).alias(DAY)))
+        dated.append(frame.select(PERSON, pl.col("disaster.date").alias(DAY)))
+        for day in self.planner.in_force:
+            dated.append(frame.select(PERSON, pl.lit(day).alias(DAY)))
         for part in dated:
             parts.append(part.join(firsts, on=PERSON).filter(
                 pl.col(DAY).is_not_null() & (pl.col(DAY) > pl.col("__first"))).select(PERSON, DAY))
@@ -198,7 +199,7 @@ class ColumnarEstimate:
         people = frame.with_columns(**member_columns()).drop("household.members")
         long = points.join(people, on=PERSON, how="left", maintain_order="left")
         # the plan reads the facts only (and the county for the fold): the applicant's columns are left behind
-        return with_facts(long.lazy(), self.planner.events_from).select(
+        return with_facts(long.lazy(), self.planner.since).select(
             PERSON, DAY, WEIGHT, "hukou_county", cs.starts_with(fact_column(""))).collect()
 
     def run(self, frame: pl.DataFrame, points: pl.DataFrame, facts: pl.DataFrame | None = None,

@@ -19,7 +19,6 @@ import calendar
 import datetime as dt
 
 from ..engine.applicant import Applicant
-from ..engine.facts import events_since
 from ..engine.months import months_between, parameter_dates
 from ..engine.rulebook import Rulebook
 
@@ -49,6 +48,8 @@ def event_dates(record: Applicant) -> list[dt.date]:
     """Dates of recorded events: a dated fact starts to count on its day."""
     education = record.education
     dates = [e.date for e in record.hardship_events or []]
+    if record.disaster is not None:
+        dates.append(record.disaster.date)
     if education is not None:
         dates += [part.date for part in (education.admission, education.diploma) if part is not None]
     return [d for d in dates if d is not None]
@@ -63,10 +64,11 @@ class Planner:
         self.start = dt.date(year, 1, 1)
         self.dates = parameter_dates(engine.rulebook, year)
         self.ages = age_boundaries(engine.rulebook)
-        in_force = engine.rulebook.in_force
-        self.in_force = in_force.from_ if in_force else None
-        # a dated one-off counts in the budget year of its event only
-        self.events_from = events_since(self.in_force, self.start)
+        # each document's in-force day is a change point
+        self.in_force = tuple(sorted(f.from_ for f in engine.rulebook.in_force_of.values()))
+        # per document, the day dated events count from: a dated one-off counts
+        # in the budget year of its event only
+        self.since = engine.rulebook.event_days(self.start)
         # yearly lines counted by their share of months eligible (rulebook Outcome.prorate)
         self.prorated = frozenset(r.id for r in engine.rulebook.benefits if r.outcome.prorate)
         self._cache: dict[tuple, tuple] = {}
@@ -95,7 +97,7 @@ class Planner:
             day = _birthday(record.birth_date, age)
             if day is not None and day.year == self.year and day > first:
                 days.add(day)
-        for day in [self.in_force, *event_dates(record)]:
+        for day in [*self.in_force, *event_dates(record)]:
             if day is not None and day.year == self.year and day > first:
                 days.add(day)
         return sorted(days)

@@ -11,7 +11,8 @@ from ..engine.identity import CURRENT_COUNTIES, county_name_for_year
 from ..engine.marks import same_payment_groups
 from ..engine.months import parameter_dates
 from ..engine.rulebook import ParamRef, Rule
-from .tally import MONEY_KINDS, PAYERS, Tally
+from ..engine.vocabulary import PAYERS
+from .tally import MONEY_KINDS, Tally
 
 UNKNOWN_COUNTY_ZH = "未填户籍县区"
 METHOD_ZH = (

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from ..engine.vocabulary import PAYERS
 from ..engine import ELIGIBLE, UNDETERMINED
+from ..engine.vocabulary import MONEY_KINDS
 from ..report import format_value
 
-MONEY_KINDS = ("fixed", "at_least", "range")
 
 
 def triple(value) -> tuple[float, float, float]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 
 from .identity import county_name
-from .marks import assumptions, chain, condition_parameters, fact_reason, not_in_force
+from .marks import assumptions, chain, condition_parameters, fact_reason, not_in_force, rule_not_in_force
 from .outcome import (Trace, amount_parameters, amount_py, mark_duplicates_py, missing_amount_py, missing_py,
                       payer_parameters, payer_split_py, upon_py)
 from .rulebook import ParamRef, Rule, Rulebook
-from .vocabulary import ELIGIBLE, FAILED, INELIGIBLE, STATUSES, UNDETERMINED, status_of
+from .vocabulary import ELIGIBLE, INELIGIBLE, STATUSES, UNDETERMINED, status_of
 
 
 class _Prepared:
@@ -25,7 +25,7 @@ class _Prepared:
     def __init__(self, rule: Rule, book: Rulebook):
         self.rule = rule
         concepts = chain(rule, book)
-        self.assumptions = assumptions(rule, concepts, book.in_force)
+        self.assumptions = assumptions(rule, concepts, book.in_force_of)
         self.condition_params = condition_parameters(rule, concepts)
         self.reasons = []
         for cond in rule.conditions or []:
@@ -62,6 +62,9 @@ class Determiner:
         return out
 
     def line(self, rule: Rule, t: Trace, upon: dict, explain: bool) -> dict:
+        early = rule_not_in_force(self.book, rule, t.day)
+        if early is not None:
+            return _early_line(rule, early, explain)
         status = status_of(t.verdict(rule.id))
         line = {"benefit": rule.id, "document": rule.document, "label_zh": rule.label_zh,
                 "label_en": rule.label_en, "clause": rule.clause, "status": status,
@@ -94,6 +97,8 @@ class Determiner:
         return line
 
     def concept(self, rule: Rule, t: Trace, upon: dict) -> dict:
+        if rule_not_in_force(self.book, rule, t.day) is not None:
+            return _early_concept(rule)
         return {"concept": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en, "clause": rule.clause,
                 "holds": t.verdict(rule.id), "reasons": self.reasons(rule, t), "assumption": rule.assumption,
                 "upon": list(upon.get(rule.id, ()))}
@@ -107,33 +112,46 @@ class Determiner:
         upon = upon_py(t)
         lines = [self.line(rule, t, upon, explain) for rule in self.book.benefits]
         mark_duplicates_py(lines, self.book)
+        _note_duplicates(lines)
         result = _result(applicant, t, lines)
         if explain:
             result["concepts"] = [self.concept(rule, t, upon) for rule in self.book.derived]
         return result
 
     def _not_in_force(self, t: Trace, applicant: dict, early: dict, explain: bool) -> dict:
-        """Before 63号 is in force no line applies: each is 不符合, with the
-        in-force day as its one reason."""
-        reason = {"status": FAILED, "in_force": early["from"], "condition": f"63号已施行（{early['from']}起）",
-                  "value": t.day.isoformat()}
-        lines = []
-        for rule in self.book.benefits:
-            line = {"benefit": rule.id, "document": rule.document, "label_zh": rule.label_zh,
-                    "label_en": rule.label_en, "clause": rule.clause, "status": INELIGIBLE,
-                    "period": rule.outcome.period, "amount": None, "payer_split": None, "duplicate_of": None,
-                    "upon": [], "assumptions": [], "unverified": []}
-            if explain:
-                line["text"] = rule.text
-                line["reasons"] = [reason]
-            lines.append(line)
+        """Before the first document is in force no line applies: each is
+        不符合, with its document's in-force day as its one reason."""
+        lines = [_early_line(rule, rule_not_in_force(self.book, rule, t.day), explain) for rule in self.book.benefits]
         result = _result(applicant, t, lines)
         result["not_in_force"] = early
         if explain:
-            result["concepts"] = [{"concept": r.id, "label_zh": r.label_zh, "label_en": r.label_en,
-                                   "clause": r.clause, "holds": None, "reasons": [], "assumption": r.assumption,
-                                   "upon": []} for r in self.book.derived]
+            result["concepts"] = [_early_concept(r) for r in self.book.derived]
         return result
+
+
+def _early_line(rule: Rule, reason: dict, explain: bool) -> dict:
+    """A line whose rule does not apply yet (marks.rule_not_in_force)."""
+    line = {"benefit": rule.id, "document": rule.document, "label_zh": rule.label_zh, "label_en": rule.label_en,
+            "clause": rule.clause, "status": INELIGIBLE, "period": rule.outcome.period, "amount": None,
+            "payer_split": None, "duplicate_of": None, "upon": [], "assumptions": [], "unverified": []}
+    if explain:
+        line["text"] = rule.text
+        line["reasons"] = [reason]
+    return line
+
+
+def _early_concept(rule: Rule) -> dict:
+    return {"concept": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en, "clause": rule.clause,
+            "holds": None, "reasons": [], "assumption": rule.assumption, "upon": []}
+
+
+def _note_duplicates(lines: list[dict]) -> None:
+    """A line paying the same need as another says so itself, naming it, so
+    that no notice, page or workbook row reads as a second payment."""
+    labels = {line["benefit"]: line["label_zh"] for line in lines}
+    for line in lines:
+        if line["duplicate_of"]:
+            line["duplicate_note"] = f"与「{labels[line['duplicate_of']]}」为同一笔，只发一次，本行不另计"
 
 
 def applicant_summary(name: str, id_number_masked: str, age: int, county: str | None, residence: str | None,

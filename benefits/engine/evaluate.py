@@ -16,7 +16,7 @@ from pathlib import Path
 from .applicant import Applicant, parse_applicant
 from .compiler import compile_ruleset, param_fact
 from .determination import Determiner, applicant_summary
-from .facts import applicant_facts, certificate_categories, evaluation_day, events_since, record_has
+from .facts import applicant_facts, certificate_categories, evaluation_day, record_has
 from .identity import CURRENT_COUNTIES, county_name_for_year, mask_id
 from .months import months_between, parameter_dates
 from .rulebook import ParamRef, Rule, Rulebook, load_rulebook
@@ -58,7 +58,7 @@ class Engine:
         one-off in the budget year of its event."""
         day = evaluation_day(record, as_of)
         in_force = self.rulebook.in_force
-        facts = applicant_facts(record, day, events_since(in_force.from_ if in_force else None, events_from))
+        facts = applicant_facts(record, day, self.rulebook.event_days(events_from))
         applicant = applicant_summary(record.name, mask_id(record.id_number), facts["age"], record.hukou_county,
                                       record.residence, day)
         trace = _DurableTrace(self, facts, day, certificate_categories(record), record_has(record))
@@ -134,11 +134,16 @@ class _DurableTrace:
         self.verdicts: dict[str, bool] = {}
         self.branches: dict[str, set] = {}
         self._statuses: dict[str, list[str]] = {}
+        # documents not yet in force on the day: their rules do not apply
+        self._early = {doc for doc, f in self.rulebook.in_force_of.items() if day < f.from_}
 
     def read(self, firings: Firings) -> None:
         self.verdicts, self.branches = firings.verdicts, firings.branches
 
     def verdict(self, rule_id: str) -> bool | None:
+        rule = self.rulebook.by_id[rule_id]
+        if rule.pending or rule.document in self._early:     # as the columnar plan's verdicts
+            return False if rule.kind == "benefit" else None
         return self.verdicts.get(rule_id)
 
     def fact(self, name: str):
@@ -158,7 +163,7 @@ class _DurableTrace:
         out = []
         for i, cond in enumerate(rule.conditions or []):
             if cond.ref is not None:
-                sub = self.verdicts.get(cond.ref)
+                sub = self.verdict(cond.ref)
                 out.append(UNKNOWN if sub is None else HELD if sub else FAILED)
             elif cond.fact not in self.facts or (isinstance(cond.value, ParamRef)
                                                  and param_fact(cond.value.param) not in self.facts):

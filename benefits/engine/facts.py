@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from typing import Mapping
 
 from .applicant import DAY_BEFORE_BIRTH, DAY_OUT_OF_RANGE, EARLIEST_DATE, LATEST_DATE, Applicant, FieldError, InvalidApplicant
 from .identity import age_on
@@ -110,6 +111,7 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("child_in_hardship", "child.in_hardship", "困境儿童", bool),
     Fact("disaster_affected", "disaster.affected", "家庭遭受自然灾害", bool),
     Fact("disaster_days_since", "disaster.date", "灾害发生至评估日的天数", int),
+    Fact("disaster_in_period", "disaster.date", "灾害发生在81号施行之日至评估日之间", bool),
     Fact("serious_illness", "needs.serious_illness", "患重特大疾病", bool),
     Fact("hospitalised", "needs.hospitalised", "住院治疗", bool),
     Fact("dilapidated_housing", "needs.dilapidated_housing", "住房为危房", bool),
@@ -133,11 +135,15 @@ PLAIN_81 = {
     "death_in_family": ("needs", "death_in_family"),
 }
 
-# Facts that count only for events dated from the in-force day to the
-# evaluation day: a rule reading one carries the in-force assumption.
-DATED_FACTS = frozenset({"admission_in_period", "diploma_in_period", "hardship_stranded",
-                         "hardship_nonlocal_humanitarian", "hardship_hospitalised",
-                         "hardship_major_accident", "hardship_temporary_difficulty"})
+# Facts that count only for events dated from a document's in-force day to
+# the evaluation day, by document: a rule reading one carries that
+# document's in-force assumption.
+DATED_FACTS = {
+    "63号": frozenset({"admission_in_period", "diploma_in_period", "hardship_stranded",
+                      "hardship_nonlocal_humanitarian", "hardship_hospitalised",
+                      "hardship_major_accident", "hardship_temporary_difficulty"}),
+    "81号": frozenset({"disaster_in_period"}),
+}
 
 HARDSHIP_CASES = {
     "stranded": ("hardship_stranded", False),
@@ -186,15 +192,6 @@ def evaluation_day(record: Applicant, as_of: dt.date | None) -> dt.date:
     return day
 
 
-def events_since(in_force_from: dt.date | None, events_from: dt.date | None) -> dt.date | None:
-    """The first day a dated event counts from: the in-force day, or a later
-    ``events_from`` (a budget year's first day: a one-off is costed in the
-    year of its event, not again in later years)."""
-    if events_from is None:
-        return in_force_from
-    return events_from if in_force_from is None else max(in_force_from, events_from)
-
-
 def in_period(date: dt.date | None, day: dt.date, in_force_from: dt.date | None) -> bool | None:
     """Whether a dated event counts on ``day``: not after ``day`` (a later
     event is not yet a fact) and not before ``in_force_from``; None undated."""
@@ -214,10 +211,12 @@ def certificate_categories(record: Applicant) -> tuple[int, ...]:
     return (cert.category,)
 
 
-def applicant_facts(record: Applicant, day: dt.date, in_force_from: dt.date | None = None) -> dict:
+def applicant_facts(record: Applicant, day: dt.date, since: Mapping[str, dt.date] | None = None) -> dict:
     """Flatten a validated record into facts; unknown facts are left out.
-    ``in_force_from`` is the rulebook's in-force day (dated events before it
-    do not count)."""
+    ``since``: per document, the day its dated events count from
+    (``Rulebook.event_days``); events before it do not count."""
+    since = since or {}
+    in_force_from = since.get("63号")
     facts: dict = {"age": age_on(record.birth_date, day),
                    "evaluation_day": day.year * 10000 + day.month * 100 + day.day}
 
@@ -293,6 +292,7 @@ def applicant_facts(record: Applicant, day: dt.date, in_force_from: dt.date | No
             put(name, getattr(part, field))
     if record.disaster is not None and record.disaster.date is not None:
         facts["disaster_days_since"] = (day - record.disaster.date).days
+        facts["disaster_in_period"] = in_period(record.disaster.date, day, since.get("81号"))
     if record.military is not None and record.military.referral_date is not None:
         facts["placement_overdue"] = placement_overdue(record.military.referral_date,
                                                        record.military.placed_date, day)

@@ -7,6 +7,7 @@ import datetime as dt
 
 from .facts import DATED_FACTS, FACTS
 from .rulebook import Condition, InForce, ParamRef, Rule, Rulebook
+from .vocabulary import FAILED
 
 _OP_ZH = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥", "in": "∈"}
 
@@ -23,13 +24,14 @@ def chain(rule: Rule, rulebook: Rulebook, seen: set | None = None) -> list[Rule]
     return out
 
 
-def assumptions(rule: Rule, concepts: list[Rule], in_force: InForce | None = None) -> list[str]:
-    """The rule's own assumption, those of the concepts it rests on, and the
-    in-force reading where it reads dated facts."""
+def assumptions(rule: Rule, concepts: list[Rule], in_force_of: dict[str, InForce] | None = None) -> list[str]:
+    """The rule's own assumption, those of the concepts it rests on, and each
+    document's in-force reading where it reads that document's dated facts."""
     out = ([f"{rule.clause}：{rule.assumption}"] if rule.assumption else []) + [
         f"{c.clause}「{c.label_zh}」：{c.assumption}" for c in concepts if c.assumption]
-    if in_force is not None and uses_dated_facts(rule, concepts):
-        out.append(in_force_assumption(in_force))
+    for document, in_force in (in_force_of or {}).items():
+        if uses_dated_facts(rule, concepts, document):
+            out.append(in_force_assumption(in_force))
     return out
 
 
@@ -62,10 +64,11 @@ def fact_reason(cond: Condition, rulebook: Rulebook) -> dict:
     return {"fact": cond.fact, "condition": describe(cond, rulebook), "op": cond.op,
             "target": {"param": param} if param else cond.value, "field": FACTS[cond.fact].field}
 
-def uses_dated_facts(rule: Rule, chain) -> bool:
+def uses_dated_facts(rule: Rule, chain, document: str) -> bool:
     """Whether a rule (or what it rests on) reads a fact dated against the
-    in-force day (facts.DATED_FACTS)."""
-    return any(c.fact in DATED_FACTS for r in (rule, *chain) for c in (r.conditions or []))
+    document's in-force day (facts.DATED_FACTS)."""
+    dated = DATED_FACTS.get(document, frozenset())
+    return any(c.fact in dated for r in (rule, *chain) for c in (r.conditions or []))
 
 
 def in_force_assumption(in_force: InForce) -> str:
@@ -73,13 +76,27 @@ def in_force_assumption(in_force: InForce) -> str:
 
 
 def not_in_force(rulebook: Rulebook, day: dt.date) -> dict | None:
-    """Before the rulebook's in-force day: what the determination says
-    instead of applying the rules (None when the rules apply)."""
+    """Before the first document is in force: what the determination says
+    instead of applying the rules (None when some rules apply)."""
     in_force = rulebook.in_force
     if in_force is None or day >= in_force.from_:
         return None
     return {"from": in_force.from_.isoformat(), "source": in_force.source,
             "message": f"评估日{day}时63号尚未施行（{in_force.from_}起施行）"}
+
+
+def rule_not_in_force(rulebook: Rulebook, rule: Rule, day: dt.date) -> dict | None:
+    """Why a rule does not apply on ``day``, or None when it does: its
+    document is not yet in force (81号 before 2012-11-13), or the text only
+    promises to build what it describes (``pending``: 逐步建立). The reason
+    is the line's one failed condition."""
+    in_force = rulebook.in_force_of.get(rule.document)
+    if in_force is not None and day < in_force.from_:
+        return {"status": FAILED, "in_force": in_force.from_.isoformat(),
+                "condition": f"{rule.document}已施行（{in_force.from_}起施行，评估日尚未施行）", "value": day.isoformat()}
+    if rule.pending:
+        return {"status": FAILED, "in_force": None, "condition": rule.pending, "value": day.isoformat()}
+    return None
 
 
 def same_payment_groups(rulebook: Rulebook) -> list[tuple[str, ...]]:

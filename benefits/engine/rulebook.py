@@ -176,6 +176,10 @@ class Rule(_Spec):
     outcome: Optional[Outcome] = None
     notes: Optional[str] = None
     assumption: Optional[str] = None
+    # what the text only promises to build (逐步建立), worded as the condition
+    # not yet met: the line is 不符合 with this one reason until the rule says
+    # otherwise (81号 第3条 困境儿童分类保障机制)
+    pending: Optional[str] = None
     source_file: str = ""
 
     @model_validator(mode="after")
@@ -212,9 +216,10 @@ class DatedValue(_Spec):
 
 
 class InForce(_Spec):
-    """When the document takes effect (施行), with where that date comes from.
-    Before it the engine determines "尚未施行"; dated events before it are
-    not covered (``assumption``: the text has no commencement clause)."""
+    """When a document takes effect (施行), with where that date comes from.
+    Before it its lines are 不符合 "尚未施行"; its dated events before it are
+    not covered (``assumption``: the text has no commencement clause). Each
+    document's rule files may set it once."""
     from_: dt.date = Field(alias="from")
     source: str = Field(min_length=4)
     assumption: str = Field(min_length=4)
@@ -262,14 +267,15 @@ class Rulebook:
     """Every rule and parameter, validated and cross-checked."""
 
     def __init__(self, rules: list[Rule], parameters: dict[str, Parameter], version: str, directory: Path,
-                 in_force: Optional[InForce] = None, documents: Optional[dict[str, str]] = None,
+                 in_force: Optional[dict[str, InForce]] = None, documents: Optional[dict[str, str]] = None,
                  files: Optional[dict[str, bytes]] = None):
         self.rules = rules
         # each rule file's `document:` heading (e.g. 三政办〔2012〕63号 四、教育培训救助), by file name
         self.documents = documents or {}
         # exactly the bytes the version hashes (kept with saved determinations)
         self.files = files or {}
-        self.in_force = in_force
+        # per document (63号, 81号), its in-force day
+        self.in_force_of: dict[str, InForce] = dict(in_force or {})
         self.by_id = {r.id: r for r in rules}
         self.parameters = parameters
         self.version = version
@@ -278,6 +284,17 @@ class Rulebook:
         # that made it and what each change did (None / [] for rule files)
         self.reform = None
         self.changes: list[dict] = []
+
+    @property
+    def in_force(self) -> Optional[InForce]:
+        """The first document's in-force day: before it no rule applies."""
+        return min(self.in_force_of.values(), key=lambda f: f.from_, default=None)
+
+    def event_days(self, events_from: Optional[dt.date] = None) -> dict[str, dt.date]:
+        """Per document, the first day its dated events count from: its
+        in-force day, or ``events_from`` where later (a budget year's first)."""
+        return {doc: f.from_ if events_from is None else max(f.from_, events_from)
+                for doc, f in self.in_force_of.items()}
 
     @property
     def derived(self) -> list[Rule]:
@@ -381,7 +398,7 @@ def rulebook_from_files(files: Mapping[str, bytes], directory: Path | str) -> Ru
 
     rules: list[Rule] = []
     documents: dict[str, str] = {}
-    in_force: Optional[InForce] = None
+    in_force: dict[str, InForce] = {}
     for name in (n for n in order if not n.startswith(PARAMETERS_DIR)):
         path = directory / name
         data = _parse_yaml(path, files[name])
@@ -389,20 +406,26 @@ def rulebook_from_files(files: Mapping[str, bytes], directory: Path | str) -> Ru
             raise RulebookError(f"{path}: expected `document:` and a list under `rules:`")
         if isinstance(data.get("document"), str):
             documents[path.name] = data["document"]
-        if "in_force" in data:
-            if in_force is not None:
-                raise RulebookError(f"{path}: in_force: set in more than one rule file")
-            try:
-                in_force = InForce.model_validate(data["in_force"])
-            except ValidationError as exc:
-                raise RulebookError(f"{path}: in_force: {_where(exc)}") from None
+        file_rules: list[Rule] = []
         for index, spec in enumerate(data["rules"]):
             rule_id = spec.get("id", f"#{index}") if isinstance(spec, dict) else f"#{index}"
             try:
-                rules.append(Rule.model_validate({**spec, "source_file": path.name}))
+                file_rules.append(Rule.model_validate({**spec, "source_file": path.name}))
             except (ValidationError, TypeError) as exc:
                 detail = _where(exc) if isinstance(exc, ValidationError) else "entry is not a mapping"
                 raise RulebookError(f"{path}: rule {rule_id}: {detail}") from None
+        rules += file_rules
+        if "in_force" in data:
+            document = {r.document for r in file_rules}
+            if len(document) != 1:
+                raise RulebookError(f"{path}: in_force: the file's rules must cite one document")
+            document = document.pop()
+            if document in in_force:
+                raise RulebookError(f"{path}: in_force: set for {document} in more than one rule file")
+            try:
+                in_force[document] = InForce.model_validate(data["in_force"])
+            except ValidationError as exc:
+                raise RulebookError(f"{path}: in_force: {_where(exc)}") from None
     if not rules:
         # an empty folder would determine nothing and cost nothing, silently
         raise RulebookError(f"{directory}：目录中没有规则文件（*.yaml，含 rules: 列表）")
@@ -411,7 +434,7 @@ def rulebook_from_files(files: Mapping[str, bytes], directory: Path | str) -> Ru
 
 
 def assemble(rules: list[Rule], parameters: dict[str, Parameter], version: str, directory: Path,
-             in_force: Optional[InForce] = None, documents: Optional[dict[str, str]] = None,
+             in_force: Optional[dict[str, InForce]] = None, documents: Optional[dict[str, str]] = None,
              files: Optional[dict[str, bytes]] = None) -> Rulebook:
     """A Rulebook from validated rules and parameters: cross-checked and put
     in dependency order, exactly as rule files are (reforms build on this)."""

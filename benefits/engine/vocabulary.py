@@ -125,6 +125,7 @@ class Line(_Model):
     amount: Optional[Amount]
     payer_split: Optional[dict[Payer, Union[float, Range]]]
     duplicate_of: Optional[str]
+    duplicate_note: Optional[str] = None     # the same payment as duplicate_of, said in the line itself
     upon: list[str]
     missing_facts: Optional[list[MissingFact]] = None
     assumptions: list[str]

@@ -46,7 +46,7 @@ def estimate_chunk(task) -> tuple[Tally, list[dict]]:
         try:
             record = parse_row(names, payload)
             points = planner.points(record)
-            results = [engine.determine(record, day, explain=False, events_from=planner.events_from)
+            results = [engine.determine(record, day, explain=False, events_from=planner.start)
                        for day in points]
         except (InvalidApplicant, EngineError) as exc:
             rejects += row_rejects(number, exc)

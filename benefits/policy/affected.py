@@ -32,7 +32,7 @@ def _parameters(rule: Rule) -> set[str]:
 def affected_lines(baseline: Rulebook, reform: Rulebook) -> Optional[set[str]]:
     """The reform's benefit ids whose results may differ from the baseline's
     (None: all of them)."""
-    if baseline.in_force != reform.in_force:
+    if baseline.in_force_of != reform.in_force_of:
         return None
     changed_params = {n for n in set(baseline.parameters) | set(reform.parameters)
                       if baseline.parameters.get(n) != reform.parameters.get(n)}

@@ -567,10 +567,6 @@ def _floors() -> list[Floor]:
     return _FLOORS[key]
 
 
-def _in_force(book: Rulebook) -> Optional[dt.date]:
-    return book.in_force.from_ if book.in_force else None
-
-
 @contextmanager
 def _clock(timings: Optional[dict], stage: str):
     started = time.perf_counter()
@@ -598,7 +594,7 @@ def _reform_side(est_b: ColumnarEstimate, est_r: ColumnarEstimate, frame: pl.Dat
     see affected.py; ``_combine`` adds the rest from the baseline)."""
     if not _same_points(est_b, est_r, frame):
         return _run(est_r, frame, est_r.points(frame), None)
-    if _in_force(est_b.rulebook) != _in_force(est_r.rulebook):
+    if est_b.rulebook.event_days() != est_r.rulebook.event_days():
         return _run(est_r, frame, points_b, None)
     return _run(est_r, frame, points_b, facts, only)
 

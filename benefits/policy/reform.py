@@ -287,7 +287,7 @@ def apply_reform(rulebook: Rulebook, reform: Reform) -> Rulebook:
     # ``files`` stays empty: the version is not a hash of rule files, so no
     # file set may claim it (a determination made under a reform is not a
     # kept rulebook version; Reform.text is what reproduces it)
-    book = assemble(list(rules.values()), parameters, version, rulebook.directory, copy.deepcopy(rulebook.in_force),
+    book = assemble(list(rules.values()), parameters, version, rulebook.directory, copy.deepcopy(rulebook.in_force_of),
                     dict(rulebook.documents))
     book.reform, book.changes = reform, changes
     return book

@@ -119,7 +119,7 @@ UI = {
                          "the first {shown} shown here; all {all} in the workbook's 拒绝记录 sheet"),
     "kinds": ("金额类型", "Amount kind"), "persons": ("符合人数", "Eligible"),
     "undetermined_n": ("待定人数", "Undetermined"), "duplicates": ("重复不计", "Not double-counted"),
-    "same_payment": ("与「{other}」是同一笔钱，只发一次，本项不另计", "The same payment as “{other}”: paid once, not again here"),
+    "same_payment": ("与「{other}」为同一笔，只发一次，本行不另计", "The same payment as “{other}”: paid once, not again here"),
     "fin_dup_note": ("重复不计：同一需要由两项救助支付时（如两种途径纳入低保、五保与低保），只计金额较高的一项。待定（缺少信息）的人不计金额。",
                      "Not double-counted: when two lines pay for one need (e.g. 低保 by two routes, 五保 and 低保), only the larger counts. "
                      "Undetermined persons (facts missing) are not costed."),

@@ -469,10 +469,6 @@ def monthly_total(outcome, value):
         raise Mismatch("每月现金合计", f"{value}元", f"{total:g}元（{shown}）", None)
 
 
-def _mentions_day(text: str, day) -> bool:
-    return day.isoformat() in text or f"{day.year}年{day.month}月{day.day}日" in text
-
-
 @step("那么", rf"(?:那么)?81号尚未施行\(?(?P<day>{DATE})起施行\)?,?所有81号待遇均为不符合",
       pattern="那么81号尚未施行（{日期}起施行），所有81号待遇均为不符合",
       example="那么81号尚未施行（2012年11月13日起施行），所有81号待遇均为不符合",
@@ -483,9 +479,11 @@ def not_in_force_81(outcome, day):
     day = parse_date(day)
     wrong = []
     for line in result["benefits"]:
-        failed = [r["condition"] for r in line.get("reasons", []) if r["status"] != "held"]
+        unmet = [r for r in line.get("reasons", []) if r["status"] != "held"]
+        failed = [r["condition"] for r in unmet]
         if line["document"] == "81号":
-            only = len(failed) == 1 and "尚未施行" in failed[0] and _mentions_day(failed[0], day)
+            # its one reason: the in-force condition of 81号 (marks.rule_not_in_force), on that day
+            only = len(unmet) == 1 and unmet[0].get("in_force") == day.isoformat() and "81号" in failed[0]
             if line["status"] != "ineligible" or not only:
                 wrong.append(f"{line['label_zh']}：{_status_text(line)}")
         elif any("81号" in c for c in failed):

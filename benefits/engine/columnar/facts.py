@@ -8,6 +8,7 @@ a fact out. The differential test holds the two to the same values.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Mapping
 
 import polars as pl
 
@@ -101,9 +102,11 @@ def with_members(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.with_columns(**member_columns())
 
 
-def fact_expressions(in_force_from: dt.date | None = None) -> dict[str, pl.Expr]:
+def fact_expressions(since: Mapping[str, dt.date] | None = None) -> dict[str, pl.Expr]:
     """{fact name: expression}; the keys are exactly FACTS. The frame needs
     ``with_event_flags`` and ``with_members`` first (see ``with_facts``)."""
+    since = since or {}
+    in_force_from = since.get("63号")
     day = _key(pl.col(DAY))
     age = (day - _key(pl.col(BIRTH))) // 10000
     has_cert = pl.col("certificate.number").is_not_null()
@@ -166,6 +169,7 @@ def fact_expressions(in_force_from: dt.date | None = None) -> dict[str, pl.Expr]
     out["evaluation_day"] = day.cast(pl.Int64)
     out.update({name: pl.col(f"{section}.{field}") for name, (section, field) in PLAIN_81.items()})
     out["disaster_days_since"] = (pl.col(DAY) - pl.col("disaster.date")).dt.total_days()
+    out["disaster_in_period"] = in_period(pl.col("disaster.date"), since.get("81号"))
     # 81号 第10条: "1个月内" up to the same day of the next month (clamped to its end)
     deadline = pl.col("military.referral_date").dt.offset_by("1mo")
     placed = pl.col("military.placed_date")
@@ -178,10 +182,11 @@ def fact_expressions(in_force_from: dt.date | None = None) -> dict[str, pl.Expr]
     return out
 
 
-def with_facts(frame: pl.LazyFrame, in_force_from: dt.date | None) -> pl.LazyFrame:
+def with_facts(frame: pl.LazyFrame, since: Mapping[str, dt.date] | None) -> pl.LazyFrame:
     """Every fact as a column ``fact.<name>`` (and the event flags and member
-    aggregates they use; the latter are kept if the frame has them already)."""
-    frame = with_event_flags(frame, in_force_from)
+    aggregates they use; the latter are kept if the frame has them already).
+    ``since``: per document, the day its dated events count from."""
+    frame = with_event_flags(frame, (since or {}).get("63号"))
     if not set(_MEMBERS.values()) <= set(frame.collect_schema().names()):
         frame = with_members(frame)
-    return frame.with_columns(**{fact_column(n): e for n, e in fact_expressions(in_force_from).items()})
+    return frame.with_columns(**{fact_column(n): e for n, e in fact_expressions(since).items()})

@@ -100,8 +100,7 @@ class ColumnarPlan:
     def lazy(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Every column of the plan added to ``frame`` (which has the
         applicant columns and DAY)."""
-        in_force = self.rulebook.in_force
-        return self.decide(with_facts(frame, in_force.from_ if in_force else None))
+        return self.decide(with_facts(frame, self.rulebook.event_days()))
 
     def decide(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """``lazy`` on a frame that has the facts already (``with_facts`` with
@@ -113,14 +112,13 @@ class ColumnarPlan:
         frame = frame.with_columns(**params)
         for stage in self._stages():
             frame = frame.with_columns(**stage)
-        in_force = self.rulebook.in_force
-        if in_force is not None:
-            # before 63号 is in force no line applies and no concept is decided
-            early = pl.col(DAY) < pl.lit(in_force.from_)
-            frame = frame.with_columns(**{
-                rule_column(r.id): pl.when(early).then(pl.lit(False if r.kind == "benefit" else None,
-                                                              dtype=pl.Boolean)).otherwise(pl.col(rule_column(r.id)))
-                for r in self.rules})
+        # a rule whose document is not yet in force, or that is pending (逐步建立),
+        # does not apply: a line is not eligible, a concept not decided
+        not_yet = {doc: pl.col(DAY) < pl.lit(f.from_) for doc, f in self.rulebook.in_force_of.items()}
+        frame = frame.with_columns(**{
+            rule_column(r.id): pl.when(pl.lit(True) if r.pending else not_yet[r.document])
+            .then(pl.lit(False if r.kind == "benefit" else None, dtype=pl.Boolean)).otherwise(pl.col(rule_column(r.id)))
+            for r in self.rules if r.pending or r.document in not_yet})
         for round_ in self.upon():
             frame = frame.with_columns(**round_)
         amounts = {}
