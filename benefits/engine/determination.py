@@ -14,7 +14,7 @@ from .identity import county_name
 from .marks import assumptions, chain, condition_parameters, fact_reason, not_in_force, rule_not_in_force
 from .outcome import (Trace, amount_parameters, amount_py, mark_duplicates_py, missing_amount_py, missing_py,
                       payer_parameters, payer_split_py, upon_py)
-from .rulebook import ParamRef, Rule, Rulebook
+from .rulebook import Rule, Rulebook
 from .vocabulary import ELIGIBLE, INELIGIBLE, STATUSES, UNDETERMINED, status_of
 
 
@@ -50,21 +50,22 @@ class Determiner:
     def reasons(self, rule: Rule, t: Trace) -> list[dict]:
         out = []
         params = self.book.parameters
-        for cond, status, static in zip(rule.conditions, t.statuses(rule), self.prepared[rule.id].reasons):
+        for (ref, fact, param), status, static in zip(self.book.condition_parts[rule.id], t.statuses(rule),
+                                                       self.prepared[rule.id].reasons):
             reason = {"status": status, **static}
-            if cond.ref is None:
-                reason["value"] = t.fact(cond.fact)
-                if isinstance(cond.value, ParamRef):
-                    spec = params[cond.value.param]
+            if ref is None:
+                reason["value"] = t.fact(fact)
+                if param is not None:
+                    spec = params[param]
                     reason["parameter"] = {"name": spec.name, "label_zh": spec.label_zh,
                                            "value": t.param(spec.name), "verified": spec.verified}
             out.append(reason)
         return out
 
-    def line(self, rule: Rule, t: Trace, upon: dict, explain: bool) -> dict:
-        early = rule_not_in_force(self.book, rule, t.day)
-        if early is not None:
-            return _early_line(rule, early, explain)
+    def line(self, rule: Rule, t: Trace, upon: dict, explain: bool, skip: frozenset = frozenset()) -> dict:
+        """``skip``: the rules that do not apply on the day (Rulebook.not_applying)."""
+        if rule.id in skip:
+            return _early_line(rule, rule_not_in_force(self.book, rule, t.day), explain)
         status = status_of(t.verdict(rule.id))
         line = {"benefit": rule.id, "document": rule.document, "label_zh": rule.label_zh,
                 "label_en": rule.label_en, "clause": rule.clause, "status": status,
@@ -96,8 +97,8 @@ class Determiner:
                 line["notes"] = rule.notes
         return line
 
-    def concept(self, rule: Rule, t: Trace, upon: dict) -> dict:
-        if rule_not_in_force(self.book, rule, t.day) is not None:
+    def concept(self, rule: Rule, t: Trace, upon: dict, skip: frozenset = frozenset()) -> dict:
+        if rule.id in skip:
             return _early_concept(rule)
         return {"concept": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en, "clause": rule.clause,
                 "holds": t.verdict(rule.id), "reasons": self.reasons(rule, t), "assumption": rule.assumption,
@@ -110,12 +111,13 @@ class Determiner:
         if early is not None:
             return self._not_in_force(t, applicant, early, explain)
         upon = upon_py(t)
-        lines = [self.line(rule, t, upon, explain) for rule in self.book.benefits]
+        skip = self.book.not_applying(t.day)
+        lines = [self.line(rule, t, upon, explain, skip) for rule in self.book.benefits]
         mark_duplicates_py(lines, self.book)
         _note_duplicates(lines)
         result = _result(applicant, t, lines)
         if explain:
-            result["concepts"] = [self.concept(rule, t, upon) for rule in self.book.derived]
+            result["concepts"] = [self.concept(rule, t, upon, skip) for rule in self.book.derived]
         return result
 
     def _not_in_force(self, t: Trace, applicant: dict, early: dict, explain: bool) -> dict:

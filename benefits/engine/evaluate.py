@@ -134,16 +134,15 @@ class _DurableTrace:
         self.verdicts: dict[str, bool] = {}
         self.branches: dict[str, set] = {}
         self._statuses: dict[str, list[str]] = {}
-        # documents not yet in force on the day: their rules do not apply
-        self._early = {doc for doc, f in self.rulebook.in_force_of.items() if day < f.from_}
+        # rules of a document not yet in force, and pending ones, do not apply
+        self._not_applying = self.rulebook.not_applying(day)
 
     def read(self, firings: Firings) -> None:
         self.verdicts, self.branches = firings.verdicts, firings.branches
 
     def verdict(self, rule_id: str) -> bool | None:
-        rule = self.rulebook.by_id[rule_id]
-        if rule.pending or rule.document in self._early:     # as the columnar plan's verdicts
-            return False if rule.kind == "benefit" else None
+        if rule_id in self._not_applying:      # as the columnar plan's verdicts
+            return False if self.rulebook.by_id[rule_id].kind == "benefit" else None
         return self.verdicts.get(rule_id)
 
     def fact(self, name: str):
@@ -161,12 +160,12 @@ class _DurableTrace:
             return cached
         named = self.branches.get(rule.id, ())
         out = []
-        for i, cond in enumerate(rule.conditions or []):
-            if cond.ref is not None:
-                sub = self.verdict(cond.ref)
+        facts = self.facts
+        for i, (ref, fact, param) in enumerate(self.rulebook.condition_parts[rule.id]):
+            if ref is not None:
+                sub = self.verdict(ref)
                 out.append(UNKNOWN if sub is None else HELD if sub else FAILED)
-            elif cond.fact not in self.facts or (isinstance(cond.value, ParamRef)
-                                                 and param_fact(cond.value.param) not in self.facts):
+            elif fact not in facts or (param is not None and param_fact(param) not in facts):
                 out.append(UNKNOWN)
             elif rule.mode == "all":
                 out.append(FAILED if i in named else HELD)

@@ -4,6 +4,7 @@ conditions compare against."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from .facts import DATED_FACTS, FACTS
 from .rulebook import Condition, InForce, ParamRef, Rule, Rulebook
@@ -99,6 +100,7 @@ def rule_not_in_force(rulebook: Rulebook, rule: Rule, day: dt.date) -> dict | No
     return None
 
 
+@lru_cache(maxsize=32)
 def same_payment_groups(rulebook: Rulebook) -> list[tuple[str, ...]]:
     """Benefits that pay for the same need, grouped transitively through
     ``same_payment_as`` (A~B and C~B: one group A, B, C), in rulebook order."""

@@ -19,7 +19,7 @@ lowerings equal on every line. To add an amount form, add a ``Form`` here
 from __future__ import annotations
 
 import datetime as dt
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Protocol
 
 import polars as pl
@@ -326,6 +326,7 @@ def duplicates_pl(book: Rulebook, benefits: list[Rule]) -> dict[str, pl.Expr]:
 
 # -- upon: holds only once a prospective event happens (依纳入低保) -----------------------
 
+@lru_cache(maxsize=32)
 def prospective_rules(book: Rulebook) -> list[Rule]:
     """Rules whose finding may hold only upon an event, in dependency order."""
     out, ids = [], set()
@@ -414,14 +415,13 @@ def missing_py(rule: Rule, t: Trace, seen: set | None = None) -> list[dict]:
     parameter with no value in force on the day."""
     seen = set() if seen is None else seen
     out = []
-    for cond, status in zip(rule.conditions, t.statuses(rule)):
+    for (ref, fact, param), status in zip(t.rulebook.condition_parts[rule.id], t.statuses(rule)):
         if status != UNKNOWN:
             continue
-        if cond.ref is not None:
-            out += missing_py(t.rulebook.by_id[cond.ref], t, seen)
+        if ref is not None:
+            out += missing_py(t.rulebook.by_id[ref], t, seen)
             continue
-        param = cond.value.param if isinstance(cond.value, ParamRef) else None
-        absent = [n for n in [cond.fact, *(t.rulebook.parameters[param].by if param else ())] if t.fact(n) is None]
+        absent = [n for n in [fact, *(t.rulebook.parameters[param].by if param else ())] if t.fact(n) is None]
         for name in absent:
             if name not in seen:
                 seen.add(name)

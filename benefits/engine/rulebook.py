@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from functools import cached_property
 from pathlib import Path
 from typing import Literal, Mapping, Optional, Union
 
@@ -296,15 +297,42 @@ class Rulebook:
         return {doc: f.from_ if events_from is None else max(f.from_, events_from)
                 for doc, f in self.in_force_of.items()}
 
-    @property
+    # a Rulebook is not changed once assembled (a reform assembles a new one):
+    # what every determination reads is computed once
+    @cached_property
     def derived(self) -> list[Rule]:
         return [r for r in self.rules if r.kind == "derived"]
 
-    @property
+    @cached_property
     def benefits(self) -> list[Rule]:
         """Benefit lines grouped by document (63号, then 81号), each group in rule order."""
         lines = [r for r in self.rules if r.kind == "benefit"]
         return sorted(lines, key=lambda r: DOCUMENTS.index(r.document))
+
+    @cached_property
+    def condition_parts(self) -> dict[str, tuple[tuple[Optional[str], Optional[str], Optional[str]], ...]]:
+        """Per rule, each condition as (ref, fact, param): the rule it tests,
+        or the fact and the parameter it compares against (None for a fixed
+        value). Read on every evaluation, so computed once."""
+        return {r.id: tuple((c.ref, c.fact, c.value.param if isinstance(c.value, ParamRef) else None)
+                            for c in r.conditions or []) for r in self.rules}
+
+    @cached_property
+    def rules_of(self) -> dict[str, frozenset[str]]:
+        """The rule ids of each document."""
+        out: dict[str, set[str]] = {}
+        for rule in self.rules:
+            out.setdefault(rule.document, set()).add(rule.id)
+        return {doc: frozenset(ids) for doc, ids in out.items()}
+
+    def not_applying(self, day: dt.date) -> frozenset[str]:
+        """Rules that do not apply on ``day``: those of a document not yet in
+        force, and pending ones (marks.rule_not_in_force gives the reason)."""
+        out = {r.id for r in self.rules if r.pending}
+        for doc, in_force in self.in_force_of.items():
+            if day < in_force.from_:
+                out |= self.rules_of.get(doc, frozenset())
+        return frozenset(out)
 
     @property
     def county_budgets(self) -> list[Rule]:
