@@ -72,8 +72,7 @@ def in_memory(columnar: ColumnarEngine, frame: pl.DataFrame) -> float:
     print(f"  → {size / elapsed:,.0f} applicants/s  ({result.width} columns out)")
     # where the time goes: the plan's stages one after another
     lazy = frame.lazy().with_columns(pl.lit(AS_OF).alias(DAY))
-    in_force = columnar.rulebook.in_force
-    facts = with_facts(lazy, in_force.from_)
+    facts = with_facts(lazy, columnar.rulebook.event_days())
     params = {}
     for spec in columnar.rulebook.parameters.values():
         params.update(parameter_expressions(spec))

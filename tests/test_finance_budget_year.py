@@ -18,7 +18,7 @@ from benefits.finance import estimate
 
 from .factories import applicant
 
-ENGINES = ["columnar", "durable"]
+from benefits.engine import BACK_ENDS as ENGINES
 
 
 def _cost(record: dict, year: int, engine: str, benefit: str) -> dict:
