@@ -14,11 +14,10 @@ import datetime as dt
 
 import pytest
 
+from benefits.engine import BACK_ENDS as ENGINES
 from benefits.finance import estimate
 
 from .factories import applicant
-
-from benefits.engine import BACK_ENDS as ENGINES
 
 
 def _cost(record: dict, year: int, engine: str, benefit: str) -> dict:
