@@ -27,7 +27,7 @@ def run(tmp_path_factory):
 
 def test_terminal_table(run):
     output, _ = run
-    assert f"2013年度残疾人救助资金测算（规则版本 {default_engine().version}）" in output
+    assert f"2013年度救助资金测算（规则版本 {default_engine().version}）" in output
     assert "台账共 400 条：评估 397 人，拒绝 3 条" in output
     for heading in ("一、按项目", "二、按县（市、区）", "三、按出资方", "四、康复进社区", "五、所用参数", "六、被拒绝的记录"):
         assert heading in output

@@ -68,7 +68,9 @@ def test_every_target_quotes_81_verbatim():
 
 def test_the_quote_check_fails_on_a_wrong_quote():
     policy = _normalise(POLICY_81)
-    wrong = TARGETS.targets[5].text.replace("30", "35")
+    beds = next(t for t in TARGETS.targets if t.id == "beds_per_thousand_elderly")
+    wrong = beds.text.replace("30", "35")
+    assert wrong != beds.text
     assert not all(_normalise(f) in policy for f in wrong.split("……"))
 
 
@@ -82,7 +84,11 @@ def test_every_target_of_the_brief_is_encoded_with_its_clause():
         "urban_community_facilities": "81号 第5条", "rural_community_facilities": "81号 第5条",
         "community_facility_area": "81号 第5条", "community_info_platform": "81号 第5条",
         "community_info_services": "81号 第5条", "martyr_memorials": "81号 第9条",
-        "veteran_training": "81号 第10条", "rescue_station": "81号 第13条"}
+        "veteran_training": "81号 第10条", "rescue_station": "81号 第13条",
+        # issue 17 item 13
+        "disaster_storage_network": "81号 第1条", "medical_settlement_platform": "81号 第2条",
+        "wubao_standard_floor": "81号 第2条", "donation_stations": "81号 第3条",
+        "funeral_policy_coverage": "81号 第15条", "township_standardisation": "81号 第19条"}
 
 
 def test_a_target_without_a_stated_deadline_says_so_as_an_assumption():
@@ -104,6 +110,12 @@ def test_the_applicant_rulebook_does_not_read_the_targets_folder():
     (lambda d: d["targets"][0].update(deadline_text=None), "go together"),
     (lambda d: d["targets"][0]["all"][0].update(value="village_committees"), "exactly one"),
     (lambda d: d["targets"].append(d["targets"][0]), "defined twice"),
+    (lambda d: d["targets"][0]["all"][0].pop("at_least"), "`at_least` is needed"),
+    (lambda d: d["targets"][0]["all"][0].update(part=None, whole=[], at_least=None, flag="village_committees"),
+     "need a 是/否 indicator"),
+    (lambda d: d["targets"][0]["all"][0].update(part="info_platform"), "tested with `flag`"),
+    (lambda d: next(t for t in d["targets"] if t["id"] == "medical_settlement_platform")["all"][0].update(
+        at_least=1), "`at_least` is needed, except by a `flag`"),
 ])
 def test_a_broken_target_file_is_refused_with_where(tmp_path, change, message):
     data = yaml.safe_load((ROOT / "rules" / "targets" / "81-targets.yaml").read_text())
@@ -189,6 +201,84 @@ def test_info_platform_is_a_city_target_over_the_counties(flags, expected):
     info_platform = next(t for t in TARGETS.targets if t.id == "community_info_platform")
     shown_cells = [card({"info_platform": dict(zip(COUNTIES, flags))}).shown_cell(c, info_platform) for c in COUNTIES]
     assert shown_cells == ["（全市考核）本县：" + ({"是": "是", "否": "否", "": "未填"}[f]) for f in flags]
+
+
+# -- issue 17 item 13: targets from 81号 第1、2、3、15、19条, each at its boundary ----------------------
+
+@pytest.mark.parametrize("stores, points, expected", [(1, 1, MET), (0, 1, NOT_MET), (1, 0, NOT_MET),
+                                                      (2, 30, MET), (1, None, UNKNOWN)])
+def test_storage_network_needs_a_county_store_and_a_township_point(stores, points, expected):
+    """第1条: 县级储备库为支撑、乡（镇）救灾物资储备站（点）为补充, by 2015."""
+    values = {"county_disaster_stores": stores, "township_disaster_points": points}
+    assert status(values, "disaster_storage_network", county="411224") == expected
+    assert status(values, "disaster_storage_network", county="411224", as_of=dt.date(2015, 12, 30)) == NOT_DUE
+
+
+@pytest.mark.parametrize("urban, rural, expected", [
+    ("是", "是", MET), ("是", "否", NOT_MET), ("否", "是", NOT_MET), ("是", None, UNKNOWN), ("否", None, NOT_MET)])
+def test_medical_settlement_with_both_insurances(urban, rural, expected):
+    """第2条: 与城镇医保和新农合无缝衔接的医疗救助同步结算平台: a 是/否 per insurance."""
+    result = card({"settlement_with_urban_insurance": urban, "settlement_with_ncms": rural}).cell(
+        "411221", "medical_settlement_platform")
+    assert result.status == expected
+    first = result.conditions[0]
+    assert (first.detail, first.condition.threshold_zh()) == (urban, "为“是”")
+
+
+@pytest.mark.parametrize("concentrated, dispersed, expected", [
+    (5000, 5000, MET), (5000, 4999, NOT_MET), (4999, 5000, NOT_MET), ("4999.99", 6000, NOT_MET), (6000, 5001, MET)])
+def test_wubao_standard_not_below_the_rural_living_level(concentrated, dispersed, expected):
+    """第2条: 确保不低于当地农村居民平均生活水平 — equal is enough, a fen below is not; no deadline."""
+    values = {"rural_living_level": 5000, "wubao_standard_concentrated": concentrated,
+              "wubao_standard_dispersed": dispersed}
+    assert status(values, "wubao_standard_floor", county="411282") == expected
+    assert status(values, "wubao_standard_floor", county="411282", as_of=dt.date(2013, 1, 1)) == expected
+
+
+@pytest.mark.parametrize("as_of, judged", [
+    ("2015-02-15", ["411202"]), ("2015-02-16", ["411202", "411203"]), ("2015-12-31", ["411202", "411203"])])
+def test_donation_stations_are_judged_in_the_districts_of_the_day(as_of, judged):
+    """第3条: 市辖区……普遍建立社会捐赠接收站（点）: 湖滨区; 陕州区 from 2015-02-16 (陕县 before);
+    the counties and county-level cities are not judged (“有条件的乡（镇）” is not defined)."""
+    scorecard = card({"donation_stations": 0}, as_of=dt.date.fromisoformat(as_of))
+    assert [c for c in COUNTIES if scorecard.cell(c, "donation_stations")] == judged
+    target = next(t for t in TARGETS.targets if t.id == "donation_stations")
+    assert scorecard.shown_cell("411282", target) == "不考核（不是市辖区）"
+    assert scorecard.cell("411202", "donation_stations").current is False
+
+
+@pytest.mark.parametrize("stations, expected", [(0, NOT_MET), (1, MET)])
+def test_donation_stations_at_one(stations, expected):
+    assert status({"donation_stations": stations}, "donation_stations") == expected
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (["是"] * 6, MET), (["是"] * 5 + ["否"], NOT_MET), (["是"] * 5 + [""], UNKNOWN), (["否"] + [""] * 5, NOT_MET)])
+def test_funeral_policy_covers_the_whole_city(flags, expected):
+    """第15条: 实现全市惠民殡葬政策全覆盖 — every county, judged on the 全市 row."""
+    result = card({"funeral_policy": dict(zip(COUNTIES, flags))}).cell(CITY, "funeral_policy_coverage")
+    assert result.status == expected
+    assert card({}).cell("411202", "funeral_policy_coverage") is None
+
+
+@pytest.mark.parametrize("standardised, expected", [(7, MET), (6, NOT_MET), (None, UNKNOWN)])
+def test_every_township_reaches_the_standard(standardised, expected):
+    """第19条: 全市所有乡、镇和街道办事处普遍达到“四有三全一加强一提高” — all of them; no deadline."""
+    values = {"townships": 7, "townships_standardised": standardised}
+    assert status(values, "township_standardisation", county="411281") == expected
+    assert status(values, "township_standardisation", county="411281", as_of=dt.date(2013, 1, 1)) == expected
+
+
+def test_the_workbook_shows_flags_as_yes_or_no_and_the_districts_scope(tmp_path):
+    out = tmp_path / "k.xlsx"
+    assert run("scorecard", str(DEMO), "--as-of", "2015-12-31", "--out", str(out)).exit_code == 0
+    book = load_workbook(out)
+    detail = [r for r in book["明细"].values if r[0] == "渑池县" and r[6] == "与新农合同步结算"]
+    assert detail[0][7:10] == ("否", "为“是”", "否")
+    overview = next(r for r in book["总览"].values if r[1] == "市辖区普遍建立社会捐赠接收站（点）")
+    assert overview[3:9] == ("达标", "达标") + ("不考核（不是市辖区）",) * 4
+    texts = next(r for r in book["目标与原文"].values if r[1] == "市辖区普遍建立社会捐赠接收站（点）")
+    assert texts[4] == "每个市辖区（以评估日的区划为准）"
 
 
 def test_the_county_name_is_the_one_in_force_on_the_day():
@@ -351,7 +441,8 @@ def test_scorecard_command_writes_the_workbook(tmp_path):
 def test_scorecard_before_the_deadlines_marks_targets_not_due(tmp_path):
     result = run("scorecard", str(DEMO), "--as-of", "2013-06-30")
     assert result.exit_code == 0
-    assert re.search(r"湖滨区\s+1\s+0\s+0\s+14", result.output)   # only the untimed training is judged
+    # only the untimed targets are judged: training (第10条), 五保's standard (第2条), 第19条
+    assert re.search(r"湖滨区\s+3\s+0\s+0\s+17", result.output)
 
 
 @pytest.mark.parametrize("args, message, code", [
@@ -392,7 +483,7 @@ def test_scorecard_reads_an_xlsx_filled_from_the_template(tmp_path):
     book.save(path)
     result = run("scorecard", str(path), "--as-of", "2015-12-31")
     assert result.exit_code == 0, result.output
-    assert re.search(r"湖滨区\s+1\s+0\s+14\s+0", result.output)
+    assert re.search(r"湖滨区\s+1\s+0\s+19\s+0", result.output)
 
 
 # -- the reader attacked: any bytes give values or a Chinese error, nothing else ------------------------

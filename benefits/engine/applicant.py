@@ -206,7 +206,7 @@ class Needs(_Strict):
 
 
 class Applicant(_Strict):
-    """申请人：一个残疾人的救助申请记录。"""
+    """申请人：一个居民的救助申请记录（63号要求持《残疾人证》，81号不要求）。"""
     id_number: IdNumber = Field(description="身份证号码（18位）")
     name: str = Field(min_length=1, max_length=50, description="姓名")
     hukou_local: Optional[bool] = Field(None, description="本市户籍（填了户籍县区即为是）")

@@ -20,7 +20,7 @@ def render(result: dict, rejects_shown: int = 10) -> str:
     counts = result["counts"]
     total = result["total"]
     parts = [
-        f"{result['year']}年度残疾人救助资金测算（规则版本 {result['rulebook_version']}）",
+        f"{result['year']}年度救助资金测算（规则版本 {result['rulebook_version']}）",
         f"台账共 {counts['total']} 条：评估 {counts['evaluated']} 人，拒绝 {counts['rejected']} 条"
         f"（共评估 {counts['evaluations']} 次，变动日 {'、'.join(result['change_points'])}）",
         f"合计（元）：下限 {_yuan(total['min'])}  中值 {_yuan(total['mid'])}  上限 {_yuan(total['max'])}"

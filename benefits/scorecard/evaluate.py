@@ -71,6 +71,8 @@ class Scorecard:
         if flag and self.indicators is not None:
             value = self.indicators.get(code, flag)
             return "（全市考核）本县：" + ("未填" if value is None else "是" if value else "否")
+        if target.scope == "districts" and code != CITY:
+            return "不考核（不是市辖区）"
         return "—"
 
     def counts(self, code: str) -> dict[str, int]:
@@ -97,11 +99,22 @@ def deadline_zh(target: Target) -> str:
     return target.deadline.isoformat()
 
 
+def is_district(code: str, day: dt.date) -> bool:
+    """Whether a county is a 市辖区 on ``day``: its name then is a 区 (湖滨区;
+    陕州区 from 2015-02-16, before which it was 陕县, a county)."""
+    return (county_name(code, day) or "").endswith("区")
+
+
 def evaluate(targets: Targets, indicators: Indicators, as_of: dt.date) -> Scorecard:
     counties = [(code, county_name(code, as_of)) for code in CURRENT_COUNTIES]
     results = []
     for target in targets.targets:
-        places = [(CITY, CITY_ZH)] if target.scope == "city" else counties
+        if target.scope == "city":
+            places = [(CITY, CITY_ZH)]
+        elif target.scope == "districts":
+            places = [(code, name) for code, name in counties if is_district(code, as_of)]
+        else:
+            places = counties
         for code, name in places:
             conditions = [_condition(c, targets, indicators, code) for c in target.all]
             current = kleene_and(c.holds for c in conditions)
@@ -117,11 +130,15 @@ def _condition(condition: Condition, targets: Targets, indicators: Indicators, c
     label = lambda name: targets.indicators[name].label_zh  # noqa: E731
     if condition.counties_with:
         return _share_of_counties(condition, indicators, label(condition.counties_with))
-    names = [condition.value] if condition.value else [condition.part, *condition.whole]
+    names = [condition.value or condition.flag] if condition.value or condition.flag \
+        else [condition.part, *condition.whole]
     values = {name: indicators.get(code, name) for name in names}
     missing = [label(n) for n, v in values.items() if v is None]
     if missing:
         return ConditionResult(condition, None, None, "未填：" + "、".join(missing))
+    if condition.flag:
+        value = values[condition.flag]
+        return ConditionResult(condition, value == 1, value, "是" if value == 1 else "否")
     if condition.value:
         value = values[condition.value]
         return ConditionResult(condition, value >= condition.at_least, value, f"{shown(value)}{condition.unit}")

@@ -38,7 +38,9 @@ class Indicator(_Spec):
     part_of: list[str] = Field(default_factory=list)   # value ≤ the sum of these
 
 
-def _fraction(value) -> Fraction:
+def _fraction(value) -> Optional[Fraction]:
+    if value is None:
+        return None
     try:
         return Fraction(str(value))
     except (ValueError, ZeroDivisionError):
@@ -47,30 +49,37 @@ def _fraction(value) -> Fraction:
 
 class Condition(_Spec):
     label_zh: str
-    unit: str
-    at_least: Fraction
+    unit: str = ""
+    at_least: Optional[Fraction] = None
     value: Optional[str] = None
     part: Optional[str] = None
     whole: list[str] = Field(default_factory=list)
     per: int = 1
     counties_with: Optional[str] = None
+    flag: Optional[str] = None             # a 是/否 indicator that must be 是
 
     _at_least = field_validator("at_least", mode="before")(_fraction)
 
     @model_validator(mode="after")
     def _shape(self):
-        shapes = [self.value is not None, self.part is not None, self.counties_with is not None]
+        shapes = [self.value is not None, self.part is not None, self.counties_with is not None,
+                  self.flag is not None]
         if sum(shapes) != 1:
-            raise ValueError("a condition has exactly one of `value`, `part` (with `whole`) or `counties_with`")
+            raise ValueError("a condition has exactly one of `value`, `part` (with `whole`), `counties_with` "
+                             "or `flag`")
         if (self.part is not None) != bool(self.whole):
             raise ValueError("`part` and `whole` go together")
+        if (self.flag is None) != (self.at_least is not None):
+            raise ValueError("`at_least` is needed, except by a `flag` condition (which holds on 是)")
         return self
 
     @property
     def indicators(self) -> list[str]:
-        return [n for n in (self.value, self.part, self.counties_with) if n] + self.whole
+        return [n for n in (self.value, self.part, self.counties_with, self.flag) if n] + self.whole
 
     def threshold_zh(self) -> str:
+        if self.flag:
+            return "为“是”"
         return f"≥ {shown(self.at_least)}{self.unit}"
 
 
@@ -81,7 +90,8 @@ class Target(_Spec):
     text: str
     deadline: Optional[dt.date]
     deadline_text: Optional[str] = None
-    scope: Literal["county", "city"] = "county"
+    # county: each county; city: the 全市 row only; districts: each 市辖区 (as on the evaluation day)
+    scope: Literal["county", "city", "districts"] = "county"
     assumptions: list[str] = Field(default_factory=list)
     all: list[Condition] = Field(min_length=1)
 
@@ -173,8 +183,11 @@ def _cross_check(indicators, assumptions, targets, where) -> None:
             for name in condition.indicators:
                 if name not in indicators:
                     raise TargetsError(f"{where}: target {target.id}: unknown indicator {name}")
-            if condition.counties_with and indicators[condition.counties_with].kind != "flag":
-                raise TargetsError(f"{where}: target {target.id}: counties_with needs a 是/否 indicator")
+            flags = [n for n in (condition.counties_with, condition.flag) if n]
+            if any(indicators[n].kind != "flag" for n in flags):
+                raise TargetsError(f"{where}: target {target.id}: counties_with and flag need a 是/否 indicator")
+            if any(indicators[n].kind == "flag" for n in condition.indicators if n not in flags):
+                raise TargetsError(f"{where}: target {target.id}: a 是/否 indicator is tested with `flag`")
     for indicator in indicators.values():
         for name in indicator.part_of:
             if name not in indicators:

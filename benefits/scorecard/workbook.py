@@ -21,6 +21,7 @@ _BOLD = Font(bold=True)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _FILL = {MET: "C6EFCE", NOT_MET: "FFC7CE", UNKNOWN: "E7E6E6", NOT_DUE: "FFEB9C"}
 ASSUMED = "⚠假设"
+SCOPE_ZH = {"county": "每个县（市、区）", "city": "全市", "districts": "每个市辖区（以评估日的区划为准）"}
 
 
 def _cell(sheet, value, bold=False, fill=None, wrap=False):
@@ -97,7 +98,7 @@ def write_scorecard(card: Scorecard, path) -> None:
         summary = [[name, code] + [card.counts(code)[s] for s in STATUS_ZH] for code, name in places]
         _sheet(book, "县区汇总", heading, ["县（市、区）", "代码"] + list(STATUS_ZH.values()), summary)
 
-        texts = [[t.clause, t.label_zh, t.text, _deadline(t), "全市" if t.scope == "city" else "每个县（市、区）",
+        texts = [[t.clause, t.label_zh, t.text, _deadline(t), SCOPE_ZH[t.scope],
                   "\n".join(targets.assumption_texts(t))] for t in targets.targets]
         texts.append(["", "总数为0时", "", "", "", targets.assumptions.get("empty_whole", "")])
         _sheet(book, "目标与原文", heading, ["条款", "目标", "原文（逐字引用）", "期限", "考核范围", "假设"],
@@ -108,7 +109,11 @@ def write_scorecard(card: Scorecard, path) -> None:
 
 
 def _value(c) -> str:
-    return "" if c.value is None else f"{shown(c.value)}{c.condition.unit}"
+    if c.value is None:
+        return ""
+    if c.condition.flag:
+        return "是" if c.value == 1 else "否"
+    return f"{shown(c.value)}{c.condition.unit}"
 
 
 def _indicator_sheet(book, targets: Targets, heading: str, card: Scorecard | None = None):

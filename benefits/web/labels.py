@@ -98,7 +98,7 @@ UI = {
     "fin_no_jobs": ("还没有测算任务", "No estimates yet"), "fin_submitted": ("提交时间", "Submitted"),
     "fin_progress": ("进度", "Progress"), "fin_finished": ("完成时间", "Finished"),
     "fin_all_jobs": ("← 全部测算任务", "← All estimate jobs"),
-    "fin_title": ("{year}年度残疾人救助资金测算", "Disability relief cost estimate {year}"),
+    "fin_title": ("{year}年度救助资金测算", "Relief cost estimate {year}"),
     "fin_processed": ("已处理 {done} / {total} 条记录", "{done} of {total} rows processed"),
     "fin_auto": ("本页自动刷新；也可", "this page refreshes itself; or"), "fin_reload": ("手动刷新", "reload"),
     "fin_rows": ("台账记录", "Rows"), "fin_evaluated": ("已评估（人）", "Evaluated (persons)"),

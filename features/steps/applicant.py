@@ -169,7 +169,8 @@ _FLAGS = {
     # 81号
     "是随军未就业家属": ("military", "unemployed_military_spouse", True),
     "不是随军未就业家属": ("military", "unemployed_military_spouse", False),
-    "是军队退休干部": ("military", "military_retiree", True), "不是军队退休干部": ("military", "military_retiree", False),
+    "是军队离退休干部": ("military", "military_retiree", True),
+    "不是军队离退休干部": ("military", "military_retiree", False),
     "是军队无军籍退休退职职工": ("military", "non_military_staff_retiree", True),
     "不是军队无军籍退休退职职工": ("military", "non_military_staff_retiree", False),
     "尚在待安置期间": ("military", "awaiting_placement", True), "已安置上岗": ("military", "awaiting_placement", False),

@@ -85,18 +85,27 @@ def check(county_sheet, day):
     county_sheet.card = evaluate(targets(), Indicators(values), parse_date(day))
 
 
-def _result(county_sheet, county: str, label: str):
+_SCOPE_ZH = {"city": "全市考核", "county": "逐县考核", "districts": "只考核市辖区"}
+
+
+def _target(county_sheet, label: str):
     if county_sheet.card is None:
         raise StepUsageError("请先写「当按{日期}考核」，再检查结果")
     target = next((t for t in targets().targets if norm(t.label_zh) == norm(label) or t.id == label), None)
     if target is None:
         raise StepUsageError(f"没有名为「{label}」的目标。可用的目标：\n  "
                              + "\n  ".join(f"{t.label_zh}（{t.clause}）" for t in targets().targets))
+    return target
+
+
+def _result(county_sheet, county: str, label: str):
+    target = _target(county_sheet, label)
     code = "411200" if county == CITY_ZH else _CODES[county]
     result = county_sheet.card.cell(code, target.id)
     if result is None:
-        raise StepUsageError(f"「{label}」是{'全市' if target.scope == 'city' else '逐县'}考核的目标，"
-                             f"不能按{county}检查")
+        if target.scope == "districts" and county != CITY_ZH:
+            raise Mismatch(f"{county}「{label}」", "考核", "不考核（评估日不是市辖区）", target.clause)
+        raise StepUsageError(f"「{label}」是{_SCOPE_ZH[target.scope]}的目标，不能按{county}检查")
     return result
 
 
@@ -124,6 +133,17 @@ def target_status(county_sheet, county, label, status):
       meaning="按已填报的数据，目标现在是否达到（未到期的目标也判定）")
 def target_now(county_sheet, county, label, verdict):
     _expect(county_sheet, county, label, verdict, lambda r: r.current is _VERDICT[verdict], "当前")
+
+
+@step("那么", rf"(?P<county>{_COUNTY})的「(?P<label>[^」]+)」不考核",
+      pattern="那么{县（市、区）}的「{目标}」不考核",
+      example="那么灵宝市的「市辖区普遍建立社会捐赠接收站（点）」不考核",
+      meaning="这个县（市、区）不在该目标的考核范围：只考核市辖区的目标（以评估日的区划为准）不考核县和县级市")
+def not_judged(county_sheet, county, label):
+    target = _target(county_sheet, label)
+    result = county_sheet.card.cell(_CODES[county], target.id)
+    if result is not None:
+        raise Mismatch(f"{county}「{label}」", "不考核", _why(result), target.clause)
 
 
 @step("那么", rf"(?P<county>{_COUNTY})的「(?P<label>[^」]+)」的(?P<what>.+?)应为(?P<value>{NUM})(?P<unit>[^\d]*)",

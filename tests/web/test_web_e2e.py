@@ -166,7 +166,7 @@ def test_finance_estimate_progress_result_and_workbook(live_url, page, tmp_path)
     assert "按出资方" in book.sheetnames
 
     page.click("text=English")
-    expect(page.locator("h1")).to_contain_text("Disability relief cost estimate 2013")
+    expect(page.locator("h1")).to_contain_text("Relief cost estimate 2013")
     expect(page.locator("#totals tr.total th")).to_have_text("Total")
 
 
