@@ -22,7 +22,7 @@ import polars.selectors as cs
 from ..engine.applicant import DAY_OUT_OF_RANGE, EARLIEST_DATE, LATEST_DATE
 from ..engine.columnar import ColumnarEngine
 from ..engine.columnar.facts import DAY, fact_column, member_columns, with_facts
-from ..engine.columnar.params import keys, param_column
+from ..engine.columns import keys, param_column, plain
 from ..engine.columnar.plan import (MONEY_FORMS, PAYERS, amount_column, duplicate_column, payer_column,
                                     rule_column)
 from ..engine.columnar.schema import BIRTH, ROW
@@ -86,13 +86,6 @@ class LineTotals:
     alone can be taken from the baseline's fold (``finish``)."""
     by_county: pl.DataFrame
     values: dict[tuple[str, str], set[str]]
-
-
-def _plain(value):
-    """A parameter value as the rule files write it (300, not 300.0)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 class ColumnarEstimate:
@@ -430,12 +423,12 @@ class ColumnarEstimate:
         """The parameter's values met in these rows, as the report prints them."""
         names = keys(self.rulebook.parameters[name])
         if names is None:
-            return {format_value(_plain(v)) for v in rows.get_column(param_column(name)).unique().to_list()}
+            return {format_value(plain(v)) for v in rows.get_column(param_column(name)).unique().to_list()}
         columns = [param_column(name, k) for k in names]
         out = set()
         for values in rows.select(columns).unique().iter_rows():
             if all(v is None for v in values):
                 out.add(format_value(None))
             else:
-                out.add(format_value({k: _plain(v) for k, v in zip(names, values) if v is not None}))
+                out.add(format_value({k: plain(v) for k, v in zip(names, values) if v is not None}))
         return out

@@ -44,6 +44,14 @@ def upon_column(rule_id: str) -> str:
     return f"upon.{rule_id}"
 
 
+def plain(value):
+    """A value read back from a Float64 column as the rule files write it
+    (300.0 → 300)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def keys(spec) -> list[str] | None:
     """The keys of a mapping-valued parameter (table, range, payer split), or None."""
     if not any(isinstance(v.value, dict) for v in spec.values):

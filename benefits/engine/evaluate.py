@@ -19,7 +19,7 @@ from .determination import Determiner, applicant_summary
 from .facts import applicant_facts, certificate_categories, evaluation_day, record_has
 from .identity import CURRENT_COUNTIES, county_name_for_year, mask_id
 from .months import months_between, parameter_dates
-from .rulebook import ParamRef, Rule, Rulebook, load_rulebook
+from .rulebook import Rule, Rulebook, load_rulebook
 from .runtime import DurableSession, Firings
 from .vocabulary import (ELIGIBLE, FAILED, HELD, INELIGIBLE, PAYER_ZH, PERIOD_ZH, STATUS_ZH,  # noqa: F401 (API)
                          UNDETERMINED, UNKNOWN)
@@ -38,8 +38,8 @@ class Engine:
         used = {c.ref for r in self.rulebook.rules for c in (r.conditions or []) if c.ref}
         self._session = DurableSession(compile_ruleset(self.rulebook), used)
         self._determiner = Determiner(self.rulebook)
-        self._condition_params = sorted({c.value.param for r in self.rulebook.rules for c in (r.conditions or [])
-                                         if isinstance(c.value, ParamRef)})
+        self._condition_params = sorted({param for parts in self.rulebook.condition_parts.values()
+                                         for _, _, param in parts if param is not None})
         self._resolve = lru_cache(maxsize=4096)(self._resolve_uncached)
 
     @property
@@ -53,9 +53,9 @@ class Engine:
 
     def determine(self, record: Applicant, as_of: dt.date | None = None, explain: bool = True,
                   events_from: dt.date | None = None) -> dict:
-        """``events_from``: dated events (录取, 学历, 七's hardship) count only
-        from this day, if later than the in-force day: an estimate costs a
-        one-off in the budget year of its event."""
+        """``events_from``: dated events (录取, 学历, 七's hardship, a disaster)
+        count only from this day, where later than their document's in-force
+        day: an estimate costs a one-off in the budget year of its event."""
         day = evaluation_day(record, as_of)
         in_force = self.rulebook.in_force
         facts = applicant_facts(record, day, self.rulebook.event_days(events_from))

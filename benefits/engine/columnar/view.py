@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..columns import DAY, condition_column, fact_column, keys, param_column, rule_column
+from ..columns import DAY, condition_column, fact_column, keys, param_column, plain, rule_column
 from ..determination import Determiner, applicant_summary
 from ..rulebook import Rule
 from ..vocabulary import condition_status
@@ -51,8 +51,8 @@ class RowView:
         """The resolved value as the rule files write it (a mapping for tables)."""
         names = keys(self.rulebook.parameters[name])
         if names is None:
-            return _plain(self.row[param_column(name)])
-        values = {k: _plain(self.row[param_column(name, k)]) for k in names}
+            return plain(self.row[param_column(name)])
+        values = {k: plain(self.row[param_column(name, k)]) for k in names}
         return None if all(v is None for v in values.values()) else {
             k: v for k, v in values.items() if v is not None}
 
@@ -63,9 +63,3 @@ class RowView:
                                       self.row["residence"], self.day)
         return (determiner or Determiner(self.rulebook)).determine(self, applicant, explain)
 
-
-def _plain(value):
-    """300.0 → 300: parameter values as the rule files write them."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
