@@ -92,3 +92,41 @@ def test_the_png_footnote_names_unverified_parameters_in_chinese():
     texts = "".join(t.get_text() for t in chart.chart_figure(result, font).texts)
     assert "未核实参数（示例值）：城乡居民最低生活保障标准" in texts.replace("\n", "")
     assert "dibao_standard" not in texts
+
+
+# Issue 17 item 16: the county named as in the budget year on every sheet.
+
+@pytest.fixture(scope="module")
+def shanzhou(tmp_path_factory):
+    """One applicant of 411203 (陕县 until 2015-02-16, then 陕州区), estimated for 2013 and 2016."""
+    folder = tmp_path_factory.mktemp("shanzhou")
+    caseload = folder / "c.jsonl"
+    caseload.write_text(__import__("json").dumps(applicant(county="411203", residence="rural")) + "\n",
+                        encoding="utf-8")
+    runs = {}
+    for year in (2013, 2016):
+        out = folder / f"{year}.xlsx"
+        result = CliRunner().invoke(main, ["estimate", str(caseload), "--year", str(year), "--out", str(out),
+                                           "--workers", "1", "--quiet"])
+        assert result.exit_code == 0, result.output
+        texts = {sheet.title: [v for row in sheet.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+                 for sheet in load_workbook(out).worksheets}
+        runs[year] = (result.output, texts)
+    return runs
+
+
+@pytest.mark.parametrize("year, name, other", [(2013, "陕县", "陕州区"), (2016, "陕州区", "陕县")])
+def test_the_county_is_named_as_in_the_budget_year_on_every_sheet(shanzhou, year, name, other):
+    output, sheets = shanzhou[year]
+    assert {title: [t for t in texts if other in t] for title, texts in sheets.items()} == dict.fromkeys(sheets, [])
+    assert [line for line in output.splitlines() if other in line] == []
+    for title in ("按县区", "县区×出资方", "康复经费", "参数与假设", "图表"):
+        assert name in sheets[title], title
+    assert f"{name} 自2012-01-01起 288538" in output                      # 辖区人口数, by county
+
+
+def test_the_english_chart_names_the_county_as_in_the_year_too():
+    from benefits.finance.labels import county_en
+    assert [county_en("411203", y) for y in (2013, 2015, 2016)] == [
+        "Shan County", "Shanzhou (Shan County before 16 Feb)", "Shanzhou"]
+    assert county_en("411282", 2013) == "Lingbao" and county_en("", 2013) == "(no county)"

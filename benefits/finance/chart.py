@@ -19,7 +19,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from ..engine.vocabulary import PAYERS
 from ..caseload import atomic_output  # noqa: E402
-from .labels import COUNTY_EN, PAYER_EN, PAYER_ZH  # noqa: E402
+from .labels import PAYER_EN, PAYER_ZH, county_en  # noqa: E402
 
 # "Failed to find font weight normal" for a medium-only font (WenQuanYi): not the user's concern
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
@@ -77,7 +77,7 @@ def chart_figure(result: dict, font: str | None) -> Figure:
         title = f"{result['year']}年度救助资金测算（中值）：按县区、出资方"
         ylabel = "万元"
     else:
-        names = [COUNTY_EN.get(c["county"], c["county"]) for c in counties]
+        names = [county_en(c["county"], result["year"]) for c in counties]
         payer_label = PAYER_EN
         title = f"Estimated cost {result['year']} (mid) by county and payer"
         ylabel = "10,000 yuan"

@@ -11,8 +11,8 @@ def _yuan(value: float) -> str:
     return f"{value:,.2f}"
 
 
-def _scoped(value: dict, by: list) -> str:
-    scope = f"{scope_zh(value)} " if by else ""
+def _scoped(value: dict, by: list, year: int) -> str:
+    scope = f"{scope_zh(value, year)} " if by else ""
     return f"{scope}自{value['from']}起 {format_value(value['value'])}"
 
 
@@ -60,7 +60,7 @@ def render(result: dict, rejects_shown: int = 10) -> str:
     ]
     for p in result["parameters"]:
         mark = "⚠" if not p["verified"] else " "
-        values = "；".join(_scoped(v, p["by"]) for v in p["values"]) or "当年无生效值"
+        values = "；".join(_scoped(v, p["by"], result["year"]) for v in p["values"]) or "当年无生效值"
         parts.append(f"  {mark} {p['label_zh']}（{p['name']}，{p['unit']}）：{values}")
         if not p["verified"]:
             parts.append(f"      来源：{p['source']}")

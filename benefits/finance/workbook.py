@@ -120,7 +120,7 @@ def _assumption_rows(result: dict) -> list:
     for p in result["parameters"]:
         for v in p["values"]:
             rows.append([p["name"], p["label_zh"], p["unit"], by_zh(p["by"]), _yes(p["verified"]), p["source"],
-                         v["from"], scope_zh(v), _number_or_text(v["value"])])
+                         v["from"], scope_zh(v, result["year"]), _number_or_text(v["value"])])
     rows += [[], (["未核实标记：项目", "参数", "参数名称", "涉及人数", "遇到的取值"], True)]
     rows += [[m["label_zh"], m["parameter"], m["parameter_zh"], m["persons"], "、".join(m["values"])]
              for m in result["unverified_marks"]]
