@@ -70,8 +70,8 @@ def test_the_workbook_has_a_native_stacked_chart_with_totals(run):
     sheet = load_workbook(out)["图表"]
     assert [c.value for c in sheet[2]] == ["县（市、区）", "市级财政", "县级财政", "未指明", "合计"]
     rows = list(sheet.iter_rows(min_row=3, values_only=True))
-    assert [r[0] for r in rows] == ["湖滨区", "卢氏县", "灵宝市"]
-    assert all(r[4] == pytest.approx(sum(r[1:4]), abs=0.02) for r in rows)
+    assert [r[0] for r in rows[:3]] == ["湖滨区", "卢氏县", "灵宝市"] and rows[3][0] == "合计"
+    assert all(round(r[4] * 100) == sum(round(v * 100) for v in r[1:4]) for r in rows[:4])
 
 
 def test_a_cjk_font_missing_from_matplotlibs_cache_is_still_found(monkeypatch):
@@ -92,6 +92,36 @@ def test_the_png_footnote_names_unverified_parameters_in_chinese():
     texts = "".join(t.get_text() for t in chart.chart_figure(result, font).texts)
     assert "未核实参数（示例值）：城乡居民最低生活保障标准" in texts.replace("\n", "")
     assert "dibao_standard" not in texts
+
+
+# Issue 17 item 16: the 图表 sheet states its unit and adds up.
+
+def _banner(sheet) -> str:
+    return sheet.cell(1, 1).value
+
+
+def test_the_chart_sheet_is_in_wan_yuan_and_says_so_and_every_other_sheet_in_yuan(run):
+    _, out = run
+    book = load_workbook(out)
+    for sheet in book.worksheets:
+        unit = "万元" if sheet.title == "图表" else "元"
+        assert f"金额单位：{unit} ·" in _banner(sheet), sheet.title
+    with zipfile.ZipFile(out) as archive:
+        xml = archive.read(next(n for n in archive.namelist() if n.startswith("xl/charts/chart"))).decode("utf-8")
+    assert "（中值，万元）" in xml and "<a:t>万元</a:t>" in xml
+
+
+def test_the_chart_sheet_adds_up_and_matches_the_county_sheet(estimate_book):
+    """On the generated caseload: each county's 合计 is its 按县区 中值 in 万元
+    (two decimals), its three payers add up to it, and the 合计 row adds up."""
+    from .sheets import fen
+    chart, counties = estimate_book["图表"], estimate_book["按县区"]
+    mid = {r[1]: r[counties.index("中值")] for r in counties.rows}
+    assert [r[0] for r in chart.rows] == list(mid)
+    for row in chart.rows:
+        assert fen(row[4]) == fen(sum(row[1:4])) == (2 * fen(mid[row[0]]) + 10_000) // 20_000, row
+    assert chart.total_mismatches() == [] and len(chart.totals) == 1
+
 
 
 # Issue 17 item 16: the county named as in the budget year on every sheet.

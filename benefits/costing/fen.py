@@ -14,7 +14,7 @@ Polars for the columnar one, with the same IEEE operations.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Callable, Mapping
 
 import polars as pl
 
@@ -40,12 +40,19 @@ def yuan_column(expr: pl.Expr) -> pl.Expr:
     return (expr.cast(pl.Float64) / 100).round(2)
 
 
-def apportion(total: int, parts: Mapping[str, float]) -> dict[str, int]:
+def rescale(fen: int, unit: int) -> int:
+    """Whole fen → whole ``unit``s of fen, half up, exactly (10,000 fen:
+    hundredths of 万元)."""
+    return (2 * fen + unit) // (2 * unit)
+
+
+def apportion(total: int, parts: Mapping[str, float], rounded: Callable[[float], int] = to_fen) -> dict[str, int]:
     """The payers' parts (yuan, unrounded) of a person's amount already
     rounded to ``total`` fen: each part rounded, and what they then differ
     from the total by (a fen, rarely two) added to the largest part (the
-    first of them on a tie), so that the parts add up to the total."""
-    fen = {who: to_fen(value) for who, value in parts.items()}
+    first of them on a tie), so that the parts add up to the total.
+    ``rounded``: how a part is rounded, in the total's unit."""
+    fen = {who: rounded(value) for who, value in parts.items()}
     if fen:
         largest = max(parts, key=lambda who: parts[who])     # max keeps the first of equal parts
         fen[largest] += total - sum(fen.values())

@@ -1,8 +1,10 @@
-"""Chinese labels shared by the estimate's table, workbook and chart."""
+"""Chinese labels shared by the estimate's table, workbook and chart, and
+the chart's figures in 万元."""
 from __future__ import annotations
 
 from ..costing import county_name
-from ..engine.vocabulary import PAYER_ZH, PERIOD_ZH
+from ..costing.fen import apportion, rescale, to_fen, yuan
+from ..engine.vocabulary import PAYER_ZH, PAYERS, PERIOD_ZH
 from ..report import format_value
 
 KIND_ZH = {"fixed": "定额", "at_least": "不低于（按下限计）", "range": "区间", "in_kind": "实物/服务（只计人数）",
@@ -41,9 +43,26 @@ def county_en(code: str, year: int) -> str:
     return COUNTY_EN.get(code, code)
 
 
+WAN = 1_000_000     # fen in a 万元 (10,000 yuan)
+
+
+def county_wan(result: dict) -> list[tuple[dict, dict, float]]:
+    """The chart's figures: per county, (county, {payer: 万元}, total 万元),
+    中值 to two decimals of 万元. The total is the county's 中值 in yuan
+    rounded to 万元; the payers' figures are apportioned to add up to it
+    (costing/fen.py), so the chart's table adds up across and matches 按县区."""
+    out = []
+    for county in result["counties"]:
+        total = rescale(to_fen(county["cost"]["mid"]), WAN // 100)
+        parts = apportion(total, {p: to_fen(county["payers"][p]["mid"]) for p in PAYERS},
+                          rounded=lambda fen: rescale(fen, WAN // 100))
+        out.append((county, {p: yuan(v) for p, v in parts.items()}, yuan(total)))
+    return out
+
+
 def by_zh(by: list[str]) -> str:
     return "、".join(BY_ZH.get(b, b) for b in by) or "—"
 
 
 __all__ = ["PAYER_ZH", "PERIOD_ZH", "KIND_ZH", "COUNTY_EN", "PAYER_EN", "RESIDENCE_ZH", "kinds_zh", "scope_zh",
-           "county_en", "by_zh", "format_value"]
+           "county_en", "county_wan", "by_zh", "format_value"]

@@ -15,7 +15,8 @@ from openpyxl.drawing.image import Image
 from ..engine.vocabulary import PAYERS
 from ..caseload import atomic_output, write_only_book
 from ..workbooks import Sheet
-from .labels import PAYER_ZH, PERIOD_ZH, by_zh, format_value, kinds_zh, scope_zh
+from ..costing.fen import to_fen, yuan
+from .labels import PAYER_ZH, PERIOD_ZH, by_zh, county_wan, format_value, kinds_zh, scope_zh
 
 _RANGE = ("min", "mid", "max")
 _RANGE_ZH = {"min": "下限", "mid": "中值", "max": "上限"}
@@ -131,11 +132,18 @@ def _assumption_rows(result: dict) -> list:
 
 def _chart_sheet(book: Workbook, result: dict, chart_png: Optional[str]) -> None:
     """Cost by county stacked by payer (中值, 万元) as a native Excel chart over
-    a small table on the same sheet, with each county's total labelled."""
-    counties = result["counties"]
+    a small table on the same sheet, with each county's total labelled. The
+    sheet is in 万元 and its title row says so; each county's 合计 is its
+    中值 in 按县区 rounded to 万元, its payers apportioned to add up to it."""
+    figures = county_wan(result)
+    rows = [[county["county_zh"]] + [parts[p] for p in PAYERS] + [total] for county, parts, total in figures]
     s = Sheet(book, "图表", result, ["县（市、区）"] + [PAYER_ZH[p] for p in PAYERS] + ["合计"],
-               [[c["county_zh"]] + [round(c["payers"][p]["mid"] / 10_000, 2) for p in PAYERS]
-                + [round(c["cost"]["mid"] / 10_000, 2)] for c in counties], widths=[14, 12, 12, 12, 12])
+               rows + ([(["合计"] + [yuan(sum(to_fen(r[i]) for r in rows)) for i in range(1, 5)], True)]
+                       if rows else [])
+               + [["（单位：万元，中值，保留两位小数；各县区合计为“按县区”表中值（元）的万元数，"
+                   "三个出资方之和等于合计）"]],
+               widths=[14, 12, 12, 12, 12], unit="万元")
+    counties = result["counties"]
     if not counties:
         return
     first, last = 3, 2 + len(counties)
