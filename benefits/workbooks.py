@@ -28,7 +28,10 @@ def _shown(value) -> str:
 
 
 def column_widths(rows: list[list]) -> list[float]:
-    """Column widths in Excel's units (a Chinese character counts two), 8–60."""
+    """Column widths in Excel's units (a Chinese character counts two), 8–60.
+    A row of one cell is a heading or a note: it spills over the empty cells
+    beside it and does not size its column."""
+    rows = [r for r in rows if len(r) != 1]
     count = max((len(r) for r in rows), default=0)
     return [min(max((display_width(_shown(r[i])) for r in rows if i < len(r)), default=0) + 2, 60)
             for i in range(count)]

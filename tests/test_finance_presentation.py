@@ -49,8 +49,9 @@ def test_headers_are_frozen_and_columns_fit_chinese_text(run):
     for sheet in book.worksheets:
         assert sheet.freeze_panes == ("A2" if sheet.title == "参数与假设" else "A3"), sheet.title
     by_benefit = book["按项目"]
-    longest = max(display_width(row[0]) for row in by_benefit.iter_rows(min_row=3, values_only=True))
-    assert by_benefit.column_dimensions["A"].width >= longest
+    longest = max(display_width(row[0]) for row in by_benefit.iter_rows(min_row=3, values_only=True) if row[1])
+    # the heading of the lines counted in persons only spills over: it does not widen the column
+    assert longest <= by_benefit.column_dimensions["A"].width <= longest + 2
     header = [c.value for c in by_benefit[2]]
     for index, name in enumerate(header, 1):
         letter = by_benefit.cell(2, index).column_letter
@@ -94,7 +95,9 @@ def test_the_png_footnote_names_unverified_parameters_in_chinese():
     assert "dibao_standard" not in texts
 
 
-# Issue 17 item 16: the 图表 sheet states its unit and adds up.
+# Issue 17 item 16: the 图表 sheet states its unit; 按项目 reads as a money
+# table, the lines counted in persons only after it; the county named as in
+# the budget year on every sheet.
 
 def _banner(sheet) -> str:
     return sheet.cell(1, 1).value
@@ -123,8 +126,33 @@ def test_the_chart_sheet_adds_up_and_matches_the_county_sheet(estimate_book):
     assert chart.total_mismatches() == [] and len(chart.totals) == 1
 
 
+def test_the_lines_counted_in_persons_only_come_after_the_money_table(run):
+    from benefits.engine import default_engine
+    from benefits.engine.outcome import MONEY_FORMS
+    _, out = run
+    rows = [r for r in load_workbook(out)["按项目"].iter_rows(min_row=3, values_only=True)]
+    labels = [r[0] for r in rows]
+    total = labels.index("合计")
+    heading = next(i for i, label in enumerate(labels) if label and label.startswith("只计人数、不计金额的项目"))
+    assert heading > total
+    money = {r[1] for r in rows[:total]}
+    persons = {r[1] for r in rows[heading + 1:] if r[1]}
+    book = default_engine().rulebook
+    assert money == {r.id for r in book.benefits if r.outcome.amount.form in MONEY_FORMS}
+    assert persons == {r.id for r in book.benefits if r.outcome.amount.form not in MONEY_FORMS}
+    assert len(money) + len(persons) == len(book.benefits)
+    for row in rows[heading + 1:]:
+        if row[1]:
+            assert row[11:] == (None,) * len(row[11:]), row[1]        # no money cells
+            assert "只计人数" in row[4], row[1]
 
-# Issue 17 item 16: the county named as in the budget year on every sheet.
+
+def test_the_terminal_lists_the_lines_counted_in_persons_only_apart(run):
+    output, _ = run
+    money, persons = output.split("只计人数、不计金额的项目", 1)
+    assert "纳入城乡低保" in money and "免费乘坐辖区内公交" not in money.split("一、按项目", 1)[1]
+    assert "免费乘坐辖区内公交" in persons.split("二、按县", 1)[0]
+
 
 @pytest.fixture(scope="module")
 def shanzhou(tmp_path_factory):

@@ -12,6 +12,7 @@ from typing import Optional
 from ..engine.identity import CURRENT_COUNTIES, county_name_for_year
 from ..engine.marks import same_payment_groups
 from ..engine.months import parameter_dates
+from ..engine.outcome import MONEY_FORMS
 from ..engine.rulebook import ParamRef, Rule
 from ..engine.vocabulary import PAYERS
 from .fen import to_fen, yuan
@@ -92,6 +93,9 @@ def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_rea
             "benefit": rule.id, "document": rule.document, "label_zh": rule.label_zh, "clause": rule.clause,
             "period": rule.outcome.period, "amount_kinds": kinds,
             "money": any(k in MONEY_KINDS for k in kinds),
+            # a line whose amount is no money (in kind, a service, a priority, days off, no amount
+            # stated): counted in persons only, whoever is eligible
+            "persons_only": rule.outcome.amount.form not in MONEY_FORMS,
             "floor": "at_least" in kinds,
             "persons": sum(tally.persons[k] for k in keys),
             "undetermined": sum(tally.undetermined[k] for k in keys),

@@ -51,13 +51,7 @@ def _sheets(book: Workbook, result: dict, rejects: Optional[Iterable[dict]], cha
     Sheet(book, "按项目", result,
            ["项目", "项目代码", "条款", "发放周期", "金额类型", "含“不低于”下限", "符合人数", "待定人数",
             "参数未生效人数", "与他项重复不计（人）", "按月人月数", "下限", "中值", "上限", "其中按下限计（中值）"]
-           + [f"{PAYER_ZH[p]}（中值）" for p in PAYERS],
-           [[b["label_zh"], b["benefit"], b["clause"], PERIOD_ZH[b["period"]], kinds_zh(b["amount_kinds"]),
-             _yes(b["floor"]), b["persons"], b["undetermined"], b["unresolved"], b["duplicates"],
-             float(b["person_months"])] + _triple(b["cost"]) + [float(b["floor_part"]["mid"])]
-            + [float(b["payers"][p]["mid"]) for p in PAYERS] for b in result["benefits"]]
-           + [(["合计", "", "", "", "", "", "", "", "", "", None] + _triple(result["total"])
-               + [float(result["floor_part"]["mid"])] + [float(result["payers"][p]["mid"]) for p in PAYERS], True)])
+           + [f"{PAYER_ZH[p]}（中值）" for p in PAYERS], _benefit_rows(result))
 
     Sheet(book, "按县区", result,
            ["县区代码", "县（市、区）", "申请人数", "下限", "中值", "上限"]
@@ -108,6 +102,29 @@ def _sheets(book: Workbook, result: dict, rejects: Optional[Iterable[dict]], cha
         s.row([r["row"], r["field"], r["message"]])
 
     _chart_sheet(book, result, chart_png)
+
+
+PERSONS_ONLY_ZH = ("只计人数、不计金额的项目（实物/服务、优先待遇、放假、未规定金额）：只统计符合人数和待定人数，"
+                   "不含在上面的合计中")
+
+
+def _benefit_rows(result: dict) -> list:
+    """按项目: the lines that pay money and their 合计, then, under a heading
+    of their own, the lines counted in persons only (no money cells)."""
+    def counts(b: dict, kinds: str) -> list:
+        return [b["label_zh"], b["benefit"], b["clause"], PERIOD_ZH[b["period"]], kinds, _yes(b["floor"]),
+                b["persons"], b["undetermined"], b["unresolved"], b["duplicates"], float(b["person_months"])]
+
+    money = [b for b in result["benefits"] if not b["persons_only"]]
+    persons = [b for b in result["benefits"] if b["persons_only"]]
+    rows: list = [counts(b, kinds_zh(b["amount_kinds"])) + _triple(b["cost"]) + [float(b["floor_part"]["mid"])]
+                  + [float(b["payers"][p]["mid"]) for p in PAYERS] for b in money]
+    rows.append((["合计", "", "", "", "", "", "", "", "", "", None] + _triple(result["total"])
+                 + [float(result["floor_part"]["mid"])] + [float(result["payers"][p]["mid"]) for p in PAYERS], True))
+    if persons:
+        rows += [[], ([PERSONS_ONLY_ZH], True)]
+        rows += [counts(b, kinds_zh(b["amount_kinds"]) if b["amount_kinds"] else "只计人数") for b in persons]
+    return rows
 
 
 def _assumption_rows(result: dict) -> list:

@@ -17,6 +17,8 @@ from .floors import STATUS_ZH as FLOOR_ZH
 
 # the per-person sheet stops here: the whole list is in Comparison.changes
 MAX_CHANGE_ROWS = 100_000
+PERSONS_ONLY_ZH = ("只计人数、不计金额的项目（实物/服务、优先待遇、放假、未规定金额）：只统计人数和状态变化，"
+                   "不含在上面的合计中")
 
 
 def write_comparison(result: Comparison, path) -> None:
@@ -52,6 +54,31 @@ def _total(frame: pl.DataFrame, before: list, money: list[str], after: tuple = (
     return ["合计", *before] + [_sum(frame, c) for c in money] + list(after), True
 
 
+def _benefit_rows(result: Comparison) -> list:
+    """按项目: the lines that pay money on either side and their 合计, then,
+    under a heading of their own, the lines counted in persons only on
+    both sides (their status changes still show; no money cells)."""
+    persons_only: dict[str, bool] = {}
+    for estimate in (result.baseline_estimate, result.reform_estimate):
+        for b in estimate["benefits"]:
+            persons_only[b["benefit"]] = persons_only.get(b["benefit"], True) and b["persons_only"]
+    money = result.by_benefit.filter(~pl.col("benefit").replace_strict(persons_only, default=False,
+                                                                         return_dtype=pl.Boolean))
+    persons = result.by_benefit.filter(pl.col("benefit").replace_strict(persons_only, default=False,
+                                                                        return_dtype=pl.Boolean))
+
+    def counts(r: dict) -> list:
+        return [r["label_zh"], r["benefit"], r["clause"], r["persons_baseline"], r["persons_reform"], r["gainers"],
+                r["losers"], r["unchanged"], r["status_changed"], r["amount_changed"]]
+
+    rows: list = [counts(r) + [r["baseline"], r["reform"], r["difference"]] for r in money.iter_rows(named=True)]
+    rows.append(_total(money, [""] * 9, ["baseline", "reform", "difference"]))
+    if persons.height:
+        rows += [[], ([PERSONS_ONLY_ZH], True)]
+        rows += [counts(r) for r in persons.iter_rows(named=True)]
+    return rows
+
+
 def _sheets(book: Workbook, result: Comparison) -> None:
     head = {"year": result.year, "rulebook_version": f"{result.baseline_version} → {result.reform_version}"}
     base, new = result.baseline_estimate, result.reform_estimate
@@ -71,11 +98,7 @@ def _sheets(book: Workbook, result: Comparison) -> None:
 
     Sheet(book, "按项目", head,
            ["项目", "项目代码", "条款", "符合人数·改前", "符合人数·改后", "得益人数", "受损人数", "不变人数",
-            "状态变化人数", "金额变化人数", "改前（元）", "改后（元）", "差额（元）"],
-           [[r["label_zh"], r["benefit"], r["clause"], r["persons_baseline"], r["persons_reform"], r["gainers"],
-             r["losers"], r["unchanged"], r["status_changed"], r["amount_changed"], r["baseline"], r["reform"],
-             r["difference"]] for r in result.by_benefit.iter_rows(named=True)]
-           + [_total(result.by_benefit, [""] * 9, ["baseline", "reform", "difference"])])
+            "状态变化人数", "金额变化人数", "改前（元）", "改后（元）", "差额（元）"], _benefit_rows(result))
 
     counties = list(result.by_county.iter_rows(named=True))
     s = Sheet(book, "按县区", head,
