@@ -69,7 +69,7 @@ def apportion_columns(total: pl.Expr, parts: Mapping[str, pl.Expr]) -> dict[str,
     rest = total - pl.sum_horizontal(*fen.values())
     out = {}
     for i, who in enumerate(names):
-        # the first part not smaller than those before it and larger than those after it
+        # the first largest part: larger than every part before it, not smaller than any after it
         largest = pl.lit(True)
         for j, other in enumerate(names):
             if j < i:
