@@ -28,7 +28,10 @@ def _shown(value) -> str:
 
 
 def column_widths(rows: list[list]) -> list[float]:
-    """Column widths in Excel's units (a Chinese character counts two), 8–60."""
+    """Column widths in Excel's units (a Chinese character counts two), 8–60.
+    A row of one cell is a heading or a note: it spills over the empty cells
+    beside it and does not size its column."""
+    rows = [r for r in rows if len(r) != 1]
     count = max((len(r) for r in rows), default=0)
     return [min(max((display_width(_shown(r[i])) for r in rows if i < len(r)), default=0) + 2, 60)
             for i in range(count)]
@@ -38,10 +41,11 @@ class Sheet:
     """A sheet: the title row, then a frozen header row, columns sized to
     their contents (set before the first row: write-only mode needs that).
     ``result``: a dict with the ``year`` and ``rulebook_version`` the title
-    row names; ``rows``: lists of cells, or (cells, bold) tuples."""
+    row names; ``rows``: lists of cells, or (cells, bold) tuples; ``unit``:
+    the money unit the title row states (元 unless the sheet says otherwise)."""
 
     def __init__(self, book: Workbook, title: str, result: dict, header: Optional[list],
-                 rows: Iterable = (), widths: Optional[list] = None):
+                 rows: Iterable = (), widths: Optional[list] = None, unit: str = "元"):
         self.sheet = book.create_sheet(title)
         rows = [r if isinstance(r, tuple) else (r, False) for r in rows]
         if widths is None:
@@ -50,7 +54,7 @@ class Sheet:
             self.sheet.column_dimensions[get_column_letter(index)].width = max(width, 8)
         self.sheet.freeze_panes = "A3" if header else "A2"
         self.row([f"{result['year']}年度 · 规则版本 {result['rulebook_version']} · "
-                  "金额单位：元 · 所用参数及未核实标记见“参数与假设”表"], bold=True)
+                  f"金额单位：{unit} · 所用参数及未核实标记见“参数与假设”表"], bold=True)
         if header:
             self.row(header, bold=True)
         for values, bold in rows:

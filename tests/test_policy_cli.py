@@ -60,3 +60,29 @@ def test_a_bad_reform_stops_before_anything_runs(caseload, tmp_path):
     assert result.exit_code == 1
     assert f"{reform}:4：未知规则“no_such_rule”" in result.output
     assert "Traceback" not in result.output and not out.exists()
+
+
+def test_the_workbook_lists_persons_only_lines_apart_and_names_counties_as_in_the_year(caseload, tmp_path):
+    """Issue 17 item 16: 按项目's money lines and their 合计 first, the lines
+    counted in persons only after them; 陕县, not 陕州区, in a 2013 workbook."""
+    from benefits.engine import default_engine
+    from benefits.engine.outcome import MONEY_FORMS
+    out = tmp_path / "compare.xlsx"
+    result = CliRunner().invoke(main, ["compare", str(caseload), "--reform", str(REFORMS / "severe-grade-1.yaml"),
+                                       "--year", "2013", "--out", str(out), "--examples", "1"])
+    assert result.exit_code == 0, result.output
+    book = load_workbook(out)
+    rows = list(book["按项目"].iter_rows(min_row=3, values_only=True))
+    labels = [r[0] for r in rows]
+    total = labels.index("合计")
+    heading = next(i for i, label in enumerate(labels) if label and label.startswith("只计人数、不计金额的项目"))
+    assert total < heading
+    rules = default_engine().rulebook.benefits
+    assert {r[1] for r in rows[:total]} == {r.id for r in rules if r.outcome.amount.form in MONEY_FORMS}
+    persons = [r for r in rows[heading + 1:] if r[1]]
+    assert {r[1] for r in persons} == {r.id for r in rules if r.outcome.amount.form not in MONEY_FORMS}
+    assert all(r[10:13] == (None, None, None) for r in persons)
+    assert any(r[8] for r in persons)                   # status changes still show (陪护人员 of a 重度 person)
+    texts = [v for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row
+             if isinstance(v, str)]
+    assert "陕县" in texts and not [t for t in texts if "陕州区" in t]

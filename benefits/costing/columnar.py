@@ -8,7 +8,9 @@ count on every eligible stretch, weighted by its months; prorated yearly
 lines (五保) likewise, weighted by months ÷ 12; other yearly, one-off and
 ongoing lines once, as first found eligible; a dated event counts only from
 the budget year's first day (``Planner.since``); a person counts once
-in each count (persons, undetermined, unresolved, duplicates, unverified marks).
+in each count (persons, undetermined, unresolved, duplicates, unverified marks),
+and their amount on a line is rounded once, to whole fen (fen.py), before it
+is added to any total.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from ..engine.marks import assumptions, chain, condition_parameters
 from ..engine.months import months_between
 from ..engine.rulebook import Rule, Rulebook
 from ..report import format_value
+from .fen import apportion_columns, fen_column
 from .periods import Planner
 from .tally import Tally
 
@@ -76,6 +79,25 @@ def _distinct(sums: dict[str, pl.Expr]) -> tuple[dict[str, pl.Expr], dict[str, s
         else:
             out[name] = expr
     return out, alias
+
+
+def _rounded(rules: list[Rule], sums: dict) -> dict[str, pl.Expr]:
+    """A person's money columns (yuan, summed over their stretches) as whole
+    fen: ``B|money.BOUND`` rounded once (fen.py), ``B|payer.WHO.BOUND``
+    apportioned so that they add up to it, as ``Tally.add_person`` does."""
+    out = {}
+    for rule in rules:
+        b = rule.id
+        for bound in _BOUNDS:
+            money = f"{b}|money.{bound}"
+            if money not in sums:
+                continue
+            total = fen_column(pl.col(money))
+            parts = {who: pl.col(f"{b}|payer.{who}.{bound}") for who in PAYERS
+                     if f"{b}|payer.{who}.{bound}" in sums}
+            out[money] = total
+            out.update({f"{b}|payer.{who}.{bound}": expr for who, expr in apportion_columns(total, parts).items()})
+    return out
 
 
 @dataclass
@@ -204,8 +226,8 @@ class ColumnarEstimate:
         line's figures until ``finish`` is given every line's totals.
         ``people`` has one row per person evaluated (PERSON,
         COUNTY and per benefit ``B|eligible``, ``B|undetermined``,
-        ``B|money.min|mid|max``, ``B|payer.WHO.mid`` … as the tally counts
-        them); ``result`` is the plan's row per (person, day) with the
+        ``B|money.min|mid|max``, ``B|payer.WHO.mid`` … in whole fen, as the
+        tally counts them); ``result`` is the plan's row per (person, day) with the
         columns the fold reads (verdicts, amounts, payers, duplicates,
         parameters). Both are None when no one has a day in the year.
         ``facts``: ``self.facts(frame, points)`` computed already."""
@@ -313,6 +335,8 @@ class ColumnarEstimate:
         people = rows.group_by(PERSON, maintain_order=True).agg(
             pl.col(COUNTY).first(), *[pl.col(n).any() for n in flags], *[pl.col(n).sum() for n in distinct]
         ).with_columns(**{n: pl.col(mid) for n, mid in alias.items()}).select(PERSON, COUNTY, *flags, *sums)
+        # each person's amount on a line rounded once, to whole fen, its payers' parts apportioned to it
+        people = people.with_columns(**_rounded(rules, sums))
         undetermined = {f"{r.id}|never eligible, undetermined":
                         ~pl.col(f"{r.id}|eligible") & pl.col(f"{r.id}|undetermined") for r in rules}
         by_county = people.group_by(COUNTY, maintain_order=True).agg(*[pl.col(n).sum() for n in list(flags) + list(sums)],

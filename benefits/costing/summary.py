@@ -1,6 +1,8 @@
 """The summary of a caseload's running totals (测算结果): a Tally turned into
-the estimate dict that the CLI, a workbook, a web page or a comparison shows
-(all money rounded to the fen), with the parameters and the method it used.
+the estimate dict that the CLI, a workbook, a web page or a comparison shows,
+with the parameters and the method it used. Money is yuan to the fen: every
+figure is a sum of the Tally's whole fen (each person's amount on a line
+rounded once), so each total is exactly the sum of its parts.
 """
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ from typing import Optional
 from ..engine.identity import CURRENT_COUNTIES, county_name_for_year
 from ..engine.marks import same_payment_groups
 from ..engine.months import parameter_dates
+from ..engine.outcome import MONEY_FORMS
 from ..engine.rulebook import ParamRef, Rule
 from ..engine.vocabulary import PAYERS
+from .fen import to_fen, yuan
 from .tally import MONEY_KINDS, Tally
 
 UNKNOWN_COUNTY_ZH = "未填户籍县区"
@@ -26,11 +30,12 @@ METHOD_ZH = (
 
 
 def _money(values) -> dict:
-    return {"min": round(values[0], 2), "mid": round(values[1], 2), "max": round(values[2], 2)}
+    """(min, mid, max) in whole fen → yuan."""
+    return {"min": yuan(values[0]), "mid": yuan(values[1]), "max": yuan(values[2])}
 
 
 def _sum(rows) -> list:
-    total = [0.0, 0.0, 0.0]
+    total = [0, 0, 0]
     for values in rows:
         for i in range(3):
             total[i] += values[i]
@@ -88,6 +93,9 @@ def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_rea
             "benefit": rule.id, "document": rule.document, "label_zh": rule.label_zh, "clause": rule.clause,
             "period": rule.outcome.period, "amount_kinds": kinds,
             "money": any(k in MONEY_KINDS for k in kinds),
+            # a line whose amount is no money (in kind, a service, a priority, days off, no amount
+            # stated): counted in persons only, whoever is eligible
+            "persons_only": rule.outcome.amount.form not in MONEY_FORMS,
             "floor": "at_least" in kinds,
             "persons": sum(tally.persons[k] for k in keys),
             "undetermined": sum(tally.undetermined[k] for k in keys),
@@ -113,7 +121,7 @@ def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_rea
                           "payers": {p: _money(v) for p, v in payers.items()},
                           # the county's whole obligation: its share of the lines plus 三（一）
                           "rehabilitation": rehabilitation.get(county, 0.0),
-                          "county_obligation": _money([v + rehabilitation.get(county, 0.0)
+                          "county_obligation": _money([v + to_fen(rehabilitation.get(county, 0.0))
                                                        for v in payers["county"]])})
         county_payer += [{"county": county, "county_zh": county_name(county, year), "payer": p, **_money(v)}
                          for p, v in payers.items()]
@@ -149,7 +157,7 @@ def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_rea
         "payers": by_payer,
         "county_payer": county_payer,
         "rehabilitation": budgets,
-        "rehabilitation_total": round(sum(b["amount"] for b in budgets), 2),
+        "rehabilitation_total": yuan(sum(to_fen(b["amount"]) for b in budgets)),
         "parameters": parameters_in_year(engine, year, used),
         "unverified_marks": marks,
         "rejects": rejects,

@@ -2,16 +2,18 @@
 processes so that no per-person data is kept.
 
 Money is a triple (min, mid, max): fixed and floor amounts give the same
-figure thrice, a range gives its bounds and their midpoint.
+figure thrice, a range gives its bounds and their midpoint. The totals are
+whole fen (fen.py): each person's amount on a line for the year is rounded
+once, its payers' parts apportioned to add up to it, and only then added.
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 
 from ..engine import ELIGIBLE, UNDETERMINED
-from ..engine.vocabulary import MONEY_KINDS
+from ..engine.vocabulary import MONEY_KINDS, PAYERS
 from ..report import format_value
-
+from .fen import apportion, to_fen
 
 
 def triple(value) -> tuple[float, float, float]:
@@ -30,18 +32,19 @@ def _add(target: list, values, factor: float) -> None:
 
 
 def _zero() -> list:
-    return [0.0, 0.0, 0.0]
+    return [0, 0, 0]
 
 
 class Tally:
-    """Totals keyed by benefit id and county code ('' when not recorded)."""
+    """Totals keyed by benefit id and county code ('' when not recorded);
+    money in whole fen (sums of each person's rounded amounts)."""
 
     def __init__(self):
         self.evaluated = 0
         self.evaluations = 0
-        self.money: dict[tuple, list] = defaultdict(_zero)          # (benefit, county)
-        self.payer: dict[tuple, list] = defaultdict(_zero)          # (benefit, county, payer)
-        self.floor: dict[tuple, list] = defaultdict(_zero)          # (benefit, county): part that is a floor
+        self.money: dict[tuple, list] = defaultdict(_zero)          # (benefit, county), fen
+        self.payer: dict[tuple, list] = defaultdict(_zero)          # (benefit, county, payer), fen
+        self.floor: dict[tuple, list] = defaultdict(_zero)          # (benefit, county): part that is a floor, fen
         self.persons: Counter = Counter()                           # (benefit, county) eligible at some point
         self.undetermined: Counter = Counter()                      # (benefit, county) never eligible, some point undetermined
         self.unresolved: Counter = Counter()                        # (benefit, county) persons eligible, amount unresolved
@@ -80,10 +83,13 @@ class Tally:
                 counted = [(line, w / 12) for line, w in eligible]
             else:   # yearly / one-off / ongoing: once, as first found eligible in the year
                 counted = [(eligible[0][0], 1.0)]
-            # a person evaluated on several days counts once in each count
+            # a person evaluated on several days counts once in each count, and
+            # their amount on the line is rounded once, after its stretches are added
             flags: set = set()
+            person = _Person()
             for line, factor in counted:
-                flags |= self._line(key, line, factor)
+                flags |= self._line(key, line, factor, person)
+            person.add_to(self, key)
             for flag in flags:
                 if flag == "unresolved":
                     self.unresolved[key] += 1
@@ -92,9 +98,10 @@ class Tally:
                 else:
                     self.unverified[(benefit, flag)] += 1
 
-    def _line(self, key: tuple, line: dict, factor: float) -> set:
-        """Add one counted line's money; returns what the person is counted
-        under: "unresolved", "duplicate" and each unverified parameter."""
+    def _line(self, key: tuple, line: dict, factor: float, person: "_Person") -> set:
+        """Add one counted line's money to the person's; returns what the
+        person is counted under: "unresolved", "duplicate" and each
+        unverified parameter."""
         benefit = key[0]
         amount = line["amount"] or {"kind": "unresolved"}
         kind = amount["kind"]
@@ -112,12 +119,12 @@ class Tally:
         if kind not in MONEY_KINDS:
             return flags
         values = triple(amount)
-        _add(self.money[key], values, factor)
+        _add(person.money, values, factor)
         if kind == "at_least":
-            _add(self.floor[key], values, factor)
+            person.floor = True
         split = line["payer_split"] or {"unspecified": amount}
         for who, share in split.items():
-            _add(self.payer[key + (who,)], triple(share), factor)
+            _add(person.payer.setdefault(who, [0.0, 0.0, 0.0]), triple(share), factor)
         return flags
 
     def merge(self, other: "Tally") -> None:
@@ -126,7 +133,8 @@ class Tally:
         for name in ("money", "payer", "floor"):
             mine = getattr(self, name)
             for key, values in getattr(other, name).items():
-                _add(mine[key], values, 1.0)
+                for i in range(3):
+                    mine[key][i] += values[i]
         for name in ("persons", "undetermined", "unresolved", "duplicates", "person_months", "unverified",
                      "county_persons"):
             getattr(self, name).update(getattr(other, name))
@@ -134,3 +142,26 @@ class Tally:
             mine = getattr(self, name)
             for key, values in getattr(other, name).items():
                 mine[key] |= values
+
+
+class _Person:
+    """One person's money on one line for the year, in yuan, before rounding."""
+
+    def __init__(self):
+        self.money = [0.0, 0.0, 0.0]
+        self.payer: dict[str, list] = {}
+        self.floor = False           # a "不低于" amount: the whole of it is a floor
+
+    def add_to(self, tally: Tally, key: tuple) -> None:
+        """Round once, apportion the payers' parts to the rounded amount, add."""
+        if not self.payer:
+            return
+        total = [to_fen(v) for v in self.money]
+        order = [who for who in PAYERS if who in self.payer] + [w for w in self.payer if w not in PAYERS]
+        for i in range(3):
+            tally.money[key][i] += total[i]
+            if self.floor:
+                tally.floor[key][i] += total[i]
+            parts = apportion(total[i], {who: self.payer[who][i] for who in order})
+            for who, fen in parts.items():
+                tally.payer[key + (who,)][i] += fen

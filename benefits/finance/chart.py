@@ -19,7 +19,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from ..engine.vocabulary import PAYERS
 from ..caseload import atomic_output  # noqa: E402
-from .labels import COUNTY_EN, PAYER_EN, PAYER_ZH  # noqa: E402
+from .labels import PAYER_EN, PAYER_ZH, county_en, county_wan  # noqa: E402
 
 # "Failed to find font weight normal" for a medium-only font (WenQuanYi): not the user's concern
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
@@ -74,23 +74,25 @@ def chart_figure(result: dict, font: str | None) -> Figure:
     if font:
         names = [c["county_zh"] for c in counties]
         payer_label = PAYER_ZH
-        title = f"{result['year']}年度救助资金测算（中值）：按县区、出资方"
+        title = f"{result['year']}年度救助资金测算（中值，万元）：按县区、出资方"
         ylabel = "万元"
     else:
-        names = [COUNTY_EN.get(c["county"], c["county"]) for c in counties]
+        names = [county_en(c["county"], result["year"]) for c in counties]
         payer_label = PAYER_EN
-        title = f"Estimated cost {result['year']} (mid) by county and payer"
+        title = f"Estimated cost {result['year']} (mid, 10,000 yuan) by county and payer"
         ylabel = "10,000 yuan"
     figure = Figure(figsize=(9, 5.4), dpi=100)
     figure.subplots_adjust(bottom=0.16)
     ax = figure.add_subplot()
+    # the figures of the workbook's 图表 table: 万元, each county's payers adding up to its total
+    figures = county_wan(result)
     bottom = [0.0] * len(counties)
     for payer in PAYERS:
-        heights = [c["payers"][payer]["mid"] / 10_000 for c in counties]
+        heights = [parts[payer] for _, parts, _ in figures]
         ax.bar(names, heights, bottom=bottom, label=payer_label[payer], color=_COLOURS[payer])
         bottom = [b + h for b, h in zip(bottom, heights)]
-    for index, total in enumerate(bottom):            # each county's total above its bar
-        ax.text(index, total, f"{total:,.1f}", ha="center", va="bottom", fontsize=8)
+    for index, (_, _, total) in enumerate(figures):    # each county's total above its bar
+        ax.text(index, total, f"{total:,.2f}", ha="center", va="bottom", fontsize=8)
     props = {"family": font} if font else {}
     ax.set_title(title, fontdict=props)
     ax.set_ylabel(ylabel, fontdict=props)

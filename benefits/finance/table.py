@@ -11,8 +11,8 @@ def _yuan(value: float) -> str:
     return f"{value:,.2f}"
 
 
-def _scoped(value: dict, by: list) -> str:
-    scope = f"{scope_zh(value)} " if by else ""
+def _scoped(value: dict, by: list, year: int) -> str:
+    scope = f"{scope_zh(value, year)} " if by else ""
     return f"{scope}自{value['from']}起 {format_value(value['value'])}"
 
 
@@ -34,8 +34,15 @@ def render(result: dict, rejects_shown: int = 10) -> str:
         grid(["项目", "条款", "周期", "金额类型", "符合人数", "待定人数", "重复不计", "下限", "中值", "上限"],
              [[b["label_zh"], b["clause"], PERIOD_ZH[b["period"]], kinds_zh(b["amount_kinds"]),
                b["persons"], b["undetermined"], b["duplicates"]] + [_yuan(b["cost"][k]) for k in ("min", "mid", "max")]
-              for b in result["benefits"]], right_from=4),
+              for b in result["benefits"] if not b["persons_only"]]
+             + [["合计", "", "", "", "", "", ""] + [_yuan(total[k]) for k in ("min", "mid", "max")]], right_from=4),
         "（重复不计：同一需要由两项救助支付时——如两种途径纳入低保、五保与低保——只计金额较高的一项）",
+        "",
+        "只计人数、不计金额的项目（实物/服务、优先待遇、放假、未规定金额）",
+        grid(["项目", "条款", "周期", "金额类型", "符合人数", "待定人数"],
+             [[b["label_zh"], b["clause"], PERIOD_ZH[b["period"]],
+               kinds_zh(b["amount_kinds"]) if b["amount_kinds"] else "只计人数", b["persons"], b["undetermined"]]
+              for b in result["benefits"] if b["persons_only"]], right_from=4),
         "",
         "二、按县（市、区）（中值，元）",
         grid(["县（市、区）", "申请人", "下限", "中值", "上限"] + [PAYER_ZH[p] for p in PAYERS]
@@ -60,7 +67,7 @@ def render(result: dict, rejects_shown: int = 10) -> str:
     ]
     for p in result["parameters"]:
         mark = "⚠" if not p["verified"] else " "
-        values = "；".join(_scoped(v, p["by"]) for v in p["values"]) or "当年无生效值"
+        values = "；".join(_scoped(v, p["by"], result["year"]) for v in p["values"]) or "当年无生效值"
         parts.append(f"  {mark} {p['label_zh']}（{p['name']}，{p['unit']}）：{values}")
         if not p["verified"]:
             parts.append(f"      来源：{p['source']}")

@@ -15,7 +15,8 @@ from openpyxl.drawing.image import Image
 from ..engine.vocabulary import PAYERS
 from ..caseload import atomic_output, write_only_book
 from ..workbooks import Sheet
-from .labels import PAYER_ZH, PERIOD_ZH, by_zh, format_value, kinds_zh, scope_zh
+from ..costing.fen import to_fen, yuan
+from .labels import PAYER_ZH, PERIOD_ZH, by_zh, county_wan, format_value, kinds_zh, scope_zh
 
 _RANGE = ("min", "mid", "max")
 _RANGE_ZH = {"min": "下限", "mid": "中值", "max": "上限"}
@@ -50,13 +51,7 @@ def _sheets(book: Workbook, result: dict, rejects: Optional[Iterable[dict]], cha
     Sheet(book, "按项目", result,
            ["项目", "项目代码", "条款", "发放周期", "金额类型", "含“不低于”下限", "符合人数", "待定人数",
             "参数未生效人数", "与他项重复不计（人）", "按月人月数", "下限", "中值", "上限", "其中按下限计（中值）"]
-           + [f"{PAYER_ZH[p]}（中值）" for p in PAYERS],
-           [[b["label_zh"], b["benefit"], b["clause"], PERIOD_ZH[b["period"]], kinds_zh(b["amount_kinds"]),
-             _yes(b["floor"]), b["persons"], b["undetermined"], b["unresolved"], b["duplicates"],
-             float(b["person_months"])] + _triple(b["cost"]) + [float(b["floor_part"]["mid"])]
-            + [float(b["payers"][p]["mid"]) for p in PAYERS] for b in result["benefits"]]
-           + [(["合计", "", "", "", "", "", "", "", "", "", None] + _triple(result["total"])
-               + [float(result["floor_part"]["mid"])] + [float(result["payers"][p]["mid"]) for p in PAYERS], True)])
+           + [f"{PAYER_ZH[p]}（中值）" for p in PAYERS], _benefit_rows(result))
 
     Sheet(book, "按县区", result,
            ["县区代码", "县（市、区）", "申请人数", "下限", "中值", "上限"]
@@ -109,6 +104,29 @@ def _sheets(book: Workbook, result: dict, rejects: Optional[Iterable[dict]], cha
     _chart_sheet(book, result, chart_png)
 
 
+PERSONS_ONLY_ZH = ("只计人数、不计金额的项目（实物/服务、优先待遇、放假、未规定金额）：只统计符合人数和待定人数，"
+                   "不含在上面的合计中")
+
+
+def _benefit_rows(result: dict) -> list:
+    """按项目: the lines that pay money and their 合计, then, under a heading
+    of their own, the lines counted in persons only (no money cells)."""
+    def counts(b: dict, kinds: str) -> list:
+        return [b["label_zh"], b["benefit"], b["clause"], PERIOD_ZH[b["period"]], kinds, _yes(b["floor"]),
+                b["persons"], b["undetermined"], b["unresolved"], b["duplicates"], float(b["person_months"])]
+
+    money = [b for b in result["benefits"] if not b["persons_only"]]
+    persons = [b for b in result["benefits"] if b["persons_only"]]
+    rows: list = [counts(b, kinds_zh(b["amount_kinds"])) + _triple(b["cost"]) + [float(b["floor_part"]["mid"])]
+                  + [float(b["payers"][p]["mid"]) for p in PAYERS] for b in money]
+    rows.append((["合计", "", "", "", "", "", "", "", "", "", None] + _triple(result["total"])
+                 + [float(result["floor_part"]["mid"])] + [float(result["payers"][p]["mid"]) for p in PAYERS], True))
+    if persons:
+        rows += [[], ([PERSONS_ONLY_ZH], True)]
+        rows += [counts(b, kinds_zh(b["amount_kinds"]) if b["amount_kinds"] else "只计人数") for b in persons]
+    return rows
+
+
 def _assumption_rows(result: dict) -> list:
     counts = result["counts"]
     rows: list = [[label, value] for label, value in (
@@ -120,7 +138,7 @@ def _assumption_rows(result: dict) -> list:
     for p in result["parameters"]:
         for v in p["values"]:
             rows.append([p["name"], p["label_zh"], p["unit"], by_zh(p["by"]), _yes(p["verified"]), p["source"],
-                         v["from"], scope_zh(v), _number_or_text(v["value"])])
+                         v["from"], scope_zh(v, result["year"]), _number_or_text(v["value"])])
     rows += [[], (["未核实标记：项目", "参数", "参数名称", "涉及人数", "遇到的取值"], True)]
     rows += [[m["label_zh"], m["parameter"], m["parameter_zh"], m["persons"], "、".join(m["values"])]
              for m in result["unverified_marks"]]
@@ -131,11 +149,18 @@ def _assumption_rows(result: dict) -> list:
 
 def _chart_sheet(book: Workbook, result: dict, chart_png: Optional[str]) -> None:
     """Cost by county stacked by payer (中值, 万元) as a native Excel chart over
-    a small table on the same sheet, with each county's total labelled."""
-    counties = result["counties"]
+    a small table on the same sheet, with each county's total labelled. The
+    sheet is in 万元 and its title row says so; each county's 合计 is its
+    中值 in 按县区 rounded to 万元, its payers apportioned to add up to it."""
+    figures = county_wan(result)
+    rows = [[county["county_zh"]] + [parts[p] for p in PAYERS] + [total] for county, parts, total in figures]
     s = Sheet(book, "图表", result, ["县（市、区）"] + [PAYER_ZH[p] for p in PAYERS] + ["合计"],
-               [[c["county_zh"]] + [round(c["payers"][p]["mid"] / 10_000, 2) for p in PAYERS]
-                + [round(c["cost"]["mid"] / 10_000, 2)] for c in counties], widths=[14, 12, 12, 12, 12])
+               rows + ([(["合计"] + [yuan(sum(to_fen(r[i]) for r in rows)) for i in range(1, 5)], True)]
+                       if rows else [])
+               + [["（单位：万元，中值，保留两位小数；各县区合计为“按县区”表中值（元）的万元数，"
+                   "三个出资方之和等于合计）"]],
+               widths=[14, 12, 12, 12, 12], unit="万元")
+    counties = result["counties"]
     if not counties:
         return
     first, last = 3, 2 + len(counties)

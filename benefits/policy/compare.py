@@ -40,7 +40,7 @@ from ..engine.columnar.output import masked_id
 from ..engine.columnar.plan import amount_column, rule_column
 from ..engine.columnar.schema import FIELDS, ROW
 from ..engine.evaluate import Engine
-from ..engine.money import round_fen as round_fen_py, round_fen_column as round_fen
+from ..costing.fen import fen_column, to_fen, yuan, yuan_column
 from ..engine.rulebook import Rulebook
 from .affected import affected_lines
 from .floors import FLOORS_DIR, Floor, FloorCheck, check_floors, load_floors
@@ -59,7 +59,9 @@ EXAMPLES_PER_KIND = 3
 @dataclass
 class Comparison:
     """The result of ``compare``. Frames are Polars; money is yuan per budget
-    year, rounded to the fen (mid = the midpoint of a range).
+    year to the fen (mid = the midpoint of a range). Each person's amount on
+    a line is rounded once (costing/fen.py) and every other figure is a sum
+    of those, so the delta is the same figure in every frame.
 
     ``cost``: benefit, label_zh, clause, county, county_zh, payer, payer_zh,
       baseline, reform, difference (mid), baseline_min, baseline_max,
@@ -122,24 +124,27 @@ class Comparison:
         return [c for c in self.floors if not c.ok]
 
 
+_NO_FEN = pl.lit(0, dtype=pl.Int64)
+
+
 def _lines(people: Optional[pl.DataFrame], book: Rulebook, ids: list[str], side: str) -> list[pl.Expr]:
-    """Per line: ``side:B.status`` and ``side:B.amount`` from the per-person fold."""
+    """Per line: ``side:B.status`` and ``side:B.amount`` (whole fen, as the
+    per-person fold rounded it) from the per-person fold."""
     present = {r.id for r in book.benefits}
     out = []
     for b in ids:
         if b not in present:
-            out += [pl.lit(ABSENT, dtype=STATUS).alias(f"{side}:{b}.status"),
-                    pl.lit(0.0).alias(f"{side}:{b}.amount")]
+            out += [pl.lit(ABSENT, dtype=STATUS).alias(f"{side}:{b}.status"), _NO_FEN.alias(f"{side}:{b}.amount")]
             continue
         if people is None:
             eligible = undetermined = pl.lit(False)
-            money = pl.lit(0.0)
+            money = _NO_FEN
         else:
             eligible, undetermined = pl.col(f"{b}|eligible"), pl.col(f"{b}|undetermined")
-            money = pl.col(f"{b}|money.mid") if f"{b}|money.mid" in people.columns else pl.lit(0.0)
+            money = pl.col(f"{b}|money.mid") if f"{b}|money.mid" in people.columns else _NO_FEN
         out += [pl.when(eligible).then(pl.lit(ELIGIBLE)).when(undetermined).then(pl.lit(UNDETERMINED))
                 .otherwise(pl.lit(INELIGIBLE)).cast(STATUS).alias(f"{side}:{b}.status"),
-                round_fen(money.fill_null(0.0)).alias(f"{side}:{b}.amount")]
+                money.fill_null(0).cast(pl.Int64).alias(f"{side}:{b}.amount")]
     return out
 
 
@@ -156,7 +161,7 @@ def _side(frame: pl.DataFrame, people: Optional[pl.DataFrame], book: Rulebook, i
     fills = []
     for b in ids:
         status = pl.col(f"{side}:{b}.status")
-        fills += [status.fill_null(pl.lit(INELIGIBLE, dtype=STATUS)), pl.col(f"{side}:{b}.amount").fill_null(0.0)]
+        fills += [status.fill_null(pl.lit(INELIGIBLE, dtype=STATUS)), pl.col(f"{side}:{b}.amount").fill_null(0)]
     return joined.with_columns(fills)
 
 
@@ -189,14 +194,16 @@ def _diff(frame: pl.DataFrame, base: pl.DataFrame, reform: pl.DataFrame, ids: li
                       base.drop(PERSON), reform.drop(PERSON)], how="horizontal")
     wide = wide.with_columns(pl.col(f"b:{b}.{c}").alias(f"r:{b}.{c}") for b in ids if b in same
                              and f"r:{b}.status" not in reform.columns for c in ("status", "amount"))
-    total_b = pl.sum_horizontal(*[pl.col(f"b:{b}.amount") for b in ids]) if ids else pl.lit(0.0)
-    total_r = pl.sum_horizontal(*[pl.col(f"r:{b}.amount") for b in ids]) if ids else pl.lit(0.0)
+    # amounts are whole fen until they leave: sums and differences are exact
+    total_b = pl.sum_horizontal(*[pl.col(f"b:{b}.amount") for b in ids]) if ids else _NO_FEN
+    total_r = pl.sum_horizontal(*[pl.col(f"r:{b}.amount") for b in ids]) if ids else _NO_FEN
     moved = [_moved(pl.col(f"b:{b}.status"), pl.col(f"r:{b}.status")) for b in ids if b not in same]
     status_changed = pl.any_horizontal(*moved) if moved else pl.lit(False)
     persons = wide.select(
-        pl.col(ROW).alias("row"), "id_number_masked", "county", round_fen(total_b).alias("baseline"),
-        round_fen(total_r).alias("reform"), status_changed.alias("status_changed"),
-    ).with_columns(round_fen(pl.col("reform") - pl.col("baseline")).alias("difference"))
+        pl.col(ROW).alias("row"), "id_number_masked", "county", yuan_column(total_b).alias("baseline"),
+        yuan_column(total_r).alias("reform"), status_changed.alias("status_changed"),
+        yuan_column(total_r - total_b).alias("difference"),
+    )
     persons = persons.with_columns(
         pl.when(pl.col("difference") > 0).then(pl.lit(GAIN)).when(pl.col("difference") < 0).then(pl.lit(LOSS))
         .otherwise(pl.lit(SAME)).cast(CHANGE).alias("change")).select(
@@ -205,12 +212,13 @@ def _diff(frame: pl.DataFrame, base: pl.DataFrame, reform: pl.DataFrame, ids: li
     for b in (b for b in ids if b not in same):
         sb, sr = pl.col(f"b:{b}.status"), pl.col(f"r:{b}.status")
         ab, ar = pl.col(f"b:{b}.amount"), pl.col(f"r:{b}.amount")
-        delta = round_fen(ar - ab)
+        delta = ar - ab
         # lazy: only the columns picked are filtered, and the lines run in parallel
         parts.append(wide.lazy().filter(_moved(sb, sr) | (ab != ar)).select(
             pl.col(ROW).alias("row"), "id_number_masked", "county", pl.lit(b).alias("benefit"),
-            sb.alias("status_baseline"), sr.alias("status_reform"), ab.alias("amount_baseline"),
-            ar.alias("amount_reform"), delta.alias("difference"), _gain(sb, sr, delta).alias("change")))
+            sb.alias("status_baseline"), sr.alias("status_reform"), yuan_column(ab).alias("amount_baseline"),
+            yuan_column(ar).alias("amount_reform"), yuan_column(delta).alias("difference"),
+            _gain(sb, sr, delta).alias("change")))
     changes = pl.concat(parts).collect() if parts else _empty_changes()
     return persons, changes
 
@@ -646,27 +654,27 @@ def _choose(picked: list[dict], n: int) -> list[dict]:
 
 
 def _cost(tally_b: Tally, tally_r: Tally, summary_b: dict, summary_r: dict, labels: dict, year: int) -> pl.DataFrame:
-    """benefit × county × payer: baseline, reform, difference (and the range bounds)."""
+    """benefit × county × payer: baseline, reform, difference (and the range
+    bounds), from the tallies' whole fen."""
     pb, pr = dict(tally_b.payer), dict(tally_r.payer)
     budgets = {}
     for summary, target in ((summary_b, pb), (summary_r, pr)):
         for budget in summary["rehabilitation"]:       # 三（一）: the county pays it all
-            target[(budget["budget"], budget["county"], "county")] = [budget["amount"]] * 3
+            target[(budget["budget"], budget["county"], "county")] = [to_fen(budget["amount"])] * 3
             budgets[budget["budget"]] = (budget["label_zh"], budget["clause"])
     rows = []
     for key in sorted(set(pb) | set(pr), key=lambda k: (k[0], k[1] == "", k[1], PAYERS.index(k[2]))):
         b, county, payer = key
-        vb, vr = pb.get(key, (0.0, 0.0, 0.0)), pr.get(key, (0.0, 0.0, 0.0))
+        vb, vr = pb.get(key, (0, 0, 0)), pr.get(key, (0, 0, 0))
         if not any(vb) and not any(vr):
             continue
         rule = labels.get(b)
         label, clause = (rule.label_zh, rule.clause) if rule is not None else budgets[b]
-        base, new = round_fen_py(vb[1]), round_fen_py(vr[1])
         rows.append({"benefit": b, "label_zh": label, "clause": clause, "county": county,
                      "county_zh": county_name(county, year), "payer": payer, "payer_zh": PAYER_ZH[payer],
-                     "baseline": base, "reform": new, "difference": round_fen_py(new - base),
-                     "baseline_min": round_fen_py(vb[0]), "baseline_max": round_fen_py(vb[2]),
-                     "reform_min": round_fen_py(vr[0]), "reform_max": round_fen_py(vr[2])})
+                     "baseline": yuan(vb[1]), "reform": yuan(vr[1]), "difference": yuan(vr[1] - vb[1]),
+                     "baseline_min": yuan(vb[0]), "baseline_max": yuan(vb[2]),
+                     "reform_min": yuan(vr[0]), "reform_max": yuan(vr[2])})
     schema = {"benefit": pl.String, "label_zh": pl.String, "clause": pl.String, "county": pl.String,
               "county_zh": pl.String, "payer": pl.String, "payer_zh": pl.String, "baseline": pl.Float64,
               "reform": pl.Float64, "difference": pl.Float64, "baseline_min": pl.Float64,
@@ -679,20 +687,21 @@ def _by_benefit(changes: pl.DataFrame, ids: list[str], labels: dict, evaluated: 
     counted = changes.group_by("benefit").agg(
         (pl.col("change") == GAIN).sum().alias("gainers"), (pl.col("change") == LOSS).sum().alias("losers"),
         _moved(pl.col("status_baseline"), pl.col("status_reform")).sum().alias("status_changed"),
-        (pl.col("difference") != 0).sum().alias("amount_changed"),
-        pl.col("amount_baseline").sum().alias("__b"), pl.col("amount_reform").sum().alias("__r"))
+        (pl.col("difference") != 0).sum().alias("amount_changed"))
     base = pl.DataFrame({
         "benefit": ids, "label_zh": [labels[b].label_zh for b in ids], "clause": [labels[b].clause for b in ids],
         "persons_baseline": [sum(n for (k, _), n in tally_b.persons.items() if k == b) for b in ids],
         "persons_reform": [sum(n for (k, _), n in tally_r.persons.items() if k == b) for b in ids],
-        "baseline": [round_fen_py(sum(v[1] for (k, _), v in tally_b.money.items() if k == b)) for b in ids],
-        "reform": [round_fen_py(sum(v[1] for (k, _), v in tally_r.money.items() if k == b)) for b in ids],
-    }, schema_overrides={"persons_baseline": pl.Int64, "persons_reform": pl.Int64})
-    out = base.join(counted.drop("__b", "__r"), on="benefit", how="left", maintain_order="left").with_columns(
+        "__b": [sum(v[1] for (k, _), v in tally_b.money.items() if k == b) for b in ids],     # fen
+        "__r": [sum(v[1] for (k, _), v in tally_r.money.items() if k == b) for b in ids],
+    }, schema_overrides={"persons_baseline": pl.Int64, "persons_reform": pl.Int64, "__b": pl.Int64,
+                         "__r": pl.Int64})
+    out = base.join(counted, on="benefit", how="left", maintain_order="left").with_columns(
         pl.col("gainers", "losers", "status_changed", "amount_changed").fill_null(0).cast(pl.Int64))
     return out.with_columns(
         (pl.lit(evaluated, dtype=pl.Int64) - pl.col("gainers") - pl.col("losers")).alias("unchanged"),
-        round_fen(pl.col("reform") - pl.col("baseline")).alias("difference")).select(
+        yuan_column(pl.col("__b")).alias("baseline"), yuan_column(pl.col("__r")).alias("reform"),
+        yuan_column(pl.col("__r") - pl.col("__b")).alias("difference")).select(
         "benefit", "label_zh", "clause", "persons_baseline", "persons_reform", "gainers", "losers", "unchanged",
         "status_changed", "amount_changed", "baseline", "reform", "difference")
 
@@ -703,8 +712,10 @@ def _by_county(persons: pl.DataFrame, year: int) -> pl.DataFrame:
         (pl.col("change") == LOSS).sum().cast(pl.Int64).alias("losers"),
         (pl.col("change") == SAME).sum().cast(pl.Int64).alias("unchanged"),
         pl.col("status_changed").sum().cast(pl.Int64).alias("status_changed"),
-        round_fen(pl.col("baseline").sum()).alias("baseline"), round_fen(pl.col("reform").sum()).alias("reform"),
-    ).with_columns(round_fen(pl.col("reform") - pl.col("baseline")).alias("difference"))
+        # the persons' yuan back to whole fen, summed exactly
+        fen_column(pl.col("baseline")).sum().alias("__b"), fen_column(pl.col("reform")).sum().alias("__r"),
+    ).with_columns(yuan_column(pl.col("__b")).alias("baseline"), yuan_column(pl.col("__r")).alias("reform"),
+                   yuan_column(pl.col("__r") - pl.col("__b")).alias("difference"))
     out = out.sort(pl.col("county") == "", "county")
     names = [county_name(c, year) for c in out.get_column("county").to_list()]
     return out.with_columns(pl.Series("county_zh", names, dtype=pl.String)).select(
@@ -734,8 +745,8 @@ def _distribution(persons: pl.DataFrame) -> pl.DataFrame:
             size = pl.col("difference") * sign
             inside = (size > lower) & (size <= upper) if upper is not None else (size > lower)
             name = f"{change}:{lower}"
-            exprs += [inside.sum().alias(f"{name}:n"), pl.when(inside).then(pl.col("difference")).otherwise(0.0)
-                      .sum().alias(f"{name}:y")]
+            exprs += [inside.sum().alias(f"{name}:n"), pl.when(inside).then(fen_column(pl.col("difference")))
+                      .otherwise(0).sum().alias(f"{name}:y")]
             verb = CHANGE_ZH[change]
             label = f"{verb} {lower}—{upper} 元" if upper is not None else f"{verb} {lower} 元以上"
             rows.append((change, lower, upper, label, name))
@@ -743,7 +754,7 @@ def _distribution(persons: pl.DataFrame) -> pl.DataFrame:
     totals = persons.select(exprs).row(0, named=True) if persons.height else {}
     return pl.DataFrame(
         [{"change": c, "lower": float(lo), "upper": None if up is None else float(up), "label_zh": label,
-          "persons": int(totals.get(f"{name}:n") or 0), "yuan": round_fen_py(totals.get(f"{name}:y") or 0.0)}
+          "persons": int(totals.get(f"{name}:n") or 0), "yuan": yuan(totals.get(f"{name}:y") or 0)}
          for c, lo, up, label, name in rows],
         schema={"change": pl.String, "lower": pl.Float64, "upper": pl.Float64, "label_zh": pl.String,
                 "persons": pl.Int64, "yuan": pl.Float64})

@@ -4,17 +4,21 @@ gains and losses). Written like the estimate's workbook (write-only mode,
 text never a formula, written atomically)."""
 from __future__ import annotations
 
+import polars as pl
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from ..caseload import atomic_output, write_only_book
+from ..costing.fen import fen_column, to_fen, yuan
 from ..workbooks import Sheet
 from .compare import CHANGE_ZH, STATUS_ZH, Comparison
 from .floors import STATUS_ZH as FLOOR_ZH
 
 # the per-person sheet stops here: the whole list is in Comparison.changes
 MAX_CHANGE_ROWS = 100_000
+PERSONS_ONLY_ZH = ("只计人数、不计金额的项目（实物/服务、优先待遇、放假、未规定金额）：只统计人数和状态变化，"
+                   "不含在上面的合计中")
 
 
 def write_comparison(result: Comparison, path) -> None:
@@ -36,6 +40,45 @@ def line_zh(line: dict | None) -> list:
     return [{"eligible": "符合", "ineligible": "不符合", "undetermined": "待定"}[line["status"]], shown, reasons]
 
 
+def _sum(frame: pl.DataFrame, column: str) -> float:
+    """A money column's total: its rounded cells summed in whole fen."""
+    return yuan(frame.select(fen_column(pl.col(column)).sum()).item() or 0) if frame.height else 0.0
+
+
+def _count(frame: pl.DataFrame, column: str) -> int:
+    return int(frame.get_column(column).sum() or 0) if frame.height else 0
+
+
+def _total(frame: pl.DataFrame, before: list, money: list[str], after: tuple = ()) -> tuple[list, bool]:
+    """A bold 合计 row: ``before`` cells, then the money columns' totals."""
+    return ["合计", *before] + [_sum(frame, c) for c in money] + list(after), True
+
+
+def _benefit_rows(result: Comparison) -> list:
+    """按项目: the lines that pay money on either side and their 合计, then,
+    under a heading of their own, the lines counted in persons only on
+    both sides (their status changes still show; no money cells)."""
+    persons_only: dict[str, bool] = {}
+    for estimate in (result.baseline_estimate, result.reform_estimate):
+        for b in estimate["benefits"]:
+            persons_only[b["benefit"]] = persons_only.get(b["benefit"], True) and b["persons_only"]
+    money = result.by_benefit.filter(~pl.col("benefit").replace_strict(persons_only, default=False,
+                                                                         return_dtype=pl.Boolean))
+    persons = result.by_benefit.filter(pl.col("benefit").replace_strict(persons_only, default=False,
+                                                                        return_dtype=pl.Boolean))
+
+    def counts(r: dict) -> list:
+        return [r["label_zh"], r["benefit"], r["clause"], r["persons_baseline"], r["persons_reform"], r["gainers"],
+                r["losers"], r["unchanged"], r["status_changed"], r["amount_changed"]]
+
+    rows: list = [counts(r) + [r["baseline"], r["reform"], r["difference"]] for r in money.iter_rows(named=True)]
+    rows.append(_total(money, [""] * 9, ["baseline", "reform", "difference"]))
+    if persons.height:
+        rows += [[], ([PERSONS_ONLY_ZH], True)]
+        rows += [counts(r) for r in persons.iter_rows(named=True)]
+    return rows
+
+
 def _sheets(book: Workbook, result: Comparison) -> None:
     head = {"year": result.year, "rulebook_version": f"{result.baseline_version} → {result.reform_version}"}
     base, new = result.baseline_estimate, result.reform_estimate
@@ -45,7 +88,7 @@ def _sheets(book: Workbook, result: Comparison) -> None:
                ["被拒绝", result.counts["rejected"]],
                ["各项救助合计·改前（中值）", float(base["total"]["mid"])],
                ["各项救助合计·改后（中值）", float(new["total"]["mid"])],
-               ["差额", round(float(new["total"]["mid"]) - float(base["total"]["mid"]), 2)],
+               ["差额", yuan(to_fen(new["total"]["mid"]) - to_fen(base["total"]["mid"]))],
                ["康复专项经费·改前", float(base["rehabilitation_total"])],
                ["康复专项经费·改后", float(new["rehabilitation_total"])],
                ["法定底线违反或无法核对", len(result.floor_violations)], []]
@@ -55,17 +98,17 @@ def _sheets(book: Workbook, result: Comparison) -> None:
 
     Sheet(book, "按项目", head,
            ["项目", "项目代码", "条款", "符合人数·改前", "符合人数·改后", "得益人数", "受损人数", "不变人数",
-            "状态变化人数", "金额变化人数", "改前（元）", "改后（元）", "差额（元）"],
-           [[r["label_zh"], r["benefit"], r["clause"], r["persons_baseline"], r["persons_reform"], r["gainers"],
-             r["losers"], r["unchanged"], r["status_changed"], r["amount_changed"], r["baseline"], r["reform"],
-             r["difference"]] for r in result.by_benefit.iter_rows(named=True)])
+            "状态变化人数", "金额变化人数", "改前（元）", "改后（元）", "差额（元）"], _benefit_rows(result))
 
     counties = list(result.by_county.iter_rows(named=True))
     s = Sheet(book, "按县区", head,
                ["县区代码", "县（市、区）", "人数", "增加", "减少", "不变", "状态有变", "改前（元）", "改后（元）",
                 "差额（元）"],
                [[r["county"], r["county_zh"], r["persons"], r["gainers"], r["losers"], r["unchanged"],
-                 r["status_changed"], r["baseline"], r["reform"], r["difference"]] for r in counties])
+                 r["status_changed"], r["baseline"], r["reform"], r["difference"]] for r in counties]
+               + [_total(result.by_county, ["", *(_count(result.by_county, c) for c in
+                                                   ("persons", "gainers", "losers", "unchanged", "status_changed"))],
+                         ["baseline", "reform", "difference"])])
     if counties:
         chart = BarChart()
         chart.type, chart.grouping = "col", "clustered"
@@ -82,7 +125,9 @@ def _sheets(book: Workbook, result: Comparison) -> None:
             "改前下限", "改前上限", "改后下限", "改后上限"],
            [[r["label_zh"], r["benefit"], r["clause"], r["county"], r["county_zh"], r["payer_zh"], r["baseline"],
              r["reform"], r["difference"], r["baseline_min"], r["baseline_max"], r["reform_min"], r["reform_max"]]
-            for r in result.cost.iter_rows(named=True)])
+            for r in result.cost.iter_rows(named=True)]
+           + [_total(result.cost, [""] * 5, ["baseline", "reform", "difference", "baseline_min", "baseline_max",
+                                            "reform_min", "reform_max"])])
 
     Sheet(book, "状态变化", head, ["项目", "项目代码", "改前", "改后", "人数"],
            [[r["label_zh"], r["benefit"], r["from_zh"], r["to_zh"], r["persons"]]
@@ -90,7 +135,9 @@ def _sheets(book: Workbook, result: Comparison) -> None:
 
     bins = list(result.distribution.iter_rows(named=True))
     s = Sheet(book, "增减分布", head, ["区间", "人数", "金额（元）"],
-               [[r["label_zh"], r["persons"], r["yuan"]] for r in bins], widths=[22, 10, 16])
+               [[r["label_zh"], r["persons"], r["yuan"]] for r in bins]
+               + [_total(result.distribution, [_count(result.distribution, "persons")], ["yuan"])],
+               widths=[22, 10, 16])
     chart = BarChart()
     chart.type = "bar"
     chart.title = "每人全年增减（人数）"
