@@ -176,6 +176,9 @@ def amount_py(rule: Rule, t: Trace) -> dict | None:
     amount = form(rule).py(rule.outcome.amount, t)
     if amount is not None and rule.outcome.payee == "household":
         amount["payee"] = "household"
+        if "count" not in amount and "value" in amount:
+            # a household amount always says the persons it counts: without a count fact, the applicant alone
+            amount.update(per_unit=amount["value"], count=1, unit_zh=FACTS["household_size"].unit_zh)
     return amount
 
 
