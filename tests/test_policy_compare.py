@@ -14,7 +14,7 @@ from benefits.caseload.synthetic import caseload
 from benefits.policy import apply_reform, compare, load_reform
 from benefits.policy.compare import record_from_row
 
-from .factories import applicant
+from .factories import applicant, birth_for_age, id_number
 
 REFORMS = DEFAULT_RULES_DIR.parent / "reforms"
 BASE = load_rulebook()
@@ -103,6 +103,11 @@ def _household_person(grade, income, sequence):
                        status={"dibao": False, "wubao": False, "supported_by": "parents"},
                        household={"members": [{"relation": "parent", "age": 55}], "monthly_income": income, "assets_within_limit": True})
     record["name"] = f"测试{sequence}"
+    # three people, three ID numbers (低保 is costed once per household, and a
+    # household is found by its ID numbers)
+    ident = id_number(birth_for_age(30), "411202", sequence)
+    record["id_number"] = ident
+    record["certificate"]["number"] = ident + record["certificate"]["number"][-2:]
     return record
 
 

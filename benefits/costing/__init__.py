@@ -3,9 +3,9 @@ from .columnar import COUNTY, PERSON, ColumnarEstimate, LineTotals
 from .frames import CHUNK_ROWS, FrameChunk, applicant_frames, chunk_rows
 from .periods import Planner
 from .summary import METHOD_ZH, UNKNOWN_COUNTY_ZH, county_name, parameters_in_year, summarise
-from .tally import MONEY_KINDS, Tally
+from .tally import MONEY_KINDS, Tally, household_key
 from ..engine.vocabulary import PAYERS
 
 __all__ = ["COUNTY", "PERSON", "ColumnarEstimate", "LineTotals", "CHUNK_ROWS", "FrameChunk", "applicant_frames",
            "chunk_rows", "Planner", "METHOD_ZH", "UNKNOWN_COUNTY_ZH",
-           "county_name", "parameters_in_year", "summarise", "MONEY_KINDS", "PAYERS", "Tally"]
+           "county_name", "parameters_in_year", "summarise", "MONEY_KINDS", "PAYERS", "Tally", "household_key"]

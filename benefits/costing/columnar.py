@@ -15,7 +15,7 @@ is added to any total.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 
 import polars as pl
@@ -34,9 +34,9 @@ from ..engine.rulebook import Rule, Rulebook
 from ..report import format_value
 from .fen import apportion_columns, fen_column
 from .periods import Planner
-from .tally import Tally
+from .tally import Tally, Household
 
-PERSON, WEIGHT, COUNTY = "__person", "__weight", "__county"
+PERSON, WEIGHT, COUNTY, HOUSEHOLD = "__person", "__weight", "__county", "__household"
 _BOUNDS = ("min", "mid", "max")
 # older Polars (setup.cfg allows >= 1.20) take the flag as a keyword
 _NO_CSE = ({"optimizations": pl.QueryOptFlags(comm_subexpr_elim=False)} if hasattr(pl, "QueryOptFlags")
@@ -100,14 +100,25 @@ def _rounded(rules: list[Rule], sums: dict) -> dict[str, pl.Expr]:
     return out
 
 
+def household_key_column() -> pl.Expr:
+    """``tally.household_key``, column-wise: the smallest ID number among the
+    applicant and the members recorded with one."""
+    ids = pl.col("household.members").list.eval(pl.element().struct.field("id_number")).fill_null(
+        pl.lit([], dtype=pl.List(pl.String)))
+    return pl.concat_list(pl.col("id_number"), ids).list.drop_nulls().list.min()
+
+
 @dataclass
 class LineTotals:
     """The fold's per-line results before they go into a Tally: per county
-    the ``B|…`` columns ``_add`` reads, and per (benefit, parameter) the
-    unverified values the line met. Kept apart so that lines a reform leaves
+    the ``B|…`` columns ``_add`` reads, per (benefit, parameter) the
+    unverified values the line met, and each applicant's amount on a line
+    paid to the household (benefit, household key, its ``Household``),
+    offered to the Tally one by one. Kept apart so that lines a reform leaves
     alone can be taken from the baseline's fold (``finish``)."""
     by_county: pl.DataFrame
     values: dict[tuple[str, str], set[str]]
+    households: list = field(default_factory=list)
 
 
 class ColumnarEstimate:
@@ -211,11 +222,12 @@ class ColumnarEstimate:
         so two rulebooks with both the same may share it (``run(facts=…)``)."""
         # the household members' aggregates once per person, not per day; the list itself is not repeated
         # (eager: a lazy collect splits the frame in chunks, and the join on it took 8 times as long)
-        people = frame.with_columns(**member_columns()).drop("household.members")
+        people = frame.with_columns(**member_columns(), **{HOUSEHOLD: household_key_column()}).drop(
+            "household.members")
         long = points.join(people, on=PERSON, how="left", maintain_order="left")
         # the plan reads the facts only (and the county for the fold): the applicant's columns are left behind
         return with_facts(long.lazy(), self.planner.since).select(
-            PERSON, DAY, WEIGHT, "hukou_county", cs.starts_with(fact_column(""))).collect()
+            PERSON, DAY, WEIGHT, "hukou_county", HOUSEHOLD, cs.starts_with(fact_column(""))).collect()
 
     def run(self, frame: pl.DataFrame, points: pl.DataFrame, facts: pl.DataFrame | None = None,
             only: set[str] | None = None
@@ -261,8 +273,11 @@ class ColumnarEstimate:
             # masks are never computed (projection pushdown)
             wanted = [c for c in decided.collect_schema().names() if c.startswith(_RESULT)]
             # common-subexpression search over the plan's hundreds of columns costs more than it saves
+            # a line paid to the household: its key, and the fact its amount counts persons by
+            counts = sorted({fact_column(r.outcome.amount.times_fact) for r in rules
+                             if r.outcome.payee == "household" and r.outcome.amount.times_fact})
             result = decided.select(PERSON, DAY, WEIGHT, pl.col("hukou_county").fill_null("").alias(COUNTY),
-                                    *wanted).collect(**_NO_CSE)
+                                    HOUSEHOLD, *counts, *wanted).collect(**_NO_CSE)
             people, totals = self._fold(result, rules)
             if only is None:
                 self.finish(tally, totals)
@@ -330,16 +345,22 @@ class ColumnarEstimate:
             sums.update(m)
             used_by[rule.id] = used
         distinct, alias = _distinct(sums)
-        rows = result.select(PERSON, COUNTY, **{n: e.fill_null(False) for n, e in flags.items()}, **distinct)
+        household = [r for r in rules if r.outcome.payee == "household"]
+        persons = {f"{r.id}|persons": self._household_persons(r, result) for r in household}
+        rows = result.select(PERSON, COUNTY, HOUSEHOLD, **{n: e.fill_null(False) for n, e in flags.items()},
+                             **distinct, **persons)
         # groups in a fixed order: float sums in a hash order differed by a fen between runs
         people = rows.group_by(PERSON, maintain_order=True).agg(
-            pl.col(COUNTY).first(), *[pl.col(n).any() for n in flags], *[pl.col(n).sum() for n in distinct]
-        ).with_columns(**{n: pl.col(mid) for n, mid in alias.items()}).select(PERSON, COUNTY, *flags, *sums)
+            pl.col(COUNTY).first(), pl.col(HOUSEHOLD).first(), *[pl.col(n).any() for n in flags],
+            *[pl.col(n).sum() for n in distinct], *[pl.col(n).max() for n in persons]
+        ).with_columns(**{n: pl.col(mid) for n, mid in alias.items()}).select(PERSON, COUNTY, HOUSEHOLD, *flags,
+                                                                            *sums, *persons)
         # each person's amount on a line rounded once, to whole fen, its payers' parts apportioned to it
         people = people.with_columns(**_rounded(rules, sums))
+        households, county_people = self._households(people, household, sums)
         undetermined = {f"{r.id}|never eligible, undetermined":
                         ~pl.col(f"{r.id}|eligible") & pl.col(f"{r.id}|undetermined") for r in rules}
-        by_county = people.group_by(COUNTY, maintain_order=True).agg(*[pl.col(n).sum() for n in list(flags) + list(sums)],
+        by_county = county_people.group_by(COUNTY, maintain_order=True).agg(*[pl.col(n).sum() for n in list(flags) + list(sums)],
                                                 *[e.sum().alias(n) for n, e in undetermined.items()])
         values: dict[tuple[str, str], set[str]] = {}
         for name in sorted({n for used in used_by.values() for n in used}):
@@ -351,7 +372,44 @@ class ColumnarEstimate:
                 pl.any_horizontal(*masks)).unique()
             for mask in masks:
                 values[(mask.split("|", 1)[0], name)] = self._values(used.filter(pl.col(mask)), name)
-        return people, LineTotals(by_county, values)
+        return people, LineTotals(by_county, values, households)
+
+    @staticmethod
+    def _household_persons(rule: Rule, result: pl.DataFrame) -> pl.Expr:
+        """On a paid row of a line paid to the household, the persons its
+        amount counts (its count fact; 1 without one: the applicant alone)."""
+        b = rule.id
+        fact = rule.outcome.amount.times_fact
+        count = pl.col(fact_column(fact)) if fact else pl.lit(1)
+        duplicate = (pl.col(duplicate_column(b)).is_not_null() if duplicate_column(b) in result.columns
+                     else pl.lit(False))
+        resolved = pl.col(amount_column(b, "min" if rule.outcome.amount.form == "range" else None)).is_not_null()
+        paid = pl.col(f"{b}|counted") & resolved & ~duplicate
+        return pl.when(paid).then(count).otherwise(0).fill_null(0).cast(pl.Int64)
+
+    @staticmethod
+    def _households(people: pl.DataFrame, rules: list[Rule], sums: dict) -> tuple[list, pl.DataFrame]:
+        """Each paid applicant's amount on a line paid to the household, to be
+        offered per household (Tally.offer_household), and the people frame
+        for the county totals without those amounts."""
+        out = []
+        zeroed = {}
+        for rule in rules:
+            b = rule.id
+            money = [f"{b}|money.{bound}" for bound in _BOUNDS]
+            payers = [who for who in PAYERS if f"{b}|payer.{who}.mid" in sums]
+            floor = rule.outcome.amount.at_least
+            paid = people.filter(pl.col(f"{b}|persons") > 0).select(
+                COUNTY, HOUSEHOLD, f"{b}|persons", *money,
+                *[f"{b}|payer.{who}.{bound}" for who in payers for bound in _BOUNDS])
+            for row in paid.iter_rows():
+                county, key, count, low, mid, high, *parts = row
+                payer = {who: list(parts[3 * i:3 * i + 3]) for i, who in enumerate(payers)}
+                out.append((b, key, Household(county, [low, mid, high], floor, payer, count)))
+            zeroed.update({n: pl.lit(0, dtype=people.schema[n]) for n in money})
+            zeroed.update({f"{b}|payer.{who}.{bound}": pl.lit(0, dtype=people.schema[f"{b}|payer.{who}.{bound}"])
+                           for who in payers for bound in _BOUNDS})
+        return out, people.with_columns(**zeroed) if zeroed else people
 
     def finish(self, tally: Tally, totals: LineTotals) -> None:
         """Every line's county totals and unverified values into the Tally
@@ -359,6 +417,8 @@ class ColumnarEstimate:
         for row in totals.by_county.iter_rows(named=True):
             for rule in self.rulebook.benefits:
                 self._add(tally, rule, row, self._used_names[rule.id])
+        for benefit, household, entry in totals.households:
+            tally.offer_household(benefit, household, entry)
         names = sorted({n for used in self._used_names.values() for n in used})
         for name in names:
             for b, used in self._used_names.items():

@@ -82,6 +82,7 @@ def parameters_in_year(engine, year: int, names: list[str]) -> list[dict]:
 def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_read: int,
               rejected_rows: int) -> dict:
     """Turn running totals into the estimate dict (all money rounded to fen)."""
+    tally.settle()
     book = engine.rulebook
     counties = sorted({c for (_, c) in tally.persons} | {c for (_, c) in tally.undetermined}
                       | set(tally.county_persons), key=lambda c: (c == "", c))
@@ -101,6 +102,10 @@ def summarise(tally: Tally, engine, year: int, rejects: Optional[list], rows_rea
             "undetermined": sum(tally.undetermined[k] for k in keys),
             "unresolved": sum(tally.unresolved[k] for k in keys),
             "duplicates": sum(tally.duplicates[k] for k in keys),
+            # lines paid to the household: households paid and the persons in them
+            **({"households": sum(tally.household_counts[k] for k in keys),
+                "household_persons": sum(tally.household_persons[k] for k in keys)}
+               if rule.outcome.payee == "household" else {}),
             "person_months": round(sum(tally.person_months[k] for k in keys), 4),
             "cost": _money(_sum(tally.money.get(k, (0, 0, 0)) for k in keys)),
             "floor_part": _money(_sum(tally.floor.get(k, (0, 0, 0)) for k in keys)),

@@ -35,6 +35,25 @@ def _zero() -> list:
     return [0, 0, 0]
 
 
+def household_key(record) -> str:
+    """The household a person's 低保 is paid to, so that it is costed once:
+    the smallest ID number among the applicant and the household members
+    recorded with one. Two applicants of one household who list each other
+    get the same key; a member recorded without an ID number cannot be
+    matched, and such a household is the applicant's own."""
+    members = (record.household.members or []) if record.household is not None else []
+    return min([record.id_number] + [m.id_number for m in members if m.id_number])
+
+
+class Household:
+    """A household line's amount for the year, as one of its applicants
+    carries it (fen): the largest is kept, the others are duplicates."""
+    __slots__ = ("county", "money", "floor", "payer", "persons")
+
+    def __init__(self, county: str, money: list, floor: bool, payer: dict, persons: int):
+        self.county, self.money, self.floor, self.payer, self.persons = county, money, floor, payer, persons
+
+
 class Tally:
     """Totals keyed by benefit id and county code ('' when not recorded);
     money in whole fen (sums of each person's rounded amounts)."""
@@ -55,12 +74,18 @@ class Tally:
         self.unverified_values: dict[str, set] = defaultdict(set)   # parameter → values met
         self.assumptions: dict[str, set] = defaultdict(set)         # benefit → assumption texts
         self.county_persons: Counter = Counter()                    # county → applicants evaluated
+        # lines paid to the household (payee: household), one amount per
+        # (benefit, household key) until ``settle`` adds them to money and payer
+        self.households: dict[tuple[str, str], Household] = {}
+        self.household_counts: Counter = Counter()                  # (benefit, county) households paid
+        self.household_persons: Counter = Counter()                 # (benefit, county) persons in them
 
     def add_person(self, county: str, results: list[dict], weights: list[float],
-                   prorated: frozenset = frozenset()) -> None:
+                   prorated: frozenset = frozenset(), household: str | None = None) -> None:
         """One applicant: their determinations on each change point, with the
         months each point's stretch covers. ``prorated``: yearly lines counted
-        by their share of the months eligible (Planner.prorated)."""
+        by their share of the months eligible (Planner.prorated).
+        ``household``: the applicant's household key (``household_key``)."""
         self.evaluated += 1
         self.evaluations += len(results)
         self.county_persons[county] += 1
@@ -89,7 +114,7 @@ class Tally:
             person = _Person()
             for line, factor in counted:
                 flags |= self._line(key, line, factor, person)
-            person.add_to(self, key)
+            person.add_to(self, key, household)
             for flag in flags:
                 if flag == "unresolved":
                     self.unresolved[key] += 1
@@ -120,12 +145,41 @@ class Tally:
             return flags
         values = triple(amount)
         _add(person.money, values, factor)
+        if amount.get("payee") == "household":
+            person.persons = max(person.persons, amount.get("count") or 0)
         if kind == "at_least":
             person.floor = True
         split = line["payer_split"] or {"unspecified": amount}
         for who, share in split.items():
             _add(person.payer.setdefault(who, [0.0, 0.0, 0.0]), triple(share), factor)
         return flags
+
+    def offer_household(self, benefit: str, household: str, entry: Household) -> None:
+        """One applicant's amount on a line paid to their household: the
+        household is costed once, at the largest amount its applicants carry
+        (the first on a tie); every other applicant of it counts as a duplicate."""
+        key = (benefit, household)
+        kept = self.households.get(key)
+        if kept is None:
+            self.households[key] = entry
+            return
+        if entry.money[1] > kept.money[1]:
+            self.households[key], entry = entry, kept
+        self.duplicates[(benefit, entry.county)] += 1
+
+    def settle(self) -> None:
+        """Each household's amount into money, floor and payer (once)."""
+        for (benefit, _), entry in self.households.items():
+            key = (benefit, entry.county)
+            for i in range(3):
+                self.money[key][i] += entry.money[i]
+                if entry.floor:
+                    self.floor[key][i] += entry.money[i]
+                for who, parts in entry.payer.items():
+                    self.payer[key + (who,)][i] += parts[i]
+            self.household_counts[key] += 1
+            self.household_persons[key] += entry.persons
+        self.households.clear()
 
     def merge(self, other: "Tally") -> None:
         self.evaluated += other.evaluated
@@ -142,6 +196,10 @@ class Tally:
             mine = getattr(self, name)
             for key, values in getattr(other, name).items():
                 mine[key] |= values
+        for name in ("household_counts", "household_persons"):
+            getattr(self, name).update(getattr(other, name))
+        for (benefit, household), entry in other.households.items():
+            self.offer_household(benefit, household, entry)
 
 
 class _Person:
@@ -151,17 +209,25 @@ class _Person:
         self.money = [0.0, 0.0, 0.0]
         self.payer: dict[str, list] = {}
         self.floor = False           # a "不低于" amount: the whole of it is a floor
+        self.persons = 0             # a household amount: the persons it counts
 
-    def add_to(self, tally: Tally, key: tuple) -> None:
-        """Round once, apportion the payers' parts to the rounded amount, add."""
+    def add_to(self, tally: Tally, key: tuple, household: str | None = None) -> None:
+        """Round once, apportion the payers' parts to the rounded amount, add
+        (a household amount: offer it for the household, ``offer_household``)."""
         if not self.payer:
             return
         total = [to_fen(v) for v in self.money]
         order = [who for who in PAYERS if who in self.payer] + [w for w in self.payer if w not in PAYERS]
+        payer = {who: [0, 0, 0] for who in order}
+        for i in range(3):
+            for who, fen in apportion(total[i], {who: self.payer[who][i] for who in order}).items():
+                payer[who][i] = fen
+        if self.persons and household is not None:
+            tally.offer_household(key[0], household, Household(key[1], total, self.floor, payer, self.persons))
+            return
         for i in range(3):
             tally.money[key][i] += total[i]
             if self.floor:
                 tally.floor[key][i] += total[i]
-            parts = apportion(total[i], {who: self.payer[who][i] for who in order})
-            for who, fen in parts.items():
-                tally.payer[key + (who,)][i] += fen
+            for who in order:
+                tally.payer[key + (who,)][i] += payer[who][i]

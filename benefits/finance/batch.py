@@ -18,7 +18,7 @@ from collections import deque
 from typing import Callable, Iterator, Optional
 
 from ..caseload import chunks, parse_row, row_rejects
-from ..costing import Planner, Tally
+from ..costing import Planner, Tally, household_key
 from ..engine import EngineError, InvalidApplicant, default_engine
 
 CHUNK_ROWS = 250
@@ -51,7 +51,8 @@ def estimate_chunk(task) -> tuple[Tally, list[dict]]:
         except (InvalidApplicant, EngineError) as exc:
             rejects += row_rejects(number, exc)
             continue
-        tally.add_person(record.hukou_county or "", results, planner.weights(points), planner.prorated)
+        tally.add_person(record.hukou_county or "", results, planner.weights(points), planner.prorated,
+                         household_key(record))
     return tally, rejects
 
 

@@ -623,7 +623,9 @@ def _combine(est: ColumnarEstimate, base: _Side, part: _Side) -> _Side:
         base.totals.by_county.select(COUNTY, *[c for c in base.totals.by_county.columns if c.startswith(kept)]),
         on=COUNTY, how="left", maintain_order="left")
     values = {k: v for k, v in base.totals.values.items() if k[0] not in part.only} | part.totals.values
-    totals = LineTotals(by_county, values)
+    copied = {r.id for r in est.rulebook.benefits if r.id not in part.only}
+    households = [h for h in base.totals.households if h[0] in copied] + part.totals.households
+    totals = LineTotals(by_county, values, households)
     est.finish(part.tally, totals)
     return _Side(part.points, part.tally, part.late, people, part.result, totals,
                  copied=frozenset(r.id for r in est.rulebook.benefits if r.id not in part.only))
