@@ -102,10 +102,9 @@ def _rounded(rules: list[Rule], sums: dict) -> dict[str, pl.Expr]:
 
 def household_key_column() -> pl.Expr:
     """``tally.household_key``, column-wise: the smallest ID number among the
-    applicant and the members recorded with one."""
-    ids = pl.col("household.members").list.eval(pl.element().struct.field("id_number")).fill_null(
-        pl.lit([], dtype=pl.List(pl.String)))
-    return pl.concat_list(pl.col("id_number"), ids).list.drop_nulls().list.min()
+    applicant and the members recorded with one; null where no member has one."""
+    ids = pl.col("household.members").list.eval(pl.element().struct.field("id_number")).list.drop_nulls()
+    return pl.when(ids.list.len() > 0).then(pl.concat_list(pl.col("id_number"), ids).list.min())
 
 
 @dataclass
@@ -360,8 +359,10 @@ class ColumnarEstimate:
         households, county_people = self._households(people, household, sums)
         undetermined = {f"{r.id}|never eligible, undetermined":
                         ~pl.col(f"{r.id}|eligible") & pl.col(f"{r.id}|undetermined") for r in rules}
-        by_county = county_people.group_by(COUNTY, maintain_order=True).agg(*[pl.col(n).sum() for n in list(flags) + list(sums)],
-                                                *[e.sum().alias(n) for n, e in undetermined.items()])
+        own = [f"{r.id}|{n}" for r in household for n in ("households", "household_persons")]
+        by_county = county_people.group_by(COUNTY, maintain_order=True).agg(
+            *[pl.col(n).sum() for n in list(flags) + list(sums) + own],
+            *[e.sum().alias(n) for n, e in undetermined.items()])
         values: dict[tuple[str, str], set[str]] = {}
         for name in sorted({n for used in used_by.values() for n in used}):
             params = keys(self.rulebook.parameters[name])
@@ -389,9 +390,10 @@ class ColumnarEstimate:
 
     @staticmethod
     def _households(people: pl.DataFrame, rules: list[Rule], sums: dict) -> tuple[list, pl.DataFrame]:
-        """Each paid applicant's amount on a line paid to the household, to be
-        offered per household (Tally.offer_household), and the people frame
-        for the county totals without those amounts."""
+        """Each paid applicant's amount on a line paid to a household that
+        another applicant may share (a member recorded with an ID number), to
+        be offered per household (Tally.offer_household), and the people
+        frame for the county totals without those amounts."""
         out = []
         zeroed = {}
         for rule in rules:
@@ -399,16 +401,20 @@ class ColumnarEstimate:
             money = [f"{b}|money.{bound}" for bound in _BOUNDS]
             payers = [who for who in PAYERS if f"{b}|payer.{who}.mid" in sums]
             floor = rule.outcome.amount.at_least
-            paid = people.filter(pl.col(f"{b}|persons") > 0).select(
+            offered = pl.col(HOUSEHOLD).is_not_null() & (pl.col(f"{b}|persons") > 0)
+            paid = people.filter(offered).select(
                 COUNTY, HOUSEHOLD, f"{b}|persons", *money,
                 *[f"{b}|payer.{who}.{bound}" for who in payers for bound in _BOUNDS])
             for row in paid.iter_rows():
                 county, key, count, low, mid, high, *parts = row
                 payer = {who: list(parts[3 * i:3 * i + 3]) for i, who in enumerate(payers)}
                 out.append((b, key, Household(county, [low, mid, high], floor, payer, count)))
-            zeroed.update({n: pl.lit(0, dtype=people.schema[n]) for n in money})
-            zeroed.update({f"{b}|payer.{who}.{bound}": pl.lit(0, dtype=people.schema[f"{b}|payer.{who}.{bound}"])
-                           for who in payers for bound in _BOUNDS})
+            zeroed.update({n: pl.when(offered).then(0).otherwise(pl.col(n)).cast(people.schema[n])
+                           for n in money + [f"{b}|payer.{who}.{bound}" for who in payers for bound in _BOUNDS]})
+            # a household no other applicant can share is its own: counted here
+            own = pl.col(HOUSEHOLD).is_null() & (pl.col(f"{b}|persons") > 0)
+            zeroed[f"{b}|households"] = own.cast(pl.Int64)
+            zeroed[f"{b}|household_persons"] = pl.when(own).then(pl.col(f"{b}|persons")).otherwise(0)
         return out, people.with_columns(**zeroed) if zeroed else people
 
     def finish(self, tally: Tally, totals: LineTotals) -> None:
@@ -456,6 +462,9 @@ class ColumnarEstimate:
         for name in used:
             if row[f"{b}|uses.{name}"]:
                 tally.unverified[(b, name)] += row[f"{b}|uses.{name}"]
+        if f"{b}|households" in row:
+            tally.household_counts[key] += row[f"{b}|households"]
+            tally.household_persons[key] += row[f"{b}|household_persons"]
 
     def _payer_parts(self, rule: Rule, result: pl.DataFrame, triple) -> dict[str, tuple]:
         """Each payer's (min, mid, max); the whole amount is 未指明 where the

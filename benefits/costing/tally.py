@@ -35,14 +35,15 @@ def _zero() -> list:
     return [0, 0, 0]
 
 
-def household_key(record) -> str:
+def household_key(record) -> str | None:
     """The household a person's 低保 is paid to, so that it is costed once:
     the smallest ID number among the applicant and the household members
     recorded with one. Two applicants of one household who list each other
-    get the same key; a member recorded without an ID number cannot be
-    matched, and such a household is the applicant's own."""
+    get the same key. None where no member has an ID number: nothing can
+    match such a household to another applicant's, so it is the applicant's own."""
     members = (record.household.members or []) if record.household is not None else []
-    return min([record.id_number] + [m.id_number for m in members if m.id_number])
+    ids = [m.id_number for m in members if m.id_number]
+    return min([record.id_number] + ids) if ids else None
 
 
 class Household:
@@ -225,6 +226,9 @@ class _Person:
         if self.persons and household is not None:
             tally.offer_household(key[0], household, Household(key[1], total, self.floor, payer, self.persons))
             return
+        if self.persons:     # a household no other applicant can share: its own
+            tally.household_counts[key] += 1
+            tally.household_persons[key] += self.persons
         for i in range(3):
             tally.money[key][i] += total[i]
             if self.floor:
