@@ -127,7 +127,7 @@ def _resident_81(rng: random.Random, record: dict) -> None:
                                       "conscript_family", "other", "none", "none"]),
         "retired_soldier": soldier, "awaiting_placement": placed and flag(), "placement_referred": placed and flag(),
         "wants_training": flag(), "unemployed_military_spouse": flag(0.1), "military_retiree": flag(0.1),
-        "non_military_staff_retiree": flag(0.1)}
+        "non_military_staff_retiree": flag(0.1), "injured_veteran": flag(0.1)}
     if placed:  # 第10条: referrals about a month before the boundary days, placed on either side of the deadline
         referred = rng.choice(DATES) - dt.timedelta(days=rng.choice((32, 31, 30, 29, 28, 0)))
         record["military"]["referral_date"] = referred.isoformat()

@@ -41,7 +41,7 @@ RESIDENT_81 = {
         "retired_soldier": st.sampled_from(["government_placement", "self_employment", "own_career", "none"]),
         **{k: st.booleans() for k in ("awaiting_placement", "placement_referred", "wants_training",
                                       "unemployed_military_spouse", "military_retiree",
-                                      "non_military_staff_retiree")},
+                                      "non_military_staff_retiree", "injured_veteran")},
         "referral_date": st.dates(dt.date(2012, 8, 1), dt.date(2016, 1, 2)), "placed_after": st.integers(0, 62),
         "contract_years": st.sampled_from([0, 2, 2.9, 3, 3.5, 8])}).map(_placement_settled),
     "child": st.fixed_dictionaries({}, optional={"orphan": st.booleans(), "in_hardship": st.booleans()}),

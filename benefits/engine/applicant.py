@@ -182,6 +182,7 @@ class Military(_Strict):
     unemployed_military_spouse: Optional[bool] = Field(None, description="随军未就业家属")
     military_retiree: Optional[bool] = Field(None, description="移交地方安置的军队离退休干部（军休人员）")
     non_military_staff_retiree: Optional[bool] = Field(None, description="移交地方安置的军队无军籍退休退职职工")
+    injured_veteran: Optional[bool] = Field(None, description="移交地方安置的伤病残退役军人")
 
 
 class Child(_Strict):

@@ -161,6 +161,7 @@ SECTIONS = (
         Field("military.unemployed_military_spouse", "tri", "随军未就业家属", "Unemployed military spouse"),
         Field("military.military_retiree", "tri", "军队离退休干部（军休人员）", "Military retiree"),
         Field("military.non_military_staff_retiree", "tri", "军队无军籍退休退职职工", "Retired civilian staff of the army"),
+        Field("military.injured_veteran", "tri", "伤病残退役军人", "Disabled, sick or injured retired soldier"),
         Field("child.orphan", "tri", "孤儿", "Orphan"),
         Field("child.in_hardship", "tri", "困境儿童", "Child in hardship"),
         Field("disaster.affected", "tri", "家庭遭受自然灾害", "Household hit by a natural disaster"),

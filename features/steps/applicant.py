@@ -173,6 +173,8 @@ _FLAGS = {
     "不是军队离退休干部": ("military", "military_retiree", False),
     "是军队无军籍退休退职职工": ("military", "non_military_staff_retiree", True),
     "不是军队无军籍退休退职职工": ("military", "non_military_staff_retiree", False),
+    "是伤病残退役军人": ("military", "injured_veteran", True),
+    "不是伤病残退役军人": ("military", "injured_veteran", False),
     "尚在待安置期间": ("military", "awaiting_placement", True), "已安置上岗": ("military", "awaiting_placement", False),
     "已开出安置介绍信": ("military", "placement_referred", True),
     "未开出安置介绍信": ("military", "placement_referred", False),

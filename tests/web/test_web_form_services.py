@@ -187,6 +187,7 @@ def test_field_needs_follow_the_rulebook():
     for path in ("military.referral_date", "military.placed_date", "military.contract_years"):
         assert needs[path] == {"81-10"}, (path, needs[path])
     assert needs["military.non_military_staff_retiree"] == {"81-11"}
+    assert needs["military.injured_veteran"] == {"81-11"}
 
 
 def test_an_input_with_an_error_shows_whatever_the_ticks(clerk):
