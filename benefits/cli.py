@@ -25,7 +25,7 @@ import click
 
 from .caseload import CaseloadError, LayoutError, json_records, text_stream
 from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RECORDS, EXIT_OUTPUT, EXIT_REJECTED,
-                      EXIT_TERMINATED, Stop, parse_date)
+                      EXIT_TERMINATED, Stop, Terminated, parse_date, raise_terminated)
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
 from .report import render
 from .tables import visible
@@ -38,21 +38,12 @@ _LAZY = {"compare": "benefits.policy.cli:compare", "estimate": "benefits.finance
          "users": "benefits.web.users:users", "replay": "benefits.web.replay:replay_command"}
 
 
-class _Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that ``with`` blocks clean up
-    (worker processes stopped, temporary files removed)."""
-
-
-def _terminated(signum, frame):
-    raise _Terminated
-
-
 @contextmanager
 def _sigterm_raises():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _terminated)
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         yield
     finally:
@@ -114,7 +105,7 @@ class _Main(click.Group):
         except (click.Abort, KeyboardInterrupt):
             _say("已中断（Ctrl-C），未完成的输出文件没有写出")
             code = EXIT_INTERRUPTED
-        except _Terminated:
+        except Terminated:
             _say("已终止（SIGTERM），未完成的输出文件没有写出")
             code = EXIT_TERMINATED
         except OSError as exc:

@@ -13,6 +13,15 @@ EXIT_REJECTED, EXIT_NO_RECORDS, EXIT_NO_INPUT = 1, 3, 66
 EXIT_INTERNAL, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 70, 74, 130, 143
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that ``with`` blocks clean up
+    (worker processes stopped, temporary files removed); exit 143."""
+
+
+def raise_terminated(signum, frame):
+    raise Terminated
+
+
 class Stop(Exception):
     """End the command with a Chinese message and an exit code."""
 

@@ -2,12 +2,27 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
 
 import click
 import waitress
 
+from ..cliutil import EXIT_TERMINATED, raise_terminated
 from ..engine import RulebookError
 from . import create_app
+
+
+def _on_sigterm(signum, frame):
+    """Stop on SIGTERM (exit 143). waitress runs each connection's callbacks
+    under a bare ``except``: the exception raised here can land inside one
+    and be swallowed, and the server would keep serving. So the process is
+    ended for sure two seconds later if it is still running then (SQLite's
+    transactions are atomic: nothing half-written is left)."""
+    signal.signal(signal.SIGALRM, lambda *_: os._exit(EXIT_TERMINATED))
+    signal.alarm(2)
+    raise_terminated(signum, frame)
 
 
 @click.command()
@@ -46,4 +61,6 @@ def serve(database, host, port, rules_dir, secure_cookies, no_demo, demo_passwor
     options = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
                "clear_untrusted_proxy_headers": True} if trusted_proxy else {}
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     waitress.serve(app, host=host, port=port, threads=threads, ident="benefits", **options)
