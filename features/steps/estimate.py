@@ -4,9 +4,8 @@ when the scenario adds one, through the finance office's public API
 (``benefits.finance.estimate``) on the scenario's back end.
 
 The estimate reports, per benefit line, the persons counted, the
-person-months of monthly lines and the cost (下限/中值/上限, yuan). What it
-does not report yet (households) is checked all the same: the step fails
-with a message saying what the estimate lacks.
+person-months of monthly lines, the cost (下限/中值/上限, yuan) and, for a
+line paid to the household, the households and the persons in them.
 """
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ import os
 
 import pytest
 
+from benefits.engine.vocabulary import PER_YEAR as _PER_YEAR
 from benefits.finance import estimate
 
 from .base import BENEFIT, NUM, Mismatch, StepUsageError, norm, number, step
@@ -22,8 +22,6 @@ from .base import BENEFIT, NUM, Mismatch, StepUsageError, norm, number, step
 RULES_ENV = "BENEFITS_RULES"
 REFORM_ENV = "BENEFITS_REFORM"
 _CENT = 0.005
-_MONEY = ("fixed", "at_least", "range")
-_PER_YEAR = {"monthly": 12, "yearly": 1, "one_off": 1}
 
 
 class Estimate:
