@@ -256,7 +256,9 @@ def test_the_command_prints_a_summary_and_writes_a_masked_workbook(caseload, tmp
     assert result.exit_code == 0, result.output
     assert f"共 {run_2013.frame.height:,} 项变动" in result.output and "参数调整" in result.output
     book = openpyxl.load_workbook(out, read_only=True)
-    assert book.sheetnames == ["汇总", "动态复核", "拒绝记录"]
+    assert book.sheetnames == ["汇总", "动态复核", "参数与假设", "拒绝记录"]
+    named = {r[0]: r[6] for r in book["参数与假设"].iter_rows(min_row=3, values_only=True)}
+    assert named["dibao_standard"] == "未核实/假设" and "elderly_allowance_age" in named
     rows = list(book["动态复核"].iter_rows(min_row=3, values_only=True))
     assert len(rows) == run_2013.frame.height
     ids = {r[2] for r in rows}

@@ -376,6 +376,7 @@ class Recheck:
     rulebook_version: str
     rows: int = 0
     rejects: list[dict] = field(default_factory=list)
+    rulebook: Optional[Rulebook] = None
 
 
 def run_recheck(caseload, as_of: dt.date, months: int, rulebook: Optional[Rulebook] = None,
@@ -406,7 +407,7 @@ def run_recheck(caseload, as_of: dt.date, months: int, rulebook: Optional[Rulebo
         if on_progress:
             on_progress(done, total)
     frame = order(pl.concat(parts)) if parts else pl.DataFrame(schema=COLUMNS)
-    return Recheck(frame, summarise(frame), as_of, end, months, county, rulebook.version, done, rejects)
+    return Recheck(frame, summarise(frame), as_of, end, months, county, rulebook.version, done, rejects, rulebook)
 
 
 def recheck(caseload, as_of: dt.date, months: int, rulebook: Optional[Rulebook] = None,
@@ -459,14 +460,31 @@ def write_recheck_sheet(book, frame: pl.DataFrame, result: dict, full_ids: bool 
     return sheet
 
 
+def parameter_rows(rulebook: Rulebook, as_of: dt.date, end: dt.date) -> list[list]:
+    """The 参数与假设 sheet: each parameter value dated inside the window, and
+    the parameters that name an age the rules read, with the verified mark."""
+    ages = {n for fact in ("age", "oldest_member_age") for sources in age_conditions(rulebook, fact).values()
+            for n in sources if n}
+    rows = []
+    for name, spec in rulebook.parameters.items():
+        for entry in spec.values:
+            if as_of < entry.from_ <= end or name in ages:
+                scope = "、".join(v for v in (entry.hukou_county, entry.residence) if v) or "全市"
+                rows.append([name, spec.label_zh, entry.from_.isoformat(), scope, format_value(entry.value),
+                             spec.unit, "已核实" if spec.verified else UNVERIFIED_ZH, spec.source])
+    return rows
+
+
 def write_recheck_workbook(run: Recheck, path, full_ids: bool = False) -> None:
-    """汇总, 动态复核 and 拒绝记录 sheets, written atomically."""
+    """汇总, 动态复核, 参数与假设 and 拒绝记录 sheets, written atomically."""
     result = {"year": run.as_of.year, "rulebook_version": run.rulebook_version}
     with atomic_output(path) as partial, write_only_book() as book:
         Sheet(book, "汇总", result, ["县区", "月份", "原因", "变动项数", "人数"],
               [[r["county_zh"], r["month"], r["reason_kind"], r["changes"], r["persons"]]
                for r in run.summary.iter_rows(named=True)])
         write_recheck_sheet(book, run.frame, result, full_ids)
+        Sheet(book, "参数与假设", result, ["参数", "名称", "起始日期", "适用范围", "取值", "单位", "核实", "来源"],
+              parameter_rows(load_rulebook(None) if run.rulebook is None else run.rulebook, run.as_of, run.end))
         Sheet(book, "拒绝记录", result, ["台账行", "字段", "说明"],
               [[r["row"], r["field"], r["message"]] for r in run.rejects])
         book.save(partial)
