@@ -1,7 +1,7 @@
 """Benchmark of the 动态管理 re-check list (benefits/audit/recheck.py).
 
 A generated caseload (``benefits generate --seed 1``, cached as a CSV in
-benchmarks/.cache/, the file bench_batch.py uses) is read, validated and
+benchmarks/.cache/ by bench_batch.py's helper) is read, validated and
 re-checked over a window of N months; prints the wall time of each stage,
 the change points evaluated, the changes found and this process's peak RSS
 (the re-check is one process: the columnar engine on Polars' threads).
@@ -13,33 +13,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import resource
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import polars as pl
+from bench_batch import caseload_csv, peak_mb      # the cached generated caseload, this process's peak RSS
 
 from benefits.audit.recheck import Rechecker, check_window, order, summarise
 from benefits.costing import PERSON, applicant_frames
 from benefits.engine import load_rulebook
-
-CACHE = Path(__file__).resolve().parent / ".cache"
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def caseload_csv(size: int) -> Path:
-    CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"caseload-{size}.csv"
-    if not path.exists():
-        print(f"generating {size:,} applicants into {path} …", flush=True)
-        subprocess.run([sys.executable, "-m", "benefits.cli", "generate", "--size", str(size), "--seed", "1",
-                        "--out", str(path)], check=True)
-    return path
 
 
 def main() -> None:

@@ -246,7 +246,14 @@ def test_bad_options_get_a_chinese_error_and_exit_2(caseload, args, message):
 def test_a_missing_caseload_is_one_chinese_line(tmp_path):
     result = CliRunner().invoke(main, ["recheck", str(tmp_path / "none.csv"), "--as-of", "2013-06-15",
                                        "--months", "3", "--quiet"])
-    assert result.exit_code == 1 and "找不到台账文件" in result.output
+    assert result.exit_code == 66 and "找不到台账文件" in result.output
+
+
+def test_an_empty_caseload_says_so(tmp_path):
+    path = tmp_path / "empty.csv"
+    write_caseload([], path)
+    result = CliRunner().invoke(main, ["recheck", str(path), "--as-of", "2013-06-15", "--months", "3", "--quiet"])
+    assert result.exit_code == 3 and "没有记录" in result.output, result.output
 
 
 def test_the_command_prints_a_summary_and_writes_a_masked_workbook(caseload, tmp_path, run_2013):
@@ -269,3 +276,14 @@ def test_the_command_prints_a_summary_and_writes_a_masked_workbook(caseload, tmp
     assert result.exit_code == 0, result.output
     rows = list(openpyxl.load_workbook(full, read_only=True)["动态复核"].iter_rows(min_row=3, values_only=True))
     assert {r[2] for r in rows} == set(run_2013.frame["id_number"])
+
+
+def test_a_rejected_row_is_counted_and_listed_with_its_chinese_message(tmp_path):
+    path, out = tmp_path / "bad.csv", tmp_path / "bad.xlsx"
+    bad = dict(applicant(age=30), id_number="411202198301010010")      # a wrong check character
+    write_caseload([PEOPLE_2013["dibao"], bad], path)
+    result = CliRunner().invoke(main, ["recheck", str(path), "--as-of", "2013-06-15", "--months", "12",
+                                       "--out", str(out), "--quiet"])
+    assert result.exit_code == 0 and "拒绝 1 行" in result.output, result.output
+    rejected = list(openpyxl.load_workbook(out, read_only=True)["拒绝记录"].iter_rows(min_row=3, values_only=True))
+    assert [r[0] for r in rejected] == [3] and "身份证" in rejected[0][2]      # the file's line: the header is 1

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from tqdm import tqdm
 
 from ..caseload import CaseloadError, LayoutError
-from ..cliutil import EXIT_NO_RECORDS, Stop, output_file, parse_date
+from ..cliutil import EXIT_NO_INPUT, EXIT_NO_RECORDS, Stop, output_file, parse_date
 from ..engine import RulebookError, load_rulebook
 from .recheck import MAX_MONTHS, RecheckError, check_county, render, run_recheck, write_recheck_workbook
 
@@ -46,6 +47,8 @@ def recheck(caseload_file, as_of, months, out, county, full_ids, rules_dir, fmt,
     """List who will change status, amount or payer in the next N months (动态复核清单)."""
     if out is not None and out.suffix.lower() != ".xlsx":
         raise click.BadParameter("输出文件应以 .xlsx 结尾", param_hint="--out")
+    if not Path(caseload_file).is_file():
+        raise Stop(f"找不到台账文件：{caseload_file}", EXIT_NO_INPUT)
     try:
         rulebook = load_rulebook(rules_dir)
     except RulebookError as exc:
