@@ -226,6 +226,18 @@ def caseload(tmp_path_factory):
 
 
 @pytest.mark.parametrize("args,message", [
+    ([], "请给出台账文件 CASELOAD"),
+    (["CASELOAD", "--months", "3"], "请用 --as-of YYYY-MM-DD 给出核对日"),
+    (["CASELOAD", "--as-of", "2013-06-15"], "请用 --months N 给出向后看的月数"),
+    (["CASELOAD", "--as-of", "2013-06-15", "--months", "3", "--out", "x.csv"], "输出文件应以 .xlsx 结尾"),
+])
+def test_a_missing_argument_gets_a_chinese_error_and_exit_2(caseload, args, message):
+    args = [str(caseload) if a == "CASELOAD" else a for a in args]
+    result = CliRunner().invoke(main, ["recheck", *args, "--quiet"])
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+@pytest.mark.parametrize("args,message", [
     (["--months", "0"], "月数应为 1 到 60 之间的整数，实际为 '0'"),
     (["--months", "-3"], "月数应为 1 到 60 之间的整数，实际为 '-3'"),
     (["--months", "1000"], "月数应为 1 到 60 之间的整数，实际为 '1000'"),

@@ -15,6 +15,8 @@ from .recheck import MAX_MONTHS, RecheckError, check_county, render, run_recheck
 
 def _months(ctx, param, value):
     """Option callback: a whole number of months, 1 to MAX_MONTHS, with a Chinese message."""
+    if value is None:
+        return None
     try:
         months = int(value)
     except ValueError:
@@ -32,11 +34,11 @@ def _county(ctx, param, value):
 
 
 @click.command()
-@click.argument("caseload_file", metavar="CASELOAD", type=click.Path(dir_okay=False))
-@click.option("--as-of", "as_of", required=True, callback=parse_date, help="核对日 YYYY-MM-DD")
-@click.option("--months", required=True, callback=_months, help=f"向后看的月数（1–{MAX_MONTHS}）")
+@click.argument("caseload_file", metavar="CASELOAD", required=False)
+@click.option("--as-of", "as_of", callback=parse_date, help="核对日 YYYY-MM-DD（必填）")
+@click.option("--months", callback=_months, help=f"向后看的月数（1–{MAX_MONTHS}，必填）")
 @click.option("--out", type=click.Path(dir_okay=False), callback=lambda c, p, v: v and output_file(c, p, v),
-              help="输出工作簿 FILE.xlsx（汇总、动态复核、拒绝记录）")
+              help="输出工作簿 FILE.xlsx（汇总、动态复核、参数与假设、拒绝记录）")
 @click.option("--county", callback=_county, help="只列这个县区（县区代码，如 411202）")
 @click.option("--full-ids", is_flag=True, help="工作簿中显示完整身份证号（默认隐去中间8位）")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="规则目录（默认项目内 rules/）")
@@ -45,6 +47,12 @@ def _county(ctx, param, value):
 @click.option("--quiet", is_flag=True, help="不显示进度条")
 def recheck(caseload_file, as_of, months, out, county, full_ids, rules_dir, fmt, quiet):
     """List who will change status, amount or payer in the next N months (动态复核清单)."""
+    if caseload_file is None:
+        raise click.UsageError("请给出台账文件 CASELOAD（CSV、XLSX、Parquet 或 JSON Lines）")
+    if as_of is None:
+        raise click.BadParameter("请用 --as-of YYYY-MM-DD 给出核对日", param_hint="--as-of")
+    if months is None:
+        raise click.BadParameter(f"请用 --months N 给出向后看的月数（1–{MAX_MONTHS}）", param_hint="--months")
     if out is not None and out.suffix.lower() != ".xlsx":
         raise click.BadParameter("输出文件应以 .xlsx 结尾", param_hint="--out")
     if not Path(caseload_file).is_file():
