@@ -68,6 +68,10 @@ def _birthday(birth: pl.Expr, age: int) -> pl.Expr:
             .otherwise(pl.date(year, birth.dt.month(), birth.dt.day())))
 
 
+birthday_column = _birthday       # public: the re-check list (audit/recheck.py) names the birthdays it finds
+NO_CSE = _NO_CSE
+
+
 def _distinct(sums: dict[str, pl.Expr]) -> tuple[dict[str, pl.Expr], dict[str, str]]:
     """The sums without a min or max that is the same expression as its mid
     (every fixed amount): summed once, then copied (``{bound: mid}``)."""

@@ -20,19 +20,34 @@ import datetime as dt
 
 from ..engine.applicant import Applicant
 from ..engine.months import months_between, parameter_dates
-from ..engine.rulebook import Rulebook
+from ..engine.rulebook import ParamRef, Rulebook
 
 _SHIFT = {"gte": 0, "lt": 0, "gt": 1, "lte": 1}   # age test → age at which it flips
 
 
-def age_boundaries(rulebook: Rulebook) -> list[int]:
-    """Ages at which an ``age`` condition changes its answer."""
-    out = set()
+def age_conditions(rulebook: Rulebook, fact: str = "age") -> dict[int, set[str | None]]:
+    """Ages at which a condition on ``fact`` (an age in 周岁: ``age``,
+    ``oldest_member_age``) changes its answer, each with where it comes from:
+    None for a number written in the rule, else the parameter whose value
+    (any of its dated values) it is."""
+    out: dict[int, set[str | None]] = {}
     for rule in rulebook.rules:
         for cond in rule.conditions or []:
-            if cond.fact == "age" and cond.op in _SHIFT and isinstance(cond.value, (int, float)):
-                out.add(int(cond.value) + _SHIFT[cond.op])
-    return sorted(out)
+            if cond.fact != fact or cond.op not in _SHIFT:
+                continue
+            if isinstance(cond.value, ParamRef):
+                values = [(e.value, cond.value.param) for e in rulebook.parameters[cond.value.param].values]
+            else:
+                values = [(cond.value, None)]
+            for value, source in values:
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    out.setdefault(int(value) + _SHIFT[cond.op], set()).add(source)
+    return out
+
+
+def age_boundaries(rulebook: Rulebook) -> list[int]:
+    """Ages at which an ``age`` condition with a number written in the rule changes its answer."""
+    return sorted(age for age, sources in age_conditions(rulebook).items() if None in sources)
 
 
 def _birthday(birth: dt.date, age: int) -> dt.date | None:
