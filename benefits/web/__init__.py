@@ -15,7 +15,7 @@ from werkzeug.routing import BaseConverter
 
 from ..engine import default_engine
 from ..report import format_value
-from . import admin, api, auth, cases, demo, finance, intake, labels, policy, present, replays, scorecard, store
+from . import admin, api, audit, auth, cases, demo, finance, intake, labels, policy, present, replays, scorecard, store
 
 csrf = CSRFProtect()
 
@@ -70,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(finance.bp)
     app.register_blueprint(scorecard.bp)
     app.register_blueprint(policy.bp)
+    app.register_blueprint(audit.bp)     # 名册核对 (/audit)
     csrf.exempt(api.bp)  # the API checks CSRF itself unless Basic auth is used
     present.init_app(app)
 
@@ -102,7 +103,7 @@ def create_app(config: dict | None = None) -> Flask:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
-        if request.path.startswith(("/cases", "/api", "/intake", "/finance", "/policy")):
+        if request.path.startswith(("/cases", "/api", "/intake", "/finance", "/policy", "/audit")):
             response.headers.setdefault("Cache-Control", "no-store")  # personal data
         return response
 

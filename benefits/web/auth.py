@@ -18,10 +18,11 @@ hasher = PasswordHasher()
 
 # What each role may do; a clerk's case rights stop at their county.
 PERMISSIONS = {
-    "clerk": {"evaluate", "cases.read", "cases.write", "rules", "cases.changes"},
-    "finance": {"cases.read", "rules", "finance"},
+    # roll.audit: the roll audit (/audit, POST /api/v1/audit); a clerk's stops at their county
+    "clerk": {"evaluate", "cases.read", "cases.write", "rules", "cases.changes", "roll.audit"},
+    "finance": {"cases.read", "rules", "finance", "roll.audit"},
     # cases.changes: which saved cases new rules change (masked); policy: the what-if compare (/policy)
-    "policy": {"evaluate", "rules", "scorecard", "cases.changes", "policy"},
+    "policy": {"evaluate", "rules", "scorecard", "cases.changes", "policy", "roll.audit"},
     "admin": {"users", "audit", "rules", "finance", "scorecard", "policy"},
 }
 _DUMMY_HASH = hasher.hash("not a password")
