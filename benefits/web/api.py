@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 
 from ..engine import InvalidApplicant, RulebookError, mask_id
 from ..policy import apply_reform, load_reform
-from . import apidoc, store, whatif
+from . import apidoc, auditruns, store, whatif
 from .auth import can, check_password, county_scope, may_change_case, source_address
 from .cases import visible_case
 from .labels import COUNTIES
@@ -364,6 +364,57 @@ def compare():
             row["url"] = url_for("api.case", case_id=row["case_id"])
         else:                                 # policy reads no case: name and masked number only
             row.pop("case_id")
+    return jsonify(shown)
+
+
+def _audit_request() -> apidoc.AuditRequest:
+    body = _json_body()
+    try:
+        return apidoc.AuditRequest.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][:1]) or "请求体"
+        fail(400, "invalid_body", f"请求体字段 {where} 有误：" + {
+            "caseload": "应为至多 1000 条申请记录（JSON 对象）的数组",
+            "roll": "应为至多 2000 行的数组，每行是只含 id_number、line、amount、since、county、household 的对象，"
+                    "值为文字或数字",
+            "as_of": "应为日期 YYYY-MM-DD", "months": f"应为 1 至 {auditruns.MAX_MONTHS} 的整数",
+            "county": "应为县区代码"}.get(where, "不是本接口的字段"))
+
+
+@bp.route("/audit", methods=["POST"])
+def audit():
+    """Check a roll against the rules on a day (nothing saved).
+    ---
+    post:
+      summary: 名册核对（应保尽保、按标施保）：漏保、错保、差额、待核、重复发放，按县区 × 项目汇总，另附动态复核清单；县区受理员只核对本县区；身份证号已遮盖
+      requestBody: {required: true, content: {application/json: {schema: AuditRequest}}}
+      responses:
+        "200": {content: {application/json: {schema: AuditResult}}, description: 核对结果（每类发现至多 findings_limit 条）}
+        "400": {content: {application/json: {schema: ApiError}}, description: 请求体有误（逐字段中文说明）}
+    """
+    _need("roll.audit")
+    body = _audit_request()
+    scope = county_scope(g.user)
+    if scope is not None and body.county not in (None, scope):
+        store.audit(g.db, g.user, "denied", detail=f"api audit county={body.county}")
+        fail(403, "wrong_county", f"本账户只能核对{COUNTIES.get(scope, '')}")
+    county = scope or body.county
+    if county is not None and county not in COUNTIES:
+        fail(400, "invalid_body", "请求体字段 county 有误：应为县区代码")
+    window = auditruns.as_of_error(body.as_of, body.months)
+    if window:
+        field, message = next(iter(window.items()))
+        fail(400, "invalid_body", f"请求体字段 {field} 有误：{message}")
+    book = engine().rulebook
+    roll = auditruns.roll_from_rows([r.model_dump() for r in body.roll], book, body.as_of)
+    try:
+        shown = auditruns.run_now(body.caseload, roll, body.as_of, body.months, county, book)
+    except auditruns.InputError as exc:
+        fail(400, "invalid_body", f"请求体字段 {exc.field} 有误：{exc}")
+    store.audit(g.db, g.user, "rollaudit.start",
+                detail=f"api as_of {body.as_of} months {body.months} county {county or '全部'} "
+                       f"caseload {len(body.caseload)} roll {len(body.roll)}")
     return jsonify(shown)
 
 

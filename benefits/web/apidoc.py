@@ -7,6 +7,7 @@ schemathesis against it, so code and document cannot drift apart unnoticed.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any, Literal, Optional, Union
 
@@ -122,7 +123,74 @@ class CompareResult(BaseModel):
     floor_violations: int
 
 
-MODELS = (ApiError, Determination, CaseList, Case, RuleList, CsrfToken, CompareRequest, CompareResult)
+_CELL = Optional[Union[str, float]]
+
+
+class RollRow(BaseModel):
+    """One row of a roll (名册): a person paid on a line. A value the roll
+    reader cannot take is a rejected row (``roll_rejects``), not a 400."""
+    model_config = ConfigDict(extra="forbid")
+    id_number: _CELL = Field(None, description="身份证号（18位）")
+    line: _CELL = Field(None, description="救助项目：规则编号、规则名称或项目名称对照文件中的叫法（如 城市低保）")
+    amount: _CELL = Field(None, description="月发放金额（元，最多两位小数）")
+    since: _CELL = Field(None, description="起始日期 YYYY-MM-DD（不晚于核对日）")
+    county: _CELL = Field(None, description="县区代码或名称（可省略）")
+    household: _CELL = Field(None, description="户号（可省略）")
+
+
+class AuditRequest(BaseModel):
+    """Body of POST /api/v1/audit; anything else is a 400."""
+    model_config = ConfigDict(extra="forbid")
+    caseload: list[dict[str, Any]] = Field(max_length=1000, description="台账：申请记录（Applicant）数组，至多 1000 条；"
+                                                                       "有误的记录计为拒绝（rejects），不拒绝整个请求")
+    roll: list[RollRow] = Field(max_length=2000, description="名册：至多 2000 行；有误的行计为拒绝（roll_rejects，行号为数组中的位置，从 1 起）")
+    as_of: dt.date = Field(description="核对日 YYYY-MM-DD")
+    months: int = Field(12, ge=1, le=60, description="动态复核期（月）")
+    county: Optional[str] = Field(None, max_length=6, description="只核对这个县区（代码）；县区受理员只能是本县区，省略即本县区")
+
+
+class AuditFinding(BaseModel):
+    """One finding (发现): a person (or household) and an audited line; the ID number masked."""
+    model_config = ConfigDict(extra="allow")
+    kind: str = Field(description="漏保、错保、差额、待核、重复发放 或 名册有台账无")
+    county: Optional[str]
+    id_masked: str = Field(description="遮盖的身份证号（前6位与后4位）")
+    line: str
+    line_zh: str
+    clause: Optional[str] = Field(description="条款")
+    condition: Optional[str] = Field(description="依据/条件（错保：不成立的条件）")
+    owed_month: Optional[float] = Field(description="应发（元/月）")
+    paid_month: Optional[float] = Field(description="实发（元/月）")
+    diff_month: Optional[float] = Field(description="差额（元/月，实发−应发）")
+    diff_year: Optional[float] = Field(description="差额（元/年）")
+    missing: Optional[list[str]] = Field(description="待核：需补充的事实（按先后）")
+
+
+class AuditResult(BaseModel):
+    """名册核对结果：按县区 × 核对项目的汇总（人次、元/月、元/年）、每类发现（各至多 findings_limit 条）、
+    动态复核清单（至多 recheck_limit 项）、被拒绝的行。身份证号均已遮盖。"""
+    model_config = ConfigDict(extra="allow")
+    as_of: str
+    months: int
+    window_end: str
+    county: Optional[str]
+    rulebook_version: str
+    counts: dict[str, int]
+    kinds: list[str]
+    summary: list[dict[str, Any]]
+    totals: dict[str, dict[str, float]]
+    findings: dict[str, list[AuditFinding]]
+    findings_shown: dict[str, dict[str, int]]
+    findings_limit: int
+    recheck: list[dict[str, Any]]
+    recheck_total: int
+    recheck_limit: int
+    roll_rejects: list[dict[str, Any]]
+    rejects: list[dict[str, Any]]
+
+
+MODELS = (ApiError, Determination, CaseList, Case, RuleList, CsrfToken, CompareRequest, CompareResult,
+          AuditRequest, AuditResult)
 INFO = ("会话登录（写操作需在 X-CSRFToken 头中带 CSRF 令牌，见 /api/v1/csrf）、API 令牌"
         "（Authorization: Bearer，由 benefits users token 发放）或 HTTP Basic 认证。"
         "县区受理员只能读写本县区案件，他县案件返回 404。写请求须为 application/json。"

@@ -18,6 +18,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, send_file, url_for
 
 from ..audit import KIND_ZH
+from ..audit.roll import FIELDS_ZH as ROLL_FIELDS
 from . import auditruns, labels, store
 from .auth import county_scope, login_required
 from .labels import COUNTIES
@@ -42,9 +43,14 @@ def folder() -> Path:
     return Path(current_app.config["DATABASE"]).parent / "audits"
 
 
+def owner() -> tuple:
+    """Whose runs: the user of this app's database (runs are kept per server process)."""
+    return (current_app.config["DATABASE"], g.user["id"])
+
+
 def _page(form: dict, errors: dict, status: int = 200):
     return render_template(
-        "audit_roll.html", form=form, errors=errors, runs=auditruns.runs_of(g.user["id"]), STATUS_ZH=STATUS_ZH,
+        "audit_roll.html", form=form, errors=errors, runs=auditruns.runs_of(owner()), STATUS_ZH=STATUS_ZH,
         scope=county_scope(g.user), max_mb=f'{current_app.config["MAX_CONTENT_LENGTH"] / (1 << 20):g}',
         max_months=auditruns.MAX_MONTHS), status
 
@@ -109,7 +115,7 @@ def index():
     if errors:
         shutil.rmtree(where, ignore_errors=True)
         return _page(form, errors, 400)
-    run = auditruns.Run(run_id, g.user["id"], as_of, months, county, full_ids=scope is not None,
+    run = auditruns.Run(run_id, owner(), as_of, months, county, full_ids=scope is not None,
                         files={"caseload": caseload[0], "roll": roll[0]}, folder=where)
     work = auditruns.job(paths["caseload"], caseload[1], paths["roll"], roll[1], engine().rulebook)
     try:
@@ -127,7 +133,7 @@ def index():
 def _run(run_id: str) -> auditruns.Run:
     """The user's own run; anyone else's is a 404 (and audited)."""
     found = auditruns.get(run_id[:40])
-    if found is None or found.owner != g.user["id"]:
+    if found is None or found.owner != owner():
         if found is not None:
             store.audit(g.db, g.user, "denied", detail=f"{request.method} {request.path} (另一用户的核对)")
         abort(404)
@@ -141,7 +147,7 @@ def run(run_id):
     if found.status == "done":
         store.audit(g.db, g.user, "rollaudit.read", detail=f"run {found.id}")
     return render_template("audit_roll_run.html", run=found, result=found.result, STATUS_ZH=STATUS_ZH,
-                           FILE_ZH=auditruns.FILE_ZH, KIND_ZH=KIND_ZH)
+                           FILE_ZH=auditruns.FILE_ZH, KIND_ZH=KIND_ZH, ROLL_FIELDS=ROLL_FIELDS)
 
 
 @bp.route("/runs/<run_id>.json")

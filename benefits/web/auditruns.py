@@ -121,7 +121,7 @@ def as_of_error(as_of: Optional[dt.date], months: Optional[int]) -> dict[str, st
 @dataclass
 class Run:
     id: str
-    owner: int
+    owner: tuple                   # (database, user id)
     as_of: dt.date
     months: int
     county: Optional[str]          # the one county audited (a clerk's), None: every county
@@ -175,7 +175,7 @@ def get(run_id: str) -> Optional[Run]:
         return _runs.get(run_id)
 
 
-def runs_of(owner: int) -> list[Run]:
+def runs_of(owner: tuple) -> list[Run]:
     with _runs_lock:
         return sorted((r for r in _runs.values() if r.owner == owner), key=lambda r: -r.created)
 
@@ -354,7 +354,7 @@ def run_now(records: list, roll: Roll, as_of: dt.date, months: int, county: Opti
             rulebook: Rulebook) -> dict:
     """The API's audit of records and roll rows given in the body: inside
     the request (a body is at most 1 MB), no files written."""
-    run = Run("api", 0, as_of, months, county, False, {}, Path())
+    run = Run("api", (), as_of, months, county, False, {}, Path())
     audit, recheck = audit_files(run, records, None, roll, None, rulebook)
     return result(audit, recheck)
 
