@@ -38,6 +38,23 @@ labels.ACTIONS.update({
     "rollaudit.download": ("下载名册核对工作簿", "roll audit workbook downloaded")})
 
 
+# the columns each kind of finding is shown with (the workbook has them all)
+_WHO = (("county_zh", "县区"), ("id_masked", "身份证号"), ("name", "姓名"), ("line_zh", "核对项目"))
+_ROLL = (("written", "名册写法"), ("roll_row", "名册行"))
+_WHY = (("clause", "条款"), ("condition", "依据/条件"))
+COLUMNS = {
+    "漏保": (*_WHO, ("caseload_row", "台账行"), ("owed_month", "应发（元/月）"), *_WHY),
+    "错保": (*_WHO, *_ROLL, ("caseload_row", "台账行"), ("paid_month", "实发（元/月）"), *_WHY),
+    "差额": (*_WHO, *_ROLL, ("caseload_row", "台账行"), ("owed_month", "应发（元/月）"), ("paid_month", "实发（元/月）"),
+             ("diff_month", "差额（元/月）"), ("diff_year", "差额（元/年）"), *_WHY),
+    "待核": (*_WHO, *_ROLL, ("caseload_row", "台账行"), ("paid_month", "实发（元/月）"), ("missing", "需补充的事实（按先后）")),
+    "重复发放": (*_WHO, *_ROLL, ("paid_month", "实发（元/月）"), *_WHY),
+    "名册有台账无": (("county_zh", "县区"), ("id_masked", "身份证号"), ("line_zh", "核对项目"), *_ROLL,
+                 ("paid_month", "实发（元/月）")),
+}
+MONEY = {"owed_month", "paid_month", "diff_month", "diff_year"}
+
+
 def folder() -> Path:
     """Where the runs' files go: "audits" beside the database."""
     return Path(current_app.config["DATABASE"]).parent / "audits"
@@ -147,7 +164,8 @@ def run(run_id):
     if found.status == "done":
         store.audit(g.db, g.user, "rollaudit.read", detail=f"run {found.id}")
     return render_template("audit_roll_run.html", run=found, result=found.result, STATUS_ZH=STATUS_ZH,
-                           FILE_ZH=auditruns.FILE_ZH, KIND_ZH=KIND_ZH, ROLL_FIELDS=ROLL_FIELDS)
+                           FILE_ZH=auditruns.FILE_ZH, KIND_ZH=KIND_ZH, ROLL_FIELDS=ROLL_FIELDS,
+                           COLUMNS=COLUMNS, MONEY=MONEY)
 
 
 @bp.route("/runs/<run_id>.json")

@@ -96,3 +96,24 @@ def test_a_compare_answer_matches_the_document(api, tmp_path):
         headers={"Authorization": f"Bearer {issued}"})
     assert response.status_code == 200, response.text
     assert response.json()["totals"]["difference"] > 0 and response.json()["counts"]["rejected"] == 1
+
+
+def test_an_audit_answer_matches_the_document(api):
+    """Random bodies are mostly refused or audit nobody: check a finance
+    user's 200 body with real records and a roll with a bad row."""
+    schema, _ = api
+    db = store.connect(schema.app.config["DATABASE"])
+    issued = store.new_api_token(db, store.user_by_name(db, "finance")["id"], "schemathesis")
+    db.close()
+    record = {"id_number": "411202198001010057", "name": "契约测试", "hukou_county": "411202", "residence": "urban",
+              "certificate": {"number": "41120219800101005742", "category": 4, "grade": 2},
+              "status": {"dibao": True}, "evaluation_date": "2013-03-01"}
+    roll = [{"id_number": "411202198001010057", "line": "城市低保", "amount": 1, "since": "2013-01-01"},
+            {"id_number": "411202198001010057", "line": "不知道", "amount": "x", "since": "2013-01-01"}]
+    body = {"caseload": [record], "roll": roll, "as_of": "2013-07-01", "months": 3}
+    response = schema["/api/v1/audit"]["POST"].Case(body=body, media_type="application/json").call_and_validate(
+        headers={"Authorization": f"Bearer {issued}"})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["counts"]["persons"] == 1 and {r["row"] for r in answer["roll_rejects"]} == {2}
+    assert sum(t["count"] for t in answer["totals"].values()) > 0
