@@ -17,15 +17,13 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from benefits.audit import recheck
-from benefits.cli import main
 from benefits.engine.identity import mask_id
-from benefits.web import store
+from benefits.web import auditruns, store
 
-from web_helpers import token
+from web_helpers import generated_audit, token
 
 AS_OF = "2013-07-01"
 LINGBAO = "411282"
@@ -35,15 +33,7 @@ FULL_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     """A 300-person caseload and its roll with planted errors."""
-    folder = tmp_path_factory.mktemp("audit-web")
-    caseload, roll = folder / "caseload.csv", folder / "roll.csv"
-    made = CliRunner().invoke(main, ["generate", "--size", "300", "--seed", "4", "--out", str(caseload),
-                                     "--roll", str(roll), "--roll-as-of", AS_OF])
-    assert made.exit_code == 0, made.output
-    planted = json.loads(roll.with_suffix(".planted.json").read_text(encoding="utf-8"))["planted"]
-    with open(caseload, encoding="utf-8-sig", newline="") as f:
-        counties = {r["id_number"]: r["hukou_county"] for r in csv.DictReader(f)}
-    return caseload, roll, planted, counties
+    return generated_audit(tmp_path_factory.mktemp("audit-web"), 300, 4, as_of=AS_OF)
 
 
 def _post(client, caseload: tuple, roll: tuple, **form):
@@ -367,3 +357,30 @@ def test_the_audit_is_in_the_openapi_document(client):
     schemas = doc["components"]["schemas"]
     assert schemas["AuditRequest"]["properties"]["caseload"]["maxItems"] == 1000
     assert {"summary", "findings", "recheck", "roll_rejects"} <= set(schemas["AuditResult"]["required"])
+
+
+def test_a_caseload_the_job_cannot_read_fails_the_run_naming_the_file(as_user, generated):
+    """JSON Lines has no header to check at the form: the job says what is wrong, and with which file."""
+    client = as_user("finance")
+    response = _post(client, ("caseload.jsonl", b'[{"id_number": "1"'), _files(generated)[1])
+    assert response.status_code == 302
+    url = response.headers["Location"]
+    deadline = time.monotonic() + 60
+    while client.get(url + ".json").get_json()["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    job = client.get(url + ".json").get_json()
+    assert job["status"] == "failed" and job["error_field"] == "caseload" and job["error"].startswith("台账：")
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="run-error" data-for="caseload"' in page and "重新上传台账" in page
+
+
+def test_a_full_queue_and_a_large_upload_are_refused_in_chinese(app, as_user, generated, monkeypatch):
+    client = as_user("finance")
+    monkeypatch.setattr(auditruns, "QUEUE_LIMIT", 0)
+    response = _post(client, *_files(generated))
+    assert response.status_code == 503 and "名册核对排队已满" in response.get_data(as_text=True)
+    assert not any(_audits(app).iterdir()), "the refused run's uploads were kept"
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    response = _post(client, *_files(generated))
+    assert response.status_code == 413 and "上传的文件不能超过" in response.get_data(as_text=True)

@@ -4,48 +4,26 @@ the job, reads the summary (their county only) and the findings, with masked
 ID numbers, and downloads the workbook. No browser = failure, never a skip."""
 from __future__ import annotations
 
-import csv
-import json
 import re
-import shutil
 
 import pytest
-from click.testing import CliRunner
 from playwright.sync_api import expect
 
-from benefits.cli import main
 from benefits.engine.identity import mask_id
-from benefits.web import create_app
 
-from test_web_e2e import page, shot  # noqa: F401  (the Chromium fixture)
-from web_helpers import browser_login, served
+from test_web_e2e import live_url, page, shot  # noqa: F401  (the server and Chromium fixtures)
+from web_helpers import browser_login, generated_audit
 
 AS_OF = "2013-07-01"
 LINGBAO = "411282"
 
 
 @pytest.fixture
-def live_url(seeded_db, tmp_path):
-    path = tmp_path / "benefits.sqlite"
-    shutil.copy(seeded_db, path)
-    app = create_app({"DATABASE": str(path), "SECRET_KEY": "e2e-secret"})
-    with served(app) as url:
-        yield url
-
-
-@pytest.fixture
 def generated(tmp_path):
-    caseload, roll = tmp_path / "台账.csv", tmp_path / "名册.xlsx"
-    made = CliRunner().invoke(main, ["generate", "--size", "400", "--seed", "7", "--out", str(caseload),
-                                     "--roll", str(roll), "--roll-as-of", AS_OF])
-    assert made.exit_code == 0, made.output
-    planted = json.loads(roll.with_suffix(".planted.json").read_text(encoding="utf-8"))["planted"]
-    with open(caseload, encoding="utf-8-sig", newline="") as f:
-        counties = {r["id_number"]: r["hukou_county"] for r in csv.DictReader(f)}
-    return caseload, roll, planted, counties
+    return generated_audit(tmp_path, 400, 7, roll_name="名册.xlsx", as_of=AS_OF)
 
 
-def test_a_clerk_audits_the_county_roll_and_sees_masked_findings(live_url, page, generated, tmp_path):  # noqa: F811
+def test_a_clerk_audits_the_county_roll_and_sees_masked_findings(live_url, page, generated):  # noqa: F811
     caseload, roll, planted, counties = generated
     assert {counties[p["id_number"]] for p in planted} > {LINGBAO}, "plant errors in and out of the county"
     browser_login(page, live_url, "clerk_lingbao")

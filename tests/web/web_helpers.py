@@ -59,3 +59,22 @@ def served(app):
     finally:
         server.shutdown()
         thread.join(5)
+
+
+def generated_audit(folder, size: int, seed: int, roll_name: str = "roll.csv", as_of: str = "2013-07-01"):
+    """``benefits generate --roll`` into ``folder``: (caseload path, roll path,
+    the planted errors, each person's 户籍 county by ID number)."""
+    import csv
+    import json
+
+    from click.testing import CliRunner
+
+    from benefits.cli import main
+    caseload, roll = folder / "caseload.csv", folder / roll_name
+    made = CliRunner().invoke(main, ["generate", "--size", str(size), "--seed", str(seed), "--out", str(caseload),
+                                     "--roll", str(roll), "--roll-as-of", as_of])
+    assert made.exit_code == 0, made.output
+    planted = json.loads(roll.with_suffix(".planted.json").read_text(encoding="utf-8"))["planted"]
+    with open(caseload, encoding="utf-8-sig", newline="") as f:
+        counties = {r["id_number"]: r["hukou_county"] for r in csv.DictReader(f)}
+    return caseload, roll, planted, counties
