@@ -275,13 +275,19 @@ class Auditor:
     def _units(self, people: pl.DataFrame) -> pl.DataFrame:
         """Per unit (a person; for a line paid to the household, the
         household) and line: the best status, the largest amount owed, and
-        the member it is found for (the lead: largest amount, then smallest ID)."""
-        lead = people.sort(UNIT, LINE, pl.col(STATUS), pl.col(OWED), pl.col(ID),
+        the member it is found for (the lead: largest amount, then smallest
+        ID). Only households of several applicants need grouping."""
+        columns = [UNIT, LINE, ID, "name", "hukou_county", ROW, STATUS, OWED, KEEPER, CITE, PERSONS]
+        household_lines = [line.id for line in self.lines.values() if line.household]
+        shared_units = people.filter(pl.col(UNIT) != pl.col(ID)).select(UNIT).unique()
+        if shared_units.height == 0:
+            return people.select(columns)
+        shared = people.filter(pl.col(LINE).is_in(household_lines)).join(shared_units, on=UNIT, how="semi")
+        alone = people.join(shared.select(ID, LINE), on=[ID, LINE], how="anti")
+        lead = shared.sort(UNIT, LINE, pl.col(STATUS), pl.col(OWED), pl.col(ID),
                            descending=[False, False, True, True, False], nulls_last=True)
-        return lead.group_by(UNIT, LINE, maintain_order=True).agg(
-            pl.col(ID).first(), pl.col("name").first(), pl.col("hukou_county").first(), pl.col(ROW).first(),
-            pl.col(STATUS).first(), pl.col(OWED).first(), pl.col(KEEPER).first(), pl.col(CITE).first(),
-            pl.col(PERSONS).first())
+        grouped = lead.group_by(UNIT, LINE, maintain_order=True).agg(pl.all().exclude(UNIT, LINE).first())
+        return pl.concat([alone.select(columns), grouped.select(columns)])
 
     # -- clause, quote, condition, missing facts --------------------------------------
 
