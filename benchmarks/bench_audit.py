@@ -16,9 +16,6 @@ import argparse
 import datetime as dt
 import os
 import random
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,22 +31,7 @@ from benefits.audit.planted import planted_roll, spec_names, write_roll
 from benefits.engine.identity import check_character
 from benefits.engine.rulebook import load_rulebook
 
-CACHE = Path(__file__).resolve().parent / ".cache"
-AS_OF = dt.date(2013, 7, 1)
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def caseload_csv(size: int) -> Path:
-    CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"caseload-{size}.csv"
-    if not path.exists():
-        print(f"generating {size:,} applicants into {path} …", flush=True)
-        subprocess.run([sys.executable, "-m", "benefits.cli", "generate", "--size", str(size), "--seed", "1",
-                        "--out", str(path)], check=True)
-    return path
+from bench_batch import AS_OF, CACHE, caseload_csv, peak_mb   # the same cached caseload (benchmarks/ is on sys.path)
 
 
 def roll_csv(caseload: Path, size: int, rows: int) -> Path:
