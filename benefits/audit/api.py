@@ -44,6 +44,7 @@ class Audit:
     county: Optional[str] = None
     names_file: str = ""
     needs: dict = field(default_factory=dict)              # line id → the need it pays (same-payment group)
+    quotes: dict = field(default_factory=dict)             # line id → [(clause, label_zh, text)] of its rules
 
 
 def audit_partition(auditor: Auditor, applicants: pl.DataFrame, roll: pl.DataFrame, as_of: dt.date,
@@ -131,7 +132,7 @@ def run_audit(caseload, roll, as_of: dt.date, rulebook: Optional[Rulebook] = Non
                 "roll_used": table.height, "roll_rejected_rows": len({r["row"] for r in roll.rejects})},
         lines={k: v.label_zh for k, v in names.lines.items()},
         parameters=_parameters(rulebook, names, as_of), assumptions=_assumptions(rulebook, names),
-        county=county, names_file=names.where, needs=dict(auditor.group))
+        county=county, names_file=names.where, needs=dict(auditor.group), quotes=quotes_of(rulebook, names))
 
 
 def _parameters(book: Rulebook, names: LineNames, as_of: dt.date) -> list[dict]:
@@ -155,6 +156,12 @@ def _parameters(book: Rulebook, names: LineNames, as_of: dt.date) -> list[dict]:
         out.append({"name": name, "label_zh": spec.label_zh, "verified": spec.verified, "source": spec.source,
                     "values": values})
     return out
+
+
+def quotes_of(book: Rulebook, names: LineNames) -> dict[str, list[tuple]]:
+    """Each audited line's rules: clause, name and the law's words."""
+    return {k: [(book.by_id[b].clause, book.by_id[b].label_zh, book.by_id[b].text) for b in line.rules]
+            for k, line in names.lines.items()}
 
 
 def _assumptions(book: Rulebook, names: LineNames) -> dict[str, list[str]]:
