@@ -77,7 +77,7 @@ def _defaults() -> dict:
 
 
 def _upload(name: str, formats: tuple, errors: dict):
-    """(file name, format, bytes) of an upload, or None with a Chinese error at its field."""
+    """(file name, format, stream) of an upload, or None with a Chinese error at its field."""
     upload = request.files.get(name)
     what = auditruns.FILE_ZH[name]
     if upload is None or not upload.filename:
@@ -88,11 +88,12 @@ def _upload(name: str, formats: tuple, errors: dict):
     if fmt not in formats:
         errors[name] = f"{what}只能是 " + "、".join(f".{f}" for f in formats) + " 格式的文件"
         return None
-    data = upload.read()
-    if not data:
+    size = upload.stream.seek(0, 2)
+    upload.stream.seek(0)
+    if size == 0:
         errors[name] = f"上传的{what}文件是空的"
         return None
-    return filename, fmt, data
+    return filename, fmt, upload.stream
 
 
 def read_window(form: dict) -> tuple[dt.date | None, int | None, dict]:

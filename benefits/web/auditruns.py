@@ -137,10 +137,12 @@ class Run:
     error: Optional[str] = None
     error_field: Optional[str] = None
     seconds: Optional[float] = None
+    stages: dict = field(default_factory=dict)      # stage → [first, last] progress time (perf_counter)
 
     def as_json(self) -> dict:
         return {"id": self.id, "status": self.status, "status_zh": self.stage_zh, "processed": self.processed,
-                "total": self.total, "error": self.error, "error_field": self.error_field, "seconds": self.seconds}
+                "total": self.total, "error": self.error, "error_field": self.error_field, "seconds": self.seconds,
+                "timings": {k: round(last - first, 2) for k, (first, last) in self.stages.items()}}
 
 
 _runs: dict[str, Run] = {}
@@ -161,12 +163,12 @@ def new_folder(base: Path) -> tuple[str, Path]:
     return run_id, where
 
 
-def save_upload(folder: Path, field_: str, fmt: str, data: bytes) -> Path:
-    """An upload as ``<field>.<fmt>`` in the run's folder, readable by the owner only."""
+def save_upload(folder: Path, field_: str, fmt: str, stream) -> Path:
+    """An upload (a binary stream) as ``<field>.<fmt>`` in the run's folder, readable by the owner only."""
     path = folder / f"{field_}.{fmt}"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
-        out.write(data)
+        shutil.copyfileobj(stream, out)
     return path
 
 
@@ -278,6 +280,8 @@ def audit_files(run: Run, caseload, caseload_fmt: Optional[str], roll, roll_fmt:
 
 
 def _stage(run: Run, stage: str, done: int, total: Optional[int]) -> None:
+    now = time.perf_counter()
+    run.stages.setdefault(stage, [now, now])[1] = now
     run.stage_zh, run.processed, run.total = stage, done, total
 
 
