@@ -162,7 +162,7 @@ def _run(run_id: str) -> auditruns.Run:
 @login_required(PERMISSION)
 def run(run_id):
     found = _run(run_id)
-    if found.status == "done":
+    if found.result is not None:
         store.audit(g.db, g.user, "rollaudit.read", detail=f"run {found.id}")
     return render_template("audit_roll_run.html", run=found, result=found.result, STATUS_ZH=STATUS_ZH,
                            FILE_ZH=auditruns.FILE_ZH, KIND_ZH=KIND_ZH, ROLL_FIELDS=ROLL_FIELDS,

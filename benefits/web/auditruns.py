@@ -142,6 +142,7 @@ class Run:
     def as_json(self) -> dict:
         return {"id": self.id, "status": self.status, "status_zh": self.stage_zh, "processed": self.processed,
                 "total": self.total, "error": self.error, "error_field": self.error_field, "seconds": self.seconds,
+                "ready": self.result is not None,
                 "timings": {k: round(last - first, 2) for k, (first, last) in self.stages.items()}}
 
 
@@ -229,10 +230,13 @@ def _work() -> None:
 
 def job(caseload: Path, caseload_fmt: str, roll: Path, roll_fmt: str, rulebook: Rulebook,
         write_files: bool = True) -> Callable[[Run], None]:
-    """The background part: the audit, the re-check list, the chart and the
-    workbooks (``write_files``), the uploads deleted once read."""
+    """The background part: the audit and the re-check list (``run.result``
+    is set as soon as they are known), then the chart and the workbooks
+    (``write_files``); the uploads are deleted once read."""
     def work(run: Run) -> None:
         audit, recheck = audit_files(run, caseload, caseload_fmt, roll, roll_fmt, rulebook)
+        # the result shows at once; the workbooks (openpyxl: a few thousand rows a second) follow
+        run.result = result(audit, recheck)
         if write_files:
             _stage(run, "写出工作簿", 0, 3)
             from ..audit.chart import audit_chart      # matplotlib: only when a job runs
@@ -246,7 +250,6 @@ def job(caseload: Path, caseload_fmt: str, roll: Path, roll_fmt: str, rulebook: 
             write_recheck_workbook(recheck, run.folder / RECHECK_BOOK, full_ids=run.full_ids)
             _owner_only(run.folder / RECHECK_BOOK)
             _stage(run, "写出工作簿", 3, 3)
-        run.result = result(audit, recheck)
     return work
 
 

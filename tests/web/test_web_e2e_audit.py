@@ -37,7 +37,7 @@ def test_a_clerk_audits_the_county_roll_and_sees_masked_findings(live_url, page,
     shot(page, "audit-form", full_page=True)
     page.click("#run")
     expect(page.locator("#summary")).to_be_visible(timeout=120_000)
-    expect(page.locator("#job-status")).to_have_text("已完成")
+    expect(page.locator("#job-status")).to_have_text("已完成", timeout=120_000)
     summary = page.locator("#summary-table")
     expect(summary).to_contain_text("灵宝市")
     for other in ("湖滨区", "陕州区", "渑池县", "卢氏县", "义马市"):

@@ -1,6 +1,7 @@
 // Job pages (finance estimate, policy what-if): poll the job's JSON and move
 // the progress bar; reload the page when the job has finished (done or
-// failed). data-every on #job: milliseconds between polls (default 1000).
+// failed, or its JSON says a first result is "ready" and data-ready on #job
+// is not "1"). data-every on #job: milliseconds between polls (default 1000).
 (function () {
   "use strict";
   var box = document.getElementById("job");
@@ -15,7 +16,8 @@
     fetch(box.dataset.url, {credentials: "same-origin", cache: "no-store"})
       .then(function (r) { return r.json(); })
       .then(function (job) {
-        if (job.status === "done" || job.status === "failed") {
+        // done or failed; or a first result ready to show before the job ends (job.ready)
+        if (job.status === "done" || job.status === "failed" || (job.ready && box.dataset.ready !== "1")) {
           window.location.reload();
           return;
         }
