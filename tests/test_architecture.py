@@ -26,6 +26,8 @@ FUNCTION_IMPORTS_ALLOWED = {
         "matplotlib, only when `audit` draws its chart: `benefits --help` imports audit.cli for its help line",
     ("benefits.web.jobs", "benefits.finance.chart"):
         "matplotlib, only when an estimate job runs, not when the web app starts",
+    ("benefits.web.auditruns", "benefits.audit.chart"):
+        "matplotlib, only when a roll audit job draws its chart, not when the web app starts",
     ("benefits.scenarios.runner", "benefits.policy"):
         "the reform machinery (benefits.policy loads polars) only when a scenario run is given a reform",
 }

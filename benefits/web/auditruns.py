@@ -32,9 +32,10 @@ from typing import Callable, Optional
 
 import polars as pl
 
-from ..audit import MAX_MONTHS, KINDS, Audit, MappingError, RecheckError, Roll, load_names, run_audit, run_recheck
-from ..audit import write_audit_workbook, write_recheck_workbook
-from ..audit.roll import roll_header
+from ..audit import (MAX_MONTHS, KINDS, Audit, MappingError, RecheckError, Roll, load_names, read_roll, run_audit,
+                     run_recheck, validate_roll, write_audit_workbook, write_recheck_workbook)
+from ..audit.recheck import check_window
+from ..audit.roll import ALIASES, ROW, roll_header
 from ..caseload import CaseloadError, LayoutError, xlsx_rows
 from ..caseload.columns import check_header
 from ..caseload.readers import csv_rows, text_stream
@@ -107,7 +108,6 @@ def as_of_error(as_of: Optional[dt.date], months: Optional[int]) -> dict[str, st
     if months is None or not 1 <= months <= MAX_MONTHS:
         errors["months"] = f"复核期应为 1 到 {MAX_MONTHS} 之间的整数（月）"
     if not errors:
-        from ..audit.recheck import check_window
         try:
             check_window(as_of, months)
         except RecheckError as exc:
@@ -267,7 +267,6 @@ def audit_files(run: Run, caseload, caseload_fmt: Optional[str], roll, roll_fmt:
     try:
         if not isinstance(roll, Roll):
             _stage(run, "读取名册", 0, 1)
-            from ..audit import read_roll
             path, roll = roll, read_roll(roll, names, run.as_of, roll_fmt)
             Path(path).unlink(missing_ok=True)       # an upload: personal data, read once
         reading[0] = "caseload"
@@ -370,8 +369,6 @@ def roll_from_rows(rows: list[dict], rulebook: Rulebook, as_of: dt.date) -> Roll
     """Roll rows given as JSON objects (the API) → a validated Roll, rejects
     numbered by their place in the array (1 = first), as the roll reader
     words them."""
-    from ..audit import validate_roll
-    from ..audit.roll import ALIASES, ROW
     columns = {c: [] for c in ALIASES}
     for row in rows:
         for c in columns:
