@@ -285,18 +285,24 @@ def _case_body(found: dict):
 MAX_INLINE_RECORDS = 1000   # records in the body; a bigger caseload is uploaded on /policy
 
 
-def _compare_request() -> apidoc.CompareRequest:
+def _body_of(model, says: dict):
+    """The JSON body as ``model``; 400 invalid_body naming the first bad
+    field with its Chinese sentence from ``says``."""
     body = _json_body()
     try:
-        return apidoc.CompareRequest.model_validate(body)
+        return model.model_validate(body)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"][:1]) or "请求体"
-        fail(400, "invalid_body", f"请求体字段 {where} 有误：" + {
-            "reform": "应为改革方案的 YAML 文本或 JSON 对象",
-            "caseload": f"应为 \"generated\"、\"saved\" 或至多 {MAX_INLINE_RECORDS} 条申请记录的数组",
-            "year": "应为 2012 至 2030 的整数", "county": "应为县区代码",
-            "baseline_version": "应为规则版本（不超过 64 个字符）"}.get(where, "不是本接口的字段"))
+        fail(400, "invalid_body", f"请求体字段 {where} 有误：" + says.get(where, "不是本接口的字段"))
+
+
+def _compare_request() -> apidoc.CompareRequest:
+    return _body_of(apidoc.CompareRequest, {
+        "reform": "应为改革方案的 YAML 文本或 JSON 对象",
+        "caseload": f"应为 \"generated\"、\"saved\" 或至多 {MAX_INLINE_RECORDS} 条申请记录的数组",
+        "year": "应为 2012 至 2030 的整数", "county": "应为县区代码",
+        "baseline_version": "应为规则版本（不超过 64 个字符）"})
 
 
 def _reformed(spec, today):
@@ -368,18 +374,12 @@ def compare():
 
 
 def _audit_request() -> apidoc.AuditRequest:
-    body = _json_body()
-    try:
-        return apidoc.AuditRequest.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"][:1]) or "请求体"
-        fail(400, "invalid_body", f"请求体字段 {where} 有误：" + {
-            "caseload": "应为至多 1000 条申请记录（JSON 对象）的数组",
-            "roll": "应为至多 2000 行的数组，每行是只含 id_number、line、amount、since、county、household 的对象，"
-                    "值为文字或数字",
-            "as_of": "应为日期 YYYY-MM-DD", "months": f"应为 1 至 {auditruns.MAX_MONTHS} 的整数",
-            "county": "应为县区代码"}.get(where, "不是本接口的字段"))
+    return _body_of(apidoc.AuditRequest, {
+        "caseload": "应为至多 1000 条申请记录（JSON 对象）的数组",
+        "roll": "应为至多 2000 行的数组，每行是只含 id_number、line、amount、since、county、household 的对象，"
+                "值为文字或数字",
+        "as_of": "应为日期 YYYY-MM-DD", "months": f"应为 1 至 {auditruns.MAX_MONTHS} 的整数",
+        "county": "应为县区代码"})
 
 
 @bp.route("/audit", methods=["POST"])

@@ -69,7 +69,7 @@ def _page(form: dict, errors: dict, status: int = 200):
     return render_template(
         "audit_roll.html", form=form, errors=errors, runs=auditruns.runs_of(owner()), STATUS_ZH=STATUS_ZH,
         scope=county_scope(g.user), max_mb=f'{current_app.config["MAX_CONTENT_LENGTH"] / (1 << 20):g}',
-        max_months=auditruns.MAX_MONTHS), status
+        max_months=auditruns.MAX_MONTHS, keep=auditruns.RUNS_PER_USER), status
 
 
 def _defaults() -> dict:

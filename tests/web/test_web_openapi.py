@@ -79,13 +79,19 @@ def test_a_valid_record_and_its_case_match_the_document(api):
     assert len(response.json()["determinations"]) == 2
 
 
+def _token(schema, user: str) -> str:
+    db = store.connect(schema.app.config["DATABASE"])
+    try:
+        return store.new_api_token(db, store.user_by_name(db, user)["id"], "schemathesis")
+    finally:
+        db.close()
+
+
 def test_a_compare_answer_matches_the_document(api, tmp_path):
     """Random bodies from a clerk are mostly refused (only saved cases, a kept
     version): check a policy user's 200 body with a real reform."""
     schema, _ = api
-    db = store.connect(schema.app.config["DATABASE"])
-    issued = store.new_api_token(db, store.user_by_name(db, "policy")["id"], "schemathesis")
-    db.close()
+    issued = _token(schema, "policy")
     record = {"id_number": "411202198001010057", "name": "契约测试", "hukou_county": "411202", "residence": "urban",
               "certificate": {"number": "41120219800101005742", "category": 4, "grade": 2},
               "status": {"dibao": True}, "evaluation_date": "2013-03-01"}
@@ -102,9 +108,7 @@ def test_an_audit_answer_matches_the_document(api):
     """Random bodies are mostly refused or audit nobody: check a finance
     user's 200 body with real records and a roll with a bad row."""
     schema, _ = api
-    db = store.connect(schema.app.config["DATABASE"])
-    issued = store.new_api_token(db, store.user_by_name(db, "finance")["id"], "schemathesis")
-    db.close()
+    issued = _token(schema, "finance")
     record = {"id_number": "411202198001010057", "name": "契约测试", "hukou_county": "411202", "residence": "urban",
               "certificate": {"number": "41120219800101005742", "category": 4, "grade": 2},
               "status": {"dibao": True}, "evaluation_date": "2013-03-01"}
