@@ -5,12 +5,62 @@ sub-commands and this; a sub-command imports this, never benefits/cli.py."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 from pathlib import Path
+from typing import Optional
 
 import click
 
 EXIT_REJECTED, EXIT_NO_RECORDS, EXIT_NO_INPUT = 1, 3, 66
 EXIT_INTERNAL, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 70, 74, 130, 143
+EXIT_PIPE = 141
+"""The reader of the output went away (``benefits evaluate … | head``): the
+shell's code for a death by SIGPIPE (128 + 13), quiet, distinct from 1
+(records rejected) and 74 (a write failed)."""
+
+
+class ClosedStream:
+    """Stands for a standard stream whose file descriptor was closed
+    (``>&-``, ``2>&-``): takes the writes, keeps only how many lines were
+    lost, so that the command still writes its files and the exit code can
+    say that text was not shown."""
+
+    def __init__(self):
+        self.lost = 0
+
+    def write(self, text: str) -> int:
+        self.lost += text.count("\n") or 1
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    closed = False
+
+
+def guard_standard_streams() -> Optional[ClosedStream]:
+    """Run before anything opens a file. A closed descriptor 0, 1 or 2 gets
+    /dev/null, so that no output file (nor a worker process) is handed one
+    of them by accident; a closed stdout or stderr is replaced by a
+    ClosedStream. Returns the stand-in of stdout, if it was closed."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:          # the lowest free descriptor: fd, unless another was closed below it
+                os.dup2(null, fd)
+                os.close(null)
+    stand_in = None
+    if sys.stdout is None:
+        sys.stdout = stand_in = ClosedStream()
+    if sys.stderr is None:
+        sys.stderr = ClosedStream()
+    return stand_in
 
 
 class Terminated(BaseException):

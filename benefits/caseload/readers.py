@@ -143,7 +143,9 @@ def json_records(lines) -> Iterator[tuple[int, object]]:
     first = seen[-1]
     if "\x00" in first:
         raise CaseloadError(_NOT_UTF8_FILE)
-    if _whole_json(first) or first.lstrip()[:1] not in ("{", "["):
+    opening = first.lstrip()[:1]
+    # an array is a document however it is laid out ("[]" on one line or "[\n]" on two)
+    if opening not in ("{", "[") or (opening == "{" and _whole_json(first)):
         yield from _numbered_lines(seen, lines)
         return
     rest = list(lines)
