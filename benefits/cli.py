@@ -26,7 +26,7 @@ import click
 from .caseload import CaseloadError, LayoutError, json_records, text_stream
 from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RECORDS, EXIT_OUTPUT, EXIT_PIPE,
                       EXIT_REJECTED, EXIT_TERMINATED, Stop, Terminated, guard_standard_streams, parse_date,
-                      raise_terminated)
+                      raise_terminated, refused)
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
 from .report import render
 from .tables import visible
@@ -202,7 +202,7 @@ def evaluate(file, as_of, fmt, rules_dir, batch, out):
                     click.echo(render(result))
                     click.echo("")
     except CaseloadError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refused(exc) from None
     if not records:
         raise Stop("没有记录：输入为空（应为每行一条JSON记录，或一份JSON文档）", EXIT_NO_RECORDS)
     if rejected:
@@ -230,10 +230,18 @@ def _evaluate_batch(file, out, as_of, rules_dir):
     except NoRecords as exc:
         raise Stop(str(exc), EXIT_NO_RECORDS) from None
     except (CaseloadError, LayoutError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refused(exc) from None
+    _say_encoding(file)
     click.echo(f"已评估 {written} 人，拒绝 {len({r['row'] for r in rejected})} 行：{out}", err=True)
     if rejected:
         sys.exit(1)
+
+
+def _say_encoding(file) -> None:
+    from .caseload.readers import caseload_encoding, encoding_zh
+    encoding = caseload_encoding(file)
+    if encoding not in (None, "utf-8-sig"):
+        click.echo(f"台账编码：{encoding_zh(encoding)}", err=True)
 
 
 @main.command()

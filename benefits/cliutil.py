@@ -12,6 +12,8 @@ from typing import Optional
 
 import click
 
+from .dates import DATE_OUT_OF_RANGE, EARLIEST_DATE, LATEST_DATE
+
 EXIT_REJECTED, EXIT_NO_RECORDS, EXIT_NO_INPUT = 1, 3, 66
 EXIT_INTERNAL, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 70, 74, 130, 143
 EXIT_PIPE = 141
@@ -80,14 +82,29 @@ class Stop(Exception):
         self.code = code
 
 
+def refused(exc: Exception) -> click.ClickException:
+    """A refused input file as the command's error line, with the exit code
+    the error carries (CaseloadError: 1; a damaged file: 66)."""
+    error = click.ClickException(str(exc))
+    error.exit_code = getattr(exc, "exit_code", 1)
+    return error
+
+
 def parse_date(ctx, param, value):
-    """Option callback: YYYY-MM-DD → a date (None stays None)."""
+    """Option callback: YYYY-MM-DD → a date (None stays None), inside the
+    one date window (benefits/dates.py); ASCII digits only (``２０１３`` or
+    ``٢٠١٣`` is no date here)."""
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        if not value.isascii():
+            raise ValueError
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"应为日期 YYYY-MM-DD，实际为 {value!r}") from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise click.BadParameter(f"{DATE_OUT_OF_RANGE}，实际为 {value}")
+    return day
 
 
 def output_file(ctx, param, value):

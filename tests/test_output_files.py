@@ -183,7 +183,6 @@ def test_a_signal_near_the_end_leaves_both_files_or_neither(tmp_path):
         names = sorted(p.name for p in tmp_path.iterdir() if p.name != "c.jsonl")
         assert names in ([], ["o.png", "o.xlsx"]), names
         assert proc.returncode in (0, code) and "Traceback" not in stderr
-        assert (names == []) == (proc.returncode == code)
         seen.add(proc.returncode)
         for p in tmp_path.iterdir():
             if p.name != "c.jsonl":

@@ -6,8 +6,9 @@ import tempfile
 
 import click
 
-from ..caseload import CaseloadError, LayoutError, atomic_outputs
-from ..cliutil import EXIT_NO_RECORDS, Stop, output_file
+from ..caseload import CaseloadError, LayoutError, atomic_outputs, encoding_zh
+from ..caseload.readers import caseload_encoding
+from ..cliutil import EXIT_NO_RECORDS, Stop, output_file, refused
 from ..engine import BACK_ENDS, RulebookError
 from .estimate import estimate as run_estimate
 from .table import render
@@ -47,9 +48,14 @@ def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
         except RulebookError as exc:
             raise click.ClickException(f"规则文件错误：{exc}") from None
         except (CaseloadError, LayoutError) as exc:
-            raise click.ClickException(str(exc)) from None
+            raise refused(exc) from None
         if not result["counts"]["total"]:
             raise Stop(f"没有记录：台账 {caseload_file} 中没有申请人记录，未写出工作簿", EXIT_NO_RECORDS)
+        encoding = caseload_encoding(caseload_file)
+        if encoding is not None:
+            result["encoding_zh"] = encoding_zh(encoding)
+            if encoding != "utf-8-sig":
+                click.echo(f"台账编码：{encoding_zh(encoding)}", err=True)
         png = out.with_suffix(".png")
         from .chart import county_chart          # matplotlib: only when a chart is drawn, not for --help
         with atomic_outputs(out, png) as (book_part, png_part):     # both files, or neither

@@ -133,6 +133,8 @@ def _assumption_rows(result: dict) -> list:
         ("台账记录数", counts["total"]), ("已评估", counts["evaluated"]), ("被拒绝", counts["rejected"]),
         ("评估次数", counts["evaluations"]), ("变动日", "、".join(result["change_points"])),
         ("测算方法", result["method"][:60] + "…（全文见下一行）"), ("", result["method"]))]
+    if result.get("encoding_zh"):
+        rows.insert(3, ["台账编码", result["encoding_zh"]])
     rows += [[], (["参数", "名称", "单位", "按", "已核实", "来源", "生效日", "适用范围", "取值"], True)]
     for p in result["parameters"]:
         for v in p["values"]:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import click
 
-from ..caseload import CaseloadError, LayoutError
-from ..cliutil import EXIT_NO_RECORDS, Stop, output_file
+from ..caseload import CaseloadError, LayoutError, encoding_zh
+from ..caseload.readers import caseload_encoding
+from ..cliutil import EXIT_NO_RECORDS, Stop, output_file, refused
 from ..engine import RulebookError, load_rulebook
 from . import apply_reform, compare as run_compare, load_reform
 from .report import render
@@ -34,9 +35,12 @@ def compare(caseload_file, reform_file, year, out, rules_dir, examples):
     try:
         result = run_compare(caseload_file, baseline, reformed, year, examples=examples)
     except (CaseloadError, LayoutError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refused(exc) from None
     if not result.counts["total"]:
         raise Stop(f"没有记录：台账 {caseload_file} 中没有申请人记录，未写出工作簿", EXIT_NO_RECORDS)
+    encoding = caseload_encoding(caseload_file)
+    if encoding not in (None, "utf-8-sig"):
+        click.echo(f"台账编码：{encoding_zh(encoding)}", err=True)
     write_comparison(result, out)
     click.echo(render(result))
     click.echo("")
