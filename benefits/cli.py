@@ -23,7 +23,7 @@ from pathlib import Path
 
 import click
 
-from .caseload import CaseloadError, LayoutError, json_records, text_stream
+from .caseload import CaseloadError, LayoutError, encoding_note, json_records, text_stream
 from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RECORDS, EXIT_OUTPUT, EXIT_PIPE,
                       EXIT_REJECTED, EXIT_TERMINATED, Stop, Terminated, guard_standard_streams, parse_date,
                       raise_terminated, refused)
@@ -231,17 +231,11 @@ def _evaluate_batch(file, out, as_of, rules_dir):
         raise Stop(str(exc), EXIT_NO_RECORDS) from None
     except (CaseloadError, LayoutError) as exc:
         raise refused(exc) from None
-    _say_encoding(file)
+    if encoding_note(file):
+        click.echo(encoding_note(file), err=True)
     click.echo(f"已评估 {written} 人，拒绝 {len({r['row'] for r in rejected})} 行：{out}", err=True)
     if rejected:
         sys.exit(1)
-
-
-def _say_encoding(file) -> None:
-    from .caseload.readers import caseload_encoding, encoding_zh
-    encoding = caseload_encoding(file)
-    if encoding not in (None, "utf-8-sig"):
-        click.echo(f"台账编码：{encoding_zh(encoding)}", err=True)
 
 
 @main.command()

@@ -37,6 +37,13 @@ class CaseloadError(ValueError):
     exit_code = 1
 
 
+def encoding_note(path) -> Optional[str]:
+    """The line that tells the clerk a caseload was not read as UTF-8
+    (台账编码：…), or None."""
+    encoding = caseload_encoding(path)
+    return None if encoding in (None, "utf-8-sig") else f"台账编码：{encoding_zh(encoding)}"
+
+
 class DamagedFile(CaseloadError):
     """A file whose bytes are broken (a flipped byte in an XLSX, a truncated
     zip): the input cannot be read, exit 66, "文件已损坏"."""

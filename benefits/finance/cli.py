@@ -6,8 +6,7 @@ import tempfile
 
 import click
 
-from ..caseload import CaseloadError, LayoutError, atomic_outputs, encoding_zh
-from ..caseload.readers import caseload_encoding
+from ..caseload import CaseloadError, LayoutError, atomic_outputs, caseload_encoding, encoding_zh
 from ..cliutil import EXIT_NO_RECORDS, Stop, output_file, refused
 from ..engine import BACK_ENDS, RulebookError
 from .estimate import estimate as run_estimate

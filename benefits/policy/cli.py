@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ..caseload import CaseloadError, LayoutError, encoding_zh
-from ..caseload.readers import caseload_encoding
+from ..caseload import CaseloadError, LayoutError, encoding_note
 from ..cliutil import EXIT_NO_RECORDS, Stop, output_file, refused
 from ..engine import RulebookError, load_rulebook
 from . import apply_reform, compare as run_compare, load_reform
@@ -38,9 +37,9 @@ def compare(caseload_file, reform_file, year, out, rules_dir, examples):
         raise refused(exc) from None
     if not result.counts["total"]:
         raise Stop(f"没有记录：台账 {caseload_file} 中没有申请人记录，未写出工作簿", EXIT_NO_RECORDS)
-    encoding = caseload_encoding(caseload_file)
-    if encoding not in (None, "utf-8-sig"):
-        click.echo(f"台账编码：{encoding_zh(encoding)}", err=True)
+    note = encoding_note(caseload_file)
+    if note:
+        click.echo(note, err=True)
     write_comparison(result, out)
     click.echo(render(result))
     click.echo("")
