@@ -6,8 +6,8 @@ import tempfile
 
 import click
 
-from ..caseload import CaseloadError, LayoutError
-from ..cliutil import EXIT_NO_RECORDS, Stop, output_file
+from ..caseload import CaseloadError, LayoutError, atomic_outputs, caseload_encoding, encoding_zh
+from ..cliutil import EXIT_NO_RECORDS, Stop, output_file, refused
 from ..engine import BACK_ENDS, RulebookError
 from .estimate import estimate as run_estimate
 from .table import render
@@ -35,7 +35,10 @@ def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
     shown: list[dict] = []
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         def keep(reject):
-            spool.write(json.dumps(reject, ensure_ascii=False) + "\n")
+            try:
+                spool.write(json.dumps(reject, ensure_ascii=False) + "\n")
+            except OSError as exc:       # the temporary folder is full: say which
+                raise OSError(exc.errno, exc.strerror, tempfile.gettempdir()) from None
             if len(shown) < _SHOWN_REJECTS:
                 shown.append(reject)
         try:
@@ -44,14 +47,20 @@ def estimate(caseload_file, year, out, workers, rules_dir, fmt, quiet, engine):
         except RulebookError as exc:
             raise click.ClickException(f"规则文件错误：{exc}") from None
         except (CaseloadError, LayoutError) as exc:
-            raise click.ClickException(str(exc)) from None
+            raise refused(exc) from None
         if not result["counts"]["total"]:
             raise Stop(f"没有记录：台账 {caseload_file} 中没有申请人记录，未写出工作簿", EXIT_NO_RECORDS)
+        encoding = caseload_encoding(caseload_file)
+        if encoding is not None:
+            result["encoding_zh"] = encoding_zh(encoding)
+            if encoding != "utf-8-sig":
+                click.echo(f"台账编码：{encoding_zh(encoding)}", err=True)
         png = out.with_suffix(".png")
         from .chart import county_chart          # matplotlib: only when a chart is drawn, not for --help
-        chinese = county_chart(result, png)
-        spool.seek(0)
-        write_workbook(result, out, rejects=(json.loads(line) for line in spool), chart_png=str(png))
+        with atomic_outputs(out, png) as (book_part, png_part):     # both files, or neither
+            chinese = county_chart(result, png_part)
+            spool.seek(0)
+            write_workbook(result, book_part, rejects=(json.loads(line) for line in spool), chart_png=str(png_part))
     click.echo(render(dict(result, rejects=shown)))
     click.echo("")
     click.echo(f"工作簿：{out}")

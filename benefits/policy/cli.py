@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from ..caseload import CaseloadError, LayoutError
-from ..cliutil import EXIT_NO_RECORDS, Stop, output_file
+from ..caseload import CaseloadError, LayoutError, encoding_note
+from ..cliutil import EXIT_NO_RECORDS, Stop, output_file, refused
 from ..engine import RulebookError, load_rulebook
 from . import apply_reform, compare as run_compare, load_reform
 from .report import render
@@ -34,9 +34,12 @@ def compare(caseload_file, reform_file, year, out, rules_dir, examples):
     try:
         result = run_compare(caseload_file, baseline, reformed, year, examples=examples)
     except (CaseloadError, LayoutError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refused(exc) from None
     if not result.counts["total"]:
         raise Stop(f"没有记录：台账 {caseload_file} 中没有申请人记录，未写出工作簿", EXIT_NO_RECORDS)
+    note = encoding_note(caseload_file)
+    if note:
+        click.echo(note, err=True)
     write_comparison(result, out)
     click.echo(render(result))
     click.echo("")

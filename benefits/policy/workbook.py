@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
-from ..caseload import atomic_output, write_only_book
+from ..caseload import atomic_output, save_book, write_only_book
 from ..costing.fen import fen_column, to_fen, yuan
 from ..workbooks import Sheet
 from .compare import CHANGE_ZH, STATUS_ZH, Comparison
@@ -22,10 +22,9 @@ PERSONS_ONLY_ZH = ("只计人数、不计金额的项目（实物/服务、优�
 
 
 def write_comparison(result: Comparison, path) -> None:
-    with write_only_book() as book:
+    with atomic_output(path) as partial, write_only_book() as book:     # a full temporary folder names path too
         _sheets(book, result)
-        with atomic_output(path) as partial:
-            book.save(partial)
+        save_book(book, partial)
 
 
 def line_zh(line: dict | None) -> list:
