@@ -50,6 +50,8 @@ UI = {
     "missing": ("需补充", "Missing facts"),
     "ask_next": ("下一步要问的问题", "Questions to ask next"),
     "decides": ("（可确定 {n} 项：", "(decides {n}: "),
+    "gate_then": ("答“是”再问：", "if yes, then: "),
+    "folded_count": ("（{n} 项不符合，其中 {shared} 项因此）", "({n} lines, {shared} for this reason)"),
     "summary": ("汇总", "Summary"), "version": ("规则版本", "Rulebook version"),
     "eval_date": ("评估日期", "Evaluation date"), "name": ("姓名", "Name"),
     "id_number": ("身份证号", "ID number"), "county": ("户籍", "County"),

@@ -7,6 +7,7 @@ from flask import current_app
 
 import copy
 
+from ..engine.needs import rank_questions
 from ..engine import DAY_BEFORE_BIRTH, Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant
 from ..report import format_amount, format_split
 from .form import FIELDS  # the form's labels (zh, en) of every input and choice
@@ -122,17 +123,55 @@ def lines_in_order(result: dict, status: str) -> list[dict]:
     return sorted((b for b in result["benefits"] if b["status"] == status), key=rank)
 
 
+def failed_leaf(result: dict, reason: dict) -> dict:
+    """The fact condition a failed condition comes down to: a derived concept
+    (救助保障对象) is followed to its own first failed fact (持有《残疾人证》)."""
+    concepts = {c["concept"]: c for c in result.get("concepts") or ()}
+    seen = set()
+    while "derived" in reason and reason["derived"] in concepts and reason["derived"] not in seen:
+        seen.add(reason["derived"])
+        inner = next((r for r in concepts[reason["derived"]]["reasons"] if r["status"] == "failed"), None)
+        if inner is None:
+            break
+        reason = inner
+    return reason
+
+
+def why_not(result: dict, reason: dict, lang: str = "zh") -> str:
+    """A failed condition in the clerk's words: 持有《残疾人证》：否;
+    年龄 ≥ 80（申请人：51）; a concept by its name."""
+    leaf = failed_leaf(result, reason)
+    text, value = reason_parts(leaf, lang)
+    if leaf.get("op") == "eq" and isinstance(leaf.get("target"), bool) and value is not None:
+        return f"{text.rsplit(' = ', 1)[0]}{': ' if lang == 'en' else '：'}{value}"
+    if value is None or "derived" in leaf:
+        return text
+    return f"{text}（{'applicant' if lang == 'en' else '申请人'}：{value}）" if lang != "en" else f"{text} (applicant: {value})"
+
+
+def ineligible_by_document(result: dict, lang: str = "zh") -> list[dict]:
+    """不符合 lines folded one row per document, with the reason most of them
+    share (63号：持有《残疾人证》：否); the lines themselves behind it."""
+    out: dict[str, dict] = {}
+    for line in lines_in_order(result, "ineligible"):
+        entry = out.setdefault(line["document"], {"document": line["document"], "lines": [], "why": {}})
+        entry["lines"].append(line)
+        first = next((r for r in line["reasons"] if r["status"] == "failed"), None)
+        if first is not None:
+            why = why_not(result, first, lang)
+            entry["why"][why] = entry["why"].get(why, 0) + 1
+    for entry in out.values():
+        ranked = sorted(entry["why"].items(), key=lambda kv: -kv[1])
+        entry["reason"] = ranked[0][0] if ranked else ""
+        entry["shared"] = ranked[0][1] if ranked else 0
+    return list(out.values())
+
+
 def questions(result: dict) -> list[dict]:
-    """"Questions to ask next" (下一步要问): each missing fact once, with the
-    lines it would decide, the fact deciding most lines first."""
-    by_fact: dict[str, dict] = {}
-    for line in result["benefits"]:
-        if line["status"] != "undetermined":
-            continue
-        for fact in line.get("missing_facts") or []:
-            entry = by_fact.setdefault(fact["fact"], {**fact, "lines": []})
-            entry["lines"].append(line)
-    return sorted(by_fact.values(), key=lambda q: -len(q["lines"]))
+    """"Questions to ask next" (下一步要问): gate questions first, then the
+    rest by how likely the answer changes a payable line (ranked once, in
+    benefits.engine.needs.rank_questions)."""
+    return rank_questions(engine().rulebook, result)
 
 
 def diff(old: dict, new: dict) -> list[dict]:
@@ -169,4 +208,5 @@ def init_app(app) -> None:
     env.filters["beijing"] = beijing
     env.filters["county"] = lambda code: COUNTIES.get(code or "", code or "—")
     env.globals.update(CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label,
-                       questions=questions, lines_in_order=lines_in_order, reason_parts=reason_parts)
+                       questions=questions, lines_in_order=lines_in_order, reason_parts=reason_parts,
+                       ineligible_by_document=ineligible_by_document, why_not=why_not)

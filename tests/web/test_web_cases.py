@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 
+from benefits.engine import services as intake_services
 from benefits.web import store
 
 from web_helpers import token
@@ -172,8 +173,9 @@ def test_certificate_grade_mismatch_and_blank_member_rows(as_user):
 
 def test_missing_facts_link_to_their_form_fields(as_user):
     client = as_user("clerk_hubin")
-    page = post_intake(client, {"name": "李待定", "id_number": "11010519491231002X",
-                                "hukou_county": HUBIN}).get_data(as_text=True)
+    services = [s.key for s in intake_services(client.application.extensions["benefits_engine"].rulebook)]
+    page = post_intake(client, {"name": "李待定", "id_number": "11010519491231002X", "hukou_county": HUBIN,
+                                "services_asked": "1", "service": services}).get_data(as_text=True)
     anchors = set(re.findall(r'<div class="missing">.*?</div>', page, re.S))
     hrefs = set(re.findall(r'href="#(f-[^"]+)"', "".join(anchors)))
     assert "f-certificate-number" in hrefs and "f-status-dibao" in hrefs
