@@ -68,7 +68,7 @@ UI = {
     "print": ("打印", "Print"), "unlock": ("解锁", "Unlock"), "role": ("角色", "Role"),
     "throttled": ("登录受限的地址数", "addresses waiting after failed log-ins"), "action": ("操作", "Action"), "time": ("时间", "Time"),
     "audit_detail": ("详情", "Detail"), "applicant_value": ("（申请人：{value}）", " (applicant: {value})"),
-    "case_query": ("姓名，或身份证号（完整或后4位）", "Name, or ID number (whole or last 4)"), "date_from": ("自", "From"), "date_to": ("至", "To"),
+    "case_query": ("姓名，或身份证号（完整、后4位或列表中的打码号）", "Name, or ID number (whole, last 4 or masked as listed)"), "date_from": ("自", "From"), "date_to": ("至", "To"),
     "audit_total": ("共 {total} 条", "{total} rows"),
     # replay and the cases today's rules change
     "replay": ("按原规则版本重放", "Replay under its rulebook version"),

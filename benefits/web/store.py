@@ -510,6 +510,7 @@ def determinations(db, case_id: int) -> list[dict]:
 
 _ID_TAIL = re.compile(r"\d{3}[\dxX]")
 _ID_FULL = re.compile(r"\d{17}[\dxX]")
+_ID_MASKED = re.compile(r"(\d{6})[*＊]{8}(\d{3}[\dxX])")   # as lists show it: 411202********0305
 
 
 def masked_query(query: str) -> str:
@@ -520,7 +521,8 @@ def masked_query(query: str) -> str:
 def search_cases(db, county: str | None, name: str = "", status: str = "",
                  page: int = 1, per_page: int = 20) -> tuple[list[dict], int]:
     """One page of cases (newest first) and the total count. ``county`` None = all.
-    ``name``: part of a name, a whole ID number, or its last four characters."""
+    ``name``: part of a name, a whole ID number, its last four characters, or
+    the number masked as the lists show it (place code and last four match)."""
     where, params = [], []
     if county is not None:
         where.append("county = ?")
@@ -531,6 +533,9 @@ def search_cases(db, county: str | None, name: str = "", status: str = "",
     elif _ID_FULL.fullmatch(name):      # a whole ID number
         where.append("id_number = ?")
         params.append(name.upper())
+    elif masked := _ID_MASKED.fullmatch(name):   # a masked number copied from a list: place code and last four
+        where.append("substr(id_number, 1, 6) = ? AND substr(id_number, -4) = ?")
+        params += [masked.group(1), masked.group(2).upper()]
     elif name:
         escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append("name LIKE ? ESCAPE '\\'")
