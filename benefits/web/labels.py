@@ -135,3 +135,22 @@ UI = {
 
 def label(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
+
+
+# The words of audit details (the log keeps them as written) as a page shows them.
+AUDIT_WORDS = {
+    "rulebook": "规则版本", "determination": "评估", "intake form": "受理表单", "api": "接口", "job": "任务",
+    "year": "年度", "file": "文件", "run": "测算", "reform": "方案", "caseload": "台账", "from": "来自",
+    "user": "用户", "page": "页", "status": "状态", "shown": "显示", "county": "县区", "checked": "已核对",
+    "q": "查询", "json": "数据", "workbook": "工作簿", "update": "更新", "create case": "新建案件",
+    "compare": "测算", "saved": "已存案件", "not saved cases": "非已存案件", "unknown user": "不存在的用户",
+    "as_of": "截至",
+}
+
+
+def audit_detail(detail: str) -> str:
+    """An audit row's detail with its English words in Chinese (rulebook 2d37… → 规则版本 2d37…)."""
+    import re
+    words = sorted(AUDIT_WORDS, key=len, reverse=True)
+    pattern = re.compile(r"(?<![A-Za-z_])(" + "|".join(re.escape(w) for w in words) + r")(?![A-Za-z_])")
+    return pattern.sub(lambda m: AUDIT_WORDS[m.group(1)], detail or "")

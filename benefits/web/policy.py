@@ -92,7 +92,7 @@ def build_reform(book, form, reform_file: tuple | None, user: dict):
             label = reformform.describe(section, book)
             if label_file:
                 label = f"{label_file}；另改 {label}"
-            text = reformform.reform_text(section, label[:190], f"政策测算页面中由 {user['username']} 修改参数")
+            text = reformform.reform_text(section, label[:190], f"政策测算页面中由 {user['display_name'] or user['username']} 修改参数")
             reformed = apply_reform(reformed, load_reform(text.encode(), name="表单改动"))
     except RulebookError as exc:
         return None, str(exc), {}
@@ -159,8 +159,8 @@ def index():
 
 
 def _work(source, year, book, reformed, caseload_file, county, baseline_version):
-    """The background part: the caseload in memory, then the compare (its
-    workbook is written on the first download)."""
+    """The background part: the caseload in memory, then the compare (the
+    job then writes its workbook, whatif._write_workbook)."""
     app = current_app._get_current_object()
     size = app.config["POLICY_GENERATED_SIZE"]
     database = app.config["DATABASE"]
@@ -252,8 +252,9 @@ def workbook(run_id):
     found = _run(run_id)
     path = whatif.workbook(found) if found.status == "done" else None
     if path is None:
-        return render_template("error.html", code=404, title="工作簿已不可用",
-                               message="只保留最近两次测算的工作簿，请重新测算后下载"), 404
+        message = ("工作簿生成失败，请重新测算后下载" if found.workbook_state == "failed"
+                   else "测算尚未完成或工作簿已不可用，请重新测算后下载")
+        return render_template("error.html", code=404, title="工作簿已不可用", message=message), 404
     store.audit(g.db, g.user, "policy.download", detail=f"run {found.id}")
     return send_file(path, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      as_attachment=True, download_name=f"{found.year}年度政策测算-{found.id[:8]}.xlsx", max_age=0)

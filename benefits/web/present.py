@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import current_app
 
@@ -9,9 +10,9 @@ import copy
 
 from ..engine.needs import rank_questions
 from ..engine import DAY_BEFORE_BIRTH, Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant
-from ..report import format_amount, format_split
+from ..report import format_amount, format_split, key_zh
 from .form import FIELDS  # the form's labels (zh, en) of every input and choice
-from .labels import CASE_STATUS, COUNTIES, PAYER, PERIOD, STATUS, label
+from .labels import ACTIONS, CASE_STATUS, audit_detail, COUNTIES, PAYER, PERIOD, STATUS, label
 
 
 def engine():
@@ -191,6 +192,46 @@ def diff(old: dict, new: dict) -> list[dict]:
     return changes
 
 
+def param_zh(name: str) -> str:
+    """A parameter's Chinese name (城乡居民最低生活保障标准 for dibao_standard)."""
+    parameter = engine().rulebook.parameters.get(name)
+    return parameter.label_zh if parameter is not None else name
+
+
+def field_zh(path: str) -> str:
+    """A record field path as the form labels it (id_number → 身份证号码;
+    household.members.0.age → 家庭成员1·年龄); the nearest labelled parent
+    otherwise."""
+    from . import form as intake_form
+    name = intake_form.resolve(path or "", {}, intake_form.input_names(intake_form.MAX_MEMBERS))
+    return intake_form.label_for(name) if name else (path or "—")
+
+
+_TABLE_KEY = re.compile(r"\b([a-z]+): ")
+_CODE_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b[a-z]{4,}\b")
+
+
+def plain_names(text: str) -> str:
+    """Text quoting the rulebook's code names (与规则 dibao_topup 的假设相同;
+    参数 dibao_topup_ratio（…比例（下限））; {secondary: 1000}) with each
+    rule, parameter and table key named in Chinese instead."""
+    book = engine().rulebook
+    text = text or ""
+    for parameter in book.parameters.values():   # "name（label）" as benefits.policy words a change
+        text = text.replace(f"{parameter.name}（{parameter.label_zh}）", parameter.label_zh)
+    text = _TABLE_KEY.sub(lambda m: key_zh(m.group(1)) + "：" if key_zh(m.group(1)) != m.group(1) else m.group(0),
+                          text)
+
+    def name(match):
+        word = match.group(0)
+        if word in book.by_id:
+            return f"“{book.by_id[word].label_zh}”"
+        if word in book.parameters:
+            return f"“{book.parameters[word].label_zh}”"
+        return word
+    return _CODE_NAME.sub(name, text)
+
+
 BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 
 
@@ -206,7 +247,11 @@ def init_app(app) -> None:
     env.filters["amount"] = format_amount
     env.filters["split"] = format_split
     env.filters["beijing"] = beijing
+    env.filters["param_zh"] = param_zh
+    env.filters["field_zh"] = field_zh
+    env.filters["plain_names"] = plain_names
+    env.filters["audit_detail"] = audit_detail
     env.filters["county"] = lambda code: COUNTIES.get(code or "", code or "—")
-    env.globals.update(CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label,
+    env.globals.update(ACTIONS=ACTIONS, CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label,
                        questions=questions, lines_in_order=lines_in_order, reason_parts=reason_parts,
                        ineligible_by_document=ineligible_by_document, why_not=why_not)

@@ -18,12 +18,10 @@ from typing import Optional
 
 import yaml
 
+from ..report import key_zh
 from .labels import COUNTIES
 
 RESIDENCE_ZH = {"urban": "城镇", "rural": "农村"}
-# keys of mapping values (tables, ranges, payer shares) as the form shows them
-KEY_ZH = {"thigh": "大腿", "calf": "小腿", "secondary": "中专", "college": "大专", "bachelor": "本科",
-          "min": "下限", "max": "上限", "city": "市级财政", "county": "县级财政", "unspecified": "未指明"}
 MAX_VALUE = 1e9
 
 
@@ -57,7 +55,7 @@ def fields(book) -> list[dict]:
             keys = sorted(v.value) if isinstance(v.value, dict) else [None]
             for key in keys:
                 current = v.value[key] if key is not None else v.value
-                scope = _scope_zh(v) + (f" · {KEY_ZH.get(key, key)}" if key is not None else "")
+                scope = _scope_zh(v) + (f" · {key_zh(key)}" if key is not None else "")
                 rows.append(Field(f"p.{name}.{i}" + (f".{key}" if key is not None else ""), name, scope,
                                   key, current, v.from_, v.hukou_county, v.residence))
         out.append({"name": name, "label_zh": p.label_zh, "unit": p.unit, "verified": p.verified,
@@ -130,7 +128,7 @@ def describe(section: dict, book) -> str:
         old = [v.model_dump(mode="json", by_alias=True, exclude_none=True) for v in book.parameters[name].values]
         values = "、".join(dict.fromkeys(
             str(v["value"]) if not isinstance(v["value"], dict) else
-            "，".join(f"{KEY_ZH.get(k, k)} {x}" for k, x in v["value"].items())
+            "，".join(f"{key_zh(k)} {x}" for k, x in v["value"].items())
             for v in change["values"] if v not in old))
         parts.append(f"{book.parameters[name].label_zh} 改为 {values}")
     return "；".join(parts)

@@ -238,15 +238,17 @@ class Run:
     error: Optional[str] = None
     seconds: Optional[float] = None
     timings: dict = field(default_factory=dict)        # stage → seconds, for the benchmark
-    # the workbook is written on the first download, from the comparison kept
-    # until then (most parameter changes are never downloaded)
+    # the workbook is written by the job right after the result (the page
+    # shows the result first), so a download finds it on disk; the
+    # comparison is kept until then
     comparison: Optional[Comparison] = field(default=None, repr=False)
     workbook_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    workbook_state: str = "pending"      # pending → ready | failed
 
     def as_json(self) -> dict:
         return {"id": self.id, "status": self.status, "status_zh": self.stage_zh, "stage_zh": self.stage_zh,
                 "processed": self.processed, "total": self.total, "error": self.error, "seconds": self.seconds,
-                "timings": self.timings}
+                "timings": self.timings, "workbook": self.workbook_state}
 
 
 _runs: dict[str, Run] = {}
@@ -303,7 +305,8 @@ def _work() -> None:
             run.status, run.stage_zh = "running", "测算中"
             run.folder.mkdir(parents=True, exist_ok=True)
             work(run)
-            run.status = "done"
+            run.status, run.stage_zh = "done", "已完成"
+            _write_workbook(run)
         except (CaseloadError, LayoutError) as exc:
             run.status, run.error = "failed", str(exc)
         except RulebookError as exc:
@@ -321,9 +324,23 @@ def _work() -> None:
                 old.comparison = None
 
 
+def _write_workbook(run: Run) -> None:
+    """The job's last step: the workbook on disk, so the first download is
+    immediate. A failure here leaves the result standing (logged; the
+    download says so)."""
+    if run.comparison is None:
+        return
+    try:
+        workbook(run)
+    except Exception:
+        log.exception("policy workbook %s failed", run.id)
+        run.workbook_state = "failed"
+
+
 def workbook(run: Run) -> Optional[Path]:
-    """The run's workbook, written on first use; None if its comparison was
-    already let go (a newer run of the user took its place)."""
+    """The run's workbook: the job writes it when the run finishes (a
+    download arriving meanwhile waits for it); None if it could not be
+    written or its comparison was let go."""
     path = run.folder / WORKBOOK
     with run.workbook_lock:
         if not path.is_file():
@@ -333,6 +350,7 @@ def workbook(run: Run) -> Optional[Path]:
             write_comparison(run.comparison, path)
             run.timings["workbook"] = round(time.perf_counter() - started, 2)
             run.comparison = None
+            run.workbook_state = "ready"
     return path
 
 

@@ -401,7 +401,7 @@ def test_the_form_writes_one_dated_value_per_changed_scope():
         if v.hukou_county is None]
     assert section["prosthesis_subsidy"]["values"][-1] == {"from": "2013-03-01", "value": {"calf": 400, "thigh": 1000}}
     assert set(section) == {"dibao_standard", "prosthesis_subsidy"}
-    assert reformform.describe(section, book) == "普及型假肢安装补贴 改为 小腿 400，大腿 1000；城乡居民最低生活保障标准 改为 350"
+    assert reformform.describe(section, book) == "普及型假肢安装补贴 改为 小腿普及型假肢 400，大腿普及型假肢 1000；城乡居民最低生活保障标准 改为 350"
     # and as a reform: 灵宝 城镇 in August 2013 is 350
     from benefits.policy import apply_reform, load_reform
     reformed = apply_reform(book, load_reform(reformform.reform_text(section, "测试", "测试理由").encode()))
@@ -419,3 +419,19 @@ def test_admins_read_what_if_runs_in_the_audit_log(app, client):
     login(client, "admin")
     html = client.get("/admin/audit?action=policy.compare").get_data(as_text=True)
     assert "政策测算（改革前后对比）" in html and "低保重度残疾人定额补贴提高到25%" in html and "policy" in html
+
+
+def test_the_workbook_is_written_by_the_run_so_the_first_download_is_immediate(app, client):
+    """Issue 20 item 8: the job writes the workbook when the run finishes."""
+    login(client, "policy")
+    location = _post(client, {"p.dibao_topup_ratio.0": "0.15"}).headers["Location"]
+    assert _finished(client, location)["status"] == "done"
+    run = whatif.get(location.rsplit("/", 1)[-1])
+    stop = time.monotonic() + 60
+    while client.get(location + ".json").get_json()["workbook"] == "pending" and time.monotonic() < stop:
+        time.sleep(0.05)
+    assert client.get(location + ".json").get_json()["workbook"] == "ready"
+    assert (run.folder / whatif.WORKBOOK).is_file() and "workbook" in run.timings   # before any download
+    assert run.comparison is None                                                   # memory let go
+    response = client.get(location + "/workbook.xlsx")
+    assert response.status_code == 200 and response.data[:2] == b"PK"
