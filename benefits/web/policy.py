@@ -15,6 +15,7 @@ from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_t
 
 from ..engine import RulebookError
 from ..policy import apply_reform, load_reform
+from ..policy.workbook import PERSONS_ONLY_ZH
 from . import reformform, store, whatif
 from .auth import can, county_scope, login_required
 from .labels import COUNTIES
@@ -237,7 +238,7 @@ def run(run_id):
     result = found.result
     return render_template("policy_run.html", run=found, result=result, STATUS_ZH=STATUS_ZH,
                            chart=county_chart(result["by_county"]) if result else None,
-                           link_cases=may_link_cases(g.user, result))
+                           link_cases=may_link_cases(g.user, result), persons_only_zh=PERSONS_ONLY_ZH)
 
 
 @bp.route("/runs/<run_id>.json")

@@ -35,7 +35,9 @@ from ..engine import RulebookError
 from ..policy import Comparison, compare
 from ..policy.compare import STATUS_ZH
 from ..policy.reform import ADDED_MARK, CHANGED_MARK
-from ..policy.workbook import line_zh, write_comparison
+from ..costing.fen import to_fen, yuan
+from ..engine.vocabulary import PAYER_ZH, PAYERS
+from ..policy.workbook import line_zh, persons_only, totals, write_comparison
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +210,13 @@ def summary(result: Comparison, reform, caseload: Caseload) -> dict:
         "changed_cases": changed_cases(result, caseload),
         "changed_persons": result.changes.get_column("row").n_unique() if result.changes.height else 0,
         "rejects": rejects[:SHOWN_REJECTS],
+        # what the officer decides on, as the estimates and the workbook's 合计 rows give it
+        "payers": [{"payer": p, "payer_zh": PAYER_ZH[p],
+                    "baseline": float(result.baseline_estimate["payers"][p]["mid"]),
+                    "reform": float(result.reform_estimate["payers"][p]["mid"]),
+                    "difference": yuan(to_fen(result.reform_estimate["payers"][p]["mid"])
+                                       - to_fen(result.baseline_estimate["payers"][p]["mid"]))} for p in PAYERS],
+        "sums": totals(result), "persons_only": persons_only(result),
     }
 
 
