@@ -151,7 +151,19 @@ def test_finance_estimate_progress_result_and_workbook(live_url, page, tmp_path)
     expect(page.locator("#totals tr.total th")).to_have_text("合计")
     expect(page.locator("#count-total")).to_have_text("2000")
     expect(page.locator("#count-rejected")).to_have_text("6")
+    # issue 20 item 6: the totals and the payers lead; each table behind is collapsed
+    expect(page.locator("#by-payer tr.total")).to_be_visible()
+    for table in ("#by-benefit", "#by-county", "#rejects"):
+        expect(page.locator(table)).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollHeight") < 1600
+    shot(page, "finance-result-lead", full_page=True)
+    for summary in page.locator("details.card > summary").all():
+        summary.click()
     expect(page.locator("#by-benefit .badge.warn").first).to_contain_text("⚠")
+    # 按项目 as the workbook: money lines and their 合计, then the lines counted in persons only
+    rows = page.locator("#by-benefit tbody tr")
+    classes = [rows.nth(i).get_attribute("class") or "" for i in range(rows.count())]
+    assert classes.index("total") < classes.index("section")
     expect(page.locator("#rejects tbody tr")).to_have_count(6)
     assert page.evaluate("document.querySelector('img.chart').naturalWidth") > 0
     shot(page, "finance-result", full_page=True)
