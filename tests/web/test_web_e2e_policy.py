@@ -37,7 +37,17 @@ def test_policy_officer_raises_the_topup_and_downloads_the_workbook(live_url, pa
     page.check("#source-generated")
     page.select_option("#year", "2013")
     page.fill("#since", "2013-01-01")
-    page.fill('input[name="p.dibao_topup_ratio.0"]', "0.25")
+    # issue 20 item 7: a ratio out of range is refused at its field, in Chinese; 25% is 0.25
+    expect(row).to_contain_text("25%")          # the hint beside the ratio
+    page.fill('input[name="p.dibao_topup_ratio.0"]', "250")
+    page.click("#run")
+    error = page.locator('small.error[data-for="p.dibao_topup_ratio.0"]')
+    expect(error).to_contain_text("不是有效的比例")
+    assert not any(ch.isascii() and ch.isalpha() for ch in error.inner_text())
+    page.check("#source-generated")
+    page.select_option("#year", "2013")
+    page.fill("#since", "2013-01-01")
+    page.fill('input[name="p.dibao_topup_ratio.0"]', "25%")
     shot(page, "policy-form", full_page=True)
     page.click("#run")
     expect(page.locator("#lead")).to_be_visible(timeout=120_000)
