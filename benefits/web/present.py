@@ -140,14 +140,15 @@ def failed_leaf(result: dict, reason: dict) -> dict:
 
 def why_not(result: dict, reason: dict, lang: str = "zh") -> str:
     """A failed condition in the clerk's words: 持有《残疾人证》：否;
-    年龄 ≥ 80（申请人：51）; a concept by its name."""
+    不满足：年龄 ≥ 80（申请人：51）; a concept by its name."""
     leaf = failed_leaf(result, reason)
     text, value = reason_parts(leaf, lang)
     if leaf.get("op") == "eq" and isinstance(leaf.get("target"), bool) and value is not None:
         return f"{text.rsplit(' = ', 1)[0]}{': ' if lang == 'en' else '：'}{value}"
+    unmet = "not met: " if lang == "en" else "不满足："
     if value is None or "derived" in leaf:
-        return text
-    return f"{text}（{'applicant' if lang == 'en' else '申请人'}：{value}）" if lang != "en" else f"{text} (applicant: {value})"
+        return unmet + text
+    return unmet + (f"{text} (applicant: {value})" if lang == "en" else f"{text}（申请人：{value}）")
 
 
 def ineligible_by_document(result: dict, lang: str = "zh") -> list[dict]:
@@ -155,16 +156,36 @@ def ineligible_by_document(result: dict, lang: str = "zh") -> list[dict]:
     share (63号：持有《残疾人证》：否); the lines themselves behind it."""
     out: dict[str, dict] = {}
     for line in lines_in_order(result, "ineligible"):
-        entry = out.setdefault(line["document"], {"document": line["document"], "lines": [], "why": {}})
+        entry = out.setdefault(line["document"], {"document": line["document"], "lines": [], "why": {}, "each": []})
         entry["lines"].append(line)
         first = next((r for r in line["reasons"] if r["status"] == "failed"), None)
-        if first is not None:
-            why = why_not(result, first, lang)
+        why = why_not(result, first, lang) if first is not None else ""
+        entry["each"].append((line, why))
+        if why:
             entry["why"][why] = entry["why"].get(why, 0) + 1
     for entry in out.values():
         ranked = sorted(entry["why"].items(), key=lambda kv: -kv[1])
         entry["reason"] = ranked[0][0] if ranked else ""
         entry["shared"] = ranked[0][1] if ranked else 0
+        entry["others"] = [(line, why) for line, why in entry["each"] if why != entry["reason"]]
+    return list(out.values())
+
+
+def notice_marks(granted: list[dict]) -> list[dict]:
+    """The 审批表's ⚠ marks grouped once per document (one reference each,
+    A, B…): how many assumptions, and the unverified parameters by name;
+    the assumptions' text stays behind the reference (评估结果, 规则)."""
+    out: dict[str, dict] = {}
+    for line in granted:
+        if not (line["assumptions"] or line["unverified"]):
+            continue
+        entry = out.setdefault(line["document"], {"document": line["document"], "assumptions": [],
+                                                  "unverified": [], "lines": []})
+        entry["lines"].append(line["benefit"])
+        entry["assumptions"] += [a for a in line["assumptions"] if a not in entry["assumptions"]]
+        entry["unverified"] += [p["label_zh"] for p in line["unverified"] if p["label_zh"] not in entry["unverified"]]
+    for i, entry in enumerate(out.values()):
+        entry["ref"] = "ABCDEFGH"[i] if i < 8 else str(i + 1)
     return list(out.values())
 
 
@@ -254,4 +275,5 @@ def init_app(app) -> None:
     env.filters["county"] = lambda code: COUNTIES.get(code or "", code or "—")
     env.globals.update(ACTIONS=ACTIONS, CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label,
                        questions=questions, lines_in_order=lines_in_order, reason_parts=reason_parts,
-                       ineligible_by_document=ineligible_by_document, why_not=why_not)
+                       ineligible_by_document=ineligible_by_document, why_not=why_not,
+                       notice_marks=notice_marks)
