@@ -11,6 +11,7 @@ import copy
 from ..engine.needs import rank_questions
 from ..engine import DAY_BEFORE_BIRTH, Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant
 from ..report import format_amount, format_split, key_zh
+from . import form as intake_form
 from .form import FIELDS  # the form's labels (zh, en) of every input and choice
 from .labels import ACTIONS, CASE_STATUS, audit_detail, COUNTIES, PAYER, PERIOD, STATUS, label
 
@@ -223,7 +224,6 @@ def field_zh(path: str) -> str:
     """A record field path as the form labels it (id_number → 身份证号码;
     household.members.0.age → 家庭成员1·年龄); the nearest labelled parent
     otherwise."""
-    from . import form as intake_form
     name = intake_form.resolve(path or "", {}, intake_form.input_names(intake_form.MAX_MEMBERS))
     return intake_form.label_for(name) if name else (path or "—")
 
