@@ -8,6 +8,10 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import dask
@@ -146,12 +150,11 @@ def test_a_damaged_partitioned_caseload_is_refused(folder, tmp_path):
         read_partitions((tmp_path / "empty").mkdir() or tmp_path / "empty")
 
 
-def test_the_local_run_reads_the_folder_as_the_single_file(folder, tmp_path):
+def test_the_local_run_reads_the_folder_as_the_single_file(folder, local_estimate, tmp_path):
     single = tmp_path / "whole.parquet"
     pl.concat([pl.read_parquet(p.path) for p in read_partitions(folder)]).write_parquet(single)
-    by_folder = estimate(folder, 2013)
-    assert by_folder["counts"]["rejected"] == BAD and by_folder["total"]["mid"] > 0
-    assert by_folder == estimate(single, 2013)
+    assert local_estimate["counts"]["rejected"] == BAD and local_estimate["total"]["mid"] > 0
+    assert local_estimate == estimate(single, 2013)
 
 
 # -- the estimate and the comparison on the cluster ----------------------------------------------
@@ -270,4 +273,34 @@ def test_bad_scheduler_and_caseload_are_refused_in_chinese(folder, tmp_path):
     with pytest.raises(ClusterError, match="无法连接"):
         with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
             estimate(folder, 2013, scheduler=f"tcp://127.0.0.1:{_free_port()}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_scheduler_lost_mid_run_is_one_chinese_line_and_no_workbook(folder, tmp_path):
+    """A scheduler of its own (no worker: the run waits on it), killed while the command waits."""
+    port = _free_port()
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                  "--port", str(port), "--no-dashboard"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline and scheduler.poll() is None, "the scheduler did not start"
+            time.sleep(0.2)
+        killer = threading.Timer(2.0, scheduler.kill)
+        killer.start()
+        out = tmp_path / "lost.xlsx"
+        with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+            result = CliRunner().invoke(main, ["estimate", str(folder), "--year", "2013", "--out", str(out),
+                                               "--quiet", "--scheduler", f"tcp://127.0.0.1:{port}"])
+        killer.join()
+    finally:
+        scheduler.kill()
+        scheduler.wait()
+    assert result.exit_code == EXIT_UNAVAILABLE, result.output
+    lines = result.output.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("错误：与调度器的连接中断，计算未完成：") and "未写出工作簿" in lines[0]
     assert list(tmp_path.iterdir()) == []

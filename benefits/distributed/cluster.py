@@ -55,13 +55,15 @@ def scheduler_option(ctx, param, value):
 
 def _quiet_logs() -> None:
     # the library's own log lines (connection retries, restarts) would bury the one Chinese line
-    for name in ("distributed", "tornado"):
+    # (Dask's own logging config gives some child loggers a level of their own: each is set)
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in ("distributed", "tornado")]
+    for name in ["distributed", "tornado", *names]:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return f"{type(exc).__name__}: {text[0].rstrip('.。')}" if text else type(exc).__name__
 
 
 @contextmanager
