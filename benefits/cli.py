@@ -32,7 +32,7 @@ from .tables import visible
 
 # Loaded only when named: a spawn worker re-imports this module, and the web
 # stack (Flask, sqlite, cffi) would otherwise sit in every worker's memory.
-_LAZY = {"compare": "benefits.policy.cli:compare", "estimate": "benefits.finance.cli:estimate", "generate": "benefits.caseload.cli:generate",
+_LAZY = {"audit": "benefits.audit.cli:audit", "compare": "benefits.policy.cli:compare", "estimate": "benefits.finance.cli:estimate", "generate": "benefits.audit.cli:generate",
          "scenarios": "benefits.scenarios.cli:scenarios", "serve": "benefits.web.serve:serve",
          "scorecard": "benefits.scorecard.cli:scorecard",
          "users": "benefits.web.users:users", "replay": "benefits.web.replay:replay_command"}

@@ -22,6 +22,8 @@ FUNCTION_IMPORTS_ALLOWED = {
         "and out of every spawn worker (which re-imports benefits.cli)",
     ("benefits.finance.cli", "benefits.finance.chart"):
         "matplotlib, only when `estimate` draws its chart: `benefits --help` imports finance.cli for its help line",
+    ("benefits.audit.cli", "benefits.audit.chart"):
+        "matplotlib, only when `audit` draws its chart: `benefits --help` imports audit.cli for its help line",
     ("benefits.web.jobs", "benefits.finance.chart"):
         "matplotlib, only when an estimate job runs, not when the web app starts",
     ("benefits.scenarios.runner", "benefits.policy"):
