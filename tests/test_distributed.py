@@ -1,9 +1,10 @@
-"""Partitioned caseloads and the estimate and comparison on Dask distributed
+"""Partitioned caseloads and the estimate, comparison and roll audit on Dask distributed
 (a LocalCluster of 2 worker processes, shared by the module): the same
 figures as the local run to the fen, a worker killed mid-run, an
 unreachable scheduler, a worker holding another rulebook version."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from benefits.audit import run_audit, write_audit_workbook
 from benefits.caseload import CaseloadError, synthetic
 from benefits.caseload.partitions import MANIFEST, read_partitions, write_partitioned
 from benefits.cli import main
@@ -304,3 +306,30 @@ def test_a_scheduler_lost_mid_run_is_one_chinese_line_and_no_workbook(folder, tm
     lines = result.output.strip().splitlines()
     assert lines == [lines[0]] and lines[0].startswith("错误：与调度器的连接中断，计算未完成：") and "未写出工作簿" in lines[0]
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the roll audit on the cluster -----------------------------------------------------------------
+
+AS_OF = dt.date(2013, 7, 1)
+
+
+def test_distributed_audit_finds_what_the_local_one_finds(cluster, tmp_path):
+    address, _ = cluster
+    out, roll = tmp_path / "cl", tmp_path / "roll.csv"
+    made = CliRunner().invoke(main, ["generate", "--size", "600", "--seed", "4", "--partitions", "3",
+                                     "--out", str(out), "--roll", str(roll), "--roll-as-of", AS_OF.isoformat()])
+    assert made.exit_code == 0, made.output
+    local = run_audit(out, roll, AS_OF, partition_rows=150)
+    assert local.findings.height > 0 and local.summary.height > 0
+    done = []
+    remote = run_audit(out, roll, AS_OF, partition_rows=150, scheduler=address,
+                       on_partition=lambda finished, total: done.append((finished, total)))
+    assert done[-1] == (4, 4)
+    assert remote.findings.equals(local.findings) and remote.summary.equals(local.summary)
+    assert (remote.rejects, remote.roll_rejects, remote.counts) == (local.rejects, local.roll_rejects, local.counts)
+    book = tmp_path / "audit.xlsx"
+    result = CliRunner().invoke(main, ["audit", str(out), "--roll", str(roll), "--as-of", AS_OF.isoformat(),
+                                       "--out", str(book), "--quiet", "--scheduler", address])
+    assert result.exit_code == 0, result.output
+    write_audit_workbook(run_audit(out, roll, AS_OF), tmp_path / "local.xlsx")
+    assert _cells(book) == _cells(tmp_path / "local.xlsx")

@@ -16,6 +16,7 @@ import logging
 import re
 import sys
 import uuid
+import warnings
 from contextlib import contextmanager, suppress
 from typing import Callable, Iterator, Optional, Sequence
 
@@ -144,8 +145,12 @@ def run_partitions(client, task: Callable, arguments: Sequence[tuple], shipments
     futures = []
     try:
         ship(client, shipments)
-        futures = [client.submit(task, *args, key=f"benefits-{run}-{i:06d}", pure=False)
-                   for i, args in enumerate(arguments)]
+        with warnings.catch_warnings():
+            # a partition's frames go in the task itself (kept by the scheduler, so a task run
+            # again after its worker died still has them): Dask's warning about large tasks is expected
+            warnings.simplefilter("ignore", UserWarning)
+            futures = [client.submit(task, *args, key=f"benefits-{run}-{i:06d}", pure=False)
+                       for i, args in enumerate(arguments)]
         index = {f.key: i for i, f in enumerate(futures)}
         ready: dict[int, object] = {}
         following = 0
