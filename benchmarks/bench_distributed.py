@@ -20,8 +20,12 @@ For each SIZE, printed:
   the tally, the client's merge, idle workers at the end);
 - whether both give the same estimate (the whole summary, to the fen).
 
+Worker CPU seconds (summed over the workers, all their threads) are printed
+too: CPU per applicant does not depend on what else the machine runs, and
+is what sizing a cluster rests on.
+
 Usage: python benchmarks/bench_distributed.py [SIZE ...] [--workers 2] [--rows 200000] [--base 1000000]
-       [--skip-local]
+       [--skip-local] [--polars-threads N]
 Default sizes: 2000000 5000000 10000000. Prints figures, asserts nothing.
 """
 from __future__ import annotations
@@ -82,20 +86,24 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _distributed(folder: Path, workers: int) -> tuple[dict, dict]:
+def _distributed(folder: Path, workers: int, threads: str | None) -> tuple[dict, dict]:
     from distributed import Client, LocalCluster, get_task_stream
     started = time.perf_counter()
+    env = {"POLARS_MAX_THREADS": threads} if threads else {}
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=50) as cluster, Client(cluster) as client:
+                      silence_logs=50, env=env) as cluster, Client(cluster) as client:
         start_up = time.perf_counter() - started
+        cpu_before = client.run(time.process_time)
         with get_task_stream(client) as stream:
             began = time.perf_counter()
             result = estimate(folder, YEAR, scheduler=cluster.scheduler_address)
             wall = time.perf_counter() - began
+        cpu = sum(client.run(time.process_time)[w] - c for w, c in cpu_before.items())
         peaks = client.run(_rss_mb)
         compute = [sum(s["stop"] - s["start"] for s in t["startstops"] if s["action"] == "compute")
                    for t in stream.data if str(t["key"]).startswith("benefits-")]
-    return result, {"start_up": start_up, "wall": wall, "peaks": sorted(peaks.values()), "compute": compute}
+    return result, {"start_up": start_up, "wall": wall, "peaks": sorted(peaks.values()), "compute": compute,
+                    "cpu": cpu}
 
 
 def main() -> None:
@@ -105,6 +113,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000, help="records per partition")
     parser.add_argument("--base", type=int, default=1_000_000, help="applicants generated (then repeated)")
     parser.add_argument("--skip-local", action="store_true")
+    parser.add_argument("--polars-threads", default=None, help="POLARS_MAX_THREADS of each worker (default: Polars' own)")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
           f"POLARS_MAX_THREADS={os.environ.get('POLARS_MAX_THREADS', '(default)')}")
@@ -115,17 +124,19 @@ def main() -> None:
         print(f"\n{size:,} applicants, {parts} partitions of {args.rows:,}")
         local = None
         if not args.skip_local:
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             local = estimate(folder, YEAR)
-            wall = time.perf_counter() - began
+            wall, cpu = time.perf_counter() - began, time.process_time() - cpu
             print(f"  local, streamed, one process: {wall:.1f} s = {size / wall:,.0f} applicants/s; "
+                  f"CPU {cpu:.1f} s = {cpu / size * 1e6:.1f} CPU-µs per applicant; "
                   f"peak RSS {_rss_mb():,.0f} MB (this process so far)")
-        result, d = _distributed(folder, args.workers)
+        result, d = _distributed(folder, args.workers, args.polars_threads)
         work = sum(d["compute"])
         overhead = (d["wall"] * args.workers - work) / parts
         print(f"  distributed, LocalCluster of {args.workers} (start-up {d['start_up']:.1f} s, not counted): "
               f"{d['wall']:.1f} s = {size / d['wall']:,.0f} applicants/s")
         print(f"    worker peak RSS: {', '.join(f'{p:,.0f} MB' for p in d['peaks'])}")
+        print(f"    worker CPU: {d['cpu']:.1f} s = {d['cpu'] / size * 1e6:.1f} CPU-µs per applicant")
         print(f"    task compute: {work:.1f} s over {len(d['compute'])} tasks "
               f"(mean {work / max(1, len(d['compute'])):.2f} s, max {max(d['compute'], default=0):.2f} s); "
               f"overhead per partition {overhead:.2f} s")

@@ -44,25 +44,28 @@ class Audit:
     assumptions: dict = field(default_factory=dict)        # line id → assumption texts of its rules
     county: Optional[str] = None
     names_file: str = ""
+    needs: dict = field(default_factory=dict)              # line id → the need it pays (same-payment group)
 
 
 def audit_partition(auditor: Auditor, applicants: pl.DataFrame, roll: pl.DataFrame, as_of: dt.date,
-                    orphans: bool = False) -> Partial:
+                    orphans: bool = False, covers: Optional[set] = None) -> Partial:
     """One partition (every member of a household in it) and the roll rows
     of its persons → partial findings and a summary ``merge_summaries`` adds
     up. ``orphans``: also report the roll rows of persons who are not in
-    ``applicants`` (名册有、台账无) — give those rows to one partition only."""
-    return auditor.audit(applicants, roll, as_of, orphans=orphans)
+    ``applicants`` (名册有、台账无) — give those rows to one partition only.
+    ``covers``: the lines the whole roll has rows of (``set(roll["line"])``
+    of the whole roll): a partition's own rows may lack one."""
+    return auditor.audit(applicants, roll, as_of, orphans=orphans, covers=covers)
 
 
 def audit_task(version: str, names: LineNames, applicants: pl.DataFrame, roll: pl.DataFrame, as_of: dt.date,
-               orphans: bool) -> Partial:
+               orphans: bool, covers: Optional[set] = None) -> Partial:
     """A distributed task (分区任务): ``audit_partition`` on the worker's
     Auditor of ``version`` and the names file (compiled once per worker)."""
     book = worker_rulebook(version)
     auditor = worker_remember(version, ("audit", names.where, tuple(sorted(names.names.items()))),
                               lambda: Auditor(book, names))
-    return audit_partition(auditor, applicants, roll, as_of, orphans=orphans)
+    return audit_partition(auditor, applicants, roll, as_of, orphans=orphans, covers=covers)
 
 
 def caseload_frame(source, fmt) -> tuple[pl.DataFrame, list[dict], int]:
@@ -86,13 +89,16 @@ def caseload_frame(source, fmt) -> tuple[pl.DataFrame, list[dict], int]:
 
 def run_audit(caseload, roll, as_of: dt.date, rulebook: Optional[Rulebook] = None, county: Optional[str] = None,
               names: Optional[LineNames] = None, fmt: Optional[str] = None, roll_fmt: Optional[str] = None,
-              on_stage: Optional[Callable[[str, int, int], None]] = None, scheduler: Optional[str] = None,
+              on_stage: Optional[Callable[[str, int, int], None]] = None,
+              covers: Optional[set] = None, scheduler: Optional[str] = None,
               partition_rows: int = PARTITION_ROWS,
               on_partition: Optional[Callable[[int, int], None]] = None) -> Audit:
     """Audit ``roll`` (a path, or a ``Roll``) against ``caseload`` (a path, or
     records) on ``as_of``. ``county``: a county code — only that county's
     persons and roll rows. ``on_stage(stage, done, total)`` follows the
-    work (读取台账, 读取名册, 核对). ``scheduler``: ``tcp://HOST:PORT`` or
+    work (读取台账, 读取名册, 核对). ``covers``: the lines the roll is the
+    whole register of (default: the lines it has rows of; see
+    ``Auditor.registered``). ``scheduler``: ``tcp://HOST:PORT`` or
     ``local:N``: each partition (at most ``partition_rows`` persons, whole
     households) is a task on Dask distributed, the same findings
     (ClusterError when the cluster cannot be used); ``on_partition(done,
@@ -119,6 +125,8 @@ def run_audit(caseload, roll, as_of: dt.date, rulebook: Optional[Rulebook] = Non
     keyed = frame.with_columns((pl.coalesce(household_key_column(), pl.col(ID)).hash(7) % count).alias("__part"))
     ids = frame.select(ID)
     strays = table.join(ids, on=ID, how="anti")
+    covers = set(table["line"].unique().to_list()) if covers is None else covers
+    auditor = Auditor(rulebook, names)      # here for its same-payment groups too (``needs``)
 
     def partitions():
         for index in range(count):
@@ -135,15 +143,14 @@ def run_audit(caseload, roll, as_of: dt.date, rulebook: Optional[Rulebook] = Non
         say("核对", 0, count)
         with connect(scheduler) as client:
             partials = list(run_partitions(
-                client, audit_task, [(rulebook.version, names, part, rows, as_of, orphans)
+                client, audit_task, [(rulebook.version, names, part, rows, as_of, orphans, covers)
                                      for part, rows, orphans in partitions()],
                 [Shipment.of(rulebook)], on_progress=done))
     else:
-        auditor = Auditor(rulebook, names)
         partials = []
         for index, (part, rows, orphans) in enumerate(partitions()):
             say("核对", index, count)
-            partials.append(audit_partition(auditor, part, rows, as_of, orphans=orphans))
+            partials.append(audit_partition(auditor, part, rows, as_of, orphans=orphans, covers=covers))
         say("核对", count, count)
     findings = pl.concat([p.findings for p in partials]) if partials else pl.DataFrame(schema=FINDING_SCHEMA)
     findings = findings.sort("county", "kind", "line", "id_number", "roll_row", nulls_last=True)
@@ -157,7 +164,7 @@ def run_audit(caseload, roll, as_of: dt.date, rulebook: Optional[Rulebook] = Non
                 "roll_used": table.height, "roll_rejected_rows": len({r["row"] for r in roll.rejects})},
         lines={k: v.label_zh for k, v in names.lines.items()},
         parameters=_parameters(rulebook, names, as_of), assumptions=_assumptions(rulebook, names),
-        county=county, names_file=names.where)
+        county=county, names_file=names.where, needs=dict(auditor.group))
 
 
 def _parameters(book: Rulebook, names: LineNames, as_of: dt.date) -> list[dict]:

@@ -168,16 +168,39 @@ class Auditor:
 
     # -- the audit of one partition --------------------------------------------------
 
-    def audit(self, frame: pl.DataFrame, roll: pl.DataFrame, as_of: dt.date,
-              orphans: bool = True) -> Partial:
+    def audit(self, frame: pl.DataFrame, roll: pl.DataFrame, as_of: dt.date, orphans: bool = True,
+              covers: set[str] | None = None) -> Partial:
         """A partition: applicants (every member of a household in the same
         partition) and the roll rows of those persons. ``orphans``: report
         the roll rows of persons not in ``frame`` (名册有台账无); give them to one
-        partition only."""
+        partition only. ``covers``: the lines the whole roll has rows of
+        (default: those of ``roll``), for ``registered``."""
+        frame = self.registered(frame, roll, covers)
         result, rejects = self.evaluate(frame, as_of)
         people = self.person_lines(result)
         findings = self.explain(self._findings(people, result, roll, as_of, orphans), frame, as_of)
         return Partial(findings, summarise(findings), rejects)
+
+    def registered(self, frame: pl.DataFrame, roll: pl.DataFrame, covers: set[str] | None = None) -> pl.DataFrame:
+        """A blank 已纳入低保 / 已纳入五保 read off the roll, which is their
+        register (``register`` in the names file): yes where the person (for
+        低保, anyone of the household) has a row of that line, no where not.
+        A recorded value is kept; a line the roll has no rows of at all is
+        not read (the roll does not cover it)."""
+        covers = set(roll[LINE].unique().to_list()) if covers is None else covers
+        lines = [line for line in self.lines.values() if line.register and line.id in covers]
+        if not lines or frame.height == 0:
+            return frame
+        keyed = frame.with_columns(pl.coalesce(household_key_column(), pl.col(ID)).alias(UNIT))
+        for line in lines:
+            ids = roll.filter(pl.col(LINE) == line.id).select(ID).unique()
+            if line.household:
+                units = keyed.join(ids, on=ID, how="semi").get_column(UNIT).unique()
+                paid = pl.col(UNIT).is_in(units.implode())
+            else:
+                paid = pl.col(ID).is_in(ids.get_column(ID).implode())
+            keyed = keyed.with_columns(pl.coalesce(pl.col(line.register), paid).alias(line.register))
+        return keyed.drop(UNIT)
 
     def _findings(self, people: pl.DataFrame, result: pl.DataFrame, roll: pl.DataFrame, as_of: dt.date,
                   orphans: bool) -> pl.DataFrame:
@@ -309,21 +332,30 @@ class Auditor:
         return out
 
     def _failure(self, rule: Rule, depth: int = 0) -> pl.Expr:
-        """The first failed condition of a rule, in Chinese; through a
-        concept, the concept and its own failed condition."""
-        expr = None
+        """Why a rule failed, in Chinese: an ``all`` rule's first failed
+        condition, every failed condition of an ``any`` rule (each failed);
+        through a concept, the concept and its own reason in brackets."""
+        texts = []
         for i, cond in enumerate(rule.conditions):
             failed = pl.col(condition_column(rule.id, i)) == False  # noqa: E712
             if cond.ref:
                 target = self.rulebook.by_id[cond.ref]
-                text = pl.lit(f"{target.label_zh}")
+                text = pl.lit(target.label_zh)
                 if depth < 4 and target.conditions:
                     inner = self._failure(target, depth + 1)
                     text = pl.when(inner.is_not_null()).then(pl.format("{}（{}）", text, inner)).otherwise(text)
             else:
                 text = pl.lit(describe(cond, self.rulebook))
-            expr = (pl.when(failed).then(text) if expr is None else expr.when(failed).then(text))
-        return expr.otherwise(None) if expr is not None else pl.lit(None, pl.String)
+            texts.append((failed, text))
+        if not texts:
+            return pl.lit(None, pl.String)
+        if rule.mode == "any":
+            joined = pl.concat_str([pl.when(f).then(t) for f, t in texts], separator="；", ignore_nulls=True)
+            return pl.when(joined != "").then(joined)
+        expr = pl.when(texts[0][0]).then(texts[0][1])
+        for failed, text in texts[1:]:
+            expr = expr.when(failed).then(text)
+        return expr.otherwise(None)
 
     def _detail(self, frame: pl.DataFrame, ids: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
         """The persons of 错保 and 待核 findings evaluated again (a few rows),
@@ -335,8 +367,9 @@ class Auditor:
         dated, _ = self.engine.split_rejects(self.engine.with_day(subset.lazy(), as_of).collect(), as_of)
         failed, names = {}, {}
         for line in self.lines.values():
-            parts = [pl.format("{}：{}不成立", pl.lit(self.rulebook.by_id[b].clause),
-                               self._failure(self.rulebook.by_id[b])) for b in line.rules]
+            parts = [pl.format("{}「{}」：{}不成立", pl.lit(self.rulebook.by_id[b].clause),
+                               pl.lit(self.rulebook.by_id[b].label_zh), self._failure(self.rulebook.by_id[b]))
+                     for b in line.rules]
             failed[line.id] = pl.concat_str(parts, separator="；", ignore_nulls=True)
         for b in self.names.rule_ids:
             rule = self.rulebook.by_id[b]

@@ -10,12 +10,14 @@ only the synonyms. A line holds the rules that pay the same money under
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..caseload import BY_PATH
 from ..engine.rulebook import Rule, Rulebook, RulebookError
 from ..policy.yamlfile import PolicyFileError, explain, parse
 
@@ -23,6 +25,12 @@ DEFAULT_NAMES = Path(__file__).resolve().parent / "line-names.yaml"
 ROLL_PERIODS = ("monthly", "yearly")
 """A roll pays a sum each month: lines paid monthly, or yearly (五保) shown per month."""
 MONEY = ("param", "table", "share_of", "difference")
+
+
+def name_key(name: str) -> str:
+    """A benefit name as the roll may write it, compared in NFKC without
+    white space: （） and (), full-width letters and digits read alike."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
 
 
 class MappingError(RulebookError):
@@ -35,6 +43,7 @@ class _Line(BaseModel):
     label_zh: str = Field(min_length=1, max_length=64)
     rules: list[str] = Field(min_length=1)
     names: list[str] = []
+    register_: Optional[str] = Field(None, alias="register")
 
 
 class _File(BaseModel):
@@ -49,6 +58,7 @@ class AuditLine:
     label_zh: str
     rules: tuple[str, ...]
     household: bool             # paid to the household (低保): audited once per household
+    register: Optional[str] = None   # the caseload's yes/no field this line's roll registers (status.dibao)
 
 
 @dataclass
@@ -59,7 +69,8 @@ class LineNames:
     where: str
 
     def line_of(self, name: str) -> Optional[str]:
-        return self.names.get(name.strip()) if isinstance(name, str) else None
+        """The line a name as written stands for (full- and half-width forms alike, spaces ignored)."""
+        return self.names.get(name_key(name)) if isinstance(name, str) else None
 
     def of_rule(self, rule_id: str) -> Optional[AuditLine]:
         return next((line for line in self.lines.values() if rule_id in line.rules), None)
@@ -114,16 +125,18 @@ def _checked(spec: _File, book: Rulebook, lines, where: str) -> LineNames:
         household = {book.by_id[r].outcome.payee == "household" for r in ordered}
         if len(household) > 1:
             raise error(("lines", i, "rules"), "同一项目的规则应都按户发放，或都按人发放")
-        out[entry.line] = AuditLine(entry.line, entry.label_zh, ordered, household.pop())
+        if entry.register_ is not None and (entry.register_ not in BY_PATH or BY_PATH[entry.register_].kind != "bool"):
+            raise error(("lines", i, "register"), f"register 应为台账中是/否的一列（如 status.dibao），实际为“{entry.register_}”")
+        out[entry.line] = AuditLine(entry.line, entry.label_zh, ordered, household.pop(), entry.register_)
     # every rule id and Chinese name of an audited rule reads as its line, then the synonyms
     for line in out.values():
         for rule_id in line.rules:
             for name in (rule_id, book.by_id[rule_id].label_zh):
-                names.setdefault(name, line.id)
-        names.setdefault(line.label_zh, line.id)
+                names.setdefault(name_key(name), line.id)
+        names.setdefault(name_key(line.label_zh), line.id)
     for i, entry in enumerate(spec.lines):
         for j, name in enumerate(entry.names):
-            name = name.strip()
+            name = name_key(name)
             if not name:
                 raise error(("lines", i, "names", j), "名称不能为空")
             if names.get(name, entry.line) != entry.line:

@@ -204,8 +204,9 @@ def validate_roll(raw: pl.DataFrame, names: LineNames, as_of: Optional[dt.date] 
 
 def _copies(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
     """A row the same in every cell as an earlier one is a copy: rejected
-    (two rows of one line that differ are two payments: 重复发放)."""
-    key = [ID, LINE, AMOUNT, SINCE, COUNTY, HOUSEHOLD]
+    (two rows of one line that differ in any cell, even in how the line is
+    written, are two payments: 重复发放)."""
+    key = [ID, WRITTEN, AMOUNT, SINCE, COUNTY, HOUSEHOLD]
     marked = frame.with_columns(__first=pl.col(ROW).min().over(key))
     copies = marked.filter(pl.col(ROW) != pl.col("__first"))
     rejects = [{"row": r, "field": "(记录)", "message": f"与第{first}行完全相同（重复的行），已略去"}
