@@ -5,7 +5,7 @@ the exit code says what went wrong:
 
 0 done · 1 records rejected, or a refused rule/caseload file · 2 bad usage ·
 3 no records in the input · 66 input not readable (missing, closed stdin) ·
-70 internal error · 74 a file or the output cannot be read or written (disk
+69 the Dask scheduler cannot be reached or was lost · 70 internal error · 74 a file or the output cannot be read or written (disk
 full) · 130 interrupted
 (Ctrl-C) · 143 terminated (SIGTERM).
 """
