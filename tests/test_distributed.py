@@ -27,7 +27,7 @@ from benefits.caseload.partitions import MANIFEST, read_partitions, write_partit
 from benefits.cli import main
 from benefits.cliutil import EXIT_UNAVAILABLE
 from benefits.distributed import ClusterError, Shipment, VersionRefused
-from benefits.distributed.shipment import RulebookPlugin
+from benefits.distributed.plugin import RulebookPlugin
 from benefits.engine import load_rulebook, read_rule_files
 from benefits.finance.estimate import estimate
 from benefits.finance.table import render

@@ -24,7 +24,7 @@ import click
 from tqdm import tqdm
 
 from ..engine.rulebook import Rulebook, RulebookError
-from .shipment import RulebookPlugin, Shipment, plugin_name
+from .shipment import Shipment, plugin_name
 
 LOCAL = re.compile(r"^local:(\d{1,3})$")
 REMOTE = re.compile(r"^(tcp|tls)://[^\s/]+:\d{1,5}$")
@@ -103,13 +103,16 @@ def connect(scheduler: str, quiet_logs: bool = True):
 
 def ship(client, shipments: Sequence[Shipment]) -> None:
     """Every shipment to every worker (a worker that has the version keeps it)."""
+    from .plugin import RulebookPlugin
     for shipment in shipments:
         plugin = RulebookPlugin(shipment)
         client.register_plugin(plugin, name=plugin.name)
 
 
-def _plugin(version: str) -> RulebookPlugin:
+def _plugin(version: str):
     from distributed import get_worker
+
+    from .plugin import RulebookPlugin
     worker = get_worker()
     plugin = worker.plugins.get(plugin_name(version))
     if not isinstance(plugin, RulebookPlugin):

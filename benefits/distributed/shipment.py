@@ -1,19 +1,13 @@
 """The rulebook as it goes to the workers (规则包): its files and the version
 they must hash to, and for a reform the picklable step that makes the
-reformed rulebook from the baseline. A worker plugin carries it to every
-worker, those that join or are restarted later included; the worker builds
-the rulebook once, on its first task, and keeps it with whatever the tasks
-derive from it (a compiled plan per budget year)."""
+reformed rulebook from the baseline. A worker plugin (plugin.py) carries it
+to every worker. Plain data: importing it does not load Dask."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Mapping, Optional
 
-from distributed.diagnostics.plugin import WorkerPlugin
-
-from ..engine.rulebook import Rulebook, rulebook_from_files
+from ..engine.rulebook import Rulebook
 
 PREFIX = "benefits-rulebook-"
 
@@ -35,38 +29,3 @@ class Shipment:
     def of(cls, rulebook: Rulebook, derive: Optional[Callable] = None, version: Optional[str] = None):
         """The shipment of a rulebook read from files (``rulebook.files``)."""
         return cls(version or rulebook.version, dict(rulebook.files), derive)
-
-
-class RulebookPlugin(WorkerPlugin):
-    """On each worker: one shipment, its rulebook built once, and a small
-    cache of what tasks derive from it (``remember``)."""
-    idempotent = True        # a worker that has the version already keeps it (loaded once per version)
-
-    def __init__(self, shipment: Shipment):
-        self.shipment = shipment
-        self.name = plugin_name(shipment.version)
-        self._rulebook: Optional[Rulebook] = None
-        self._kept: dict = {}
-        self._lock = threading.RLock()
-
-    def __getstate__(self):
-        return {"shipment": self.shipment, "name": self.name}
-
-    def __setstate__(self, state):
-        self.__init__(state["shipment"])
-
-    def rulebook(self) -> Rulebook:
-        with self._lock:
-            if self._rulebook is None:
-                book = rulebook_from_files(self.shipment.files, Path(f"规则版本{self.shipment.version}"))
-                if self.shipment.derive is not None:
-                    book = self.shipment.derive(book)
-                self._rulebook = book
-            return self._rulebook
-
-    def remember(self, key, make: Callable):
-        """``make()`` once per key on this worker (e.g. the plan of a budget year)."""
-        with self._lock:
-            if key not in self._kept:
-                self._kept[key] = make()
-            return self._kept[key]
