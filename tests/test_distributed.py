@@ -333,3 +333,20 @@ def test_distributed_audit_finds_what_the_local_one_finds(cluster, tmp_path):
     assert result.exit_code == 0, result.output
     write_audit_workbook(run_audit(out, roll, AS_OF), tmp_path / "local.xlsx")
     assert _cells(book) == _cells(tmp_path / "local.xlsx")
+
+
+def test_a_rules_folder_reform_is_rebuilt_on_a_worker_as_the_same_version(tmp_path):
+    """What a worker does with a compare's reform given as a rules folder: the
+    folder's files rebuilt elsewhere, the reform applied, the same version."""
+    from benefits.policy.compare import _shipments
+    baseline = load_rulebook()
+    folder = tmp_path / "rules-copy"
+    for name, data in read_rule_files().items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data.replace(b"verified: true", b"verified: false", 1)
+                                    if name.startswith("parameters/") else data)
+    reform = apply_reform(baseline, load_reform(folder))
+    shipped = _shipments(baseline, reform)
+    assert [s.version for s in shipped] == [baseline.version, reform.version] != [baseline.version] * 2
+    rebuilt = shipped[1].derive(load_rulebook())
+    assert rebuilt.version == reform.version and rebuilt.changes == reform.changes
