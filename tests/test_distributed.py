@@ -331,7 +331,7 @@ def test_distributed_audit_finds_what_the_local_one_finds(cluster, tmp_path):
     result = CliRunner().invoke(main, ["audit", str(out), "--roll", str(roll), "--as-of", AS_OF.isoformat(),
                                        "--out", str(book), "--quiet", "--scheduler", address])
     assert result.exit_code == 0, result.output
-    write_audit_workbook(run_audit(out, roll, AS_OF), tmp_path / "local.xlsx")
+    write_audit_workbook(local, tmp_path / "local.xlsx")      # the partitions do not change the findings
     assert _cells(book) == _cells(tmp_path / "local.xlsx")
 
 
