@@ -5,9 +5,10 @@ the exit code says what went wrong:
 
 0 done · 1 records rejected, or a refused rule/caseload file · 2 bad usage ·
 3 no records in the input · 66 input not readable (missing, closed stdin,
-damaged file) · 70 internal error · 74 a file or the output cannot be read or
-written (disk full, closed stdout) · 130 interrupted (Ctrl-C) · 141 the
-reader of the output went away (``| head``), quiet · 143 terminated (SIGTERM).
+damaged file) · 69 the Dask scheduler cannot be reached or was lost ·
+70 internal error · 74 a file or the output cannot be read or written (disk
+full, closed stdout) · 130 interrupted (Ctrl-C) · 141 the reader of the
+output went away (``| head``), quiet · 143 terminated (SIGTERM).
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from .tables import visible
 
 # Loaded only when named: a spawn worker re-imports this module, and the web
 # stack (Flask, sqlite, cffi) would otherwise sit in every worker's memory.
-_LAZY = {"compare": "benefits.policy.cli:compare", "estimate": "benefits.finance.cli:estimate", "generate": "benefits.caseload.cli:generate",
+_LAZY = {"audit": "benefits.audit.cli:audit", "compare": "benefits.policy.cli:compare", "estimate": "benefits.finance.cli:estimate", "generate": "benefits.audit.cli:generate",
          "recheck": "benefits.audit.recheck_cli:recheck",
          "scenarios": "benefits.scenarios.cli:scenarios", "serve": "benefits.web.serve:serve",
          "scorecard": "benefits.scorecard.cli:scorecard",

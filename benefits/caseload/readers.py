@@ -339,9 +339,10 @@ class _Lines:
                 return
 
 
-def csv_rows(stream) -> tuple[list, Iterator]:
+def csv_rows(stream, header_check=check_header) -> tuple[list, Iterator]:
     """A CSV text stream → (column paths of the header, (row number, cells or
-    BadRow) one row at a time)."""
+    BadRow) one row at a time). ``header_check``: the header row → its
+    column names (raises LayoutError); the caseload's layout by default."""
     lines = _Lines(stream)
     # strict: a stray quote inside a cell is an error of that row, not silently merged
     reader = csv.reader(lines, strict=True)
@@ -351,7 +352,7 @@ def csv_rows(stream) -> tuple[list, Iterator]:
         raise CaseloadError("CSV文件为空：第1行应为列名") from None
     except csv.Error as exc:
         raise CaseloadError(f"CSV第1行（列名）无法读取：{_csv_error_zh(exc)}") from None
-    names = check_header(header)
+    names = header_check(header)
 
     def rows():
         start = lines.count + 1
@@ -389,9 +390,9 @@ def _csv_error_zh(exc: csv.Error) -> str:
     return f"CSV格式错误（{text}）"
 
 
-def xlsx_rows(source) -> tuple[list, Iterator, Optional[int]]:
+def xlsx_rows(source, header_check=check_header) -> tuple[list, Iterator, Optional[int]]:
     """An XLSX file's first sheet → (column paths of the header, (row number,
-    typed cells) one row at a time, rows expected)."""
+    typed cells) one row at a time, rows expected); ``header_check`` as for csv_rows."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
     try:
@@ -406,7 +407,7 @@ def xlsx_rows(source) -> tuple[list, Iterator, Optional[int]]:
         raise _damaged(exc) from None
     if header is None:
         raise CaseloadError("XLSX第一个工作表为空：第1行应为列名")
-    names = check_header(list(header))
+    names = header_check(list(header))
     total = (sheet.max_row - 1) if sheet.max_row else None
 
     def rows():

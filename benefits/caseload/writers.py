@@ -282,12 +282,13 @@ def _write(records: Iterable[dict], path: Path, fmt: str) -> int:
         writer.writerow([c.path for c in COLUMNS])
         for record in records:
             flat = flatten(record)
-            writer.writerow(["" if flat.get(c.path) is None else _cell(flat[c.path]) for c in COLUMNS])
+            writer.writerow(["" if flat.get(c.path) is None else cell_text(flat[c.path]) for c in COLUMNS])
             count += 1
     return count
 
 
-def _cell(value) -> str:
+def cell_text(value) -> str:
+    """A flat cell's value as the text a CSV or Parquet caseload holds."""
     if value is True:
         return "true"
     if value is False:
