@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
 from ..engine import default_engine
@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     finally:
         db.close()
 
+    app.before_request(_form_bodies_only)   # before CSRF: it would read the body as a form
     csrf.init_app(app)
     app.before_request(_open_db)
     app.teardown_appcontext(_close_db)
@@ -129,6 +130,20 @@ _TITLES = {400: "请求无效", 401: "需要登录", 403: "无权访问", 404: "
            413: "上传的文件过大", 415: "不支持的请求格式", 500: "服务器内部错误，请稍后重试或联系系统管理员"}
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORM_TYPES_ZH = "网页只接受表单提交（application/x-www-form-urlencoded 或 multipart/form-data）；JSON 请发往 /api/v1/"
+
+
+def _form_bodies_only():
+    """A page's POST takes a form, never JSON or another body: Flask-WTF
+    would read a JSON body as the form's fields (``[1,2,3]`` is no mapping:
+    a 500). The API (/api/) checks its own bodies. A body-less request
+    (no Content-Type) passes."""
+    if (request.method not in ("GET", "HEAD", "OPTIONS") and not request.path.startswith("/api/")
+            and request.mimetype and request.mimetype not in FORM_TYPES):
+        raise UnsupportedMediaType(FORM_TYPES_ZH)
+
+
 def _http_error(exc: HTTPException):
     """Every HTTP error: JSON under /api/, else the Chinese error page."""
     if request.path.startswith("/api/"):
@@ -137,6 +152,8 @@ def _http_error(exc: HTTPException):
         message = ""
         if isinstance(exc, CSRFError):
             message = "表单缺少或带有过期的安全令牌（CSRF），请刷新页面后重试"
+        elif exc.code == 415:
+            message = FORM_TYPES_ZH
         elif exc.code == 413:
             limit = current_app.config["MAX_CONTENT_LENGTH"] / (1 << 20)
             message = f"上传的文件不能超过 {limit:g} MB，请拆分台账后分别测算"
