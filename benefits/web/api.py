@@ -1,7 +1,9 @@
 """JSON API (接口) /api/v1, beside the pages, under the same rules.
 
 Authentication: an API token (``Authorization: Bearer``, from ``benefits
-users token``; one SHA-256 look-up, no password hashing per request), HTTP
+users token``; one SHA-256 look-up, no password hashing per request; it
+expires, can be revoked on /admin/users, and a read-only one may only
+read, evaluate and compare), HTTP
 Basic with a user's name and password (argon2 on every request; the same
 log-in back-off), or the browser session (then a write needs the CSRF token
 in an ``X-CSRFToken`` header). Writes must be ``application/json``. Every
@@ -21,7 +23,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from ..engine import InvalidApplicant, RulebookError, mask_id
 from ..policy import apply_reform, load_reform
 from . import apidoc, store, whatif
-from .auth import can, check_password, county_scope, may_change_case, source_address
+from .auth import can, check_password, county_scope, may_change_case, now, source_address
 from .cases import visible_case
 from .labels import COUNTIES
 from .policy import may_link_cases, saved_caseload
@@ -69,9 +71,13 @@ def authenticate():
         return None
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
     if scheme == "Bearer":
-        g.user = store.token_user(g.db, credentials.strip())
+        g.user, problem = store.token_user(g.db, credentials.strip(), now())
         if g.user is None:
-            fail(401, "bad_token", "API 令牌无效或已作废")
+            fail(401, "bad_token", problem)
+        if (g.user["token_scope"] == "read" and request.method not in ("GET", "HEAD", "OPTIONS")
+                and not getattr(current_app.view_functions.get(request.endpoint), "changes_nothing", False)):
+            store.audit(g.db, g.user, "denied", detail=f"read-only token {request.method} {request.path}")
+            fail(403, "read_only_token", "此 API 令牌为只读：可查询、评估和测算，不能保存或修改")
     elif scheme == "Basic":
         try:
             username, _, password = base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")
@@ -86,6 +92,13 @@ def authenticate():
     elif request.method not in ("GET", "HEAD", "OPTIONS"):
         current_app.extensions["csrf"].protect()
     return None
+
+
+def changes_nothing(view):
+    """Decorator: a POST that saves and changes nothing (evaluate, compare),
+    so a read-only token may call it."""
+    view.changes_nothing = True
+    return view
 
 
 def _need(permission: str) -> None:
@@ -127,6 +140,7 @@ def _evaluate() -> tuple[dict, dict]:
 
 
 @bp.route("/evaluate", methods=["POST"])
+@changes_nothing
 def evaluate_record():
     """Evaluate a record, nothing saved.
     ---
@@ -313,6 +327,7 @@ def _reformed(spec, today):
 
 
 @bp.route("/compare", methods=["POST"])
+@changes_nothing
 def compare():
     """Compare today's rules with a reform over a caseload (nothing saved).
     ---
