@@ -62,6 +62,7 @@ class EstimateForm(FlaskForm):
 
 
 def folder(job_id: int) -> Path:
+    """The job's folder; estimates/ and it are owner-only (0700) once made."""
     base = current_app.config["ESTIMATES_DIR"] or Path(current_app.config["DATABASE"]).parent / "estimates"
     return Path(base) / str(job_id)
 
@@ -85,8 +86,10 @@ def index():
         fmt = name.rsplit(".", 1)[-1].lower()
         job_id = store.create_estimate(g.db, g.user, year, name, fmt)
         where = folder(job_id)
-        where.mkdir(parents=True, exist_ok=True)
+        store.private_folder(where.parent)
+        store.private_folder(where)
         path = where / f"caseload.{fmt}"
+        path.touch(mode=0o600)
         upload.save(path)
         store.audit(g.db, g.user, "estimate.start", detail=f"job {job_id} year {year} file {name}")
         jobs.submit(jobs.Job(id=job_id, database=current_app.config["DATABASE"], folder=where,

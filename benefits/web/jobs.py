@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -107,7 +108,7 @@ def _estimate(job: Job, db) -> dict:
 
     shown: list[dict] = []
     spool_path = job.folder / "rejects.jsonl"
-    with open(spool_path, "w+", encoding="utf-8") as spool:
+    with open(os.open(spool_path, os.O_CREAT | os.O_TRUNC | os.O_RDWR, 0o600), "w+", encoding="utf-8") as spool:
         def keep(reject: dict) -> None:
             spool.write(json.dumps(reject, ensure_ascii=False) + "\n")
             if len(shown) < SHOWN_REJECTS:
@@ -122,5 +123,7 @@ def _estimate(job: Job, db) -> dict:
         write_workbook(result, job.folder / WORKBOOK, rejects=(json.loads(line) for line in spool),
                        chart_png=str(chart))
     spool_path.unlink()
+    for written in (chart, job.folder / WORKBOOK):
+        store.private_file(written)
     return result
 

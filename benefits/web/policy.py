@@ -176,6 +176,7 @@ def _work(source, year, book, reformed, caseload_file, county, baseline_version)
         elif source == "upload":
             name, data = caseload_file
             path = run.folder / f"caseload.{name.rsplit('.', 1)[-1].lower()}"
+            path.touch(mode=0o600)
             path.write_bytes(data)
             run.stage_zh = "正在读取并校验台账"
             try:

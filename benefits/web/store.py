@@ -52,6 +52,23 @@ class StoreError(Exception):
     """The database cannot be used as it is (Chinese message)."""
 
 
+def private_folder(path: str | Path) -> Path:
+    """A folder beside the database for files the web writes (estimates/,
+    scorecards/, policy/<run>/): made, or made again, owner-only (0700), as
+    the database is owner-only; they hold workbooks with names."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def private_file(path: str | Path) -> Path:
+    """A file the web wrote (an upload, a chart, a workbook): owner-only (0600)."""
+    path = Path(path)
+    path.chmod(0o600)
+    return path
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
     # The file holds full ID numbers: create it owner-only. SQLite gives the
     # -wal and -shm files the database file's permissions.

@@ -38,6 +38,7 @@ from ..policy.reform import ADDED_MARK, CHANGED_MARK
 from ..costing.fen import to_fen, yuan
 from ..engine.vocabulary import PAYER_ZH, PAYERS
 from ..policy.workbook import line_zh, persons_only, totals, write_comparison
+from . import store
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +313,8 @@ def _work() -> None:
         started = time.perf_counter()
         try:
             run.status, run.stage_zh = "running", "测算中"
-            run.folder.mkdir(parents=True, exist_ok=True)
+            store.private_folder(run.folder.parent)
+            store.private_folder(run.folder)
             work(run)
             run.status, run.stage_zh = "done", "已完成"
             _write_workbook(run)
@@ -357,6 +359,7 @@ def workbook(run: Run) -> Optional[Path]:
                 return None
             started = time.perf_counter()
             write_comparison(run.comparison, path)
+            store.private_file(path)
             run.timings["workbook"] = round(time.perf_counter() - started, 2)
             run.comparison = None
             run.workbook_state = "ready"

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from benefits.engine import load_rulebook
 from benefits.web import create_app, reformform, store, whatif
 
-from web_helpers import csrf_from, login
+from web_helpers import assert_private, csrf_from, login
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPUP = (ROOT / "reforms" / "topup-25.yaml").read_text(encoding="utf-8")
@@ -109,6 +109,7 @@ def test_a_changed_parameter_runs_as_a_reform_with_marks_and_a_workbook(app, cli
     assert workbook.status_code == 200
     book = load_workbook(io.BytesIO(workbook.data), read_only=True)
     assert {"概要", "项目×县区×出资方", "法定底线", "示例"} <= set(book.sheetnames)
+    assert assert_private(Path(app.config["DATABASE"]).parent / "policy") == 1
     detail = _audit(app, "policy.compare")[-1]["detail"]
     assert "caseload 模拟台账 400 人" in detail and "year 2013" in detail and "0.15" in detail
     assert _audit(app, "policy.read") and _audit(app, "policy.download")
