@@ -10,12 +10,13 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, UnsupportedMediaType
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, ServiceUnavailable, UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
 from ..engine import default_engine
 from ..report import format_value
-from . import admin, api, auth, cases, demo, finance, intake, labels, policy, present, replays, scorecard, store
+from . import (admin, api, auth, cases, demo, finance, intake, labels, policy, present, replays, scorecard, store,
+               workers)
 
 csrf = CSRFProtect()
 
@@ -33,6 +34,10 @@ DEFAULTS = {
     "CLOCK": None,                # log-in back-off and session expiry: a function giving the UTC time; None: the wall clock
     "RECHECK_BATCH": 100,         # saved cases checked against today's rules per page view
     "POLICY_GENERATED_SIZE": 140_000,  # the generated caseload of /policy and POST /api/v1/compare
+    "COMPARE_WORKERS": 1,         # policy compares running at once (each holds a caseload's frames)
+    "COMPARE_QUEUE": 4,           # compares waiting; one more is refused (503)
+    "ESTIMATE_QUEUE": 8,          # finance estimates waiting (one runs at a time); one more is refused (503)
+    "COMPARE_WAIT_SECONDS": 600,  # how long POST /api/v1/compare waits for its run
 }
 
 
@@ -59,6 +64,9 @@ def create_app(config: dict | None = None) -> Flask:
         db.close()
 
     app.before_request(_form_bodies_only)   # before CSRF: it would read the body as a form
+    app.extensions["benefits_pools"] = {
+        "compare": workers.BoundedPool("政策测算", app.config["COMPARE_WORKERS"], app.config["COMPARE_QUEUE"]),
+        "estimate": workers.BoundedPool("资金测算", 1, app.config["ESTIMATE_QUEUE"])}
     csrf.init_app(app)
     app.before_request(_open_db)
     app.teardown_appcontext(_close_db)
@@ -85,6 +93,7 @@ def create_app(config: dict | None = None) -> Flask:
         return redirect(url_for("admin.users"))
 
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(workers.Full, _busy)
 
     app.jinja_env.filters["param_value"] = format_value
 
@@ -127,7 +136,7 @@ class RowId(BaseConverter):
 
 
 _TITLES = {400: "请求无效", 401: "需要登录", 403: "无权访问", 404: "未找到", 405: "不支持的请求方法",
-           413: "上传的文件过大", 415: "不支持的请求格式", 500: "服务器内部错误，请稍后重试或联系系统管理员"}
+           413: "上传的文件过大", 415: "不支持的请求格式", 503: "服务器繁忙", 500: "服务器内部错误，请稍后重试或联系系统管理员"}
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -162,6 +171,20 @@ def _http_error(exc: HTTPException):
             "error.html", code=code, title=_TITLES.get(code, "请求无效"), message=message), code))
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+BUSY_RETRY_SECONDS = 30
+
+
+def _busy(exc: workers.Full):
+    """A pool's queue is full: 503 with Retry-After, JSON under /api/, else the Chinese page."""
+    if request.path.startswith("/api/"):
+        response = api.error_response(ServiceUnavailable(str(exc)))
+    else:
+        response = current_app.make_response((render_template(
+            "error.html", code=503, title="服务器繁忙", message=str(exc)), 503))
+    response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
     return response
 
 

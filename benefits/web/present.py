@@ -20,6 +20,11 @@ def engine():
     return current_app.extensions["benefits_engine"]
 
 
+def pool(kind: str):
+    """The app's bounded worker pool (workers.BoundedPool) for "compare" or "estimate" jobs."""
+    return current_app.extensions["benefits_pools"][kind]
+
+
 def rulebook_files() -> dict[str, bytes]:
     """Today's rule files, kept with every determination saved (store)."""
     return engine().rulebook.files
