@@ -317,7 +317,8 @@ def _reformed(spec, today):
     """Today's rulebook with the body's reform applied: a deep copy, so the
     server's own rulebook never changes (400 with file:line in Chinese)."""
     try:
-        text = spec if isinstance(spec, str) else yaml.safe_dump(spec, allow_unicode=True, sort_keys=False)
+        text = spec if isinstance(spec, str) else yaml.safe_dump(spec.model_dump(), allow_unicode=True,
+                                                                 sort_keys=False)
         # bytes: YAML text is never taken for a path on the server
         return apply_reform(today, load_reform(text.encode("utf-8", errors="replace"), name="reform"))
     except RulebookError as exc:
