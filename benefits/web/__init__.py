@@ -6,6 +6,7 @@ Uses only the engine's public API (benefits.engine). Create with
 from __future__ import annotations
 
 import secrets
+import time
 from pathlib import Path
 
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     finally:
         db.close()
 
+    app.before_request(_start_clock)
     app.before_request(_form_bodies_only)   # before CSRF: it would read the body as a form
     app.extensions["benefits_pools"] = {
         "compare": workers.BoundedPool("政策测算", app.config["COMPARE_WORKERS"], app.config["COMPARE_QUEUE"]),
@@ -106,6 +108,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.after_request
     def headers(response):
+        response.headers["Server-Timing"] = present.server_timing()
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -195,6 +198,10 @@ def _secret_key(path: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _start_clock():
+    g.started = time.perf_counter()
 
 
 def _open_db():
