@@ -87,14 +87,16 @@ class Sample:
 
     def __init__(self):
         self.latency, self.app, self.eval, self.login, self.errors = [], [], [], [], []
+        self.by_path: dict[str, list[float]] = {}
         self.lock = threading.Lock()
 
-    def add(self, seconds: float, response) -> None:
+    def add(self, seconds: float, response, path: str = "") -> None:
         timing = dict(TIMING.findall(response.getheader("Server-Timing") or ""))
         with self.lock:
             self.latency.append(seconds)
             if "app" in timing:
                 self.app.append(float(timing["app"]) / 1000)
+                self.by_path.setdefault(path, []).append(float(timing["app"]) / 1000)
             if "eval" in timing:
                 self.eval.append(float(timing["eval"]) / 1000)
 
@@ -136,7 +138,7 @@ def api_clerk(port: int, headers: dict, work: list[tuple[str, bytes]], sample: S
         except OSError as exc:
             sample.errors.append(repr(exc))
             continue
-        sample.add(time.perf_counter() - start, response)
+        sample.add(time.perf_counter() - start, response, path)
         if response.status not in (200, 201, 409):
             sample.errors.append(response.status)
     browser.conn.close()
@@ -204,6 +206,9 @@ def run_level(port: int, kind: str, clients: int, per_client: int, records: list
     print(f"       client latency    {spread(sample.latency)}")
     print(f"       server, request   {spread(sample.app)}   (Server-Timing app)")
     print(f"       server, engine    {spread(sample.eval)}   (Server-Timing eval: one determination)")
+    if len(sample.by_path) > 1:
+        for path, values in sorted(sample.by_path.items()):
+            print(f"         {path:<18} {spread(values)}   (Server-Timing app, {len(values)} requests)")
     if sample.login:
         print(f"       log-in (argon2)   {spread(sample.login)}")
 

@@ -6,6 +6,7 @@ Uses only the engine's public API (benefits.engine). Create with
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +40,7 @@ DEFAULTS = {
     "COMPARE_QUEUE": 4,           # compares waiting; one more is refused (503)
     "ESTIMATE_QUEUE": 8,          # finance estimates waiting (one runs at a time); one more is refused (503)
     "COMPARE_WAIT_SECONDS": 600,  # how long POST /api/v1/compare waits for its run
+    "REUSE_DB_CONNECTIONS": False,  # one connection per request thread, kept (benefits serve sets True)
 }
 
 
@@ -205,10 +207,27 @@ def _start_clock():
 
 
 def _open_db():
-    g.db = store.connect(current_app.config["DATABASE"])
+    """The request's connection: a new one, or with REUSE_DB_CONNECTIONS the
+    request thread's own, kept between its requests. Closing a connection
+    when no other is open checkpoints the WAL into the file and deletes it
+    (about 20 ms with two fsyncs): per request, that was the largest part of
+    a save under load (benchmarks/bench_web.py)."""
+    if not current_app.config["REUSE_DB_CONNECTIONS"]:
+        g.db = store.connect(current_app.config["DATABASE"])
+        return
+    kept = current_app.extensions.setdefault("benefits_db_threads", threading.local())
+    if getattr(kept, "db", None) is None:
+        kept.db = store.connect(current_app.config["DATABASE"])
+    g.db = kept.db
+    g.db_kept = True
 
 
 def _close_db(_exc):
     db = g.pop("db", None)
-    if db is not None:
+    if db is None:
+        return
+    if g.pop("db_kept", False):
+        if db.conn.in_transaction:      # never hand a half-done transaction to the next request
+            db.conn.execute("ROLLBACK")
+    else:
         db.close()

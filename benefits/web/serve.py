@@ -77,7 +77,8 @@ def serve(database, host, port, rules_dir, secure_cookies, no_demo, demo_passwor
     try:
         app = create_app({"DATABASE": database, "RULES_DIR": rules_dir,
                           "SESSION_COOKIE_SECURE": secure_cookies, "DEMO": not no_demo,
-                          "DEMO_PASSWORD": demo_password, "FINANCE_WORKERS": finance_workers})
+                          "DEMO_PASSWORD": demo_password, "FINANCE_WORKERS": finance_workers,
+                          "REUSE_DB_CONNECTIONS": True})
     except RulebookError as exc:
         raise click.ClickException(f"规则文件错误：{exc}") from None
     logins = app.config["DEMO_LOGINS"]

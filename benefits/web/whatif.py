@@ -1,5 +1,5 @@
 """Policy what-if runs for the web (政策测算任务): caseloads held in memory
-as validated applicant frames, compares run in one background thread, and
+as validated applicant frames, compares run in the app's bounded compare pool (workers.py), and
 each result kept for the user who ran it.
 
 No HTTP here: benefits/web/policy.py (pages) and api.py (POST /compare)

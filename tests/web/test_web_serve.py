@@ -148,3 +148,29 @@ def test_web_uses_only_the_engines_public_api():
                 assert not module.startswith(("engine.", "benefits.engine.")), (path, module)
                 if module in ("engine", "benefits.engine"):
                     assert {a.name for a in node.names} <= PUBLIC, (path, module)
+
+
+def test_a_kept_connection_serves_the_next_request_without_a_half_done_transaction(seeded_db, tmp_path):
+    """benefits serve keeps one connection per request thread
+    (REUSE_DB_CONNECTIONS): a request that fails inside a transaction
+    must not leave it open for the next one."""
+    import shutil
+    from benefits.web import create_app
+    from web_helpers import login
+    path = tmp_path / "benefits.sqlite"
+    shutil.copy(seeded_db, path)
+    app = create_app({"DATABASE": str(path), "SECRET_KEY": "s", "REUSE_DB_CONNECTIONS": True})
+
+    def fails_mid_write():
+        from flask import g
+        g.db.conn.execute("BEGIN IMMEDIATE")
+        raise RuntimeError("half-done")
+
+    app.add_url_rule("/fails", view_func=fails_mid_write)
+    client = app.test_client()
+    assert client.get("/fails").status_code == 500
+    kept = app.extensions["benefits_db_threads"].db
+    assert not kept.conn.in_transaction
+    assert login(client, "clerk_hubin").status_code == 302         # writes a session: no "within a transaction"
+    assert client.get("/cases").status_code == 200
+    assert app.extensions["benefits_db_threads"].db is kept        # the same connection, kept
