@@ -261,8 +261,10 @@ def test_a_reform_per_request_leaves_a_concurrent_plain_evaluation_unchanged(app
       "year": 2013}, "invalid_reform", "reform:4：未知规则“nope”"),
     ({"reform": {"label": "测试", "reason": "测试", "parameters": {"dibao_topup_ratio": {"values": []}}},
       "caseload": "generated", "year": 2013}, "invalid_reform", "reform:"),
-    ({"reform": {"a": {"b": {"c": [[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]}}}, "caseload": "generated",
-      "year": 2013}, "invalid_reform", "改革方案有误"),
+    ({"reform": {"label": "测试", "reason": "测试", "a": {"b": {"c": [[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]}}},
+      "caseload": "generated", "year": 2013}, "invalid_reform", "改革方案有误"),
+    ({"reform": {"a": 1}, "caseload": "generated", "year": 2013}, "invalid_body", "reform"),     # no label, reason
+    ({"reform": "", "caseload": "generated", "year": 2013}, "invalid_body", "reform"),
     ({"reform": TOPUP, "caseload": "saved", "year": 2013, "baseline_version": "nope"}, "invalid_body",
      "baseline_version"),
 ])
