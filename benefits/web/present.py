@@ -8,8 +8,7 @@ import time
 
 from flask import current_app, g
 
-from ..engine.needs import rank_questions
-from ..engine import DAY_BEFORE_BIRTH, Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant
+from ..engine import DAY_BEFORE_BIRTH, Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant, rank_questions
 from ..report import format_amount, format_split, key_zh
 from . import form as intake_form
 from .form import FIELDS  # the form's labels (zh, en) of every input and choice

@@ -33,12 +33,11 @@ import polars as pl
 
 from ..caseload import CaseloadError, LayoutError, synthetic, write_caseload
 from ..costing import applicant_frames, county_name
-from ..engine import RulebookError
+from ..engine import PAYER_ZH, PAYERS, RulebookError
 from ..policy import Comparison, compare
 from ..policy.compare import STATUS_ZH
 from ..policy.reform import ADDED_MARK, CHANGED_MARK
 from ..costing.fen import to_fen, yuan
-from ..engine.vocabulary import PAYER_ZH, PAYERS
 from ..policy.workbook import line_zh, persons_only, totals, write_comparison
 from . import store
 from .workers import BoundedPool, queued_zh

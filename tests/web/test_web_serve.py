@@ -23,7 +23,7 @@ serve_module = importlib.import_module("benefits.web.serve")
 WEB = Path(__file__).resolve().parents[2] / "benefits" / "web"
 PUBLIC = {"default_engine", "DAY_BEFORE_BIRTH", "parse_applicant", "InvalidApplicant", "FieldError", "mask_id", "Applicant",
           "RulebookError", "CURRENT_COUNTIES", "ALWAYS", "covers", "services", "service_paths",
-          "rulebook_version", "EngineCache",
+          "rulebook_version", "EngineCache", "rank_questions", "GATES", "gate_no",
           # the determination's vocabulary (engine/vocabulary.py)
           "Determination", "PAYERS", "PAYER_ZH", "PERIOD_ZH", "STATUS_ZH", "ELIGIBLE", "INELIGIBLE", "UNDETERMINED"}
 
