@@ -188,7 +188,7 @@ def test_unreadable_caseload_fails_with_its_chinese_message(as_user):
 def test_broken_xlsx_fails_cleanly(as_user):
     client = as_user("finance")
     job = wait_for(client, job_id_of(upload(client, b"not a zip file", "caseload.xlsx")))
-    assert job["status"] == "failed" and job["error"].startswith("无法打开XLSX文件")
+    assert job["status"] == "failed" and job["error"].startswith("XLSX文件已损坏，无法读取")
 
 
 def test_unknown_job_is_404(as_user):
