@@ -14,6 +14,7 @@ from apispec import APISpec, yaml_utils
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..dates import EARLIEST_DATE, LATEST_DATE
 from ..engine import Applicant, Determination
 from . import store
 
@@ -150,6 +151,7 @@ _PATTERNS = {("Applicant", "id_number"): f"^{ID_PATTERN}$",
              ("Certificate", "number"): f"^{ID_PATTERN}[1-7][1-4](B[1-9])?$"}
 ID_CHECKS = ("GB 11643-1999 校验码：第18位为前17位按 MOD 11-2 算出的校验字符（0–9 或 X），不符为 422；"
              "出生日期须为真实日期（如无 2月30日）")
+DATE_CHECK = f"须在 {EARLIEST_DATE} 至 {LATEST_DATE} 之间（JSON Schema 的 date 格式不能给出范围）"
 # Checks across fields, which JSON Schema cannot state: the server answers
 # 422 with ``errors`` naming each field (tests/web/test_web_openapi.py accepts
 # a schema-valid record refused only on these fields).
@@ -163,7 +165,7 @@ RECORD_CHECKS = {
     "hukou_local": "填写了户籍县区时不能为 false",
     "hukou_county": "须为三门峡市现行县（市、区）代码",
     "name": "去掉首尾空白后不能为空，不能含控制字符或不可见字符",
-    "evaluation_date": "1950-01-01 至 2100-12-31 之间，且不早于身份证号中的出生日期",
+    "evaluation_date": f"{EARLIEST_DATE} 至 {LATEST_DATE} 之间，且不早于身份证号中的出生日期",
     "military": "待安置、安置介绍信只适用于政府安排工作；上岗日期须在介绍信日期之后",
     "disaster.date": "填写了灾害日期时 affected 不能为 false",
 }
@@ -181,6 +183,10 @@ def _schemas() -> dict[str, dict]:
         target = next((alt for alt in prop.get("anyOf", []) if alt.get("type") == "string"), prop)
         target["pattern"] = pattern
         target["x-checks"] = ID_CHECKS
+    for schema in out.values():        # every date of a record lies in the one window (benefits/dates.py)
+        for prop in schema.get("properties", {}).values():
+            if any(alt.get("format") == "date" for alt in (prop, *prop.get("anyOf", []))):
+                prop["x-checks"] = DATE_CHECK
     out["Applicant"]["x-checks"] = RECORD_CHECKS
     out["CompareRequest"]["x-checks"] = {
         "reform": "须能由 load_reform 读出并应用：未知参数、未知规则、错误的值为 400 invalid_reform（file:line 中文说明）",
