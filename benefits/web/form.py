@@ -12,8 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ..engine import covers
-from ..engine.needs import GATES, gate_no
+from ..engine import GATES, covers, gate_no
 from .labels import COUNTIES
 
 YES, NO = "yes", "no"

@@ -27,7 +27,7 @@ ACTIONS = {
     "login.throttled": ("登录受限（失败过多，等待中）", "log-in held back"), "logout": ("退出", "logged out"),
     "session_expired": ("超时未操作，自动退出", "session expired"), "user.unlock": ("解除登录限制", "back-off lifted"),
     "user_added": ("新建用户", "user added"), "password_set": ("设置新密码", "password set"),
-    "token_issued": ("发放 API 令牌", "API token issued"), "estimate.start": ("开始资金测算", "estimate started"),
+    "token_issued": ("发放 API 令牌", "API token issued"), "token.revoke": ("作废 API 令牌", "API token revoked"), "estimate.start": ("开始资金测算", "estimate started"),
     "estimate.read": ("查看测算结果", "estimate read"), "estimate.download": ("下载测算工作簿", "workbook downloaded"),
     "policy.compare": ("政策测算（改革前后对比）", "policy what-if run"),
     "policy.read": ("查看政策测算结果", "what-if result read"),

@@ -19,7 +19,7 @@ from ..policy.workbook import PERSONS_ONLY_ZH
 from . import reformform, store, whatif
 from .auth import can, county_scope, login_required
 from .labels import COUNTIES
-from .present import engine
+from .present import engine, pool
 from .replay import ENGINE_CACHE
 
 bp = Blueprint("policy", __name__, url_prefix="/policy")
@@ -153,7 +153,7 @@ def index():
     else:
         caseload_zh = f"{COUNTIES.get(county, '全市') if county else '全市'}已保存的案件（改前：规则版本 {baseline_version}）"
     work = _work(source, year, book, reformed, caseload_file, county, baseline_version)
-    run = whatif.submit(g.user["id"], year, label, caseload_zh, folder(), work)
+    run = whatif.submit(pool("compare"), g.user["id"], year, label, caseload_zh, folder(), work)   # Full: 503
     store.audit(g.db, g.user, "policy.compare",
                 detail=f"run {run.id} reform {digest} “{label[:80]}” caseload {caseload_zh} year {year}")
     return redirect(url_for("policy.run", run_id=run.id))
@@ -176,6 +176,7 @@ def _work(source, year, book, reformed, caseload_file, county, baseline_version)
         elif source == "upload":
             name, data = caseload_file
             path = run.folder / f"caseload.{name.rsplit('.', 1)[-1].lower()}"
+            path.touch(mode=0o600)
             path.write_bytes(data)
             run.stage_zh = "正在读取并校验台账"
             try:

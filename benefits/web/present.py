@@ -1,15 +1,14 @@
 """Evaluating through the engine and showing determinations (评估与展示)."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
+import time
 
-from flask import current_app
+from flask import current_app, g
 
-import copy
-
-from ..engine.needs import rank_questions
-from ..engine import DAY_BEFORE_BIRTH, Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant
+from ..engine import DAY_BEFORE_BIRTH, Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant, rank_questions
 from ..report import format_amount, format_split, key_zh
 from . import form as intake_form
 from .form import FIELDS  # the form's labels (zh, en) of every input and choice
@@ -18,6 +17,11 @@ from .labels import ACTIONS, CASE_STATUS, audit_detail, COUNTIES, PAYER, PERIOD,
 
 def engine():
     return current_app.extensions["benefits_engine"]
+
+
+def pool(kind: str):
+    """The app's bounded worker pool (workers.BoundedPool) for "compare" or "estimate" jobs."""
+    return current_app.extensions["benefits_pools"][kind]
 
 
 def rulebook_files() -> dict[str, bytes]:
@@ -34,8 +38,19 @@ def evaluate(data: dict) -> tuple[dict, dict]:
         raise InvalidApplicant([_clearer(err, data) for err in exc.errors]) from None
     if record.birth_date > dt.date.today():
         raise InvalidApplicant([FieldError(field="id_number", message=_FUTURE_BIRTH.format(record.birth_date))])
+    started = time.perf_counter()
     result = engine().determine(record)
+    g.eval_ms = g.get("eval_ms", 0.0) + (time.perf_counter() - started) * 1000
     return record.model_dump(mode="json", exclude_none=True), result
+
+
+def server_timing() -> str:
+    """The ``Server-Timing`` header: ``app`` = the request inside Flask
+    (from the first before_request), ``eval`` = the engine's determination
+    in it, in ms (benchmarks/bench_web.py reads both)."""
+    app_ms = (time.perf_counter() - g.started) * 1000 if "started" in g else 0.0
+    timing = f"app;dur={app_ms:.1f}"
+    return timing + (f", eval;dur={g.eval_ms:.1f}" if "eval_ms" in g else "")
 
 
 _FUTURE_BIRTH = "身份证号码中的出生日期 {} 晚于今天，请核对身份证号码"

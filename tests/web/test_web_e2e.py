@@ -35,7 +35,7 @@ def live_url(seeded_db, tmp_path):
 @pytest.fixture
 def page():
     if not Path(CHROMIUM).exists():  # never a skip: CI must have the browser
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)")
+        pytest.fail(f"{CHROMIUM} is missing: make test installs it (scripts/system-packages.sh)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
