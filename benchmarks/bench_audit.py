@@ -124,7 +124,7 @@ def main() -> None:
             audit, Path(folder) / "audit.xlsx", chart_png=str(png)), times)
         timed("every finding (CSV)", lambda: findings_csv(audit, Path(folder) / "audit.findings.csv"), times)
     total = time.perf_counter() - started
-    print(f"\n  findings: " + ", ".join(f"{k} {n:,}" for k, n in findings.group_by("kind").len().sort("kind").rows()))
+    print("\n  findings: " + ", ".join(f"{k} {n:,}" for k, n in findings.group_by("kind").len().sort("kind").rows()))
     print(f"  end to end {total:.2f} s (target ≤ 10 s); peak RSS {peak_mb():,.0f} MB (target ≤ 2,048 MB); "
           f"load average at the end {os.getloadavg()[0]:.2f}")
 

@@ -21,7 +21,7 @@ from ..engine.columnar.schema import ROW
 from ..engine.identity import CURRENT_COUNTIES
 from ..engine.marks import assumptions, chain, condition_parameters
 from ..engine.rulebook import Rulebook, load_rulebook
-from .findings import FINDING_SCHEMA, Auditor, Partial, merge_summaries
+from .findings import FINDING_SCHEMA, KINDS, Auditor, Partial, merge_summaries
 from .mapping import LineNames, load_names
 from .roll import COUNTY, ID, ROLL_SCHEMA, Roll, read_roll
 
@@ -121,7 +121,9 @@ def run_audit(caseload, roll, as_of: dt.date, rulebook: Optional[Rulebook] = Non
         partials.append(audit_partition(auditor, part, rows, as_of, orphans=index == 0, covers=covers))
     say("核对", count, count)
     findings = pl.concat([p.findings for p in partials]) if partials else pl.DataFrame(schema=FINDING_SCHEMA)
-    findings = findings.sort("county", "kind", "line", "id_number", "roll_row", nulls_last=True)
+    order = pl.col("kind").replace_strict({k: i for i, k in enumerate(KINDS)}, return_dtype=pl.Int8)
+    findings = findings.sort(pl.col("county"), order, pl.col("line"), pl.col("id_number"), pl.col("roll_row"),
+                             nulls_last=True)
     late = [r for p in partials for r in p.rejects]
     evaluated = frame.height - len({r["row"] for r in late})
     return Audit(
