@@ -166,3 +166,16 @@ def test_no_private_name_is_taken_from_another_package():
                        if name.startswith("_") and not name.startswith("__")
                        and package_of(imp.target) != package_of(imp.module))
     assert not offenders, "\n".join(offenders)
+
+
+def test_the_audit_is_columnar_only():
+    """benefits.audit (名册核对) runs the columnar plan, never durable_rules:
+    it imports neither durable_rules nor the durable engine's modules (the
+    engine package itself still loads them on import)."""
+    durable = ("durable_rules", "durable", "benefits.engine.evaluate", "benefits.engine.runtime",
+               "benefits.engine.compiler", "benefits.engine.versions")
+    offenders = sorted(f"{imp.where()} imports {imp.target}" for imp in IMPORTS
+                       if _within(imp.module, "benefits.audit") and any(_within(imp.target, d) for d in durable)
+                       or _within(imp.module, "benefits.audit") and imp.target == "benefits.engine"
+                       and {"Engine", "default_engine"} & set(imp.names))
+    assert not offenders, "\n".join(offenders)

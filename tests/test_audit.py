@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -51,10 +50,16 @@ def generated(tmp_path_factory):
     return caseload, roll, planted
 
 
-def test_the_audit_finds_every_planted_error_and_nothing_else(generated):
+@pytest.fixture(scope="module")
+def audited(generated):
+    caseload, roll, _ = generated
+    return run_audit(caseload, roll, AS_OF)
+
+
+def test_the_audit_finds_every_planted_error_and_nothing_else(generated, audited):
     caseload, roll, planted = generated
     assert planted["as_of"] == AS_OF.isoformat()
-    audit = run_audit(caseload, roll, AS_OF)
+    audit = audited
     found = audit.findings
     for kind in (MISSED, WRONG, DIFFERENCE, DUPLICATE):
         expected = {(p["id_number"], p["line"]) for p in planted["planted"] if p["kind"] == kind}
@@ -74,9 +79,8 @@ def test_the_audit_finds_every_planted_error_and_nothing_else(generated):
     assert not audit.roll_rejects
 
 
-def test_findings_carry_clause_quote_condition_and_a_masked_id(generated):
-    caseload, roll, _ = generated
-    found = run_audit(caseload, roll, AS_OF).findings
+def test_findings_carry_clause_quote_condition_and_a_masked_id(audited):
+    found = audited.findings
     wrong = found.filter(pl.col("kind") == WRONG).row(0, named=True)
     assert "不成立" in wrong["condition"] and wrong["clause"] and wrong["quote"]
     missed = found.filter(pl.col("kind") == MISSED).row(0, named=True)
@@ -87,10 +91,9 @@ def test_findings_carry_clause_quote_condition_and_a_masked_id(generated):
     assert pending.height and all(m for m in pending["missing"].to_list())
 
 
-def test_the_missing_facts_are_ranked_as_the_clerks_page_asks_them(generated):
+def test_the_missing_facts_are_ranked_as_the_clerks_page_asks_them(audited):
     """The fact that settles the most of a person's undetermined lines comes first."""
-    caseload, roll, _ = generated
-    pending = run_audit(caseload, roll, AS_OF).findings.filter(pl.col("kind") == "待核")
+    pending = audited.findings.filter(pl.col("kind") == "待核")
     counts = {}
     for id_number, missing in pending.select("id_number", "missing").iter_rows():
         for fact in missing:
@@ -293,9 +296,11 @@ def test_bad_usage_is_exit_2(generated, tmp_path, args, code, message):
     assert result.exit_code == code and message in result.output
 
 
-def test_exit_codes_for_rejects_no_records_and_unreadable_files(generated, tmp_path):
-    caseload, _, _ = generated
+def test_exit_codes_for_rejects_no_records_and_unreadable_files(tmp_path):
+    caseload = tmp_path / "caseload.csv"
     runner = CliRunner()
+    made = runner.invoke(main, ["generate", "--size", "40", "--seed", "2", "--out", str(caseload)])
+    assert made.exit_code == 0, made.output
 
     def run(roll, *extra):
         return runner.invoke(main, ["audit", str(caseload), "--roll", str(roll), "--as-of", "2013-07-01",
@@ -318,3 +323,78 @@ def test_exit_codes_for_rejects_no_records_and_unreadable_files(generated, tmp_p
     result = run(bad, "--names", str(names))
     assert result.exit_code == 1 and "names.yaml:1" in result.output
     assert "Traceback" not in result.output
+
+
+# -- the roll as the register of 已纳入低保; partitions; the CSV of every finding ------------------
+
+def _psychiatric(id_number, income):
+    """A grade-4 psychiatric applicant living alone, 低保 status not recorded."""
+    return {"id_number": id_number, "name": "李明", "hukou_county": "411202", "residence": "urban",
+            "certificate": {"number": f"{id_number}64", "category": 6, "grade": 4},
+            "household": {"members": [], "monthly_income": income, "assets_within_limit": True}}
+
+
+def test_a_blank_dibao_status_is_read_off_the_roll_only_where_the_roll_has_dibao(tmp_path):
+    poor, rich = an_id(31), an_id(32)
+    caseload = tmp_path / "c.jsonl"
+    caseload.write_text("\n".join(json.dumps(_psychiatric(i, m)) for i, m in ((poor, 100), (rich, 1000))) + "\n",
+                        encoding="utf-8")
+    roll = tmp_path / "r.csv"
+    # no 低保 row at all: the roll does not register 低保, so the subsidy waits on the status
+    roll.write_text(HEADER + f"{rich},精神残疾人补贴,100,2013-01-01,\n", encoding="utf-8")
+    found = run_audit(caseload, roll, AS_OF).findings
+    assert (PENDING_KIND := "待核") in found.filter(pl.col("id_number") == rich)["kind"].to_list()
+    assert "已纳入低保" in found.filter((pl.col("id_number") == rich) & (pl.col("kind") == PENDING_KIND)
+                                    & (pl.col("line") == "psychiatric_subsidy"))["missing"][0]
+    # a 低保 roll: the rich applicant is not on it, so not 纳入低保, and the subsidy is 错保
+    roll.write_text(HEADER + f"{poor},低保,230,2013-01-01,\n{poor},精神残疾人补贴,100,2013-01-01,\n"
+                    f"{rich},精神残疾人补贴,100,2013-01-01,\n", encoding="utf-8")
+    found = run_audit(caseload, roll, AS_OF).findings
+    # (五保 stays 待核 for the rich applicant: whether they are “三无” is not recorded)
+    assert set(found.select("kind", "id_number", "line").rows()) == {("待核", rich, "wubao"),
+                                                                    (WRONG, rich, "psychiatric_subsidy")}
+    assert "已纳入低保 = 是" in found.filter(pl.col("kind") == WRONG)["condition"][0]
+
+
+def test_two_partitions_give_the_whole_audit(generated, audited, book, names):
+    from benefits.audit import Auditor, audit_partition, merge_summaries
+    from benefits.audit.api import caseload_frame
+    from benefits.costing.columnar import household_key_column
+    caseload, roll_path, _ = generated
+    whole = audited
+    frame, _, _ = caseload_frame(caseload, None)
+    roll = read_roll(roll_path, names, AS_OF).frame
+    covers = set(roll["line"].unique().to_list())
+    auditor = Auditor(book, names)
+    side = pl.coalesce(household_key_column(), pl.col("id_number")).hash(1) % 2
+    parts = []
+    for index in (0, 1):
+        part = frame.filter(side == index)
+        rows = roll.join(part.select("id_number"), on="id_number", how="semi")
+        if index == 0:
+            rows = pl.concat([rows, roll.join(frame.select("id_number"), on="id_number", how="anti")])
+        parts.append(audit_partition(auditor, part, rows, AS_OF, orphans=index == 0, covers=covers))
+    assert merge_summaries([p.summary for p in parts]).equals(whole.summary)
+    key = ["kind", "id_number", "line", "roll_row"]
+    merged = pl.concat([p.findings for p in parts]).sort(key, nulls_last=True)
+    assert merged.equals(whole.findings.sort(key, nulls_last=True))
+
+
+def test_the_csv_of_every_finding_never_starts_a_formula(tmp_path, generated):
+    from benefits.audit.workbook import findings_csv
+    caseload, _, _ = generated
+    frame = pl.read_csv(caseload, infer_schema=False)
+    stranger = an_id(77, "19700101")
+    roll = tmp_path / "r.csv"
+    roll.write_text(HEADER + f"{stranger},=低保,100,2013-01-01,\n{frame['id_number'][0]},低保,5,2013-01-01,\n",
+                    encoding="utf-8")
+    names_file = tmp_path / "names.yaml"
+    names_file.write_text("lines:\n  - line: dibao\n    label_zh: 城乡低保\n    rules: [dibao_inclusion, dibao_81]\n"
+                          "    names: ['=低保', 低保]\n", encoding="utf-8")
+    audit = run_audit(caseload, roll, AS_OF, names=load_names(load_rulebook(), names_file))
+    findings_csv(audit, tmp_path / "f.csv", full_ids=True)
+    text = (tmp_path / "f.csv").read_text(encoding="utf-8-sig")
+    assert "'=低保" in text and ",=低保" not in text
+    assert stranger in text
+    findings_csv(audit, tmp_path / "m.csv")
+    assert stranger not in (tmp_path / "m.csv").read_text(encoding="utf-8-sig")

@@ -22,7 +22,7 @@ from ..engine.columnar.schema import ROW
 from ..engine.identity import CURRENT_COUNTIES
 from ..engine.marks import assumptions, chain, condition_parameters
 from ..engine.rulebook import Rulebook, load_rulebook
-from .findings import FINDING_SCHEMA, Auditor, Partial, merge_summaries
+from .findings import FINDING_SCHEMA, KINDS, Auditor, Partial, merge_summaries
 from .mapping import LineNames, load_names
 from .roll import COUNTY, ID, ROLL_SCHEMA, Roll, read_roll
 
@@ -45,6 +45,7 @@ class Audit:
     county: Optional[str] = None
     names_file: str = ""
     needs: dict = field(default_factory=dict)              # line id → the need it pays (same-payment group)
+    quotes: dict = field(default_factory=dict)             # line id → [(clause, label_zh, text)] of its rules
 
 
 def audit_partition(auditor: Auditor, applicants: pl.DataFrame, roll: pl.DataFrame, as_of: dt.date,
@@ -153,7 +154,9 @@ def run_audit(caseload, roll, as_of: dt.date, rulebook: Optional[Rulebook] = Non
             partials.append(audit_partition(auditor, part, rows, as_of, orphans=orphans, covers=covers))
         say("核对", count, count)
     findings = pl.concat([p.findings for p in partials]) if partials else pl.DataFrame(schema=FINDING_SCHEMA)
-    findings = findings.sort("county", "kind", "line", "id_number", "roll_row", nulls_last=True)
+    order = pl.col("kind").replace_strict({k: i for i, k in enumerate(KINDS)}, return_dtype=pl.Int8)
+    findings = findings.sort(pl.col("county"), order, pl.col("line"), pl.col("id_number"), pl.col("roll_row"),
+                             nulls_last=True)
     late = [r for p in partials for r in p.rejects]
     evaluated = frame.height - len({r["row"] for r in late})
     return Audit(
@@ -164,7 +167,7 @@ def run_audit(caseload, roll, as_of: dt.date, rulebook: Optional[Rulebook] = Non
                 "roll_used": table.height, "roll_rejected_rows": len({r["row"] for r in roll.rejects})},
         lines={k: v.label_zh for k, v in names.lines.items()},
         parameters=_parameters(rulebook, names, as_of), assumptions=_assumptions(rulebook, names),
-        county=county, names_file=names.where, needs=dict(auditor.group))
+        county=county, names_file=names.where, needs=dict(auditor.group), quotes=quotes_of(rulebook, names))
 
 
 def _parameters(book: Rulebook, names: LineNames, as_of: dt.date) -> list[dict]:
@@ -188,6 +191,12 @@ def _parameters(book: Rulebook, names: LineNames, as_of: dt.date) -> list[dict]:
         out.append({"name": name, "label_zh": spec.label_zh, "verified": spec.verified, "source": spec.source,
                     "values": values})
     return out
+
+
+def quotes_of(book: Rulebook, names: LineNames) -> dict[str, list[tuple]]:
+    """Each audited line's rules: clause, name and the law's words."""
+    return {k: [(book.by_id[b].clause, book.by_id[b].label_zh, book.by_id[b].text) for b in line.rules]
+            for k, line in names.lines.items()}
 
 
 def _assumptions(book: Rulebook, names: LineNames) -> dict[str, list[str]]:

@@ -20,7 +20,7 @@ from .api import caseload_frame, run_audit
 from .findings import KINDS
 from .mapping import load_names
 from .planted import planted_roll, write_planted, write_roll
-from .workbook import write_audit_workbook
+from .workbook import findings_csv, write_audit_workbook
 
 _SHOWN_REJECTS = 10
 
@@ -69,8 +69,11 @@ def audit(caseload_file, roll_file, as_of, out, county, full_ids, rules_dir, nam
     from .chart import audit_chart        # matplotlib: only when a chart is drawn, not for --help
     chinese = audit_chart(result, png)
     write_audit_workbook(result, out, full_ids=full_ids, chart_png=str(png))
+    listing = out.with_suffix(".findings.csv")
+    findings_csv(result, listing, full_ids=full_ids)
     click.echo(render(result))
     click.echo(f"\n工作簿：{out}")
+    click.echo(f"全部发现（CSV）：{listing}")
     click.echo(f"图表：{png}" + ("" if chinese else "（未找到中文字体，图中用英文标注）"))
     if result.roll_rejects or result.rejects:
         sys.exit(EXIT_REJECTED)

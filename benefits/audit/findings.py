@@ -100,6 +100,8 @@ class Auditor:
             index = next((i for i, g in enumerate(groups) if set(line.rules) & set(g)), None)
             self.group[line.id] = f"group{index}" if index is not None else line.id
         self.groups = groups
+        self.line_type = pl.Enum(list(self.lines))
+        self.group_type = pl.Enum(list(dict.fromkeys(self.group.values())))
 
     # -- the caseload side ----------------------------------------------------------
 
@@ -116,8 +118,17 @@ class Auditor:
             columns += [pl.col(rule_column(b)), pl.col(amount_column(b))]
         marks = set(self.plan.duplicates())
         columns += [pl.col(c) for c in sorted(marks)]
+        columns += [pl.col(c) for c in self._detail_columns()]
         result = self.plan.lazy(dated.lazy()).select(columns).collect()
         return result, rejects
+
+    def _detail_columns(self) -> list[str]:
+        """What 错保's failed conditions and 待核's missing facts are read
+        from: every condition's status of the plan's rules, the audited
+        rules' missing-fact masks (their verdicts are selected already)."""
+        conditions = [condition_column(r.id, i) for r in self.plan.rules for i in range(len(r.conditions))]
+        masks = [missing_column(b, w) for b in self.names.rule_ids for w in range(self.plan.bits.words)]
+        return conditions + masks
 
     def _whole(self) -> list[str]:
         return [r.id for r in self.plan.benefits]
@@ -161,7 +172,7 @@ class Auditor:
                           pl.when(owed_each[0] == owed).then(pl.lit(line.rules[0])))
             unit = (pl.coalesce(pl.col(HOUSEHOLD_KEY), pl.col(ID)) if line.household else pl.col(ID))
             parts.append(result.select(
-                ROW, ID, "name", "hukou_county", PERSONS, unit.alias(UNIT), pl.lit(line.id).alias(LINE),
+                ROW, ID, "hukou_county", PERSONS, unit.alias(UNIT), pl.lit(line.id, dtype=self.line_type).alias(LINE),
                 status.alias(STATUS), owed.alias(OWED), self._keeper_line(line).fill_null(False).alias(KEEPER),
                 cite.alias(CITE)))
         return pl.concat(parts)
@@ -178,7 +189,7 @@ class Auditor:
         frame = self.registered(frame, roll, covers)
         result, rejects = self.evaluate(frame, as_of)
         people = self.person_lines(result)
-        findings = self.explain(self._findings(people, result, roll, as_of, orphans), frame, as_of)
+        findings = self.explain(self._findings(people, result, roll, as_of, orphans), result)
         return Partial(findings, summarise(findings), rejects)
 
     def registered(self, frame: pl.DataFrame, roll: pl.DataFrame, covers: set[str] | None = None) -> pl.DataFrame:
@@ -204,11 +215,13 @@ class Auditor:
 
     def _findings(self, people: pl.DataFrame, result: pl.DataFrame, roll: pl.DataFrame, as_of: dt.date,
                   orphans: bool) -> pl.DataFrame:
-        groups = pl.DataFrame({LINE: list(self.group), GROUP: list(self.group.values())})
+        # lines and needs as enums: the joins on (ID, line) compare a number, not a string
+        groups = pl.DataFrame({LINE: list(self.group), GROUP: list(self.group.values())},
+                              schema={LINE: self.line_type, GROUP: self.group_type})
         household_lines = [line.id for line in self.lines.values() if line.household]
-        persons = result.select(ID, pl.col(HOUSEHOLD_KEY), pl.col("hukou_county"), pl.col("name"),
+        persons = result.select(ID, pl.col(HOUSEHOLD_KEY), pl.col("hukou_county"),
                                 pl.col(ROW).alias("caseload_row"))
-        roll = roll.with_row_index("__order").join(groups, on=LINE, how="left")
+        roll = roll.with_columns(pl.col(LINE).cast(self.line_type)).join(groups, on=LINE, how="left")
         on_roll = roll.join(persons, on=ID, how="inner")
         out = []
         if orphans:
@@ -229,21 +242,25 @@ class Auditor:
         twice = ranked.filter(pl.col("__rank") > 0)
         labels = {k: v.label_zh for k, v in self.lines.items()}
         out.append(twice.select(
-            pl.lit(DUPLICATE).alias("kind"), pl.col("hukou_county").alias("county"), ID, "name", LINE, WRITTEN,
+            pl.lit(DUPLICATE).alias("kind"), pl.col("hukou_county").alias("county"), ID, LINE, WRITTEN,
             pl.col(ROW).alias("roll_row"), "caseload_row", SINCE, pl.col(AMOUNT).alias("paid_month"),
             pl.when(pl.col(UNIT) != pl.col(ID)).then(pl.col(UNIT)).alias("household"),
             pl.format("与名册第{}行「{}」为同一需要的同一笔钱，只发一次（规则的同一笔标记），本行多发",
                       "__kept_row", pl.col("__kept_line").replace_strict(labels)).alias("condition")))
         kept = ranked.filter(pl.col("__rank") == 0).drop(KEEPER)
+        # a person's ineligible line makes a finding only where the roll pays it
+        paid_lines = roll.select(ID, LINE).unique()
+        people = pl.concat([people.filter(pl.col(STATUS) != INELIGIBLE),
+                            people.filter(pl.col(STATUS) == INELIGIBLE).join(paid_lines, on=[ID, LINE], how="semi")])
         units = self._units(people)
         checked = kept.join(units, on=[UNIT, LINE], how="left")
         status = pl.col(STATUS)
         out.append(checked.filter(status == INELIGIBLE).select(
-            pl.lit(WRONG).alias("kind"), pl.col("hukou_county").alias("county"), ID, "name", LINE, WRITTEN,
+            pl.lit(WRONG).alias("kind"), pl.col("hukou_county").alias("county"), ID, LINE, WRITTEN,
             pl.col(ROW).alias("roll_row"), "caseload_row", SINCE, pl.col(AMOUNT).alias("paid_month")))
         pending_on_roll = checked.filter((status == UNDETERMINED) | ((status == ELIGIBLE) & pl.col(OWED).is_null()))
         out.append(pending_on_roll.select(
-            pl.lit(PENDING).alias("kind"), pl.col("hukou_county").alias("county"), ID, "name", LINE, WRITTEN,
+            pl.lit(PENDING).alias("kind"), pl.col("hukou_county").alias("county"), ID, LINE, WRITTEN,
             pl.col(ROW).alias("roll_row"), "caseload_row", SINCE, pl.col(AMOUNT).alias("paid_month")))
         floor = [line.id for line in self.lines.values()
                  if any(self.rulebook.by_id[b].outcome.amount.at_least for b in line.rules)]
@@ -252,7 +269,7 @@ class Auditor:
             round_fen_column(paid - owed) != 0)
         diff = round_fen_column(paid - owed)
         out.append(checked.filter((status == ELIGIBLE) & owed.is_not_null() & differs).select(
-            pl.lit(DIFFERENCE).alias("kind"), pl.col("hukou_county").alias("county"), ID, "name", LINE, WRITTEN,
+            pl.lit(DIFFERENCE).alias("kind"), pl.col("hukou_county").alias("county"), ID, LINE, WRITTEN,
             pl.col(ROW).alias("roll_row"), "caseload_row", SINCE, paid.alias("paid_month"), owed.alias("owed_month"),
             diff.alias("diff_month"), round_fen_column(diff * MONTHS).alias("diff_year"),
             pl.when(pl.col(UNIT) != pl.col(ID)).then(pl.col(UNIT)).alias("household"),
@@ -261,27 +278,34 @@ class Auditor:
         paid_needs = kept.select(UNIT, GROUP).unique()
         absent = units.join(groups, on=LINE).join(paid_needs, on=[UNIT, GROUP], how="anti")
         out.append(absent.filter((status == ELIGIBLE) & pl.col(KEEPER)).select(
-            pl.lit(MISSED).alias("kind"), pl.col("hukou_county").alias("county"), ID, "name", LINE,
+            pl.lit(MISSED).alias("kind"), pl.col("hukou_county").alias("county"), ID, LINE,
             pl.col(ROW).alias("caseload_row"), owed.alias("owed_month"),
             pl.when(pl.col(UNIT) != pl.col(ID)).then(pl.col(UNIT)).alias("household"),
             pl.col(CITE).alias("__cite"), pl.col(PERSONS)))
         decided = units.filter(status == ELIGIBLE).join(groups, on=LINE).select(UNIT, GROUP).unique()
         out.append(absent.filter(status == UNDETERMINED).join(decided, on=[UNIT, GROUP], how="anti").select(
-            pl.lit(PENDING).alias("kind"), pl.col("hukou_county").alias("county"), ID, "name", LINE,
+            pl.lit(PENDING).alias("kind"), pl.col("hukou_county").alias("county"), ID, LINE,
             pl.col(ROW).alias("caseload_row")))
-        findings = pl.concat(out, how="diagonal_relaxed")
+        findings = (pl.concat([f.with_columns(pl.col(LINE).cast(pl.String)) for f in out], how="diagonal_relaxed")
+                    .join(result.select(ID, "name"), on=ID, how="left"))
         return self._explained(findings, result, as_of)
 
     def _units(self, people: pl.DataFrame) -> pl.DataFrame:
         """Per unit (a person; for a line paid to the household, the
         household) and line: the best status, the largest amount owed, and
-        the member it is found for (the lead: largest amount, then smallest ID)."""
-        lead = people.sort(UNIT, LINE, pl.col(STATUS), pl.col(OWED), pl.col(ID),
+        the member it is found for (the lead: largest amount, then smallest
+        ID). Only households of several applicants need grouping."""
+        columns = [UNIT, LINE, ID, "hukou_county", ROW, STATUS, OWED, KEEPER, CITE, PERSONS]
+        household_lines = [line.id for line in self.lines.values() if line.household]
+        shared_units = people.filter(pl.col(UNIT) != pl.col(ID)).select(UNIT).unique()
+        if shared_units.height == 0:
+            return people.select(columns)
+        shared = people.filter(pl.col(LINE).is_in(household_lines)).join(shared_units, on=UNIT, how="semi")
+        alone = people.join(shared.select(ID, LINE), on=[ID, LINE], how="anti")
+        lead = shared.sort(UNIT, LINE, pl.col(STATUS), pl.col(OWED), pl.col(ID),
                            descending=[False, False, True, True, False], nulls_last=True)
-        return lead.group_by(UNIT, LINE, maintain_order=True).agg(
-            pl.col(ID).first(), pl.col("name").first(), pl.col("hukou_county").first(), pl.col(ROW).first(),
-            pl.col(STATUS).first(), pl.col(OWED).first(), pl.col(KEEPER).first(), pl.col(CITE).first(),
-            pl.col(PERSONS).first())
+        grouped = lead.group_by(UNIT, LINE, maintain_order=True).agg(pl.all().exclude(UNIT, LINE).first())
+        return pl.concat([alone.select(columns), grouped.select(columns)])
 
     # -- clause, quote, condition, missing facts --------------------------------------
 
@@ -319,11 +343,9 @@ class Auditor:
             pl.col("county").replace_strict({c: county_name(c, as_of) for c in CURRENT_COUNTIES}, default="（未填县区）")
             .alias("county_zh"),
             masked_id(pl.col(ID)).alias("id_masked"))
-        order = pl.col("kind").replace_strict({k: i for i, k in enumerate(KINDS)}, return_dtype=pl.Int8)
-        return (findings.with_columns(order.alias("__order"))
-                .sort("county", "__order", LINE, ID, "roll_row", nulls_last=True)
-                .select([pl.col(c).cast(t) if c in findings.columns else pl.lit(None, t).alias(c)
-                         for c, t in FINDING_SCHEMA.items()]))
+        # in no order: run_audit sorts the whole audit once
+        return findings.select([pl.col(c).cast(t) if c in findings.columns else pl.lit(None, t).alias(c)
+                                for c, t in FINDING_SCHEMA.items()])
 
     def _held_text(self, rule: Rule) -> list[str]:
         out = []
@@ -357,14 +379,19 @@ class Auditor:
             expr = expr.when(failed).then(text)
         return expr.otherwise(None)
 
-    def _detail(self, frame: pl.DataFrame, ids: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-        """The persons of 错保 and 待核 findings evaluated again (a few rows),
-        per audited line: the failed condition of each of its rules, and the
-        missing facts ranked as the clerk's page asks them (下一步要问: the
-        fact that settles the most of the person's undetermined lines first,
-        then in the order the lines and their conditions name them)."""
-        subset = frame.join(ids, on=ID, how="semi")
-        dated, _ = self.engine.split_rejects(self.engine.with_day(subset.lazy(), as_of).collect(), as_of)
+    def _detail(self, result: pl.DataFrame, ids: pl.DataFrame) -> pl.DataFrame:
+        """For the persons of 错保 and 待核 findings, per audited line: the
+        failed condition of each of its rules, and the missing facts ranked
+        as the clerk's page asks them (下一步要问: the fact that settles the
+        most of the person's undetermined lines first, then in the order the
+        lines and their conditions name them). Both depend only on the
+        condition statuses and masks, so they are worked out once per
+        distinct pattern (a few hundred) and joined back."""
+        audited = [rule_column(b) for b in self.names.rule_ids]
+        pattern = self._detail_columns() + audited
+        persons = result.join(ids, on=ID, how="semi").select(ID, *pattern)
+        combos = persons.select(pattern).unique().with_row_index("__combo")
+        keyed = persons.join(combos, on=pattern, how="left", nulls_equal=True).select(ID, "__combo")
         failed, names = {}, {}
         for line in self.lines.values():
             parts = [pl.format("{}「{}」：{}不成立", pl.lit(self.rulebook.by_id[b].clause),
@@ -374,38 +401,39 @@ class Auditor:
         for b in self.names.rule_ids:
             rule = self.rulebook.by_id[b]
             names[b] = pl.when(pl.col(rule_column(b)).is_null()).then(self.plan.bits.names(rule))
-        detail = self.plan.lazy(dated.lazy()).select(
-            ID, **{f"__failed.{k}": v for k, v in failed.items()},
-            **{f"__names.{b}": v for b, v in names.items()}).collect()
-        # each undetermined rule's facts, in rule and condition order, then ranked per person
+        detail = combos.select("__combo", **{f"__failed.{k}": v for k, v in failed.items()},
+                               **{f"__names.{b}": v for b, v in names.items()})
+        # each undetermined rule's facts, in rule and condition order, then ranked per pattern
         order = {b: i for i, b in enumerate(self.names.rule_ids)}
-        asked = pl.concat([detail.select(ID, pl.lit(b).alias("__rule"), pl.lit(order[b]).alias("__r"),
+        asked = pl.concat([detail.select("__combo", pl.lit(b).alias("__rule"), pl.lit(order[b]).alias("__r"),
                                          pl.col(f"__names.{b}").alias("__fact"))
                            for b in self.names.rule_ids]).filter(pl.col("__fact").is_not_null())
         asked = asked.with_columns(pl.col("__fact").list.eval(pl.int_range(pl.len())).alias("__p")).explode(
             "__fact", "__p").filter(pl.col("__fact").is_not_null())
-        rank = asked.group_by(ID, "__fact").agg(pl.len().alias("__n"), pl.min_horizontal(
+        rank = asked.group_by("__combo", "__fact").agg(pl.len().alias("__n"), (
             pl.col("__r") * 1000 + pl.col("__p")).min().alias("__first"))
         line_of = {b: k for k, v in self.lines.items() for b in v.rules}
         ranked = (asked.with_columns(pl.col("__rule").replace_strict(line_of).alias(LINE))
-                  .select(ID, LINE, "__fact").unique().join(rank, on=[ID, "__fact"])
-                  .sort(ID, LINE, "__n", "__first", descending=[False, False, True, False])
-                  .group_by(ID, LINE, maintain_order=True).agg(
+                  .select("__combo", LINE, "__fact").unique().join(rank, on=["__combo", "__fact"])
+                  .sort("__combo", LINE, "__n", "__first", descending=[False, False, True, False])
+                  .group_by("__combo", LINE, maintain_order=True).agg(
                       pl.col("__fact").replace_strict(self._labels(), default=pl.col("__fact")).alias("missing")))
-        failed_long = pl.concat([detail.select(ID, pl.lit(k).alias(LINE), pl.col(f"__failed.{k}").alias("__failed"))
-                                 for k in self.lines])
-        return failed_long.join(ranked, on=[ID, LINE], how="left")
+        failed_long = pl.concat([detail.select("__combo", pl.lit(k).alias(LINE),
+                                               pl.col(f"__failed.{k}").alias("__failed")) for k in self.lines])
+        per_combo = failed_long.join(ranked, on=["__combo", LINE], how="left")
+        return keyed.join(per_combo, on="__combo").drop("__combo")
 
     def _labels(self) -> dict[str, str]:
         params = {f"param:{n}": f"参数“{spec.label_zh}”在核对日尚无生效值" for n, spec in self.rulebook.parameters.items()}
         return {**{name: fact.label_zh for name, fact in FACTS.items()}, **params}
 
-    def explain(self, findings: pl.DataFrame, frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-        """错保 findings get their failed conditions, 待核 their missing facts."""
+    def explain(self, findings: pl.DataFrame, result: pl.DataFrame) -> pl.DataFrame:
+        """错保 findings get their failed conditions, 待核 their missing facts
+        (``result``: ``evaluate``'s)."""
         ids = findings.filter(pl.col("kind").is_in([WRONG, PENDING])).select(ID).unique()
         if ids.height == 0:
             return findings
-        detail = self._detail(frame, ids, as_of)
+        detail = self._detail(result, ids)
         joined = findings.drop("missing").join(detail, on=[ID, LINE], how="left")
         return joined.with_columns(
             pl.when(pl.col("kind") == WRONG).then(pl.col("__failed")).otherwise(pl.col("condition")).alias("condition"),

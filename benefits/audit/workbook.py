@@ -4,13 +4,14 @@ money to the fen), written atomically. ID numbers are masked unless
 ``full_ids`` (a county's own clerk, for that county only)."""
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import polars as pl
 
-from ..caseload import atomic_output, write_only_book
+from ..caseload import FORMULA_PREFIXES, atomic_output, write_only_book
 from ..engine.identity import county_name
-from ..workbooks import Sheet
+from ..workbooks import Sheet, column_widths
 from .findings import DIFFERENCE, DUPLICATE, KIND_ZH, MISSED, NOT_IN_CASELOAD, PENDING, WRONG
 
 SHEETS = (("漏保", MISSED), ("错保", WRONG), ("差额", DIFFERENCE), ("待核", PENDING), ("重复", DUPLICATE),
@@ -21,7 +22,11 @@ _COLUMNS = (("county_zh", "县区"), ("id", "身份证号"), ("name", "姓名"),
             ("paid_month", "实发（元/月）"), ("diff_month", "差额（元/月，实发−应发）"),
             ("diff_year", "差额（元/年）"), ("clause", "条款"), ("quote", "原文"), ("condition", "依据/条件"),
             ("missing", "需补充的事实（按先后）"))
-MAX_ROWS = 1_000_000     # a sheet holds 1,048,576 rows
+SHEET_ROWS = 10_000
+"""Findings listed per sheet: more are cut with a note (every finding is in
+the CSV written beside the workbook, ``findings_csv``); openpyxl writes
+about 20,000 rows a second."""
+WIDTH_SAMPLE = 500
 
 
 def _cell(value):
@@ -53,16 +58,17 @@ def write_audit_workbook(audit, path, full_ids: bool = False, chart_png: Optiona
             chart.sheet.add_image(image)
         for title, kind in SHEETS:
             rows = findings.filter(pl.col("kind") == kind)
-            used = [(c, h) for c, h in _COLUMNS if rows.height == 0 or rows[c].null_count() < rows.height] \
-                if kind != MISSED else [(c, h) for c, h in _COLUMNS if c not in ("written", "roll_row", "since",
-                                                                                 "paid_month", "diff_month",
-                                                                                 "diff_year", "missing")]
-            body = [[_cell(v) for v in r] for r in rows.head(MAX_ROWS).select([c for c, _ in used]).iter_rows()]
-            if rows.height > MAX_ROWS:
-                body.append([f"另有 {rows.height - MAX_ROWS:,} 条未列出（超过工作表行数上限）"])
-            Sheet(book, title, result, [h for _, h in used], body, **common)
+            # the quoted text is the same for every row of a line: 说明 has it once per rule
+            used = [(c, h) for c, h in _COLUMNS if c != "quote" and (rows.height == 0 or rows[c].null_count() < rows.height)]
+            body = [[_cell(v) for v in r] for r in rows.head(SHEET_ROWS).select([c for c, _ in used]).iter_rows()]
+            widths = column_widths([[h for _, h in used]] + body[:WIDTH_SAMPLE])
+            if rows.height > SHEET_ROWS:
+                body.append([f"另有 {rows.height - SHEET_ROWS:,} 条未列出：全部发现见同名的 .findings.csv 文件"])
+            Sheet(book, title, result, [h for _, h in used], body, widths=widths, **common)
         Sheet(book, "名册拒绝", result, ["名册行", "栏目", "原因"],
-              [[r["row"], r["field"], r["message"]] for r in audit.roll_rejects[:MAX_ROWS]], **common)
+              [[r["row"], r["field"], r["message"]] for r in audit.roll_rejects[:SHEET_ROWS]]
+              + ([[f"另有 {len(audit.roll_rejects) - SHEET_ROWS:,} 条未列出"]] if len(audit.roll_rejects) > SHEET_ROWS
+                 else []), **common)
         Sheet(book, "说明", result, None, _notes(audit), **common)
         book.save(partial)
 
@@ -96,8 +102,29 @@ def _notes(audit) -> list:
             values = "；".join(f"{v['county'] or '全市'}{'/' + v['residence'] if v['residence'] else ''} "
                               f"自{v['from']}起 {v['value']}" for v in p["values"])
             rows.append([f"  ⚠ {p['label_zh']}（{p['name']}）：{values}（来源：{p['source']}）"])
+    rows.append(["核对的项目、所依据的条款和原文："])
+    for line, rules in audit.quotes.items():
+        for clause, label, text in rules:
+            rows.append([f"  {audit.lines.get(line, line)}｜{clause}「{label}」：{text}"])
     rows.append(["⚠假设（规则文件中标明的读法）："])
     for line, texts in audit.assumptions.items():
         for text in texts:
             rows.append([f"  ⚠ {audit.lines.get(line, line)}：{text}"])
     return rows
+
+
+def findings_csv(audit, path, full_ids: bool = False) -> None:
+    """Every finding as CSV (UTF-8 with BOM, the workbook's Chinese headers),
+    atomically; a text cell starting as a formula would (writers.
+    FORMULA_PREFIXES) gets Excel's quote prefix."""
+    frame = audit.findings.with_columns(
+        (pl.col("id_number") if full_ids else pl.col("id_masked")).alias("id"),
+        pl.col("missing").list.join("、")).select(
+        pl.col("kind").alias("发现"), *[pl.col(c).alias(h) for c, h in _COLUMNS])
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    formula = r"^[=+\-@\t\r]"        # FORMULA_PREFIXES as a character class
+    assert all(re.match(formula, p) for p in FORMULA_PREFIXES)
+    frame = frame.with_columns(pl.when(pl.col(c).str.contains(formula)).then(pl.concat_str(pl.lit("'"), pl.col(c)))
+                               .otherwise(pl.col(c)).alias(c) for c in text)
+    with atomic_output(path) as partial:
+        frame.write_csv(partial, include_bom=True)

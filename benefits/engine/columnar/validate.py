@@ -311,6 +311,13 @@ def _id_checks(value: pl.Expr, n: Optional[pl.Expr] = None) -> tuple[pl.Expr, pl
     return ok.fill_null(False), birth
 
 
+def id_number_ok(value: pl.Expr) -> pl.Expr:
+    """Whether a stripped text cell is certainly a valid ID number (MOD 11-2
+    check character, birth date), column-wise: for other readers (the roll,
+    benefits/audit/roll.py); a false one goes to ``identity.parse_id_number``."""
+    return _id_checks(value)[0]
+
+
 def _validator_check(name: str, value: pl.Expr, n: Optional[pl.Expr] = None,
                      path: Optional[str] = None) -> tuple[pl.Expr, pl.Expr]:
     """(ok, typed value) for a known validator on an already stripped text
