@@ -28,6 +28,9 @@ FUNCTION_IMPORTS_ALLOWED = {
         "matplotlib, only when an estimate job runs, not when the web app starts",
     ("benefits.web.auditruns", "benefits.audit.chart"):
         "matplotlib, only when a roll audit job draws its chart, not when the web app starts",
+    ("benefits.distributed.cluster", "benefits.distributed.plugin"):
+        "Dask (distributed) only when a run uses a cluster: estimate, compare, audit and the web app import "
+        "benefits.distributed, and a local run should not load Dask",
     ("benefits.scenarios.runner", "benefits.policy"):
         "the reform machinery (benefits.policy loads polars) only when a scenario run is given a reform",
 }

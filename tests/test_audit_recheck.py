@@ -244,7 +244,7 @@ def test_a_missing_argument_gets_a_chinese_error_and_exit_2(caseload, args, mess
     (["--months", "十二"], "月数应为 1 到 60 之间的整数，实际为 '十二'"),
     (["--months", "3", "--as-of", "2013-02-30"], "应为日期 YYYY-MM-DD，实际为 '2013-02-30'"),
     (["--months", "3", "--as-of", "明天"], "应为日期 YYYY-MM-DD，实际为 '明天'"),
-    (["--months", "3", "--as-of", "1900-01-01"], "应在1950-01-01至2100-12-31之间"),
+    (["--months", "3", "--as-of", "1899-12-31"], "应在1900-01-01至2100-12-31之间"),
     (["--months", "3", "--county", "123"], "不是三门峡市现行县区代码"),
 ])
 def test_bad_options_get_a_chinese_error_and_exit_2(caseload, args, message):

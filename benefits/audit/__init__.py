@@ -1,6 +1,6 @@
 """The 应保尽保 roll audit (名册核对比对, 81号 第2条): a county's roll of who
 is paid 低保, 五保, 63号's top-up and psychiatric subsidy, checked against
-what the rules find for the caseload on a day, and its 动态管理 re-check
+what the rules find for the caseload on a day; and its 动态管理 re-check
 list: who will change status, amount or payer in the next months with
 nothing new recorded (``recheck``). Columnar only (it never runs
 durable_rules): ``run_audit`` for a whole caseload, ``Auditor.audit`` for

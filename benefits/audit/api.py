@@ -16,12 +16,13 @@ import polars as pl
 from ..caseload import CaseloadError
 from ..costing import applicant_frames
 from ..costing.columnar import household_key_column
+from ..distributed import Shipment, connect, run_partitions, worker_remember, worker_rulebook
 from ..engine.columnar import SCHEMA
 from ..engine.columnar.schema import ROW
 from ..engine.identity import CURRENT_COUNTIES
 from ..engine.marks import assumptions, chain, condition_parameters
 from ..engine.rulebook import Rulebook, load_rulebook
-from .findings import FINDING_SCHEMA, Auditor, Partial, merge_summaries
+from .findings import FINDING_SCHEMA, KINDS, Auditor, Partial, merge_summaries
 from .mapping import LineNames, load_names
 from .roll import COUNTY, ID, ROLL_SCHEMA, Roll, read_roll
 
@@ -58,6 +59,16 @@ def audit_partition(auditor: Auditor, applicants: pl.DataFrame, roll: pl.DataFra
     return auditor.audit(applicants, roll, as_of, orphans=orphans, covers=covers)
 
 
+def audit_task(version: str, names: LineNames, applicants: pl.DataFrame, roll: pl.DataFrame, as_of: dt.date,
+               orphans: bool, covers: Optional[set] = None) -> Partial:
+    """A distributed task (分区任务): ``audit_partition`` on the worker's
+    Auditor of ``version`` and the names file (compiled once per worker)."""
+    book = worker_rulebook(version)
+    auditor = worker_remember(version, ("audit", names.where, tuple(sorted(names.names.items()))),
+                              lambda: Auditor(book, names))
+    return audit_partition(auditor, applicants, roll, as_of, orphans=orphans, covers=covers)
+
+
 def caseload_frame(source, fmt) -> tuple[pl.DataFrame, list[dict], int]:
     """The whole caseload as one applicant frame, its rejects and rows read;
     an ID number that comes again is rejected (the first row is audited)."""
@@ -80,13 +91,19 @@ def caseload_frame(source, fmt) -> tuple[pl.DataFrame, list[dict], int]:
 def run_audit(caseload, roll, as_of: dt.date, rulebook: Optional[Rulebook] = None, county: Optional[str] = None,
               names: Optional[LineNames] = None, fmt: Optional[str] = None, roll_fmt: Optional[str] = None,
               on_stage: Optional[Callable[[str, int, int], None]] = None,
-              covers: Optional[set] = None) -> Audit:
+              covers: Optional[set] = None, scheduler: Optional[str] = None,
+              partition_rows: int = PARTITION_ROWS,
+              on_partition: Optional[Callable[[int, int], None]] = None) -> Audit:
     """Audit ``roll`` (a path, or a ``Roll``) against ``caseload`` (a path, or
     records) on ``as_of``. ``county``: a county code — only that county's
     persons and roll rows. ``on_stage(stage, done, total)`` follows the
     work (读取台账, 读取名册, 核对). ``covers``: the lines the roll is the
     whole register of (default: the lines it has rows of; see
-    ``Auditor.registered``). Raises CaseloadError / LayoutError (Chinese)
+    ``Auditor.registered``). ``scheduler``: ``tcp://HOST:PORT`` or
+    ``local:N``: each partition (at most ``partition_rows`` persons, whole
+    households) is a task on Dask distributed, the same findings
+    (ClusterError when the cluster cannot be used); ``on_partition(done,
+    total)`` as each finishes. Raises CaseloadError / LayoutError (Chinese)
     for a file that cannot be read, MappingError for a bad names file."""
     rulebook = rulebook or load_rulebook()
     names = names or load_names(rulebook)
@@ -104,24 +121,42 @@ def run_audit(caseload, roll, as_of: dt.date, rulebook: Optional[Rulebook] = Non
     if county is not None:
         frame = frame.filter(pl.col("hukou_county") == county)
         table = table.filter(pl.col(ID).is_in(frame[ID].implode()) | (pl.col(COUNTY) == county))
-    auditor = Auditor(rulebook, names)
-    partials = []
     # a household stays in one partition: split by a hash of its key
-    count = max(1, -(-frame.height // PARTITION_ROWS))
+    count = max(1, -(-frame.height // partition_rows))
     keyed = frame.with_columns((pl.coalesce(household_key_column(), pl.col(ID)).hash(7) % count).alias("__part"))
     ids = frame.select(ID)
     strays = table.join(ids, on=ID, how="anti")
     covers = set(table["line"].unique().to_list()) if covers is None else covers
-    for index in range(count):
-        say("核对", index, count)
-        part = keyed.filter(pl.col("__part") == index).drop("__part")
-        rows = table.join(part.select(ID), on=ID, how="semi")
-        if index == 0:
-            rows = pl.concat([rows, strays])
-        partials.append(audit_partition(auditor, part, rows, as_of, orphans=index == 0, covers=covers))
-    say("核对", count, count)
+    auditor = Auditor(rulebook, names)      # here for its same-payment groups too (``needs``)
+
+    def partitions():
+        for index in range(count):
+            part = keyed.filter(pl.col("__part") == index).drop("__part")
+            rows = table.join(part.select(ID), on=ID, how="semi")
+            if index == 0:
+                rows = pl.concat([rows, strays])
+            yield part, rows, index == 0
+    if scheduler is not None:
+        def done(finished, total):
+            say("核对", finished, total)
+            if on_partition:
+                on_partition(finished, total)
+        say("核对", 0, count)
+        with connect(scheduler) as client:
+            partials = list(run_partitions(
+                client, audit_task, [(rulebook.version, names, part, rows, as_of, orphans, covers)
+                                     for part, rows, orphans in partitions()],
+                [Shipment.of(rulebook)], on_progress=done))
+    else:
+        partials = []
+        for index, (part, rows, orphans) in enumerate(partitions()):
+            say("核对", index, count)
+            partials.append(audit_partition(auditor, part, rows, as_of, orphans=orphans, covers=covers))
+        say("核对", count, count)
     findings = pl.concat([p.findings for p in partials]) if partials else pl.DataFrame(schema=FINDING_SCHEMA)
-    findings = findings.sort("county", "kind", "line", "id_number", "roll_row", nulls_last=True)
+    order = pl.col("kind").replace_strict({k: i for i, k in enumerate(KINDS)}, return_dtype=pl.Int8)
+    findings = findings.sort(pl.col("county"), order, pl.col("line"), pl.col("id_number"), pl.col("roll_row"),
+                             nulls_last=True)
     late = [r for p in partials for r in p.rejects]
     evaluated = frame.height - len({r["row"] for r in late})
     return Audit(
@@ -175,4 +210,4 @@ def _assumptions(book: Rulebook, names: LineNames) -> dict[str, list[str]]:
     return out
 
 
-__all__ = ["Audit", "PARTITION_ROWS", "ROLL_SCHEMA", "audit_partition", "run_audit"]
+__all__ = ["Audit", "PARTITION_ROWS", "ROLL_SCHEMA", "audit_partition", "audit_task", "run_audit"]

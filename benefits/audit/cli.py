@@ -11,7 +11,8 @@ from tqdm import tqdm
 
 from ..caseload import CaseloadError, LayoutError
 from ..caseload.cli import generate as generate_caseload
-from ..cliutil import EXIT_NO_RECORDS, EXIT_REJECTED, Stop, output_file, parse_date
+from ..cliutil import EXIT_NO_RECORDS, EXIT_REJECTED, EXIT_UNAVAILABLE, Stop, output_file, parse_date
+from ..distributed import ClusterError, scheduler_option
 from ..engine.identity import CURRENT_COUNTIES, county_name
 from ..engine.rulebook import RulebookError, load_rulebook
 from ..tables import grid, visible
@@ -25,7 +26,7 @@ _SHOWN_REJECTS = 10
 
 
 @click.command()
-@click.argument("caseload_file", metavar="CASELOAD", type=click.Path(dir_okay=False))
+@click.argument("caseload_file", metavar="CASELOAD", type=click.Path())
 @click.option("--roll", "roll_file", type=click.Path(dir_okay=False), required=True,
               help="名册：.csv、.xlsx 或 .parquet（身份证号、救助项目、月发放金额、起始日期）")
 @click.option("--as-of", callback=parse_date, required=True, help="核对日 YYYY-MM-DD")
@@ -36,14 +37,16 @@ _SHOWN_REJECTS = 10
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="规则目录（默认项目内 rules/）")
 @click.option("--names", "names_file", type=click.Path(dir_okay=False), help="项目名称对照文件（默认内置）")
 @click.option("--quiet", is_flag=True, help="不显示进度")
-def audit(caseload_file, roll_file, as_of, out, county, full_ids, rules_dir, names_file, quiet):
+@click.option("--scheduler", callback=scheduler_option, default=None,
+              help="在 Dask 集群上按分区核对：tcp://主机:8786，或 local:N（本机 N 个工作进程）")
+def audit(caseload_file, roll_file, as_of, out, county, full_ids, rules_dir, names_file, quiet, scheduler):
     """Check a county's roll (名册) against the rules on a day: 漏保, 错保, 差额, 待核, 重复发放."""
     if out.suffix.lower() != ".xlsx":
         raise click.BadParameter("输出文件应以 .xlsx 结尾", param_hint="--out")
     bar = tqdm(total=3, unit="步", file=sys.stderr, disable=quiet, dynamic_ncols=True)
 
     def stage(name, done, total):
-        bar.set_description(name)
+        bar.set_description(f"{name} {done}/{total}" if total > 1 else name)
         if done == total:
             bar.update(1)
     try:
@@ -51,11 +54,13 @@ def audit(caseload_file, roll_file, as_of, out, county, full_ids, rules_dir, nam
             book = load_rulebook(rules_dir)
             names = load_names(book, names_file)
             result = run_audit(caseload_file, roll_file, as_of, rulebook=book, county=county, names=names,
-                               on_stage=stage)
+                               on_stage=stage, scheduler=scheduler)
     except RulebookError as exc:          # the names file's MappingError too
         raise click.ClickException(f"规则或项目名称文件错误：{exc}") from None
     except (CaseloadError, LayoutError) as exc:
         raise click.ClickException(str(exc)) from None
+    except ClusterError as exc:
+        raise Stop(f"错误：{exc}，未写出工作簿", EXIT_UNAVAILABLE) from None
     if not result.counts["caseload_rows"]:
         raise Stop(f"没有记录：台账 {caseload_file} 中没有记录，未写出工作簿", EXIT_NO_RECORDS)
     if not result.counts["roll_rows"]:

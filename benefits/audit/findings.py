@@ -100,6 +100,8 @@ class Auditor:
             index = next((i for i, g in enumerate(groups) if set(line.rules) & set(g)), None)
             self.group[line.id] = f"group{index}" if index is not None else line.id
         self.groups = groups
+        self.line_type = pl.Enum(list(self.lines))
+        self.group_type = pl.Enum(list(dict.fromkeys(self.group.values())))
 
     # -- the caseload side ----------------------------------------------------------
 
@@ -170,7 +172,7 @@ class Auditor:
                           pl.when(owed_each[0] == owed).then(pl.lit(line.rules[0])))
             unit = (pl.coalesce(pl.col(HOUSEHOLD_KEY), pl.col(ID)) if line.household else pl.col(ID))
             parts.append(result.select(
-                ROW, ID, "hukou_county", PERSONS, unit.alias(UNIT), pl.lit(line.id).alias(LINE),
+                ROW, ID, "hukou_county", PERSONS, unit.alias(UNIT), pl.lit(line.id, dtype=self.line_type).alias(LINE),
                 status.alias(STATUS), owed.alias(OWED), self._keeper_line(line).fill_null(False).alias(KEEPER),
                 cite.alias(CITE)))
         return pl.concat(parts)
@@ -213,11 +215,13 @@ class Auditor:
 
     def _findings(self, people: pl.DataFrame, result: pl.DataFrame, roll: pl.DataFrame, as_of: dt.date,
                   orphans: bool) -> pl.DataFrame:
-        groups = pl.DataFrame({LINE: list(self.group), GROUP: list(self.group.values())})
+        # lines and needs as enums: the joins on (ID, line) compare a number, not a string
+        groups = pl.DataFrame({LINE: list(self.group), GROUP: list(self.group.values())},
+                              schema={LINE: self.line_type, GROUP: self.group_type})
         household_lines = [line.id for line in self.lines.values() if line.household]
         persons = result.select(ID, pl.col(HOUSEHOLD_KEY), pl.col("hukou_county"),
                                 pl.col(ROW).alias("caseload_row"))
-        roll = roll.with_row_index("__order").join(groups, on=LINE, how="left")
+        roll = roll.with_columns(pl.col(LINE).cast(self.line_type)).join(groups, on=LINE, how="left")
         on_roll = roll.join(persons, on=ID, how="inner")
         out = []
         if orphans:
@@ -282,7 +286,8 @@ class Auditor:
         out.append(absent.filter(status == UNDETERMINED).join(decided, on=[UNIT, GROUP], how="anti").select(
             pl.lit(PENDING).alias("kind"), pl.col("hukou_county").alias("county"), ID, LINE,
             pl.col(ROW).alias("caseload_row")))
-        findings = pl.concat(out, how="diagonal_relaxed").join(result.select(ID, "name"), on=ID, how="left")
+        findings = (pl.concat([f.with_columns(pl.col(LINE).cast(pl.String)) for f in out], how="diagonal_relaxed")
+                    .join(result.select(ID, "name"), on=ID, how="left"))
         return self._explained(findings, result, as_of)
 
     def _units(self, people: pl.DataFrame) -> pl.DataFrame:
@@ -338,11 +343,9 @@ class Auditor:
             pl.col("county").replace_strict({c: county_name(c, as_of) for c in CURRENT_COUNTIES}, default="（未填县区）")
             .alias("county_zh"),
             masked_id(pl.col(ID)).alias("id_masked"))
-        order = pl.col("kind").replace_strict({k: i for i, k in enumerate(KINDS)}, return_dtype=pl.Int8)
-        return (findings.with_columns(order.alias("__order"))
-                .sort("county", "__order", LINE, ID, "roll_row", nulls_last=True)
-                .select([pl.col(c).cast(t) if c in findings.columns else pl.lit(None, t).alias(c)
-                         for c, t in FINDING_SCHEMA.items()]))
+        # in no order: run_audit sorts the whole audit once
+        return findings.select([pl.col(c).cast(t) if c in findings.columns else pl.lit(None, t).alias(c)
+                                for c, t in FINDING_SCHEMA.items()])
 
     def _held_text(self, rule: Rule) -> list[str]:
         out = []

@@ -5,10 +5,8 @@ months with nothing new recorded, on which day and why.
 Nothing is decided here a second way. Each person's change points come from
 the estimate (``ColumnarEstimate.days`` per calendar year the window
 touches: 1 January, parameter dates, birthdays at the ages the rules read,
-in-force days, the person's event dates), plus what the estimate does not
-need for money: birthdays at ages a parameter names (高龄: 80), the oldest
-household member's birthdays, and the day after 81号 第10条's 1-month
-placement deadline. Every (person, day) is evaluated at once on the columnar
+in-force days, the person's event dates, the eldest member's birthdays, the
+day a placement becomes overdue). Every (person, day) is evaluated at once on the columnar
 plan; consecutive determinations of a line (status, amount, payer split)
 are compared and the differences kept.
 
@@ -30,11 +28,10 @@ import polars as pl
 
 from ..caseload import atomic_output, write_only_book
 from ..costing import PERSON, ColumnarEstimate, applicant_frames
-from ..costing.columnar import NO_CSE, birthday_column
+from ..costing.columnar import NO_CSE, birthday_column, oldest_member_birth_column, overdue_from_column
 from ..costing.periods import age_conditions
 from ..engine import load_rulebook
 from ..engine.applicant import EARLIEST_DATE, LATEST_DATE
-from ..engine.columnar.facts import member_columns
 from ..engine.columnar.output import masked_id
 from ..engine.columnar.plan import MONEY_FORMS, ColumnarPlan, amount_column, payer_column, rule_column
 from ..engine.columnar.schema import BIRTH, ROW
@@ -57,7 +54,7 @@ KIND_UNKNOWN = "其他"
 
 # dated events, by column of the applicant frame (schema.py), as the clerk names them
 _EVENTS = (("education.admission.date", "录取"), ("education.diploma.date", "取得学历"), ("disaster.date", "灾害"))
-_REFERRAL, _MEMBER_BIRTH = "military.referral_date", "__members.earliest_birth"
+_REFERRAL, _MEMBER_BIRTH = "military.referral_date", "__members.earliest_birth"   # columns the reasons read
 _BEFORE, _AFTER = ".before", ".after"
 _SEP = "；"
 
@@ -138,12 +135,6 @@ class Rechecker:
         (``frame`` has PERSON), none before the person's birth."""
         parts = [frame.select(PERSON, pl.lit(as_of, dtype=pl.Date).alias(DAY))]
         parts += [self.estimate(year).days(frame) for year in range(as_of.year, end.year + 1)]
-        for age in self.ages:        # the estimate's days have the ages written in rules only
-            parts.append(frame.select(PERSON, birthday_column(pl.col(BIRTH), age).alias(DAY)))
-        members = frame.select(PERSON, _member_birth())
-        for age in self.member_ages:
-            parts.append(members.select(PERSON, birthday_column(pl.col(_MEMBER_BIRTH), age).alias(DAY)))
-        parts.append(frame.select(PERSON, _overdue_from().alias(DAY)))
         births = frame.select(PERSON, BIRTH)
         days = pl.concat([p.with_columns(pl.col(DAY).cast(pl.Date)) for p in parts])
         return (days.filter(pl.col(DAY).is_between(pl.lit(as_of), pl.lit(end)))
@@ -263,7 +254,7 @@ class Rechecker:
             out.append((birthday_column(pl.col(_MEMBER_BIRTH), age) == day, KIND_MEMBER_AGE.format(age),
                         pl.lit(self._age_text(age, sources, KIND_MEMBER_AGE))))
         deadline = pl.col(_REFERRAL).dt.offset_by("1mo")
-        out.append((_overdue_from() == day, KIND_PLACEMENT, pl.format(
+        out.append((overdue_from_column() == day, KIND_PLACEMENT, pl.format(
             "81号 第10条：介绍信{}开出，1个月内（至{}）未安排上岗", pl.col(_REFERRAL), deadline)))
         new_year = (day.dt.month() == 1) & (day.dt.day() == 1)
         last_year = day.dt.year() - 1
@@ -285,7 +276,7 @@ class Rechecker:
         """The change rows with who, which line and why."""
         found = found.with_row_index("__change")
         people = frame.select(PERSON, ROW, "id_number", "name", "hukou_county", "residence", BIRTH, _REFERRAL,
-                              "hardship_events", *[c for c, _ in _EVENTS], _member_birth())
+                              "hardship_events", *[c for c, _ in _EVENTS], oldest_member_birth_column(frame))
         keyed = found.select("__change", PERSON, DAY, "line").join(people, on=PERSON, how="left")
         # per change, its reasons as (kind, text), a parameter's only where the line reads it
         general = pl.concat_list([pl.when(w.fill_null(False)).then(pl.concat_str(pl.lit(k + "\x1f"), t))
@@ -331,19 +322,6 @@ class Rechecker:
         out = out.rename({f"{n}{s}": f"{n}_{s[1:]}" for n in ("status", "amount", "amount_max", "payer")
                           for s in (_BEFORE, _AFTER)})
         return out.select([pl.col(c).cast(t) for c, t in COLUMNS.items()])
-
-
-def _member_birth() -> pl.Expr:
-    """The oldest household member's birth date, from the members' ID numbers
-    (the fact ``oldest_member_age`` reads it: columnar/facts.py)."""
-    return (member_columns()[_MEMBER_BIRTH].cast(pl.String).str.to_date("%Y%m%d", strict=False)
-            .alias(_MEMBER_BIRTH))
-
-
-def _overdue_from() -> pl.Expr:
-    """The first day 81号 第10条's placement is overdue: the day after the
-    1-month deadline (``placement_overdue`` in columnar/facts.py)."""
-    return pl.col(_REFERRAL).dt.offset_by("1mo") + pl.duration(days=1)
 
 
 def _yuan(expr: pl.Expr) -> pl.Expr:

@@ -22,9 +22,8 @@ import polars as pl
 from ..caseload import MAX_CELL, CaseloadError, LayoutError, detect_format, xlsx_rows
 from ..engine.columnar.readers import read_csv_frame
 from ..engine.columnar.schema import ROW
-from ..engine.columnar.validate import SOURCE
-from ..engine.identity import (CURRENT_COUNTIES, IdentityError, check_character, normalise_number,
-                               parse_id_number)
+from ..engine.columnar.validate import SOURCE, id_number_ok
+from ..engine.identity import CURRENT_COUNTIES, IdentityError, normalise_number, parse_id_number
 from .mapping import LineNames
 
 ID, LINE, WRITTEN, AMOUNT, SINCE, COUNTY, HOUSEHOLD = ("id_number", "line", "written", "amount", "since",
@@ -45,10 +44,7 @@ MAX_HOUSEHOLD = 64
 ROLL_SCHEMA = {ROW: pl.Int64, ID: pl.String, LINE: pl.String, WRITTEN: pl.String, AMOUNT: pl.Float64,
                SINCE: pl.Date, COUNTY: pl.String, HOUSEHOLD: pl.String}
 _AMOUNT_RE = r"^[0-9]{1,9}(\.[0-9]{1,2})?$"
-_ID_RE = r"^[0-9]{17}[0-9X]$"
 _DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
 
 
 def roll_header(header: list) -> list[Optional[str]]:
@@ -148,11 +144,6 @@ def _parquet(path) -> pl.DataFrame:
 
 # ------------------------------------------------------------------ validation
 
-def _check_char(ids: pl.Expr) -> pl.Expr:
-    total = sum(ids.str.slice(i, 1).cast(pl.Int32, strict=False) * w for i, w in enumerate(_WEIGHTS))
-    return pl.lit(_CHECK).str.slice((total % 11).cast(pl.Int64), 1)
-
-
 def _cells(raw: pl.DataFrame) -> pl.DataFrame:
     """The raw text columns, stripped, every optional one present."""
     cols = []
@@ -164,10 +155,7 @@ def _cells(raw: pl.DataFrame) -> pl.DataFrame:
 def validate_roll(raw: pl.DataFrame, names: LineNames, as_of: Optional[dt.date] = None) -> Roll:
     """Raw text cells (``row`` + roll columns) → valid rows and rejects."""
     cells = _cells(raw)
-    ids = pl.col(ID)
-    birth = ids.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
-    id_ok = (ids.str.contains(_ID_RE) & birth.is_not_null() & (birth.dt.year() >= 1880)
-             & (_check_char(ids) == ids.str.slice(17, 1)))
+    id_ok = id_number_ok(pl.col(ID))
     line = pl.col(LINE).replace_strict(names.names, default=None, return_dtype=pl.String)
     amount_ok = pl.col(AMOUNT).str.contains(_AMOUNT_RE)
     since = pl.col(SINCE).str.to_date("%Y-%m-%d", strict=False)
@@ -185,7 +173,7 @@ def validate_roll(raw: pl.DataFrame, names: LineNames, as_of: Optional[dt.date] 
         __county=pl.when(pl.col(COUNTY) == "").then(None).otherwise(county),
         __household=pl.when(pl.col(HOUSEHOLD) == "").then(None).otherwise(pl.col(HOUSEHOLD)))
     good = typed.filter("__fast").select(
-        ROW, ID, pl.col("__line").alias(LINE), pl.col(LINE).alias(WRITTEN), pl.col("__amount").alias(AMOUNT),
+        ROW, pl.col(ID).str.to_uppercase(), pl.col("__line").alias(LINE), pl.col(LINE).alias(WRITTEN), pl.col("__amount").alias(AMOUNT),
         pl.col("__since").alias(SINCE), pl.col("__county").alias(COUNTY), pl.col("__household").alias(HOUSEHOLD))
     rejects, fixed = [], []
     slow = typed.filter(~pl.col("__fast"))

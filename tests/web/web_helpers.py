@@ -78,3 +78,14 @@ def generated_audit(folder, size: int, seed: int, roll_name: str = "roll.csv", a
     with open(caseload, encoding="utf-8-sig", newline="") as f:
         counties = {r["id_number"]: r["hukou_county"] for r in csv.DictReader(f)}
     return caseload, roll, planted, counties
+def assert_private(folder) -> int:
+    """``folder`` and every folder in it are 0700, every file 0600 (as the
+    database): what the web writes holds names. Returns the files seen."""
+    import stat
+    from pathlib import Path
+    folder, files = Path(folder), 0
+    for path in [folder, *folder.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), (str(path), oct(mode))
+        files += path.is_file()
+    return files

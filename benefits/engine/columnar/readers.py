@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from ...caseload import (BY_PATH, MAX_CELL, BadRow, CaseloadError, cell_value, check_header, csv_rows, empty_cell,
-                         encoding_of, text_stream, xlsx_rows)
+                         detect_encoding, text_stream, xlsx_rows)
 from .schema import ROW
 from .validate import PY_SPACE, SOURCE
 
@@ -112,7 +112,7 @@ def read_csv_frame(path, header_check=check_header) -> pl.DataFrame:
     if not path.is_file():
         raise CaseloadError(f"找不到台账文件：{path}")
     data = path.read_bytes()
-    encoding = encoding_of(data[:4])
+    encoding = detect_encoding(io.BytesIO(data))
     if encoding == "utf-8-sig":
         plain = data[len(_BOM):] if data.startswith(_BOM) else data
         header_line = plain.split(b"\n", 1)[0]
