@@ -40,6 +40,8 @@ DEFAULTS = {
     "COMPARE_QUEUE": 4,           # compares waiting; one more is refused (503)
     "ESTIMATE_QUEUE": 8,          # finance estimates waiting (one runs at a time); one more is refused (503)
     "COMPARE_WAIT_SECONDS": 600,  # how long POST /api/v1/compare waits for its run
+    "AUDIT_QUEUE": 8,             # roll audits waiting (one runs at a time); one more is refused (503)
+    "AUDIT_WAIT_SECONDS": 600,    # how long POST /api/v1/audit waits for its run
     "REUSE_DB_CONNECTIONS": False,  # one connection per request thread, kept (benefits serve sets True)
 }
 
@@ -70,7 +72,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(_form_bodies_only)   # before CSRF: it would read the body as a form
     app.extensions["benefits_pools"] = {
         "compare": workers.BoundedPool("政策测算", app.config["COMPARE_WORKERS"], app.config["COMPARE_QUEUE"]),
-        "estimate": workers.BoundedPool("资金测算", 1, app.config["ESTIMATE_QUEUE"])}
+        "estimate": workers.BoundedPool("资金测算", 1, app.config["ESTIMATE_QUEUE"]),
+        "audit": workers.BoundedPool("名册核对", 1, app.config["AUDIT_QUEUE"])}
     csrf.init_app(app)
     app.before_request(_open_db)
     app.teardown_appcontext(_close_db)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 
 import yaml
 from flask import Blueprint, current_app, g, jsonify, request, url_for
@@ -413,6 +414,7 @@ def _audit_request() -> apidoc.AuditRequest:
 
 
 @bp.route("/audit", methods=["POST"])
+@changes_nothing
 def audit():
     """Check a roll against the rules on a day (nothing saved).
     ---
@@ -438,10 +440,14 @@ def audit():
         fail(400, "invalid_body", f"请求体字段 {field} 有误：{message}")
     book = engine().rulebook
     roll = auditruns.roll_from_rows([r.model_dump() for r in body.roll], book, body.as_of)
-    try:
-        shown = auditruns.run_now(body.caseload, roll, body.as_of, body.months, county, book)
-    except auditruns.InputError as exc:
-        fail(400, "invalid_body", f"请求体字段 {exc.field} 有误：{exc}")
+    run = auditruns.Run(secrets.token_urlsafe(12), (), body.as_of, body.months, county, False, {}, None)
+    auditruns.submit(pool("audit"), run, auditruns.records_job(body.caseload, roll, book), keep=False)  # Full: 503
+    wait = current_app.config["AUDIT_WAIT_SECONDS"]
+    if not run.finished.wait(wait):
+        fail(503, "busy", f"核对未在 {wait} 秒内完成，请稍后再试")
+    if run.status == "failed":
+        fail(400 if run.error_field else 500, "invalid_body" if run.error_field else "server_error", run.error)
+    shown = run.result
     store.audit(g.db, g.user, "rollaudit.start",
                 detail=f"api as_of {body.as_of} months {body.months} county {county or '全部'} "
                        f"caseload {len(body.caseload)} roll {len(body.roll)}")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from apispec import APISpec, yaml_utils
 from flask import current_app
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from ..dates import EARLIEST_DATE, LATEST_DATE
 from ..engine import Applicant, Determination
@@ -132,7 +132,7 @@ class CompareResult(BaseModel):
     floor_violations: int
 
 
-_CELL = Optional[Union[str, float]]
+_CELL = Optional[Union[StrictStr, StrictInt, StrictFloat]]    # true/false is no cell
 
 
 class RollRow(BaseModel):

@@ -12,6 +12,7 @@ shows whole ones only to a county's clerk, for that county.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -19,10 +20,10 @@ from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_te
 
 from ..audit import KIND_ZH
 from ..audit.roll import FIELDS_ZH as ROLL_FIELDS
-from . import auditruns, labels, store
+from . import auditruns, labels, store, workers
 from .auth import county_scope, login_required
 from .labels import COUNTIES
-from .present import engine
+from .present import engine, pool
 
 bp = Blueprint("rollaudit", __name__, url_prefix="/audit")
 
@@ -53,6 +54,16 @@ COLUMNS = {
                  ("paid_month", "实发（元/月）")),
 }
 MONEY = {"owed_month", "paid_month", "diff_month", "diff_year"}
+
+
+_CODE_NAME = re.compile(r"（[a-z][a-z0-9_]*）")
+
+
+def reason_zh(text: str | None) -> str:
+    """A re-check reason as a person reads it: a parameter's code name,
+    which the reason gives in brackets after its Chinese name, left to the
+    cell's title (the page reads in Chinese; the workbook and the API keep it)."""
+    return _CODE_NAME.sub("", text or "")
 
 
 def folder() -> Path:
@@ -137,11 +148,10 @@ def index():
                         files={"caseload": caseload[0], "roll": roll[0]}, folder=where)
     work = auditruns.job(paths["caseload"], caseload[1], paths["roll"], roll[1], engine().rulebook)
     try:
-        auditruns.submit(run, work)
-    except auditruns.Busy as exc:
+        auditruns.submit(pool("audit"), run, work)
+    except workers.Full:           # the app's 503 page, with Retry-After
         shutil.rmtree(where, ignore_errors=True)
-        errors["caseload"] = str(exc)
-        return _page(form, errors, 503)
+        raise
     store.audit(g.db, g.user, "rollaudit.start",
                 detail=f"run {run.id} as_of {as_of} months {months} county {county or '全部'} "
                        f"caseload {caseload[0]} roll {roll[0]}")
@@ -166,7 +176,7 @@ def run(run_id):
         store.audit(g.db, g.user, "rollaudit.read", detail=f"run {found.id}")
     return render_template("audit_roll_run.html", run=found, result=found.result, STATUS_ZH=STATUS_ZH,
                            FILE_ZH=auditruns.FILE_ZH, KIND_ZH=KIND_ZH, ROLL_FIELDS=ROLL_FIELDS,
-                           COLUMNS=COLUMNS, MONEY=MONEY)
+                           COLUMNS=COLUMNS, MONEY=MONEY, reason_zh=reason_zh)
 
 
 @bp.route("/runs/<run_id>.json")

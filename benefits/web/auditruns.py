@@ -13,15 +13,15 @@ numbers masked (lists never show whole ones; only a county's clerk gets
 them, in the workbook of their own county).
 
 Like the policy what-if (whatif.py) the runs live in memory (a restart
-forgets them) and have their own thread: an audit must not wait behind a
-three-minute estimate (jobs.py) or a what-if.
+forgets them); they run in the app's "audit" pool (workers.BoundedPool:
+one at a time, a bounded queue, ``workers.Full`` past it), not behind a
+three-minute estimate or a what-if.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
-import queue
 import secrets
 import shutil
 import threading
@@ -42,6 +42,8 @@ from ..caseload.readers import csv_rows, text_stream
 from ..engine import RulebookError
 from ..engine.identity import CURRENT_COUNTIES, county_name
 from ..engine.rulebook import Rulebook
+from . import store
+from .workers import BoundedPool, queued_zh
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +53,11 @@ SHOWN_FINDINGS = 200       # findings of each kind on the page (all of them in t
 SHOWN_RECHECKS = 200       # re-check rows on the page
 SHOWN_REJECTS = 100        # rejected rows of each file on the page
 RUNS_PER_USER = 5          # older results of a user are forgotten (and their files removed)
-QUEUE_LIMIT = 8            # audits waiting; one more is refused
-PROGRESS_EVERY = 0.2       # seconds between progress updates a poll can see
 CHART, WORKBOOK, RECHECK_BOOK = "chart.png", "audit.xlsx", "recheck.xlsx"
 INTERNAL_ZH = "核对失败：服务器内部错误，请联系系统管理员"
 FILE_ZH = {"caseload": "台账", "roll": "名册"}
 # stages of a run, as the progress line names them (run_audit's own names, then ours)
 STAGES = ("读取名册", "读取台账", "核对", "动态复核", "写出工作簿")
-
-
-class Busy(Exception):
-    """Too many audits wait: try again later (Chinese message)."""
 
 
 class InputError(ValueError):
@@ -127,7 +123,7 @@ class Run:
     county: Optional[str]          # the one county audited (a clerk's), None: every county
     full_ids: bool                 # the workbook shows whole ID numbers (a county's own clerk)
     files: dict                    # field → the uploaded file's name
-    folder: Path
+    folder: Optional[Path]         # the run's files (None: the API's, which writes none)
     created: float = field(default_factory=time.time)
     status: str = "queued"
     stage_zh: str = "排队中"
@@ -138,9 +134,17 @@ class Run:
     error_field: Optional[str] = None
     seconds: Optional[float] = None
     stages: dict = field(default_factory=dict)      # stage → [first, last] progress time (perf_counter)
+    finished: threading.Event = field(default_factory=threading.Event, repr=False)
+    pool: Optional[BoundedPool] = field(default=None, repr=False)
+
+    @property
+    def shown_zh(self) -> str:
+        """The stage in Chinese, with the place in the queue while it waits."""
+        place = self.pool.position(self.id) if self.pool is not None and self.status == "queued" else 0
+        return queued_zh(place) if place else self.stage_zh
 
     def as_json(self) -> dict:
-        return {"id": self.id, "status": self.status, "status_zh": self.stage_zh, "processed": self.processed,
+        return {"id": self.id, "status": self.status, "status_zh": self.shown_zh, "processed": self.processed,
                 "total": self.total, "error": self.error, "error_field": self.error_field, "seconds": self.seconds,
                 "ready": self.result is not None,
                 "timings": {k: round(last - first, 2) for k, (first, last) in self.stages.items()}}
@@ -148,20 +152,13 @@ class Run:
 
 _runs: dict[str, Run] = {}
 _runs_lock = threading.Lock()
-_queue: "queue.Queue[tuple[Run, Callable]]" = queue.Queue()
-_thread: Optional[threading.Thread] = None
 
 
 def new_folder(base: Path) -> tuple[str, Path]:
     """A fresh run id and its folder (0700; the base folder too)."""
-    base = Path(base)
-    base.mkdir(mode=0o700, parents=True, exist_ok=True)
-    base.chmod(0o700)
+    store.private_folder(base)
     run_id = secrets.token_urlsafe(12)
-    where = base / run_id
-    where.mkdir(mode=0o700)
-    where.chmod(0o700)
-    return run_id, where
+    return run_id, store.private_folder(Path(base) / run_id)
 
 
 def save_upload(folder: Path, field_: str, fmt: str, stream) -> Path:
@@ -183,49 +180,44 @@ def runs_of(owner: tuple) -> list[Run]:
         return sorted((r for r in _runs.values() if r.owner == owner), key=lambda r: -r.created)
 
 
-def submit(run: Run, work: Callable[[Run], None]) -> Run:
-    """Queue ``work(run)`` (it sets run.result or raises); Busy when
-    QUEUE_LIMIT audits already wait."""
-    global _thread
-    with _runs_lock:
-        if _queue.qsize() >= QUEUE_LIMIT:
-            raise Busy(f"名册核对排队已满（{QUEUE_LIMIT} 项等待中），请稍后再试")
-        _runs[run.id] = run
-        mine = sorted((r for r in _runs.values() if r.owner == run.owner), key=lambda r: -r.created)
-        for old in mine[RUNS_PER_USER:]:
-            if old.status in ("done", "failed"):
-                del _runs[old.id]
-                shutil.rmtree(old.folder, ignore_errors=True)
-        if _thread is None or not _thread.is_alive():
-            _thread = threading.Thread(target=_work, name="roll-audits", daemon=True)
-            _thread.start()
-    _queue.put((run, work))
+def submit(pool: BoundedPool, run: Run, work: Callable[[Run], None], keep: bool = True) -> Run:
+    """Queue ``work(run)`` on ``pool`` (it sets run.result or raises);
+    workers.Full when the pool's queue is full. ``keep``: listed among the
+    owner's runs (the page's); the API waits for its run instead."""
+    run.pool = pool
+    pool.submit(run.id, lambda: _work(run, work))
+    if keep:
+        with _runs_lock:
+            _runs[run.id] = run
+            mine = sorted((r for r in _runs.values() if r.owner == run.owner), key=lambda r: -r.created)
+            for old in mine[RUNS_PER_USER:]:
+                if old.status in ("done", "failed"):
+                    del _runs[old.id]
+                    shutil.rmtree(old.folder, ignore_errors=True)
     return run
 
 
-def _work() -> None:
-    while True:
-        run, work = _queue.get()
-        started = time.perf_counter()
-        try:
-            run.status, run.stage_zh = "running", "核对中"
-            work(run)
-            run.status = "done"
-        except InputError as exc:
-            run.status, run.error, run.error_field = "failed", f"{FILE_ZH[exc.field]}：{exc}", exc.field
-        except (RulebookError, MappingError) as exc:
-            run.status, run.error = "failed", f"规则或项目名称文件错误：{exc}"
-        except Exception:
-            log.exception("roll audit %s failed", run.id)
-            run.status, run.error = "failed", INTERNAL_ZH
-        finally:
-            for upload in run.folder.glob("caseload.*"):
+def _work(run: Run, work: Callable[[Run], None]) -> None:
+    """One run, in a pool worker: to done or failed (a Chinese message, never a traceback)."""
+    started = time.perf_counter()
+    try:
+        run.status, run.stage_zh = "running", "核对中"
+        work(run)
+        run.status = "done"
+    except InputError as exc:
+        run.status, run.error, run.error_field = "failed", f"{FILE_ZH[exc.field]}：{exc}", exc.field
+    except (RulebookError, MappingError) as exc:
+        run.status, run.error = "failed", f"规则或项目名称文件错误：{exc}"
+    except Exception:
+        log.exception("roll audit %s failed", run.id)
+        run.status, run.error = "failed", INTERNAL_ZH
+    finally:
+        if run.folder is not None:
+            for upload in [*run.folder.glob("caseload.*"), *run.folder.glob("roll.*")]:
                 upload.unlink(missing_ok=True)
-            for upload in run.folder.glob("roll.*"):
-                upload.unlink(missing_ok=True)
-            run.seconds = round(time.perf_counter() - started, 2)
-            run.stage_zh = {"done": "已完成", "failed": "失败"}.get(run.status, run.stage_zh)
-            _queue.task_done()
+        run.seconds = round(time.perf_counter() - started, 2)
+        run.stage_zh = {"done": "已完成", "failed": "失败"}.get(run.status, run.stage_zh)
+        run.finished.set()
 
 
 def job(caseload: Path, caseload_fmt: str, roll: Path, roll_fmt: str, rulebook: Rulebook,
@@ -242,13 +234,13 @@ def job(caseload: Path, caseload_fmt: str, roll: Path, roll_fmt: str, rulebook: 
             from ..audit.chart import audit_chart      # matplotlib: only when a job runs
             chart = run.folder / CHART
             audit_chart(audit, chart)
-            _owner_only(chart)
+            store.private_file(chart)
             _stage(run, "写出工作簿", 1, 3)
             write_audit_workbook(audit, run.folder / WORKBOOK, full_ids=run.full_ids, chart_png=str(chart))
-            _owner_only(run.folder / WORKBOOK)
+            store.private_file(run.folder / WORKBOOK)
             _stage(run, "写出工作簿", 2, 3)
             write_recheck_workbook(recheck, run.folder / RECHECK_BOOK, full_ids=run.full_ids)
-            _owner_only(run.folder / RECHECK_BOOK)
+            store.private_file(run.folder / RECHECK_BOOK)
             _stage(run, "写出工作簿", 3, 3)
     return work
 
@@ -285,11 +277,6 @@ def _stage(run: Run, stage: str, done: int, total: Optional[int]) -> None:
     now = time.perf_counter()
     run.stages.setdefault(stage, [now, now])[1] = now
     run.stage_zh, run.processed, run.total = stage, done, total
-
-
-def _owner_only(path: Path) -> None:
-    if path.exists():
-        path.chmod(0o600)
 
 
 # -- results as plain data (page, API) --------------------------------------------------
@@ -356,13 +343,12 @@ def result(audit: Audit, recheck) -> dict:
     }
 
 
-def run_now(records: list, roll: Roll, as_of: dt.date, months: int, county: Optional[str],
-            rulebook: Rulebook) -> dict:
-    """The API's audit of records and roll rows given in the body: inside
-    the request (a body is at most 1 MB), no files written."""
-    run = Run("api", (), as_of, months, county, False, {}, Path())
-    audit, recheck = audit_files(run, records, None, roll, None, rulebook)
-    return result(audit, recheck)
+def records_job(records: list, roll: Roll, rulebook: Rulebook) -> Callable[[Run], None]:
+    """The API's audit of the records and roll rows of a body (at most
+    1 MB): no files read or written, the result only."""
+    def work(run: Run) -> None:
+        run.result = result(*audit_files(run, records, None, roll, None, rulebook))
+    return work
 
 
 def roll_from_rows(rows: list[dict], rulebook: Rulebook, as_of: dt.date) -> Roll:
@@ -388,5 +374,5 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-__all__ = ["Busy", "InputError", "Run", "probe", "as_of_error", "new_folder", "save_upload", "get", "runs_of",
-           "submit", "job", "result", "run_now", "roll_from_rows", "CASELOAD_FORMATS", "ROLL_FORMATS"]
+__all__ = ["InputError", "Run", "probe", "as_of_error", "new_folder", "save_upload", "get", "runs_of",
+           "submit", "job", "records_job", "result", "roll_from_rows", "CASELOAD_FORMATS", "ROLL_FORMATS"]

@@ -20,7 +20,7 @@ def engine():
 
 
 def pool(kind: str):
-    """The app's bounded worker pool (workers.BoundedPool) for "compare" or "estimate" jobs."""
+    """The app's bounded worker pool (workers.BoundedPool) for "compare", "estimate" or "audit" jobs."""
     return current_app.extensions["benefits_pools"][kind]
 
 
