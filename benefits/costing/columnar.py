@@ -363,17 +363,27 @@ class ColumnarEstimate:
         by_county = county_people.group_by(COUNTY, maintain_order=True).agg(
             *[pl.col(n).sum() for n in list(flags) + list(sums) + own],
             *[e.sum().alias(n) for n, e in undetermined.items()])
+        return people, LineTotals(by_county, self._values_met(result, rows, used_by), households)
+
+    def _values_met(self, result: pl.DataFrame, rows: pl.DataFrame, used_by: dict) -> dict[tuple[str, str], set]:
+        """Per (benefit, unverified parameter) the values its counted rows met.
+        One pass over the rows: the parameters' columns and the lines' masks,
+        only the distinct combinations kept, and those few formatted."""
+        names = sorted({n for used in used_by.values() for n in used})
+        if not names:
+            return {}
+        columns = {name: [param_column(name)] if keys(self.rulebook.parameters[name]) is None
+                   else [param_column(name, k) for k in keys(self.rulebook.parameters[name])] for name in names}
+        masks = {name: [f"{b}|uses.{name}" for b, used in used_by.items() if name in used] for name in names}
+        every = [m for name in names for m in masks[name]]
+        distinct = pl.concat([result.select(sorted({c for name in names for c in columns[name]})),
+                              rows.select(every)], how="horizontal").filter(pl.any_horizontal(*every)).unique()
         values: dict[tuple[str, str], set[str]] = {}
-        for name in sorted({n for used in used_by.values() for n in used}):
-            params = keys(self.rulebook.parameters[name])
-            columns = [param_column(name)] if params is None else [param_column(name, k) for k in params]
-            masks = [f"{b}|uses.{name}" for b, used in used_by.items() if name in used]
-            # only the parameter's columns and the lines' masks are filtered, and only distinct rows formatted
-            used = pl.concat([result.select(columns), rows.select(masks)], how="horizontal").filter(
-                pl.any_horizontal(*masks)).unique()
-            for mask in masks:
-                values[(mask.split("|", 1)[0], name)] = self._values(used.filter(pl.col(mask)), name)
-        return people, LineTotals(by_county, values, households)
+        for name in names:
+            for mask in masks[name]:
+                values[(mask.split("|", 1)[0], name)] = self._values(
+                    distinct.filter(pl.col(mask)).select(columns[name]), name)
+        return values
 
     @staticmethod
     def _household_persons(rule: Rule, result: pl.DataFrame) -> pl.Expr:
