@@ -44,16 +44,27 @@ def _bytes_like_csv(data: bytes) -> bool:
     return not (b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r\n")))
 
 
-def _polars_cells(frame: pl.DataFrame, names: list, first_row: int) -> pl.DataFrame | None:
-    """A frame polars parsed (text cells, the header's width) → the raw frame,
-    rows numbered from ``first_row``; None where the csv module's parse may differ."""
+def _lines(data: bytes) -> int:
+    """Lines in ``_bytes_like_csv`` bytes (the last one may lack its line end)."""
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def _polars_cells(frame: pl.DataFrame, names: list, first_row: int, lines: int) -> pl.DataFrame | None:
+    """A frame polars parsed (text cells, the header's width) from ``lines``
+    lines of ``_bytes_like_csv`` bytes → the raw frame, rows numbered from
+    ``first_row``; None where the csv module's parse may differ."""
     if frame.width != len(names) or None in names:
         return None           # a value under a blank header is the exact path's to reject
+    # a record read from more than one line has a cell with a line end: the exact reader rejects it
+    # (and with no blank line and no lone carriage return, that is the only way to fewer records)
+    if frame.height != lines:
+        return None
+    # a cell over the size limit, likewise; a cell has at least as many bytes as characters
     limit = MAX_CELL
-    long_or_multiline = frame.height and frame.select(pl.any_horizontal(
-        (pl.col(c).str.len_chars() > limit) | pl.col(c).str.contains("[\r\n]") for c in frame.columns).any()).item()
-    if long_or_multiline:
-        return None           # the exact reader rejects those rows
+    longest = frame.select(pl.max_horizontal(pl.col(c).str.len_bytes().max() for c in frame.columns)).item()
+    if (longest or 0) > limit and frame.select(pl.any_horizontal(
+            pl.col(c).str.len_chars() > limit for c in frame.columns).any()).item():
+        return None
     cells = [f"__c{i}" for i in range(frame.width)]
     frame = frame.rename(dict(zip(frame.columns, cells))).with_row_index(ROW, offset=first_row)
     # wholly blank rows are rare: look at every cell only where the first is blank
@@ -76,7 +87,7 @@ def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
                             raise_if_empty=False)
     except (pl.exceptions.PolarsError, UnicodeDecodeError):
         return None
-    return _polars_cells(frame, names, 2)
+    return _polars_cells(frame, names, 2, _lines(data) - 1)
 
 
 def _python_csv(text: str) -> pl.DataFrame:
@@ -213,7 +224,7 @@ def _pieces(path: Path, body: int, names: list, size: int, line_bytes: int) -> I
                                             raise_if_empty=False)
                     except (pl.exceptions.PolarsError, UnicodeDecodeError):
                         frame = None
-                    frame = None if frame is None else _polars_cells(frame, names, row)
+                    frame = None if frame is None else _polars_cells(frame, names, row, _lines(piece))
                 if frame is None:
                     break
                 yield frame
