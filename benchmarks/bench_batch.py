@@ -18,7 +18,7 @@ Prints (figures, never assertions):
 
 The caseload CSV is generated once into benchmarks/.cache/ (``benefits
 generate``, seed 1). Usage: python benchmarks/bench_batch.py [--size N]
-[--stream N] [--durable-sample N] [--skip-stream] [--only-stages]
+[--stream N] [--durable-sample N] [--skip-stream] [--only-stages [--sequential]]
 """
 from __future__ import annotations
 
@@ -170,27 +170,41 @@ def streamed(columnar: ColumnarEngine, pool: pl.DataFrame, total: int, chunk: in
           f"(纳入低保 eligible: {eligible:,})")
 
 
-def estimate_stages(path: Path, size: int, year: int = 2013) -> None:
-    """The estimate's chunks one after another, each stage timed (wall)."""
+def estimate_stages(path: Path, size: int, year: int = 2013, sequential: bool = False) -> None:
+    """The estimate's chunks one after another, each stage timed: wall, and
+    CPU seconds of the whole process (with the read-ahead thread on, its
+    reading and validating run during the other stages and their CPU is
+    counted there: ``sequential`` reads each chunk only when it is due)."""
     from benefits.costing import ColumnarEstimate, Tally, applicant_frames, summarise
     from benefits.costing.columnar import PERSON
-    print(f"\n5. the estimate's stages, {size:,}-row CSV, year {year} (this process; load "
+    how = "each chunk read when due" if sequential else "the next chunk read while this one is evaluated"
+    print(f"\n5. the estimate's stages, {size:,}-row CSV, year {year}, {how} (this process; load "
           f"{os.getloadavg()[0]:.1f})", flush=True)
     engine = default_engine()
     est = ColumnarEstimate(engine.rulebook, year)
-    stages = dict.fromkeys(("read + validate (waited for)", "change points", "facts", "plan", "fold",
-                            "merge", "summary"), 0.0)
+    stages = {k: [0.0, 0.0] for k in ("read + validate (waited for)", "change points", "facts", "plan", "fold",
+                                      "merge", "summary")}
 
     def clock(stage, work, *args):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         value = work(*args)
-        stages[stage] += time.perf_counter() - started
+        stages[stage][0] += time.perf_counter() - started
+        stages[stage][1] += time.process_time() - cpu
         return value
 
     fold = est._fold
     est._fold = lambda *a: clock("fold", fold, *a)
     started, cpu = time.perf_counter(), time.process_time()
-    _, chunks = applicant_frames(str(path))
+    if sequential:
+        try:
+            from benefits.costing.frames import _columnwise
+            from benefits.costing.frames import chunk_rows
+            from benefits.engine.columnar.readers import csv_frames
+            chunks = _columnwise(csv_frames(path, chunk_rows)[1])
+        except ImportError:          # before issue 22: the file read whole, then validated a chunk at a time
+            _, chunks = applicant_frames(str(path))
+    else:
+        _, chunks = applicant_frames(str(path))
     chunks = iter(chunks)
     tally = Tally()
     rows = 0
@@ -201,16 +215,16 @@ def estimate_stages(path: Path, size: int, year: int = 2013) -> None:
         frame = chunk.frame.with_row_index(PERSON)
         points = clock("change points", est.points, frame)
         facts = clock("facts", est.facts, frame, points)
-        before = stages["fold"]
-        plan_started = time.perf_counter()
-        part, _, _, _, _ = est.run(frame, points, facts)
-        stages["plan"] += time.perf_counter() - plan_started - (stages["fold"] - before)
+        before = list(stages["fold"])
+        part, _, _, _, _ = clock("plan", est.run, frame, points, facts)
+        stages["plan"][0] -= stages["fold"][0] - before[0]
+        stages["plan"][1] -= stages["fold"][1] - before[1]
         clock("merge", tally.merge, part)
         rows += chunk.rows
     clock("summary", summarise, tally, engine, year, [], rows, 0)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    for stage, seconds in stages.items():
-        print(f"  {stage:<46} {seconds:7.2f} s", flush=True)
+    for stage, (seconds, cpu_seconds) in stages.items():
+        print(f"  {stage:<46} {seconds:7.2f} s   CPU {cpu_seconds:6.2f} s", flush=True)
     print(f"  all stages: wall {wall:.2f} s, CPU {cpu:.2f} s (all threads), peak RSS {peak_mb():,.0f} MB, "
           f"load {os.getloadavg()[0]:.1f}", flush=True)
 
@@ -222,12 +236,14 @@ def main():
     parser.add_argument("--stream", type=int, default=10_000_000)
     parser.add_argument("--skip-stream", action="store_true")
     parser.add_argument("--only-stages", action="store_true", help="section 5 alone")
+    parser.add_argument("--sequential", action="store_true",
+                        help="section 5 without the read-ahead thread (each stage's CPU alone)")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}, polars {pl.__version__}, "
           f"threads {pl.thread_pool_size()}")
     path = caseload_csv(args.size)
     if args.only_stages:
-        estimate_stages(path, args.size)
+        estimate_stages(path, args.size, sequential=args.sequential)
         return
     engine = default_engine()
     columnar = ColumnarEngine(engine.rulebook)
