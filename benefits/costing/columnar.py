@@ -130,6 +130,7 @@ class ColumnarEstimate:
         self.planner = Planner(_Parameters(rulebook), year)
         self.start, self.end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
         self._weights: dict[tuple, float] = {}
+        self._wanted: dict[tuple, list[str]] = {}       # (lines evaluated, facts' schema) → result columns
         self._marks = {}
         for rule in rulebook.benefits:
             concepts = chain(rule, rulebook)
@@ -269,8 +270,12 @@ class ColumnarEstimate:
                 plan = plan.restricted(needed, set(only))
             decided = plan.decide(facts.lazy())
             # only what the fold reads: the conditions, facts and missing-facts
-            # masks are never computed (projection pushdown)
-            wanted = [c for c in decided.collect_schema().names() if c.startswith(_RESULT)]
+            # masks are never computed (projection pushdown); the names are the
+            # same for every chunk, and resolving the plan's schema costs a tenth of a second
+            key = (None if only is None else frozenset(only), tuple(facts.schema.items()))
+            if key not in self._wanted:
+                self._wanted[key] = [c for c in decided.collect_schema().names() if c.startswith(_RESULT)]
+            wanted = self._wanted[key]
             # common-subexpression search over the plan's hundreds of columns costs more than it saves
             # a line paid to the household: its key, and the fact its amount counts persons by
             counts = sorted({fact_column(r.outcome.amount.times_fact) for r in rules
@@ -412,9 +417,10 @@ class ColumnarEstimate:
             payers = [who for who in PAYERS if f"{b}|payer.{who}.mid" in sums]
             floor = rule.outcome.amount.at_least
             offered = pl.col(HOUSEHOLD).is_not_null() & (pl.col(f"{b}|persons") > 0)
-            paid = people.filter(offered).select(
+            # the few columns first, then the rows (a filter copies every column it is given)
+            paid = people.select(
                 COUNTY, HOUSEHOLD, f"{b}|persons", *money,
-                *[f"{b}|payer.{who}.{bound}" for who in payers for bound in _BOUNDS])
+                *[f"{b}|payer.{who}.{bound}" for who in payers for bound in _BOUNDS]).filter(offered)
             for row in paid.iter_rows():
                 county, key, count, low, mid, high, *parts = row
                 payer = {who: list(parts[3 * i:3 * i + 3]) for i, who in enumerate(payers)}
