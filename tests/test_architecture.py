@@ -22,8 +22,13 @@ FUNCTION_IMPORTS_ALLOWED = {
         "and out of every spawn worker (which re-imports benefits.cli)",
     ("benefits.finance.cli", "benefits.finance.chart"):
         "matplotlib, only when `estimate` draws its chart: `benefits --help` imports finance.cli for its help line",
+    ("benefits.audit.cli", "benefits.audit.chart"):
+        "matplotlib, only when `audit` draws its chart: `benefits --help` imports audit.cli for its help line",
     ("benefits.web.jobs", "benefits.finance.chart"):
         "matplotlib, only when an estimate job runs, not when the web app starts",
+    ("benefits.distributed.cluster", "benefits.distributed.plugin"):
+        "Dask (distributed) only when a run uses a cluster: estimate, compare, audit and the web app import "
+        "benefits.distributed, and a local run should not load Dask",
     ("benefits.scenarios.runner", "benefits.policy"):
         "the reform machinery (benefits.policy loads polars) only when a scenario run is given a reform",
 }

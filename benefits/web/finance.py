@@ -16,6 +16,7 @@ from wtforms.validators import ValidationError
 
 from ..engine import PAYERS
 from ..finance.labels import kinds_zh
+from ..finance.workbook import PERSONS_ONLY_ZH
 from . import jobs, store
 from .auth import login_required
 
@@ -104,7 +105,8 @@ def job(job_id):
     row = _job(job_id)
     if row["status"] == "done":
         store.audit(g.db, g.user, "estimate.read", detail=f"job {job_id}")
-    return render_template("estimate.html", job=row, result=row["result"], STATUS_ZH=STATUS_ZH)
+    return render_template("estimate.html", job=row, result=row["result"], STATUS_ZH=STATUS_ZH,
+                           persons_only_zh=PERSONS_ONLY_ZH)
 
 
 @bp.route("/jobs/<int:job_id>.json")

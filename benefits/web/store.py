@@ -498,7 +498,7 @@ def case_with_id_number(db, county: str, id_number: str) -> int | None:
 def determinations(db, case_id: int) -> list[dict]:
     """A case's determinations, oldest first, with the clerk's username."""
     rows = db.query(
-        "SELECT d.*, u.username FROM determinations d LEFT JOIN users u ON u.id = d.created_by "
+        "SELECT d.*, u.username, u.display_name FROM determinations d LEFT JOIN users u ON u.id = d.created_by "
         "WHERE d.case_id = ? ORDER BY d.id", [case_id])
     out = []
     for row in rows:
@@ -510,6 +510,7 @@ def determinations(db, case_id: int) -> list[dict]:
 
 _ID_TAIL = re.compile(r"\d{3}[\dxX]")
 _ID_FULL = re.compile(r"\d{17}[\dxX]")
+_ID_MASKED = re.compile(r"(\d{6})[*＊]{8}(\d{3}[\dxX])")   # as lists show it: 411202********0305
 
 
 def masked_query(query: str) -> str:
@@ -520,7 +521,8 @@ def masked_query(query: str) -> str:
 def search_cases(db, county: str | None, name: str = "", status: str = "",
                  page: int = 1, per_page: int = 20) -> tuple[list[dict], int]:
     """One page of cases (newest first) and the total count. ``county`` None = all.
-    ``name``: part of a name, a whole ID number, or its last four characters."""
+    ``name``: part of a name, a whole ID number, its last four characters, or
+    the number masked as the lists show it (place code and last four match)."""
     where, params = [], []
     if county is not None:
         where.append("county = ?")
@@ -531,6 +533,9 @@ def search_cases(db, county: str | None, name: str = "", status: str = "",
     elif _ID_FULL.fullmatch(name):      # a whole ID number
         where.append("id_number = ?")
         params.append(name.upper())
+    elif masked := _ID_MASKED.fullmatch(name):   # a masked number copied from a list: place code and last four
+        where.append("substr(id_number, 1, 6) = ? AND substr(id_number, -4) = ?")
+        params += [masked.group(1), masked.group(2).upper()]
     elif name:
         escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append("name LIKE ? ESCAPE '\\'")
@@ -580,9 +585,11 @@ def search_audit(db, username: str = "", case_id: int | None = None, action: str
 
 
 def audit_rows(db, case_id: int | None = None, limit: int = 200) -> list[dict]:
-    if case_id is None:
-        return list(db["audit"].rows_where(order_by="id DESC", limit=limit))
-    return list(db["audit"].rows_where("case_id = ?", [case_id], order_by="id DESC", limit=limit))
+    """The newest audit rows (of one case), each with the user's display name."""
+    where, params = ("WHERE a.case_id = ?", [case_id]) if case_id is not None else ("", [])
+    return [dict(r) for r in db.query(
+        f"SELECT a.*, u.display_name FROM audit a LEFT JOIN users u ON u.id = a.user_id {where} "
+        "ORDER BY a.id DESC LIMIT ?", params + [limit])]
 
 
 # --- finance cost estimates -------------------------------------------------
@@ -644,7 +651,8 @@ def _alive(pid: int | None) -> bool:
 
 
 def get_estimate(db, job_id: int) -> dict | None:
-    rows = list(db["estimates"].rows_where("id = ?", [job_id]))
+    rows = [dict(r) for r in db.query("SELECT e.*, u.display_name FROM estimates e "
+                                      "LEFT JOIN users u ON u.id = e.user_id WHERE e.id = ?", [job_id])]
     if not rows:
         return None
     job = rows[0]
@@ -654,6 +662,7 @@ def get_estimate(db, job_id: int) -> dict | None:
 
 def estimates(db, limit: int = 50) -> list[dict]:
     """Recent jobs, newest first, without their results."""
-    return list(db["estimates"].rows_where(
-        select="id, username, year, file_name, status, processed, total, created_at, finished_at, error",
-        order_by="id DESC", limit=limit))
+    return [dict(r) for r in db.query(
+        "SELECT e.id, e.username, u.display_name, e.year, e.file_name, e.status, e.processed, e.total, "
+        "e.created_at, e.finished_at, e.error FROM estimates e LEFT JOIN users u ON u.id = e.user_id "
+        "ORDER BY e.id DESC LIMIT ?", [limit])]

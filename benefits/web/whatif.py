@@ -35,7 +35,9 @@ from ..engine import RulebookError
 from ..policy import Comparison, compare
 from ..policy.compare import STATUS_ZH
 from ..policy.reform import ADDED_MARK, CHANGED_MARK
-from ..policy.workbook import line_zh, write_comparison
+from ..costing.fen import to_fen, yuan
+from ..engine.vocabulary import PAYER_ZH, PAYERS
+from ..policy.workbook import line_zh, persons_only, totals, write_comparison
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +210,13 @@ def summary(result: Comparison, reform, caseload: Caseload) -> dict:
         "changed_cases": changed_cases(result, caseload),
         "changed_persons": result.changes.get_column("row").n_unique() if result.changes.height else 0,
         "rejects": rejects[:SHOWN_REJECTS],
+        # what the officer decides on, as the estimates and the workbook's 合计 rows give it
+        "payers": [{"payer": p, "payer_zh": PAYER_ZH[p],
+                    "baseline": float(result.baseline_estimate["payers"][p]["mid"]),
+                    "reform": float(result.reform_estimate["payers"][p]["mid"]),
+                    "difference": yuan(to_fen(result.reform_estimate["payers"][p]["mid"])
+                                       - to_fen(result.baseline_estimate["payers"][p]["mid"]))} for p in PAYERS],
+        "sums": totals(result), "persons_only": persons_only(result),
     }
 
 
@@ -238,15 +247,17 @@ class Run:
     error: Optional[str] = None
     seconds: Optional[float] = None
     timings: dict = field(default_factory=dict)        # stage → seconds, for the benchmark
-    # the workbook is written on the first download, from the comparison kept
-    # until then (most parameter changes are never downloaded)
+    # the workbook is written by the job right after the result (the page
+    # shows the result first), so a download finds it on disk; the
+    # comparison is kept until then
     comparison: Optional[Comparison] = field(default=None, repr=False)
     workbook_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    workbook_state: str = "pending"      # pending → ready | failed
 
     def as_json(self) -> dict:
         return {"id": self.id, "status": self.status, "status_zh": self.stage_zh, "stage_zh": self.stage_zh,
                 "processed": self.processed, "total": self.total, "error": self.error, "seconds": self.seconds,
-                "timings": self.timings}
+                "timings": self.timings, "workbook": self.workbook_state}
 
 
 _runs: dict[str, Run] = {}
@@ -303,7 +314,8 @@ def _work() -> None:
             run.status, run.stage_zh = "running", "测算中"
             run.folder.mkdir(parents=True, exist_ok=True)
             work(run)
-            run.status = "done"
+            run.status, run.stage_zh = "done", "已完成"
+            _write_workbook(run)
         except (CaseloadError, LayoutError) as exc:
             run.status, run.error = "failed", str(exc)
         except RulebookError as exc:
@@ -321,9 +333,23 @@ def _work() -> None:
                 old.comparison = None
 
 
+def _write_workbook(run: Run) -> None:
+    """The job's last step: the workbook on disk, so the first download is
+    immediate. A failure here leaves the result standing (logged; the
+    download says so)."""
+    if run.comparison is None:
+        return
+    try:
+        workbook(run)
+    except Exception:
+        log.exception("policy workbook %s failed", run.id)
+        run.workbook_state = "failed"
+
+
 def workbook(run: Run) -> Optional[Path]:
-    """The run's workbook, written on first use; None if its comparison was
-    already let go (a newer run of the user took its place)."""
+    """The run's workbook: the job writes it when the run finishes (a
+    download arriving meanwhile waits for it); None if it could not be
+    written or its comparison was let go."""
     path = run.folder / WORKBOOK
     with run.workbook_lock:
         if not path.is_file():
@@ -333,6 +359,7 @@ def workbook(run: Run) -> Optional[Path]:
             write_comparison(run.comparison, path)
             run.timings["workbook"] = round(time.perf_counter() - started, 2)
             run.comparison = None
+            run.workbook_state = "ready"
     return path
 
 

@@ -4,7 +4,9 @@ only for their owner, audit rows, and per-request reforms that leave the
 server's rulebook alone."""
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 import shutil
 import threading
 import time
@@ -13,7 +15,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from benefits.web import create_app, store, whatif
+from benefits.engine import load_rulebook
+from benefits.web import create_app, reformform, store, whatif
 
 from web_helpers import csrf_from, login
 
@@ -135,8 +138,8 @@ def test_a_bad_reform_file_shows_file_and_line_in_chinese_and_nothing_runs(app, 
 
 
 @pytest.mark.parametrize("fields,files,message", [
-    ({"p.dibao_topup_ratio.0": "四分之一"}, {}, "不是数字"),
-    ({"p.dibao_topup_ratio.0": "nan"}, {}, "不是数字"),
+    ({"p.dibao_topup_ratio.0": "四分之一"}, {}, "不是有效的比例"),
+    ({"p.dibao_topup_ratio.0": "nan"}, {}, "不是有效的比例"),
     ({"since": "2013-02-30", "p.dibao_topup_ratio.0": "0.3"}, {}, "改动起始日期"),
     ({"year": "1999", "p.dibao_topup_ratio.0": "0.3"}, {}, "预算年度"),
     ({}, {}, "没有任何改动"),
@@ -200,12 +203,11 @@ def test_a_result_is_only_for_the_user_who_ran_it(app):
     login(other, "admin")
     for suffix in ("", ".json", "/workbook.xlsx"):
         assert other.get(location + suffix).status_code == 404
-    # the workbook is written on the first download, for the owner's two latest runs only
+    # each run's job writes its workbook, so an earlier run's still downloads after later ones
     later = [_post(owner, {"p.dibao_topup_ratio.0": ratio}).headers["Location"] for ratio in ("0.31", "0.32")]
     for run in later:
         assert _finished(owner, run)["status"] == "done"
-    gone = owner.get(location + "/workbook.xlsx")
-    assert gone.status_code == 404 and "请重新测算" in gone.get_data(as_text=True)
+    assert owner.get(location + "/workbook.xlsx").status_code == 200
     assert owner.get(later[0] + "/workbook.xlsx").status_code == 200
     denied = [r["detail"] for r in _audit(app, "denied") if r["username"] == "admin"]
     assert len(denied) == 3 and all("另一用户的测算" in d for d in denied)
@@ -401,7 +403,7 @@ def test_the_form_writes_one_dated_value_per_changed_scope():
         if v.hukou_county is None]
     assert section["prosthesis_subsidy"]["values"][-1] == {"from": "2013-03-01", "value": {"calf": 400, "thigh": 1000}}
     assert set(section) == {"dibao_standard", "prosthesis_subsidy"}
-    assert reformform.describe(section, book) == "普及型假肢安装补贴 改为 小腿 400，大腿 1000；城乡居民最低生活保障标准 改为 350"
+    assert reformform.describe(section, book) == "普及型假肢安装补贴 改为 小腿普及型假肢 400，大腿普及型假肢 1000；城乡居民最低生活保障标准 改为 350"
     # and as a reform: 灵宝 城镇 in August 2013 is 350
     from benefits.policy import apply_reform, load_reform
     reformed = apply_reform(book, load_reform(reformform.reform_text(section, "测试", "测试理由").encode()))
@@ -419,3 +421,54 @@ def test_admins_read_what_if_runs_in_the_audit_log(app, client):
     login(client, "admin")
     html = client.get("/admin/audit?action=policy.compare").get_data(as_text=True)
     assert "政策测算（改革前后对比）" in html and "低保重度残疾人定额补贴提高到25%" in html and "policy" in html
+
+
+def test_the_workbook_is_written_by_the_run_so_the_first_download_is_immediate(app, client):
+    """Issue 20 item 8: the job writes the workbook when the run finishes."""
+    login(client, "policy")
+    location = _post(client, {"p.dibao_topup_ratio.0": "0.15"}).headers["Location"]
+    assert _finished(client, location)["status"] == "done"
+    run = whatif.get(location.rsplit("/", 1)[-1])
+    stop = time.monotonic() + 60
+    while client.get(location + ".json").get_json()["workbook"] == "pending" and time.monotonic() < stop:
+        time.sleep(0.05)
+    assert client.get(location + ".json").get_json()["workbook"] == "ready"
+    assert (run.folder / whatif.WORKBOOK).is_file() and "workbook" in run.timings   # before any download
+    assert run.comparison is None                                                   # memory let go
+    response = client.get(location + "/workbook.xlsx")
+    assert response.status_code == 200 and response.data[:2] == b"PK"
+
+
+@pytest.mark.parametrize("typed", ["0.25", "25", "25%", "25 %", "２５％"])
+def test_a_ratio_takes_a_fraction_or_a_percentage(typed):
+    """Issue 20 item 7: 25 and 25% are 25 % where the parameter is a ratio."""
+    book = load_rulebook()
+    section, errors = reformform.changes(book, {"p.dibao_topup_ratio.0": typed}, dt.date(2013, 1, 1))
+    assert not errors
+    assert {v["value"] for v in section["dibao_topup_ratio"]["values"] if v["from"] >= "2013-01-01"} == {0.25}
+
+
+@pytest.mark.parametrize("name,typed,message", [
+    ("p.dibao_topup_ratio.0", "150", "不是有效的比例：应大于 0、不超过 100%"),
+    ("p.dibao_topup_ratio.0", "0", "不是有效的比例：应大于 0"),
+    ("p.dibao_topup_ratio.0", "-5%", "不是有效的比例"),
+    ("p.hardship_relief_payer.0.city", "30%", "各出资方的比例之和应为 100%，现为 80%"),
+    ("p.dibao_standard.0", "-1", "为负数：不能小于 0"),
+])
+def test_a_bad_ratio_or_a_negative_amount_is_refused_at_its_field(name, typed, message):
+    book = load_rulebook()
+    _, errors = reformform.changes(book, {name: typed}, dt.date(2013, 1, 1))
+    assert len(errors) == 1 and message in next(iter(errors.values()))
+
+
+def test_the_ratio_error_shows_at_the_field_in_chinese_with_no_path_or_english(app, client):
+    login(client, "policy")
+    response = _post(client, {"p.dibao_topup_ratio.0": "250"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    at_field = re.search(r'<small class="error" data-for="p\.dibao_topup_ratio\.0">([^<]*)</small>', html)
+    assert at_field and "不是有效的比例" in at_field.group(1)
+    assert not re.search(r"[A-Za-z]{3,}|\.yaml|:\d", at_field.group(1))
+    assert "fraction" not in html and not _audit(app, "policy.compare")
+    ran = _post(client, {"p.dibao_topup_ratio.0": "25%"})
+    assert ran.status_code == 302 and _finished(client, ran.headers["Location"])["status"] == "done"

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 import polars as pl
 
 from ...caseload import (BY_PATH, MAX_CELL, BadRow, CaseloadError, cell_value, check_header, csv_rows, empty_cell,
-                         encoding_of, text_stream, xlsx_rows)
+                         detect_encoding, file_encoding, text_stream, xlsx_rows)
 from .schema import ROW
 from .validate import PY_SPACE, SOURCE
 
@@ -90,12 +90,12 @@ def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
     return _polars_cells(frame, names, 2, _lines(data) - 1)
 
 
-def _python_csv(text: str) -> pl.DataFrame:
+def _python_csv(text: str, header_check=check_header) -> pl.DataFrame:
     """The single-applicant reader's own parse, row by row (slower). A row
     the text columns cannot carry as it is (bytes that are not UTF-8, a row
     the reader could not split, cells beyond the header or under a blank
     one, a cell over the size limit) keeps the whole row for the exact path."""
-    names, rows = csv_rows(io.StringIO(text, newline=""))
+    names, rows = csv_rows(io.StringIO(text, newline=""), header_check)
     named = [i for i, n in enumerate(names) if n is not None]
     numbers, columns, sources = [], {i: [] for i in named}, []
     for number, row in rows:
@@ -128,14 +128,14 @@ def _undecodable(cell: str) -> bool:
     return False
 
 
-def _exact_csv(data: bytes) -> pl.DataFrame:
+def _exact_csv(data: bytes, header_check=check_header) -> pl.DataFrame:
     with text_stream(io.BytesIO(data), newline="") as stream:
-        return _python_csv(stream.read())
+        return _python_csv(stream.read(), header_check)
 
 
-def _header_names(plain: bytes) -> list | None:
-    """The header's column paths when polars splits the header line as the
-    csv module does (no quote in it); None otherwise."""
+def _header_names(plain: bytes, header_check=check_header) -> list | None:
+    """The header's column names (``header_check``) when polars splits the
+    header line as the csv module does (no quote in it); None otherwise."""
     header_line = plain.split(b"\n", 1)[0]
     if not header_line.strip() or b'"' in header_line:
         return None
@@ -143,25 +143,26 @@ def _header_names(plain: bytes) -> list | None:
         first = next(csv.reader([header_line.decode("utf-8")]))
     except (UnicodeDecodeError, csv.Error, StopIteration):
         return None
-    return check_header(first)
+    return header_check(first)
 
 
-def read_csv_frame(path) -> pl.DataFrame:
+def read_csv_frame(path, header_check=check_header) -> pl.DataFrame:
     """A CSV caseload → the raw frame: parsed by polars where that is
     certainly the single-applicant reader's parse, else by that reader
-    (any encoding its byte-order mark names)."""
+    (the file's one encoding, ``detect_encoding``). ``header_check``: the header
+    row → column names (the caseload's layout by default; the roll has its own)."""
     path = Path(path)
     if not path.is_file():
         raise CaseloadError(f"找不到台账文件：{path}")
     data = path.read_bytes()
-    if encoding_of(data[:4]) == "utf-8-sig":
+    if detect_encoding(io.BytesIO(data)) == "utf-8-sig":
         plain = data[len(_BOM):] if data.startswith(_BOM) else data
-        names = _header_names(plain)
+        names = _header_names(plain, header_check)
         if names is not None:
             frame = _polars_csv(plain, names)
             if frame is not None:
                 return frame
-    return _exact_csv(data)
+    return _exact_csv(data, header_check)
 
 
 _BLOCK = 1 << 24          # bytes a scan reads at once
@@ -174,11 +175,13 @@ def _scan(path: Path) -> tuple[int, list, int] | None:
     read it piece by piece as ``read_csv_frame`` would read it whole
     (``_bytes_like_csv`` over the whole file); None when the whole file must
     go the exact way."""
+    if file_encoding(path) != "utf-8-sig":        # a file of another encoding is read whole
+        return None
     with path.open("rb") as f:
         block = f.read(_BLOCK)
         bom = len(_BOM) if block.startswith(_BOM) else 0
         block = block[bom:]
-        if encoding_of(block[:4]) != "utf-8-sig" or b"\n" not in block or not _bytes_like_csv(block):
+        if b"\n" not in block or not _bytes_like_csv(block):
             return None
         names = _header_names(block)
         if names is None:
