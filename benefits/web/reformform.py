@@ -18,6 +18,7 @@ from typing import Optional
 
 import yaml
 
+from ..engine.rulebook import value_problem
 from .labels import COUNTIES
 
 RESIDENCE_ZH = {"urban": "城镇", "rural": "农村"}
@@ -87,6 +88,11 @@ def changes(book, form, since: dt.date) -> tuple[dict, dict[str, str]]:
                 value = _number(text[:40])
             except ValueError:
                 errors[f.name] = f"“{text[:20]}”不是数字，请填写如 0.25 或 1200"
+                continue
+            spec = book.parameters[group["name"]]
+            problem = value_problem(spec.kind, spec.range, value)
+            if problem is not None:
+                errors[f.name] = f"{problem}（单位：{spec.unit}）"
                 continue
             if value == f.current:
                 continue
