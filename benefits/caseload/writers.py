@@ -29,6 +29,11 @@ def _umask() -> int:
         return 0o022
 
 
+LIVE_TEMPORARIES: set[str] = set()
+"""The temporary files atomic_output holds right now: a stop that cannot wait
+for the block to unwind (cliutil.stop_promptly) removes them itself."""
+
+
 @contextmanager
 def atomic_output(path) -> Iterator[Path]:
     """A temporary path in ``path``'s folder, renamed to ``path`` only once
@@ -36,6 +41,7 @@ def atomic_output(path) -> Iterator[Path]:
     under the name the user asked for (nor replaces a good one)."""
     path = Path(path)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".part{path.suffix}")
+    LIVE_TEMPORARIES.add(name)
     os.close(fd)
     os.chmod(name, 0o666 & ~_umask())      # mkstemp makes it 0600; the final file gets the usual mode
     try:
@@ -47,6 +53,8 @@ def atomic_output(path) -> Iterator[Path]:
         with suppress(OSError):
             os.unlink(name)
         raise
+    finally:
+        LIVE_TEMPORARIES.discard(name)
 
 
 @contextmanager
