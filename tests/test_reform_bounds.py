@@ -320,3 +320,23 @@ def test_a_rule_at_every_limit_compiles_and_runs_at_once(base, mode):
         determination = engine.evaluate(applicant())
     assert any(b["benefit"] == "at_the_limits" for b in determination["benefits"])
     assert time.monotonic() - started < 30      # a spin would not return at all; this only bounds the wait
+
+
+def test_a_kept_version_from_before_kinds_still_loads_but_a_rules_folder_must_declare_them(rules_copy):
+    """Saved determinations keep their rule files for replay: files written
+    before parameters declared kind and range load as they are (values still
+    finite numbers); a rules folder in use must declare them."""
+    from benefits.engine.rulebook import read_rule_files, rulebook_from_files
+    path = rules_copy / "parameters" / "dibao.yaml"
+    path.write_text("\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
+                              if not line.startswith(("  kind:", "  range:"))) + "\n", encoding="utf-8")
+    book = rulebook_from_files(read_rule_files(rules_copy), rules_copy)
+    assert book.parameters["dibao_standard"].kind is None
+    with pytest.raises(RulebookError, match=r"dibao\.yaml: parameter dibao_standard：缺少 kind 和 range"):
+        load_rulebook(rules_copy)
+    old = apply_reform(book, load_reform(HEAD + "parameters:\n  dibao_standard:\n    values:\n"
+                                                "      - {from: 2013-01-01, residence: urban, value: 400}\n"))
+    assert old.parameters["dibao_standard"].values[-1].value == 400
+    with pytest.raises(ReformError, match=r"应为有限的数"):
+        apply_reform(book, load_reform(HEAD + "parameters:\n  dibao_standard:\n    values:\n"
+                                              "      - {from: 2013-01-01, residence: urban, value: .nan}\n"))

@@ -285,15 +285,18 @@ class DatedValue(_Spec):
         return self
 
 
-def value_problem(kind: str, bounds: tuple, value) -> Optional[str]:
+def value_problem(kind: Optional[str], bounds: Optional[tuple], value) -> Optional[str]:
     """Why ``value`` (a number, or a mapping of numbers) is not a value of a
-    parameter of this kind and range, in Chinese; None when it is."""
+    parameter of this kind and range, in Chinese; None when it is. Without a
+    kind (a kept version's parameter), only that it is a finite number."""
     numbers = list(value.values()) if isinstance(value, dict) else [value]
     for number in numbers:
         if isinstance(number, bool) or not isinstance(number, (int, float)):
             return f"应为数字，不是 {number!r}"
         if not math.isfinite(number):
             return f"应为有限的数，不是 {number!r}"
+        if kind is None:
+            continue
         if kind == "count" and number != int(number):
             return f"应为整数，不是 {number!r}"
         low, high = bounds
@@ -323,9 +326,11 @@ class Parameter(_Spec):
     unit: str
     # what its numbers are and the range they must lie in (both declared in
     # the parameter file): KINDS; money within 0..MONEY_CEILING, a ratio or
-    # shares within 0..1, a count within 0..COUNT_CEILING
-    kind: Literal["money", "ratio", "count", "shares"]
-    range: tuple[Number, Number]
+    # shares within 0..1, a count within 0..COUNT_CEILING. A rules folder
+    # must declare them (load_rulebook); the files of a rulebook version kept
+    # before they existed still load (replay), their values checked as finite
+    kind: Optional[Literal["money", "ratio", "count", "shares"]] = None
+    range: Optional[tuple[Number, Number]] = None
     by: list[Literal["hukou_county", "residence"]]
     verified: bool
     source: str
@@ -333,6 +338,10 @@ class Parameter(_Spec):
 
     @model_validator(mode="after")
     def _in_range(self):
+        if (self.kind is None) != (self.range is None):
+            raise PydanticCustomError("benefits", "kind 和 range 要一起写")
+        if self.kind is None:
+            return self
         low, high = self.range
         ceiling = {"money": MONEY_CEILING, "count": COUNT_CEILING}.get(self.kind, 1)
         if not 0 <= low <= high <= ceiling:
@@ -500,8 +509,14 @@ def rulebook_version(files: Mapping[str, bytes]) -> str:
 
 
 def load_rulebook(directory: Path | str | None = None) -> Rulebook:
+    """The rulebook of a rules folder; each of its parameters declares its kind and range."""
     directory = Path(directory or DEFAULT_RULES_DIR)
-    return rulebook_from_files(read_rule_files(directory), directory)
+    book = rulebook_from_files(read_rule_files(directory), directory)
+    for spec in book.parameters.values():
+        if spec.kind is None:
+            raise RulebookError(f"{directory / PARAMETERS_DIR / spec.source_file}: parameter {spec.name}："
+                                f"缺少 kind 和 range（参数类别与取值范围，见 docs/policy.md）")
+    return book
 
 
 def rulebook_from_files(files: Mapping[str, bytes], directory: Path | str) -> Rulebook:
