@@ -340,3 +340,24 @@ def test_a_kept_version_from_before_kinds_still_loads_but_a_rules_folder_must_de
     with pytest.raises(ReformError, match=r"应为有限的数"):
         apply_reform(book, load_reform(HEAD + "parameters:\n  dibao_standard:\n    values:\n"
                                               "      - {from: 2013-01-01, residence: urban, value: .nan}\n"))
+
+
+@pytest.mark.parametrize("test, message", [
+    ("gte: 1e308", "条件的值 1e\\+308 超出范围"),          # durable_rules could not read it back: error 204
+    ("in: [1e300, 2]", "条件的值 1e\\+300 超出范围"),
+    ("in: [2.0, 1]", "事实“grade”是整数，2.0 不是整数"),   # Polars: Int64 column against a Float64 list
+    ("eq: 1.5", "事实“grade”是整数，1.5 不是整数"),
+])
+def test_a_condition_value_the_engines_cannot_take_is_refused(base, test, message):
+    text = HEAD + f"rules:\n  - change_condition: {{rule: severe, where: {{fact: grade}}, to: {{{test}}}}}\n"
+    with pytest.raises(ReformError, match=rf"^改革方案:4：.*{message}"):
+        apply_reform(base, load_reform(text))
+
+
+def test_a_decimal_fact_tested_against_whole_numbers_compares_in_both_engines(base):
+    from benefits.policy import compare
+    text = HEAD + ("rules:\n  - change_condition: {rule: dibao_inclusion, where: {fact: per_capita_income}, "
+                   "to: {in: [0, 100, 250.5]}}\n")
+    reformed = apply_reform(base, load_reform(text))
+    result = compare(DEFAULT_RULES_DIR.parent / "fixtures" / "applicants.jsonl", base, reformed, 2013, examples=1)
+    assert result.counts["total"] > 0

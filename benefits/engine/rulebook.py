@@ -49,6 +49,9 @@ MAX_CHANGE_DAYS = 36
 """Distinct days on which some parameter value starts (shipped: 7): each is a
 day on which a caseload is evaluated again."""
 
+CONDITION_CEILING = 1_000_000_000_000
+"""The largest number a condition may test against (money is at most 10,000,000)."""
+
 Scalar = Union[bool, int, float, str]
 Period = Literal["monthly", "yearly", "one_off", "ongoing"]
 
@@ -101,6 +104,10 @@ class Condition(_Spec):
         for value in self.value if self.op == "in" else [self.value]:
             if isinstance(value, float) and not math.isfinite(value):
                 raise PydanticCustomError("benefits", f"条件的值应为有限的数，不能是 {value!r}")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > CONDITION_CEILING:
+                # durable_rules cannot read 1e308 back ("error code: 204"); no fact comes near
+                raise PydanticCustomError("benefits", f"条件的值 {value:g} 超出范围（绝对值不超过 "
+                                                      f"{CONDITION_CEILING:,}）")
         if self.op == "in" and len(self.value) > MAX_SET_MEMBERS:
             raise PydanticCustomError("benefits", f"in: 集合有 {len(self.value)} 个值，超过上限 {MAX_SET_MEMBERS} 个"
                                                   f"（每个集合的值数）")
@@ -718,6 +725,9 @@ def _check_type(cond: Condition, where: str) -> None:
         if not ok:
             raise RulebookError(f"{where}: {value!r} is not a {expected.__name__}, "
                                 f"the type of fact {cond.fact!r}")
+        if expected is int and cond.op in ("eq", "ne", "in") and not isinstance(value, int):
+            # an integer fact is never 2.5; and Polars will not test Int64 against a Float64 list
+            raise RulebookError(f"{where}：事实“{cond.fact}”是整数，{value!r} 不是整数")
 
 
 def _dependency_order(rules: list[Rule]) -> list[Rule]:
