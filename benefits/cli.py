@@ -4,10 +4,11 @@ Whatever happens, the terminal gets one Chinese line, never a traceback, and
 the exit code says what went wrong:
 
 0 done · 1 records rejected, or a refused rule/caseload file · 2 bad usage ·
-3 no records in the input · 66 input not readable (missing, closed stdin) ·
+3 no records in the input · 66 input not readable (missing, closed stdin,
+damaged file) · 69 the Dask scheduler cannot be reached or was lost ·
 70 internal error · 74 a file or the output cannot be read or written (disk
-full) · 130 interrupted
-(Ctrl-C) · 143 terminated (SIGTERM).
+full, closed stdout) · 130 interrupted (Ctrl-C) · 141 the reader of the
+output went away (``| head``), quiet · 143 terminated (SIGTERM).
 """
 from __future__ import annotations
 
@@ -23,17 +24,18 @@ from pathlib import Path
 
 import click
 
-from .caseload import CaseloadError, LayoutError, json_records, text_stream
-from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RECORDS, EXIT_OUTPUT, EXIT_REJECTED,
-                      EXIT_TERMINATED, STOP_SAID, STOPPED_ZH, Stop, Terminated, parse_date, raise_terminated,
-                      stop_promptly)
+from .caseload import CaseloadError, LayoutError, encoding_note, json_records, text_stream
+from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RECORDS, EXIT_OUTPUT, EXIT_PIPE,
+                      EXIT_REJECTED, EXIT_TERMINATED, STOP_SAID, STOPPED_ZH, Stop, Terminated, guard_standard_streams,
+                      parse_date, raise_terminated, refused, stop_promptly)
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
 from .report import render
 from .tables import visible
 
 # Loaded only when named: a spawn worker re-imports this module, and the web
 # stack (Flask, sqlite, cffi) would otherwise sit in every worker's memory.
-_LAZY = {"compare": "benefits.policy.cli:compare", "estimate": "benefits.finance.cli:estimate", "generate": "benefits.caseload.cli:generate",
+_LAZY = {"audit": "benefits.audit.cli:audit", "compare": "benefits.policy.cli:compare", "estimate": "benefits.finance.cli:estimate", "generate": "benefits.audit.cli:generate",
+         "recheck": "benefits.audit.recheck_cli:recheck",
          "scenarios": "benefits.scenarios.cli:scenarios", "serve": "benefits.web.serve:serve",
          "scorecard": "benefits.scorecard.cli:scorecard",
          "users": "benefits.web.users:users", "replay": "benefits.web.replay:replay_command"}
@@ -51,7 +53,8 @@ def _sigterm_raises():
         signal.signal(signal.SIGTERM, previous)
 
 
-_ERRNO_ZH = {errno.ENOSPC: "磁盘已满", errno.EDQUOT: "超出磁盘配额", errno.EACCES: "没有权限",
+_ERRNO_ZH = {errno.ENOSPC: "磁盘已满", errno.EDQUOT: "超出磁盘配额", errno.EFBIG: "文件超出允许的大小（磁盘或系统限制）",
+             errno.EACCES: "没有权限",
              errno.EPERM: "没有权限", errno.ENOENT: "文件或文件夹不存在", errno.EROFS: "只读文件系统",
              errno.EIO: "读写错误", errno.EISDIR: "这是一个文件夹"}
 
@@ -77,7 +80,17 @@ def _command_name(args) -> str | None:
     return next((a for a in (sys.argv[1:] if args is None else args) if not a.startswith("-")), None)
 
 
+class _PipeClosed(Exception):
+    """BrokenPipeError, carried past click (which would make it exit 1)."""
+
+
 class _Main(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _PipeClosed from None
+
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(_LAZY))
 
@@ -91,6 +104,7 @@ class _Main(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         code = 0
+        closed_stdout = guard_standard_streams()
         try:
             # `serve` stops the way a server does (waitress and benefits.web.serve)
             prompt = nullcontext() if _command_name(args) == "serve" else stop_promptly()
@@ -99,7 +113,10 @@ class _Main(click.Group):
                     result = super().main(args, prog_name, complete_var, False, **extra)
                     code = result if isinstance(result, int) else 0
                 finally:
-                    sys.stdout.flush()        # a full disk shows here, not at interpreter exit
+                    try:
+                        sys.stdout.flush()    # a full disk shows here, not at interpreter exit
+                    except BrokenPipeError:
+                        raise _PipeClosed from None
         except Stop as exc:
             _say(visible(str(exc)))
             code = exc.code
@@ -118,6 +135,9 @@ class _Main(click.Group):
             STOP_SAID.set()
             _say(STOPPED_ZH[signal.SIGTERM][0])
             code = EXIT_TERMINATED
+        except _PipeClosed:               # `| head`: the reader has all it wanted; nothing to say
+            _silence_stdout()
+            code = EXIT_PIPE
         except OSError as exc:
             _silence_stdout()
             if exc.filename:          # an output (or a caseload that went away while read)
@@ -128,6 +148,9 @@ class _Main(click.Group):
         except Exception as exc:          # a bug: still one line, and a code that says so
             _say(f"内部错误（请报告）：{type(exc).__name__}: {exc}")
             code = EXIT_INTERNAL
+        if closed_stdout is not None and closed_stdout.lost and code in (0, EXIT_REJECTED):
+            _say(f"无法显示结果：标准输出已关闭（{closed_stdout.lost} 行未显示；输出文件照常写出）")
+            code = EXIT_OUTPUT
         sys.exit(code)
 
 
@@ -190,7 +213,7 @@ def evaluate(file, as_of, fmt, rules_dir, batch, out):
                     click.echo(render(result))
                     click.echo("")
     except CaseloadError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refused(exc) from None
     if not records:
         raise Stop("没有记录：输入为空（应为每行一条JSON记录，或一份JSON文档）", EXIT_NO_RECORDS)
     if rejected:
@@ -200,7 +223,7 @@ def evaluate(file, as_of, fmt, rules_dir, batch, out):
 def _evaluate_batch(file, out, as_of, rules_dir):
     # polars and the columnar engine, only for --batch: kept out of the command's
     # start-up and out of every spawn worker (which re-imports this module)
-    from .finance.evaluate_file import evaluate_file
+    from .finance.evaluate_file import NoRecords, evaluate_file
     if not out:
         raise click.UsageError("--batch 需要 --out FILE.parquet 或 FILE.jsonl")
     if file == "-":
@@ -214,9 +237,13 @@ def _evaluate_batch(file, out, as_of, rules_dir):
         click.echo(json.dumps({"line": r["row"], "rejected": [{"field": r["field"], "message": r["message"]}]},
                               ensure_ascii=False))
     try:
-        written = evaluate_file(file, Path(out), as_of, rules_dir, on_reject=reject)
+        _, written = evaluate_file(file, Path(out), as_of, rules_dir, on_reject=reject)
+    except NoRecords as exc:
+        raise Stop(str(exc), EXIT_NO_RECORDS) from None
     except (CaseloadError, LayoutError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refused(exc) from None
+    if encoding_note(file):
+        click.echo(encoding_note(file), err=True)
     click.echo(f"已评估 {written} 人，拒绝 {len({r['row'] for r in rejected})} 行：{out}", err=True)
     if rejected:
         sys.exit(1)

@@ -1,13 +1,21 @@
 """A determination as a readable Chinese report (the CLI's --format report)."""
 from __future__ import annotations
 
+from .engine.facts import FACTS
 from .engine.vocabulary import PAYER_ZH, PERIOD_ZH, STATUS_ZH
 from .engine.identity import CURRENT_COUNTIES
 
 _REASON_MARK = {"held": "✓", "failed": "✗", "unknown": "?"}
-# keys of parameter values that are tables or payer shares
-_KEY_ZH = {**PAYER_ZH, "secondary": "中专", "college": "大专", "bachelor": "本科",
-           "thigh": "大腿假肢", "calf": "小腿假肢", "min": "最低", "max": "最高"}
+# keys of parameter values that are tables (keyed by a fact's coded values:
+# the rulebook's Chinese names of them), ranges or payer shares
+_KEY_ZH = {**{code: zh for fact in FACTS.values() for code, zh in fact.values_zh if code != "none"},
+           **PAYER_ZH, "min": "最低", "max": "最高"}
+
+
+def key_zh(key: str) -> str:
+    """A key of a parameter's table, range or payer shares in Chinese (大专, 最高, 市级财政)."""
+    return _KEY_ZH.get(key, key)
+
 _SHARES = set(PAYER_ZH)
 DOCUMENT_ZH = {"63号": "三政办〔2012〕63号《关于三门峡市残疾人救助保障的意见》",
                "81号": "三政〔2012〕81号《关于进一步加强新时期民政工作的实施意见》"}

@@ -42,10 +42,14 @@ class Sheet:
     their contents (set before the first row: write-only mode needs that).
     ``result``: a dict with the ``year`` and ``rulebook_version`` the title
     row names; ``rows``: lists of cells, or (cells, bold) tuples; ``unit``:
-    the money unit the title row states (元 unless the sheet says otherwise)."""
+    the money unit the title row states (元 unless the sheet says otherwise);
+    ``period``: what the figures are for where it is not ``result``'s budget
+    year (the audit's 核对日); ``notes_sheet``: the sheet naming the
+    parameters used and their unverified marks."""
 
     def __init__(self, book: Workbook, title: str, result: dict, header: Optional[list],
-                 rows: Iterable = (), widths: Optional[list] = None, unit: str = "元"):
+                 rows: Iterable = (), widths: Optional[list] = None, unit: str = "元",
+                 period: Optional[str] = None, notes_sheet: str = "参数与假设"):
         self.sheet = book.create_sheet(title)
         rows = [r if isinstance(r, tuple) else (r, False) for r in rows]
         if widths is None:
@@ -53,8 +57,9 @@ class Sheet:
         for index, width in enumerate(widths, 1):
             self.sheet.column_dimensions[get_column_letter(index)].width = max(width, 8)
         self.sheet.freeze_panes = "A3" if header else "A2"
-        self.row([f"{result['year']}年度 · 规则版本 {result['rulebook_version']} · "
-                  f"金额单位：{unit} · 所用参数及未核实标记见“参数与假设”表"], bold=True)
+        period = period or f"{result['year']}年度"
+        self.row([f"{period} · 规则版本 {result['rulebook_version']} · "
+                  f"金额单位：{unit} · 所用参数及未核实标记见“{notes_sheet}”表"], bold=True)
         if header:
             self.row(header, bold=True)
         for values, bold in rows:

@@ -17,6 +17,7 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 from benefits.engine import RulebookError, default_engine
 from benefits.engine.columnar import ColumnarEngine
 from features.steps.applicant import *  # noqa: F401,F403  (step fixtures)
+from features.steps.audit import *  # noqa: F401,F403  (名册核对)
 from features.steps.base import CATALOGUE, Mismatch, catalogue_text
 from features.steps.checks import *  # noqa: F401,F403
 from features.steps.county import *  # noqa: F401,F403  (81号 county targets)

@@ -38,7 +38,7 @@ def test_a_valid_record_parses():
     (lambda r: r.update(residence="town"), "residence", "可选"),
     (lambda r: r.update(evaluation_date="2013-02-30"), "evaluation_date", "日期"),
     (lambda r: r.update(evaluation_date="2101-01-01"), "evaluation_date", "评估日期应在"),
-    (lambda r: r.update(evaluation_date="1949-12-31", id_number="11010519491231002X",
+    (lambda r: r.update(evaluation_date="1899-12-31", id_number="110105189912310023",
                         certificate=None), "evaluation_date", "评估日期应在"),
     (lambda r: r.update(unknown_field=1), "unknown_field", "不认识的字段"),
     (lambda r: r.update(hukou_local=False), "hukou_local", "非本市户籍"),
@@ -129,7 +129,7 @@ def test_one_unknown_member_leaves_household_counts_unknown():
 
 
 @pytest.mark.parametrize("as_of, message", [
-    ("1949-12-31", "评估日期应在"), ("2101-01-01", "评估日期应在"),
+    ("1899-12-31", "评估日期应在"), ("2101-01-01", "评估日期应在"),
 ])
 def test_implausible_as_of_is_refused(engine, as_of, message):
     with pytest.raises(InvalidApplicant) as caught:

@@ -22,8 +22,13 @@ FUNCTION_IMPORTS_ALLOWED = {
         "and out of every spawn worker (which re-imports benefits.cli)",
     ("benefits.finance.cli", "benefits.finance.chart"):
         "matplotlib, only when `estimate` draws its chart: `benefits --help` imports finance.cli for its help line",
+    ("benefits.audit.cli", "benefits.audit.chart"):
+        "matplotlib, only when `audit` draws its chart: `benefits --help` imports audit.cli for its help line",
     ("benefits.web.jobs", "benefits.finance.chart"):
         "matplotlib, only when an estimate job runs, not when the web app starts",
+    ("benefits.distributed.cluster", "benefits.distributed.plugin"):
+        "Dask (distributed) only when a run uses a cluster: estimate, compare, audit and the web app import "
+        "benefits.distributed, and a local run should not load Dask",
     ("benefits.scenarios.runner", "benefits.policy"):
         "the reform machinery (benefits.policy loads polars) only when a scenario run is given a reform",
 }
@@ -160,4 +165,17 @@ def test_no_private_name_is_taken_from_another_package():
     offenders = sorted(f"{imp.where()} takes {name} from {imp.target}" for imp in OWN for name in imp.names
                        if name.startswith("_") and not name.startswith("__")
                        and package_of(imp.target) != package_of(imp.module))
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_audit_is_columnar_only():
+    """benefits.audit (名册核对) runs the columnar plan, never durable_rules:
+    it imports neither durable_rules nor the durable engine's modules (the
+    engine package itself still loads them on import)."""
+    durable = ("durable_rules", "durable", "benefits.engine.evaluate", "benefits.engine.runtime",
+               "benefits.engine.compiler", "benefits.engine.versions")
+    offenders = sorted(f"{imp.where()} imports {imp.target}" for imp in IMPORTS
+                       if _within(imp.module, "benefits.audit") and any(_within(imp.target, d) for d in durable)
+                       or _within(imp.module, "benefits.audit") and imp.target == "benefits.engine"
+                       and {"Engine", "default_engine"} & set(imp.names))
     assert not offenders, "\n".join(offenders)

@@ -134,7 +134,7 @@ def test_parameter_values_read_as_chinese():
     from benefits.report import format_value
     assert format_value({"unspecified": 1.0}) == "未指明 100%"
     assert format_value({"city": 0.5, "county": 0.5}) == "市级财政 50%、县级财政 50%"
-    assert format_value({"secondary": 1000, "college": 2000}) == "中专 1000、大专 2000"
+    assert format_value({"secondary": 1000, "college": 2000}) == "中专/普高/职高 1000、大专 2000"
     assert format_value(300.0) == "300" and format_value(True) == "是"
 
 

@@ -56,6 +56,17 @@ def test_change_points_and_weights_match_the_planner():
     records = [parse_applicant(applicant(birth=b, on=dt.date(2013, 1, 1) if b.year < 2013 else b,
                                          county=c, residence=r, **(events if c == "411202" else {})))
                for b in births for c, r in (("411202", "urban"), ("411282", "urban"), (None, "rural"), ("411224", None))]
+    # 高龄 80 (a parameter's age), the eldest member turning 60 (by ID
+    # number), the day after 81号 第10条's 1-month placement deadline
+    from tests.factories import id_number
+    turning_80, member_60 = dt.date(1933, 8, 8), dt.date(1953, 6, 15)
+    records += [parse_applicant(applicant(birth=turning_80, on=dt.date(2013, 1, 1))),
+                parse_applicant(applicant(on=dt.date(2013, 1, 1), household={"members": [
+                    {"relation": "parent", "id_number": id_number(member_60, sequence=7)},
+                    {"relation": "spouse", "age": 41}]})),
+                parse_applicant(applicant(on=dt.date(2013, 1, 1), military={"referral_date": "2013-01-31"}))]
+    expected = {len(records) - 3: dt.date(2013, 8, 8), len(records) - 2: dt.date(2013, 6, 15),
+                len(records) - 1: dt.date(2013, 3, 1)}
     for year in (2012, 2013, 2014):
         planner = Planner(engine, year)
         plan = ColumnarEstimate(engine.rulebook, year)
@@ -66,6 +77,8 @@ def test_change_points_and_weights_match_the_planner():
             mine = points.filter(pl.col("__person") == person)
             assert mine.get_column("__day").to_list() == days, (record.birth_date, year)
             assert mine.get_column("__weight").to_list() == planner.weights(days)
+            if person in expected:
+                assert (expected[person] in days) == (year == 2013), (person, year, days)
 
 
 def test_county_obligation_includes_the_rehabilitation_budget_and_basic_living_is_apart():

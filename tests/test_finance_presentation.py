@@ -82,14 +82,14 @@ def test_a_cjk_font_missing_from_matplotlibs_cache_is_still_found(monkeypatch):
               if not any(f.name.startswith(family) for family in chart._CJK_FAMILIES)]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", cached)
     assert chart._best_cjk() is None
-    assert chart.cjk_font() is not None, "install fonts-noto-cjk or fonts-wqy-zenhei (see .ci/run)"
+    assert chart.cjk_font() is not None, "install fonts-noto-cjk or fonts-wqy-zenhei (make test does: scripts/system-packages.sh)"
 
 
 def test_the_png_footnote_names_unverified_parameters_in_chinese():
     from benefits.finance.estimate import estimate
     result = estimate([applicant()], 2013, workers=1)
     font = chart.cjk_font()
-    assert font, "install fonts-noto-cjk or fonts-wqy-zenhei (see .ci/run)"
+    assert font, "install fonts-noto-cjk or fonts-wqy-zenhei (make test does: scripts/system-packages.sh)"
     texts = "".join(t.get_text() for t in chart.chart_figure(result, font).texts)
     assert "未核实参数（示例值）：城乡居民最低生活保障标准" in texts.replace("\n", "")
     assert "dibao_standard" not in texts

@@ -192,15 +192,16 @@ def test_a_condition_value_must_be_finite(base, test):
 
 
 def test_the_policy_form_refuses_what_the_reform_refuses(base):
+    """The form reads 25 as 25 % for a ratio (its own parsing); what it then
+    holds is checked against the parameter's declared kind and range."""
     from benefits.web.reformform import changes
-    form = {"p.dibao_topup_ratio.0": "25", "p.dibao_standard.0": "-5", "p.county_population.0": "1.5",
-            "p.dibao_topup_payer.0.unspecified": "2", "p.psychiatric_dibao_subsidy.0": "120"}
+    form = {"p.dibao_standard.0": "20000", "p.county_population.0": "1.5", "p.elderly_allowance_age.0": "200",
+            "p.dibao_topup_ratio.0": "25", "p.psychiatric_dibao_subsidy.0": "120"}
     section, errors = changes(base, form, dt.date(2013, 1, 1))
-    assert errors == {"p.dibao_topup_ratio.0": "25 超出比例范围 0—1（25% 写作 0.25）（单位：比例）",
-                      "p.dibao_standard.0": "-5 超出金额范围 0—10000（单位：元/人·月）",
+    assert errors == {"p.dibao_standard.0": "20,000 超出金额范围 0—10000（单位：元/人·月）",
                       "p.county_population.0": "应为整数，不是 1.5（单位：人）",
-                      "p.dibao_topup_payer.0.unspecified": "2 超出分担比例范围 0—1（单位：分担比例）"}
-    assert list(section) == ["psychiatric_dibao_subsidy"]
+                      "p.elderly_allowance_age.0": "200 超出计数范围 0—120（单位：周岁）"}
+    assert sorted(section) == ["dibao_topup_ratio", "psychiatric_dibao_subsidy"]
 
 
 # -- a condition an amount needs ------------------------------------------------------

@@ -2,22 +2,24 @@
 from . import synthetic
 from .columns import (BY_PATH, COLUMNS, FALSE_WORDS, MAX_CELL, TRUE_WORDS, BadRow, Column, LayoutError, cell_value,
                       check_header, empty_cell, flatten, unflatten)
-from .readers import (FORMATS, Caseload, CaseloadError, csv_rows, detect_format, encoding_of, json_records,
-                      open_caseload, text_stream, xlsx_rows)
+from .readers import (FORMATS, Caseload, CaseloadError, DamagedFile, caseload_encoding, encoding_note, csv_rows, detect_encoding, detect_format,
+                      encoding_of, encoding_zh, file_encoding, json_records, open_caseload, text_stream, xlsx_rows)
 from .rows import chunks, parse_row, row_rejects
-from .writers import FORMULA_PREFIXES, atomic_output, text_cell, write_caseload, write_only_book
+from .writers import (FORMULA_PREFIXES, STALE_AFTER, atomic_output, atomic_outputs, clean_stale_partials, save_book,
+                      text_cell, write_caseload, write_only_book)
 
 __all__ = [
     # the column layout (columns.py)
     "BY_PATH", "COLUMNS", "FALSE_WORDS", "MAX_CELL", "TRUE_WORDS", "BadRow", "Column", "LayoutError",
     "cell_value", "check_header", "empty_cell", "flatten", "unflatten",
     # reading (readers.py)
-    "FORMATS", "Caseload", "CaseloadError", "csv_rows", "detect_format", "encoding_of", "json_records",
-    "open_caseload", "text_stream", "xlsx_rows",
+    "FORMATS", "Caseload", "CaseloadError", "DamagedFile", "caseload_encoding", "encoding_note", "csv_rows", "detect_encoding", "detect_format",
+    "encoding_of", "encoding_zh", "file_encoding", "json_records", "open_caseload", "text_stream", "xlsx_rows",
     # rows and their rejects (rows.py)
     "chunks", "parse_row", "row_rejects",
     # writing (writers.py): caseloads, and every output file (atomic, text never a formula)
-    "FORMULA_PREFIXES", "atomic_output", "text_cell", "write_caseload", "write_only_book",
+    "FORMULA_PREFIXES", "STALE_AFTER", "atomic_output", "atomic_outputs", "clean_stale_partials", "save_book",
+    "text_cell", "write_caseload", "write_only_book",
     # the synthetic caseload: synthetic.caseload(size, seed, bad, year)
     "synthetic",
 ]

@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import os
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
@@ -33,6 +34,31 @@ FORMATS = ("jsonl", "csv", "xlsx")
 
 class CaseloadError(ValueError):
     """A caseload file that cannot be read at all; message in Chinese."""
+    exit_code = 1
+
+
+def encoding_note(path) -> Optional[str]:
+    """The line that tells the clerk a caseload was not read as UTF-8
+    (台账编码：…), or None."""
+    encoding = caseload_encoding(path)
+    return None if encoding in (None, "utf-8-sig") else f"台账编码：{encoding_zh(encoding)}"
+
+
+class DamagedFile(CaseloadError):
+    """A file whose bytes are broken (a flipped byte in an XLSX, a truncated
+    zip): the input cannot be read, exit 66, "文件已损坏"."""
+    exit_code = 66
+
+
+def caseload_encoding(path) -> Optional[str]:
+    """The encoding a CSV or JSON Lines caseload is read in (None for XLSX,
+    Parquet or a file that is not there)."""
+    try:
+        if detect_format(str(path)) in ("csv", "jsonl") and Path(path).is_file():
+            return file_encoding(path)
+    except (CaseloadError, OSError):
+        pass
+    return None
 
 
 @dataclass
@@ -70,6 +96,58 @@ def encoding_of(head: bytes) -> str:
     return next((name for bom, name in _BOMS if head.startswith(bom)), "utf-8-sig")
 
 
+ENCODING_ZH = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16（带BOM）", "utf-32": "UTF-32（带BOM）",
+               "gb18030": "GB18030（中文Windows/Excel“CSV（逗号分隔）”的默认编码，含GBK）"}
+
+
+def _decodes(binary, encoding: str) -> bool:
+    """Whether the rest of ``binary`` decodes strictly (GB18030: and holds no
+    NUL, which no GB text has but UTF-16 without a mark is full of)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    try:
+        for chunk in iter(lambda: binary.read(1 << 20), b""):
+            if encoding == "gb18030" and b"\x00" in chunk:
+                return False
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(binary) -> str:
+    """The one encoding of a whole file: ``binary``, a seekable binary
+    stream, is read from where it is and put back there. The byte-order
+    mark if there is one; else UTF-8 if every byte decodes strictly as
+    UTF-8; else GB18030 (what Chinese Excel's “CSV（逗号分隔）” writes, a
+    superset of GBK) if every byte decodes as that; else UTF-8, the bytes
+    that do not decode rejecting their rows only. Never a mix."""
+    start = binary.tell()
+    try:
+        head = binary.read(4)
+        marked = encoding_of(head)
+        if marked != "utf-8-sig" or head.startswith(codecs.BOM_UTF8):
+            return marked
+        for encoding in ("utf-8", "gb18030"):
+            binary.seek(start)
+            if _decodes(binary, encoding):
+                return "utf-8-sig" if encoding == "utf-8" else encoding
+        return "utf-8-sig"
+    finally:
+        binary.seek(start)
+
+
+def file_encoding(path) -> str:
+    """detect_encoding of the file at ``path``."""
+    with open(path, "rb") as binary:
+        return detect_encoding(binary)
+
+
+def encoding_zh(encoding: str) -> str:
+    """How the encoding is named to the clerk."""
+    return ENCODING_ZH.get(encoding, encoding)
+
+
 def _keep_bad_bytes(exc: UnicodeDecodeError):
     """Like surrogateescape, but for any byte (a UTF-16 file can end in half a
     character, a byte below 0x80): each becomes a lone surrogate."""
@@ -80,13 +158,30 @@ codecs.register_error("benefits-keep", _keep_bad_bytes)
 
 
 def text_stream(binary, newline: str) -> io.TextIOWrapper:
-    """A binary stream as text in the encoding its BOM names. A byte that
-    does not decode is kept (as a lone surrogate) so that it rejects its row
-    only (see parse_applicant), never the file."""
+    """A binary stream as text in its encoding (detect_encoding: the whole
+    file where it can be read twice, else the first bytes a pipe shows). A
+    byte that does not decode is kept (as a lone surrogate) so that it
+    rejects its row only (see parse_applicant), never the file."""
+    seekable = False
+    with suppress(Exception):
+        seekable = binary.seekable()
+    if seekable:
+        encoding = detect_encoding(binary)
     if not isinstance(binary, io.BufferedReader):
         binary = io.BufferedReader(binary) if isinstance(binary, io.RawIOBase) else _Peekable(binary)
-    return io.TextIOWrapper(binary, encoding=encoding_of(binary.peek(4)[:4]), errors="benefits-keep",
-                            newline=newline)
+    if not seekable:
+        encoding = detect_encoding(_Prefix(binary.peek(1 << 16)))
+    return io.TextIOWrapper(binary, encoding=encoding, errors="benefits-keep", newline=newline)
+
+
+class _Prefix(io.BytesIO):
+    """The first bytes of a pipe: a character cut at their end is no error."""
+
+    def __init__(self, data: bytes):
+        cut = len(data)
+        while cut > max(len(data) - 4, 0) and data[cut - 1] >= 0x80:
+            cut -= 1
+        super().__init__(data if len(data) < 4 else data[:cut] if cut else data)
 
 
 class _Peekable(io.BufferedIOBase):
@@ -143,7 +238,9 @@ def json_records(lines) -> Iterator[tuple[int, object]]:
     first = seen[-1]
     if "\x00" in first:
         raise CaseloadError(_NOT_UTF8_FILE)
-    if _whole_json(first) or first.lstrip()[:1] not in ("{", "["):
+    opening = first.lstrip()[:1]
+    # an array is a document however it is laid out ("[]" on one line or "[\n]" on two)
+    if opening not in ("{", "[") or (opening == "{" and _whole_json(first)):
         yield from _numbered_lines(seen, lines)
         return
     rest = list(lines)
@@ -213,33 +310,68 @@ def _document(text: str) -> Iterator[tuple[int, object]]:
                 raise CaseloadError(f"第{line(pos)}行：JSON数组中此处应为“,”或“]”：{_DOCUMENT}")
 
 
-def csv_rows(stream) -> tuple[list, Iterator]:
+class _Lines:
+    """The lines a csv reader reads, with the quotes seen since a record
+    began: after a cell over the size limit, the reader would go on in the
+    middle of that cell; this says whether a quoted cell is still open, so
+    that its remaining lines can be passed over."""
+
+    def __init__(self, stream):
+        self.stream, self.count, self.quotes = iter(stream), 0, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.stream)
+        self.count += 1
+        self.quotes += line.count('"')
+        return line
+
+    def skip_open_cell(self) -> None:
+        """Pass the lines up to the one closing the open quoted cell (in
+        CSV a cell is open while the count of quotes is odd: "" inside a
+        cell counts two)."""
+        while self.quotes % 2:
+            try:
+                next(self)
+            except StopIteration:
+                return
+
+
+def csv_rows(stream, header_check=check_header) -> tuple[list, Iterator]:
     """A CSV text stream → (column paths of the header, (row number, cells or
-    BadRow) one row at a time)."""
+    BadRow) one row at a time). ``header_check``: the header row → its
+    column names (raises LayoutError); the caseload's layout by default."""
+    lines = _Lines(stream)
     # strict: a stray quote inside a cell is an error of that row, not silently merged
-    reader = csv.reader(stream, strict=True)
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         raise CaseloadError("CSV文件为空：第1行应为列名") from None
     except csv.Error as exc:
         raise CaseloadError(f"CSV第1行（列名）无法读取：{_csv_error_zh(exc)}") from None
-    names = check_header(header)
+    names = header_check(header)
 
     def rows():
-        start = reader.line_num + 1
+        start = lines.count + 1
+        lines.quotes = 0
         while True:
             try:
                 row = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    lines.skip_open_cell()      # the rest of the huge cell is not a row of its own
                 # the reader goes on at the next line: this row alone is rejected
-                lines = f"第{start}–{reader.line_num}行" if reader.line_num > start else "此行"
-                yield start, BadRow("(记录)", f"CSV{lines}无法读取：{_csv_error_zh(exc)}")
-                start = reader.line_num + 1
+                where = f"第{start}–{lines.count}行" if lines.count > start else "此行"
+                yield start, BadRow("(记录)", f"CSV{where}无法读取：{_csv_error_zh(exc)}")
+                start, lines.quotes = lines.count + 1, 0
                 continue
-            end, number, start = reader.line_num, start, reader.line_num + 1
+            end, number, start = lines.count, start, lines.count + 1
+            lines.quotes = 0
             if end > number and any("\n" in cell or "\r" in cell for cell in row):
                 yield number, BadRow("(记录)", f"第{number}–{end}行被读成了一条记录：某个单元格的引号未闭合")
             elif not _blank(row):
@@ -258,30 +390,57 @@ def _csv_error_zh(exc: csv.Error) -> str:
     return f"CSV格式错误（{text}）"
 
 
-def xlsx_rows(source) -> tuple[list, Iterator, Optional[int]]:
+def xlsx_rows(source, header_check=check_header) -> tuple[list, Iterator, Optional[int]]:
     """An XLSX file's first sheet → (column paths of the header, (row number,
-    typed cells) one row at a time, rows expected)."""
+    typed cells) one row at a time, rows expected); ``header_check`` as for csv_rows."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
-    from zipfile import BadZipFile
     try:
         book = load_workbook(source, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError) as exc:
-        raise CaseloadError(f"无法打开XLSX文件：{exc}") from None
-    sheet = book.worksheets[0]
-    values = sheet.iter_rows(values_only=True)
-    header = next(values, None)
+    except (InvalidFileException, KeyError, OSError, *_BROKEN) as exc:
+        raise _damaged(exc) from None
+    try:
+        sheet = book.worksheets[0]
+        values = sheet.iter_rows(values_only=True)
+        header = next(values, None)
+    except (*_BROKEN, KeyError, OSError) as exc:
+        raise _damaged(exc) from None
     if header is None:
         raise CaseloadError("XLSX第一个工作表为空：第1行应为列名")
-    names = check_header(list(header))
+    names = header_check(list(header))
     total = (sheet.max_row - 1) if sheet.max_row else None
 
     def rows():
-        for number, row in enumerate(values, 2):
-            if not _blank(row):
-                yield number, tuple(row)
-        book.close()
+        try:
+            for number, row in enumerate(values, 2):
+                if not _blank(row):
+                    yield number, tuple(row)
+        except (*_BROKEN, OSError) as exc:       # found part-way: the rows before it were good
+            raise _damaged(exc) from None
+        finally:
+            book.close()
     return names, rows(), total
+
+
+def _broken() -> tuple:
+    import zipfile
+    import zlib
+    from xml.etree.ElementTree import ParseError
+    errors = [zipfile.BadZipFile, zlib.error, EOFError, ParseError, UnicodeDecodeError, ValueError, TypeError]
+    try:
+        from lxml.etree import LxmlError
+        errors.append(LxmlError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+_BROKEN = _broken()
+
+
+def _damaged(exc: Exception) -> DamagedFile:
+    reason = {"BadZipFile": "不是完整的XLSX（zip）文件", "error": "压缩数据出错"}.get(type(exc).__name__, type(exc).__name__)
+    return DamagedFile(f"XLSX文件已损坏，无法读取（{reason}：{exc}）：请用 Excel 打开后另存，或换用完好的文件")
 
 
 def _closing(rows: Iterator, stream) -> Iterator:

@@ -5,12 +5,17 @@ becomes a spreadsheet formula."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import re
+import signal
 import tempfile
+import threading
+import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Optional
 
 from .columns import COLUMNS, flatten
 from .readers import detect_format
@@ -29,32 +34,196 @@ def _umask() -> int:
         return 0o022
 
 
+STALE_AFTER = 3600
+"""Seconds after which a hidden temporary of a run that is no longer alive
+is removed by the next run writing into the same folder."""
+
+# .{stem}.{pid}.{8 random characters}.part{suffix} (mkstemp's random part)
+_PARTIAL = re.compile(r"^\.(?P<stem>.*)\.(?P<pid>[0-9]+)\.[a-z0-9_]{8}\.part(?:\.[^.]*)?$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:                 # EPERM: someone else's process
+        return True
+    return True
+
+
+def clean_stale_partials(folder, now: Optional[float] = None) -> list[str]:
+    """Remove the hidden temporaries (``.NAME.PID.XXXXXXXX.part.EXT``) that
+    killed runs left in ``folder``: only where the process named in the file
+    is gone and the file is older than STALE_AFTER, so never a live run's.
+    Returns the names removed."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _PARTIAL.match(entry.name)
+        if match is None or _alive(int(match["pid"])):
+            continue
+        with suppress(OSError):
+            if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+    return removed
+
+
 LIVE_TEMPORARIES: set[str] = set()
-"""The temporary files atomic_output holds right now: a stop that cannot wait
+"""The temporary files atomic_outputs holds right now: a stop that cannot wait
 for the block to unwind (cliutil.stop_promptly) removes them itself."""
+
+
+def _partial(path: Path) -> Path:
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.{os.getpid()}.", suffix=f".part{path.suffix}")
+    LIVE_TEMPORARIES.add(name)
+    os.close(fd)
+    os.chmod(name, 0o666 & ~_umask())      # mkstemp makes it 0600; the final file gets the usual mode
+    return Path(name)
+
+
+def _named(exc: OSError, finals: list[Path]) -> OSError:
+    """The error, naming the file the user asked for (not our temporary, and
+    not nothing: a write deep in a library often names no file)."""
+    if exc.filename:
+        name = Path(os.fsdecode(exc.filename)).name
+        shown = next((final for final in finals if name == final.name
+                      or (name.startswith(".") and name.lstrip(".").startswith(f"{final.stem}."))), None)
+    else:
+        shown = finals[0] if len(finals) == 1 else None
+    if shown is None or str(shown) == exc.filename:
+        return exc
+    return OSError(exc.errno, exc.strerror or str(exc), str(shown))
+
+
+@contextmanager
+def _signals_held():
+    """Ctrl-C and SIGTERM wait while the finished files take their names, so
+    that the outputs of one run appear together or not at all."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _remove(paths: list[Path]) -> None:
+    """Unlink every path, even if Ctrl-C or SIGTERM strikes meanwhile (a
+    signal that arrived just before the mask still raises inside it): the
+    removal is done again, then the signal's exception raised."""
+    interrupted = None
+    for _ in range(5):
+        try:
+            with _signals_held():
+                for path in paths:
+                    with suppress(OSError):
+                        os.unlink(path)
+                    LIVE_TEMPORARIES.discard(str(path))
+            break
+        except BaseException as exc:        # KeyboardInterrupt, Terminated
+            interrupted = exc
+    if interrupted is not None:
+        raise interrupted
+
+
+@contextmanager
+def atomic_outputs(*paths) -> Iterator[list[Path]]:
+    """Temporary paths in each output's folder, renamed to the outputs only
+    once the block completes, all of them together: a killed or failed run
+    never leaves a partial file under a name the user asked for, nor one
+    output of the run without the others (nor replaces a good one). Stale
+    temporaries of killed runs in those folders are removed first
+    (clean_stale_partials). An OSError names the output it concerns."""
+    finals = [Path(p) for p in paths]
+    for folder in dict.fromkeys(p.parent for p in finals):
+        clean_stale_partials(folder)
+    partials: list[Path] = []
+    try:
+        with _signals_held():           # a temporary made is a temporary known, to be removed
+            for final in finals:
+                partials.append(_partial(final))
+        yield list(partials)
+        for partial in partials:
+            with open(partial, "rb") as done:
+                os.fsync(done.fileno())
+        with _signals_held():
+            renamed = []
+            try:
+                for partial, final in zip(partials, finals):
+                    os.replace(partial, final)
+                    renamed.append(final)
+            except BaseException:
+                _remove(renamed)
+                raise
+    except OSError as exc:
+        named = _named(exc, finals)
+        if named is exc:
+            raise
+        raise named from None
+    finally:
+        _remove(partials)
 
 
 @contextmanager
 def atomic_output(path) -> Iterator[Path]:
-    """A temporary path in ``path``'s folder, renamed to ``path`` only once
-    the block completes: a killed or failed run never leaves a partial file
-    under the name the user asked for (nor replaces a good one)."""
-    path = Path(path)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".part{path.suffix}")
-    LIVE_TEMPORARIES.add(name)
-    os.close(fd)
-    os.chmod(name, 0o666 & ~_umask())      # mkstemp makes it 0600; the final file gets the usual mode
-    try:
-        yield Path(name)
-        with open(name, "rb") as done:
-            os.fsync(done.fileno())
-        os.replace(name, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(name)
-        raise
-    finally:
-        LIVE_TEMPORARIES.discard(name)
+    """atomic_outputs for one file."""
+    with atomic_outputs(path) as (partial,):
+        yield partial
+
+
+class _OutputFile(io.FileIO):
+    """A file that, once given up (its write failed), takes any later write
+    silently, only counting where it would be: zipfile's ZipFile, left open
+    by openpyxl when the disk fills, tries to finish the archive when
+    garbage-collected and would print a traceback from ``ZipFile.__del__``."""
+    given_up = False
+    _at = 0
+
+    def give_up(self) -> None:
+        with suppress(OSError, ValueError):
+            self._at = super().tell()
+        self.given_up = True
+
+    def write(self, data):
+        if not self.given_up:
+            return super().write(data)
+        size = memoryview(data).nbytes
+        self._at += size
+        return size
+
+    def seek(self, offset, whence=0):
+        if not self.given_up:
+            return super().seek(offset, whence)
+        self._at = offset if whence == 0 else self._at + offset
+        return self._at
+
+    def tell(self):
+        return self._at if self.given_up else super().tell()
+
+    def flush(self):
+        if not self.given_up:
+            super().flush()
+
+
+def save_book(book, path) -> None:
+    """``book.save(path)``, leaving nothing behind when it fails."""
+    with _OutputFile(path, "wb") as out:
+        try:
+            book.save(out)
+        except BaseException:
+            out.give_up()
+            raise
 
 
 @contextmanager
@@ -108,7 +277,7 @@ def _write(records: Iterable[dict], path: Path, fmt: str) -> int:
                 sheet.append([text_cell(sheet, v) if isinstance(v, str) else v
                               for v in (flat.get(c.path) for c in COLUMNS)])
                 count += 1
-            book.save(path)
+            save_book(book, path)
         return count
     with open(path, "w", encoding="utf-8", newline="") as out:
         if fmt == "jsonl":
@@ -120,12 +289,13 @@ def _write(records: Iterable[dict], path: Path, fmt: str) -> int:
         writer.writerow([c.path for c in COLUMNS])
         for record in records:
             flat = flatten(record)
-            writer.writerow(["" if flat.get(c.path) is None else _cell(flat[c.path]) for c in COLUMNS])
+            writer.writerow(["" if flat.get(c.path) is None else cell_text(flat[c.path]) for c in COLUMNS])
             count += 1
     return count
 
 
-def _cell(value) -> str:
+def cell_text(value) -> str:
+    """A flat cell's value as the text a CSV or Parquet caseload holds."""
     if value is True:
         return "true"
     if value is False:

@@ -68,6 +68,24 @@ def _birthday(birth: pl.Expr, age: int) -> pl.Expr:
             .otherwise(pl.date(year, birth.dt.month(), birth.dt.day())))
 
 
+birthday_column = _birthday       # public: the re-check list (audit/recheck.py) names the birthdays it finds
+_ELDEST = "__members.earliest_birth"
+
+
+def oldest_member_birth_column(frame: pl.DataFrame) -> pl.Expr:
+    """periods.oldest_member_birth: the earliest birth among members with an
+    ID number (the fact ``oldest_member_age`` reads it: columnar/facts.py)."""
+    return (member_columns()[_ELDEST] if _ELDEST not in frame.columns else pl.col(_ELDEST)).cast(
+        pl.String).str.to_date("%Y%m%d", strict=False).alias(_ELDEST)
+
+
+def overdue_from_column() -> pl.Expr:
+    """The first day 81号 第10条's placement is overdue: the day after the
+    1-month deadline (facts.one_month_after; Polars clamps to the month's end too)."""
+    return pl.col("military.referral_date").dt.offset_by("1mo") + pl.duration(days=1)
+NO_CSE = _NO_CSE
+
+
 def _distinct(sums: dict[str, pl.Expr]) -> tuple[dict[str, pl.Expr], dict[str, str]]:
     """The sums without a min or max that is the same expression as its mid
     (every fixed amount): summed once, then copied (``{bound: mid}``)."""
@@ -167,11 +185,16 @@ class ColumnarEstimate:
             joined = people.rename({DAY: "__first"}).join(
                 changes, on=["hukou_county", "residence"], how="inner", nulls_equal=True)
             parts.append(joined.filter(pl.col(DAY) > pl.col("__first")).select(PERSON, DAY))
-        for age in self.planner.ages:
-            day = _birthday(pl.col(BIRTH), age).alias(DAY)
-            parts.append(people.select(PERSON, day, pl.col(DAY).alias("__first"))
-                         .filter((pl.col(DAY).dt.year() == self.year) & (pl.col(DAY) > pl.col("__first")))
-                         .select(PERSON, DAY))
+        births = [(pl.col(BIRTH), self.planner.ages)]
+        if self.planner.member_ages:
+            people = people.with_columns(frame.select(oldest_member_birth_column(frame)).to_series())
+            births.append((pl.col(_ELDEST), self.planner.member_ages))
+        for birth, ages in births:
+            for age in ages:
+                day = _birthday(birth, age).alias(DAY)
+                parts.append(people.select(PERSON, day, pl.col(DAY).alias("__first"))
+                             .filter((pl.col(DAY).dt.year() == self.year) & (pl.col(DAY) > pl.col("__first")))
+                             .select(PERSON, DAY))
         # the in-force day and the person's own event dates (periods.event_dates)
         firsts = people.select(PERSON, pl.col(DAY).alias("__first"))
         dated = [frame.select(PERSON, pl.col(c).alias(DAY)) for c in ("education.admission.date",
@@ -179,6 +202,7 @@ class ColumnarEstimate:
         dated.append(frame.select(PERSON, pl.col("hardship_events").list.eval(
             pl.element().struct.field("date")).alias(DAY)).explode(DAY))
         dated.append(frame.select(PERSON, pl.col("disaster.date").alias(DAY)))
+        dated.append(frame.select(PERSON, overdue_from_column().alias(DAY)))
         for day in self.planner.in_force:
             dated.append(frame.select(PERSON, pl.lit(day).alias(DAY)))
         for part in dated:

@@ -16,9 +16,11 @@ from typing import Iterator, Optional
 import polars as pl
 
 from ..caseload import CaseloadError, chunks, detect_format, open_caseload, parse_row, row_rejects
+from ..caseload.partitions import Partition, is_partitioned, read_partitions
 from ..engine.applicant import InvalidApplicant
 from ..engine.columnar import frame_from_records
 from ..engine.columnar.readers import read_csv_frame, read_parquet_frame, read_xlsx_frame
+from ..engine.columnar.schema import ROW
 from ..engine.columnar.validate import validate_frame
 
 CHUNK_ROWS = 200_000
@@ -57,8 +59,31 @@ def _rowwise(rows: Iterator, names: Optional[list], size: int) -> Iterator[Frame
         yield FrameChunk(frame_from_records(records, numbers), rejects, len(chunk))
 
 
+def partition_frames(partition: Partition, size: int) -> Iterator[FrameChunk]:
+    """One partition of a partitioned caseload, read when its turn comes, in
+    chunks of ``size`` rows; row numbers are the caseload's (caseload/partitions.py).
+    A distributed task and the local run over the folder chunk it alike."""
+    raw = read_parquet_frame(partition.path)
+    if partition.first_row != 1:
+        raw = raw.with_columns(pl.col(ROW) + (partition.first_row - 1))
+    yield from _columnwise(raw, size)
+
+
+def partitioned_frames(folder) -> tuple[int, int, Iterator[FrameChunk]]:
+    """(rows, chunk size, chunks) of a folder of Parquet partitions, each
+    partition read only when the previous one is done."""
+    partitions = read_partitions(folder)
+    total = sum(p.rows for p in partitions)
+    size = chunk_rows(total)
+    return total, size, (chunk for p in partitions for chunk in partition_frames(p, size))
+
+
 def applicant_frames(source, fmt: Optional[str] = None) -> tuple[Optional[int], Iterator[FrameChunk]]:
-    """(rows expected if known, chunks) of a caseload path, stream or records."""
+    """(rows expected if known, chunks) of a caseload path (a file, or a
+    folder of Parquet partitions), stream or records."""
+    if isinstance(source, (str, Path)) and is_partitioned(source):
+        total, _, frames = partitioned_frames(source)
+        return total, frames
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():

@@ -15,6 +15,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from ..dates import DATE_OUT_OF_RANGE, EARLIEST_DATE, LATEST_DATE
 from .identity import (CURRENT_COUNTIES, IdentityError, age_on,
                        is_sanmenxia_code, normalise_number, parse_certificate_number,
                        parse_id_number)
@@ -26,10 +27,9 @@ MAX_DEPTH = 32
 """Nesting of lists/objects a record may have (it needs 4): deeper input is
 refused before any recursive parser sees it."""
 
-# Plausible evaluation days. When 63号 is in force is the rulebook's business
-# (rules/: in_force): an earlier day gets a "尚未施行" determination, not an error.
-EARLIEST_DATE = dt.date(1950, 1, 1)
-LATEST_DATE = dt.date(2100, 12, 31)
+# The one window of every date (benefits/dates.py). When 63号 is in force is the
+# rulebook's business (rules/: in_force): an earlier day gets a "尚未施行"
+# determination, not an error.
 DAY_OUT_OF_RANGE = f"评估日期应在{EARLIEST_DATE}至{LATEST_DATE}之间"
 DAY_BEFORE_BIRTH = "评估日期早于申请人出生日期"
 
@@ -48,6 +48,16 @@ def _checked(parse):
         return value
     return AfterValidator(check)
 
+
+def in_date_window(value: dt.date) -> dt.date:
+    """A date of the record (日期) inside the one window, EARLIEST_DATE … LATEST_DATE."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise _fail(DATE_OUT_OF_RANGE)
+    return value
+
+
+Day = Annotated[dt.date, AfterValidator(in_date_window)]
+"""Every date field of the record but the evaluation day (its own message)."""
 
 # normalised before the check, so the record keeps the ASCII form
 IdNumber = Annotated[str, BeforeValidator(normalise_number), _checked(parse_id_number)]
@@ -125,7 +135,7 @@ class Admission(_Strict):
     level: Literal["secondary", "college", "bachelor", "none"] = Field(
         description="中专/普高/职高 · 大专（含3+2） · 本科 · 未考取（不申请）")
     full_time: Optional[bool] = Field(None, description="全日制")
-    date: Optional[dt.date] = Field(None, description="录取日期")
+    date: Optional[Day] = Field(None, description="录取日期")
 
 
 class Diploma(_Strict):
@@ -133,7 +143,7 @@ class Diploma(_Strict):
     level: Literal["secondary", "college", "bachelor", "none"] = Field(description="中专 · 大专 · 本科 · 未获得（不申请）")
     route: Optional[Literal["self_study", "adult_education", "other"]] = Field(
         None, description="自学考试 / 成人教育 / 其他")
-    date: Optional[dt.date] = Field(None, description="取得日期")
+    date: Optional[Day] = Field(None, description="取得日期")
 
 
 class Education(_Strict):
@@ -154,7 +164,7 @@ HardshipCase = Literal["stranded", "nonlocal_humanitarian", "hospitalised", "maj
 class HardshipEvent(_Strict):
     """临时困难（七）的一种情形"""
     case: HardshipCase = Field(description="七（一）无路费回家 （二）异地人道援助 （三）重病住院 （四）重大意外 （五）临时经济困难")
-    date: Optional[dt.date] = Field(None, description="发生日期")
+    date: Optional[Day] = Field(None, description="发生日期")
     family_hardship: Optional[bool] = Field(None, description="造成（或属于）家庭经济困难")
 
 
@@ -174,8 +184,8 @@ class Military(_Strict):
         None, description="退役士兵安置方式：政府安排工作 / 自主就业 / 自谋职业 / 非退役士兵")
     awaiting_placement: Optional[bool] = Field(None, description="政府安排工作的退役士兵，尚在待安置期间")
     placement_referred: Optional[bool] = Field(None, description="安置主管部门已开出安置介绍信")
-    referral_date: Optional[dt.date] = Field(None, description="安置主管部门开出介绍信的日期")
-    placed_date: Optional[dt.date] = Field(None, description="接收单位安排上岗的日期（未上岗不填）")
+    referral_date: Optional[Day] = Field(None, description="安置主管部门开出介绍信的日期")
+    placed_date: Optional[Day] = Field(None, description="接收单位安排上岗的日期（未上岗不填）")
     contract_years: Optional[float] = Field(None, ge=0, le=50, allow_inf_nan=False,
                                             description="已签订的劳动合同或聘用合同期限（年）")
     wants_training: Optional[bool] = Field(None, description="退役士兵有参加职业教育和技能培训的意愿")
@@ -194,7 +204,7 @@ class Child(_Strict):
 class Disaster(_Strict):
     """自然灾害（81号 第1条）"""
     affected: bool = Field(description="家庭遭受自然灾害，基本生活受到影响")
-    date: Optional[dt.date] = Field(None, description="灾害发生日期")
+    date: Optional[Day] = Field(None, description="灾害发生日期")
 
 
 class Needs(_Strict):
@@ -233,8 +243,7 @@ class Applicant(_Strict):
     def _name(cls, value: str) -> str:
         if not value.strip():
             raise _fail("姓名不能为空")
-        # control, zero-width, direction-override and line-separator characters
-        hidden = next((ch for ch in value if unicodedata.category(ch) in _HIDDEN), None)
+        hidden = next((ch for ch in value if invisible(ch)), None)
         if hidden is not None:
             raise _fail(f"姓名含有不可见字符或控制字符 U+{ord(hidden):04X}，请删除后再填")
         return value.strip()
@@ -262,6 +271,18 @@ class Applicant(_Strict):
 
 
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+# letters and marks that show nothing: the Hangul fillers, the combining
+# grapheme joiner, Mongolian and other variation selectors, Khmer's
+# inherent vowels, the braille blank
+_BLANK_SHAPES = {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0,
+                 *range(0x180B, 0x1810), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)}
+
+
+def invisible(ch: str) -> bool:
+    """A character a name may not hold (不可见字符): control, format (zero
+    width, direction override), surrogate, private, unassigned, line and
+    paragraph separators, and the letters and marks that show nothing."""
+    return unicodedata.category(ch) in _HIDDEN or ord(ch) in _BLANK_SHAPES
 
 
 def json_depth_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:

@@ -83,12 +83,17 @@ FACTS: dict[str, Fact] = {f.name: f for f in [
     Fact("diploma_in_period", "education.diploma.date", "取得学历日期在63号施行之日至评估日之间", bool),
     Fact("renovation_requested", "renovation.requested", "申请无障碍改造", bool),
     Fact("renovation_inspection_passed", "renovation.inspection_passed", "改造后达到验收标准", bool),
-    # 七: counted only for events dated from 63号's in-force day to the evaluation day
-    Fact("hardship_stranded", "hardship_events", "七（一）发生意外没有路费回家", bool),
-    Fact("hardship_nonlocal_humanitarian", "hardship_events", "七（二）异地残疾人需要人道主义援助", bool),
-    Fact("hardship_hospitalised", "hardship_events", "七（三）重病住院且家庭经济困难", bool),
-    Fact("hardship_major_accident", "hardship_events", "七（四）重大意外造成家庭经济困难", bool),
-    Fact("hardship_temporary_difficulty", "hardship_events", "七（五）家庭经济临时出现问题", bool),
+    # 七: counted only for events dated from a document's in-force day to the
+    # evaluation day; 81号 第2条 reads the same records from 81号's day (the
+    # ``_81`` facts, see HARDSHIP_SINCE)
+    *(Fact(name + suffix, "hardship_events", label + after, bool)
+      for suffix, after in (("", ""), ("_81", "（81号施行之日起）"))
+      for name, label in (
+          ("hardship_stranded", "七（一）发生意外没有路费回家"),
+          ("hardship_nonlocal_humanitarian", "七（二）异地残疾人需要人道主义援助"),
+          ("hardship_hospitalised", "七（三）重病住院且家庭经济困难"),
+          ("hardship_major_accident", "七（四）重大意外造成家庭经济困难"),
+          ("hardship_temporary_difficulty", "七（五）家庭经济临时出现问题"))),
     # 三政〔2012〕81号
     Fact("evaluation_day", "evaluation_date", "评估日期（年月日写成八位数，如20121113）", int),
     Fact("youfu_category", "military.youfu_category", "优抚对象类别", str, (
@@ -140,19 +145,22 @@ PLAIN_81 = {
 # Facts that count only for events dated from a document's in-force day to
 # the evaluation day, by document: a rule reading one carries that
 # document's in-force assumption.
-DATED_FACTS = {
-    "63号": frozenset({"admission_in_period", "diploma_in_period", "hardship_stranded",
-                      "hardship_nonlocal_humanitarian", "hardship_hospitalised",
-                      "hardship_major_accident", "hardship_temporary_difficulty"}),
-    "81号": frozenset({"disaster_in_period"}),
-}
-
 HARDSHIP_CASES = {
     "stranded": ("hardship_stranded", False),
     "nonlocal_humanitarian": ("hardship_nonlocal_humanitarian", False),
     "hospitalised": ("hardship_hospitalised", True),
     "major_accident": ("hardship_major_accident", True),
     "temporary_difficulty": ("hardship_temporary_difficulty", False),
+}
+
+# 七's case facts per bounding document: the suffix of their names.
+HARDSHIP_SINCE = {"63号": "", "81号": "_81"}
+
+DATED_FACTS = {
+    "63号": frozenset({"admission_in_period", "diploma_in_period",
+                      *(name for name, _ in HARDSHIP_CASES.values())}),
+    "81号": frozenset({"disaster_in_period",
+                      *(name + HARDSHIP_SINCE["81号"] for name, _ in HARDSHIP_CASES.values())}),
 }
 
 
@@ -287,7 +295,9 @@ def applicant_facts(record: Applicant, day: dt.date, since: Mapping[str, dt.date
         put("renovation_requested", record.renovation.requested)
         put("renovation_inspection_passed", record.renovation.inspection_passed)
     if record.hardship_events is not None:
-        facts.update(_hardship_facts(record, day, in_force_from))
+        for document, suffix in HARDSHIP_SINCE.items():
+            facts.update({name + suffix: value
+                          for name, value in _hardship_facts(record, day, since.get(document)).items()})
     for name, (section, field) in PLAIN_81.items():
         part = getattr(record, section)
         if part is not None:

@@ -12,11 +12,13 @@ dated parameters, age).
 from __future__ import annotations
 
 import re
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 
 from .applicant import Applicant
 from .facts import FACTS
+from .outcome import MONEY_FORMS
 from .rulebook import ParamRef, Rule, Rulebook
 
 # The engine reads these for every line: the record's required fields (it
@@ -164,3 +166,112 @@ def services(rulebook: Rulebook) -> list[Service]:
 def service_paths(rulebook: Rulebook) -> dict[str, frozenset[str]]:
     """For each service key, the record paths its lines can need."""
     return {s.key: needed_paths(rulebook, s.benefits) for s in services(rulebook)}
+
+
+# ---------------------------------------------------------------- questions
+# 下一步要问的问题: which missing facts to ask first.
+
+@dataclass(frozen=True)
+class Gate:
+    """A gate question (门槛问题): one answer of 否 settles a whole group of
+    lines at once — 是否持《残疾人证》 for 63号's disability lines, 是否退役
+    士兵/优抚对象 for 81号's military lines. ``facts`` are the facts a 否
+    answers; ``section`` is the record section the answer fills (None: the
+    gate is itself a fact of the record)."""
+    key: str
+    question_zh: str
+    facts: frozenset[str]
+    section: str | None = None
+
+
+def _military_facts() -> frozenset[str]:
+    return frozenset(name for name, fact in FACTS.items()
+                     if fact.field.startswith("military.") and all(p.startswith("military.") for p in fact.inputs))
+
+
+GATES: tuple[Gate, ...] = (
+    Gate("holds_certificate", "是否持《残疾人证》？", frozenset({"has_certificate"})),
+    Gate("military", "是否退役士兵、优抚对象、随军家属或军队移交安置人员？", _military_facts(), "military"),
+)
+
+def gate_no(gate: Gate) -> dict[str, object]:
+    """The record values a 否 to a section gate stands for: each yes/no of
+    the section 否, each choice with a “none” (非优抚对象、非退役士兵) that;
+    dates and numbers stay unanswered (not asked once the gate says 否)."""
+    if gate.section is None:
+        return {gate.key: False}
+    model = typing.get_args(Applicant.model_fields[gate.section].annotation)[0]
+    out: dict[str, object] = {}
+    for name, spec in model.model_fields.items():
+        kinds = typing.get_args(spec.annotation) or (spec.annotation,)
+        if bool in kinds:
+            out[f"{gate.section}.{name}"] = False
+        elif any("none" in typing.get_args(k) for k in kinds):
+            out[f"{gate.section}.{name}"] = "none"
+    return out
+
+
+def _gate_answered_yes(gate: Gate, result: dict) -> bool:
+    """Whether the determination shows an answer inside the gate's group
+    other than its 否 (优抚对象类别 = 在乡老复员军人): the gate is settled 是."""
+    no = {name: gate_no(gate).get(FACTS[name].field) for name in gate.facts}
+    reasons = [r for line in result["benefits"] for r in line.get("reasons") or ()]
+    reasons += [r for concept in result.get("concepts") or () for r in concept.get("reasons") or ()]
+    return any(r.get("fact") in gate.facts and r.get("value") is not None and r["value"] != no[r["fact"]]
+               for r in reasons)
+
+
+# How much a line that pays money counts against one that gives a service,
+# a priority or days off when ranking questions (金额项目优先).
+SERVICE_WEIGHT = 0.25
+
+
+def pays_money(rulebook: Rulebook, rule_id: str) -> bool:
+    """Whether a benefit line's amount is money (not a service, priority or days off)."""
+    rule = rulebook.by_id.get(rule_id)
+    return rule is not None and rule.outcome is not None and rule.outcome.amount.form in MONEY_FORMS
+
+
+def question_weight(rulebook: Rulebook, lines) -> float:
+    """How likely an answer changes a payable line (变更应付项目的可能): the
+    sum over the 待定 lines that lack this fact of 1 ÷ the number of facts
+    the line still lacks (an answer settles a line lacking only it; it is a
+    quarter of the way for a line lacking four), a line paying money counting
+    1 and any other line ``SERVICE_WEIGHT``."""
+    return sum((1.0 if pays_money(rulebook, line["benefit"]) else SERVICE_WEIGHT)
+               / max(len(line.get("missing_facts") or ()), 1) for line in lines)
+
+
+def rank_questions(rulebook: Rulebook, result: dict) -> list[dict]:
+    """The questions to ask next, each missing fact once with the 待定 lines
+    it decides (``lines``): the gate questions first (``gate`` set, the
+    group's detailed facts under ``then``, asked only after a 是), then the
+    rest by ``question_weight``, highest first; ties by how many lines a
+    question decides, then by the order of the lines."""
+    by_fact: dict[str, dict] = {}
+    for line in result["benefits"]:
+        if line["status"] != "undetermined":
+            continue
+        for fact in line.get("missing_facts") or []:
+            entry = by_fact.setdefault(fact["fact"], {**fact, "lines": []})
+            entry["lines"].append(line)
+    gates = []
+    for gate in GATES:
+        if gate.section is not None and _gate_answered_yes(gate, result):
+            continue                         # a veteran: ask the detailed questions among the rest
+        inside = [by_fact.pop(name) for name in list(by_fact) if name in gate.facts]
+        if not inside:
+            continue
+        if gate.section is None:            # the gate is a field of the record: ask it there
+            entry = {**inside[0], "field": gate.key}
+        else:
+            lines = list({line["benefit"]: line for q in inside for line in q["lines"]}.values())
+            entry = {"fact": gate.key, "field": gate.section, "label_zh": gate.question_zh, "lines": lines,
+                     "then": sorted(inside, key=lambda q: -question_weight(rulebook, q["lines"]))}
+        entry["gate"] = gate.key
+        entry["label_zh"] = gate.question_zh if gate.section is None else entry["label_zh"]
+        gates.append(entry)
+    rest = sorted(by_fact.values(), key=lambda q: (-question_weight(rulebook, q["lines"]), -len(q["lines"])))
+    for q in rest:
+        q["weight"] = round(question_weight(rulebook, q["lines"]), 3)
+    return gates + rest

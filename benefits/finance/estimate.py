@@ -5,12 +5,16 @@ can show (costing/summary.py). Nothing here prints or writes files.
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Callable, Optional
 
 from tqdm import tqdm
 
-from ..caseload import chunks, open_caseload
-from ..costing import ColumnarEstimate, Tally, applicant_frames, summarise
+from ..caseload import CaseloadError, chunks, open_caseload
+from ..caseload.partitions import Partition, is_partitioned, read_partitions
+from ..costing import ColumnarEstimate, Tally, applicant_frames, chunk_rows, partition_frames, summarise
+from ..distributed import Shipment, connect, run_partitions, worker_remember, worker_rulebook
 from ..engine import BACK_ENDS, default_engine
 from .batch import CHUNK_ROWS, estimate_chunk, run
 
@@ -25,23 +29,48 @@ def _durable_parts(source, fmt, rules_dir, year, workers):
     return caseload.total, parts()
 
 
+def _tallied(estimate: ColumnarEstimate, frames):
+    """(tally, rejects, rows read) of each chunk, on the columnar plan."""
+    for chunk in frames:
+        tally, late = estimate.tally(chunk.frame)
+        yield tally, sorted(chunk.rejects + late, key=lambda r: r["row"]), chunk.rows
+
+
 def _columnar_parts(source, fmt, rulebook, year):
     """Applicant frames of the caseload, each tallied at once on the columnar plan."""
     total, frames = applicant_frames(source, fmt)
-    estimate = ColumnarEstimate(rulebook, year)
+    return total, _tallied(ColumnarEstimate(rulebook, year), frames)
 
-    def parts():
-        for chunk in frames:
-            tally, late = estimate.tally(chunk.frame)
-            yield tally, sorted(chunk.rejects + late, key=lambda r: r["row"]), chunk.rows
-    return total, parts()
+
+def estimate_partition(partition: Partition, size: int, version: str, year: int) -> list:
+    """A distributed task (分区任务): one partition's chunks tallied on the
+    worker's plan of ``version`` and ``year``, as the local run tallies them."""
+    book = worker_rulebook(version)
+    plan = worker_remember(version, ("estimate", year), lambda: ColumnarEstimate(book, year))
+    return list(_tallied(plan, partition_frames(partition, size)))
+
+
+def _distributed_parts(source, rulebook, year, scheduler, progress, on_partition, stack):
+    """Each partition a task on the cluster; its chunks' tallies in partition order."""
+    if not is_partitioned(source):
+        raise CaseloadError(f"--scheduler 需要分区台账文件夹（benefits generate --partitions 写出），"
+                            f"{source} 不是文件夹")
+    partitions = read_partitions(source)
+    total = sum(p.rows for p in partitions)
+    size = chunk_rows(total)
+    client = stack.enter_context(connect(scheduler))
+    results = run_partitions(client, estimate_partition,
+                             [(p, size, rulebook.version, year) for p in partitions], [Shipment.of(rulebook)],
+                             progress=progress, desc=f"{year}年测算（分区）", on_progress=on_partition)
+    return total, (part for chunk_parts in results for part in chunk_parts)
 
 
 def estimate(source, year: int, rules_dir: Optional[str] = None, workers: Optional[int] = None,
              fmt: Optional[str] = None, progress: bool = False,
              on_reject: Optional[Callable[[dict], None]] = None,
              on_progress: Optional[Callable[[int, Optional[int]], None]] = None,
-             engine: str = "columnar") -> dict:
+             engine: str = "columnar", scheduler: Optional[str] = None,
+             on_partition: Optional[Callable[[int, int], None]] = None) -> dict:
     """Estimate a caseload's cost for ``year``.
 
     ``source``: a path (.csv/.xlsx/.jsonl), a stream with ``fmt``, or an
@@ -53,14 +82,34 @@ def estimate(source, year: int, rules_dir: Optional[str] = None, workers: Option
     done so far and the expected rows (None if unknown), and once at the end
     with done == total. ``engine``: "columnar" (Polars, the default) or
     "durable" (durable_rules on every core, the reference).
+    ``scheduler``: ``tcp://HOST:PORT`` or ``local:N``: each partition of a
+    partitioned caseload (a folder) is a task on Dask distributed, the same
+    figures to the fen (ClusterError when the cluster cannot be used);
+    the progress bar then counts partitions, and ``on_partition(done,
+    total)`` is called as each finishes.
     """
     if engine not in BACK_ENDS:
         raise ValueError(f"engine must be one of {BACK_ENDS}")
     reference = default_engine(rules_dir)
+    with ExitStack() as stack:
+        if scheduler is not None:
+            if engine != "columnar":
+                raise ValueError("a distributed estimate runs the columnar engine")
+            total, parts = _distributed_parts(source, reference.rulebook, year, scheduler, progress,
+                                              on_partition, stack)
+        elif engine == "durable":
+            if isinstance(source, (str, Path)) and is_partitioned(source):
+                raise CaseloadError("分区台账文件夹只能用列式引擎测算（--engine columnar）")
+            total, parts = _durable_parts(source, fmt, rules_dir, year, workers)
+        else:
+            total, parts = _columnar_parts(source, fmt, reference.rulebook, year)
+        return _fold(parts, total, reference, year, progress and scheduler is None, on_reject, on_progress)
+
+
+def _fold(parts, total, reference, year, progress, on_reject, on_progress) -> dict:
+    """The chunks' tallies merged in order, rejects passed on, the summary."""
     kept: Optional[list] = None if on_reject else []
     sink = on_reject or kept.append
-    total, parts = (_durable_parts(source, fmt, rules_dir, year, workers) if engine == "durable"
-                    else _columnar_parts(source, fmt, reference.rulebook, year))
     if on_progress:
         on_progress(0, total)
     tally = Tally()

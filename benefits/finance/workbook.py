@@ -13,7 +13,7 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.drawing.image import Image
 
 from ..engine.vocabulary import PAYERS
-from ..caseload import atomic_output, write_only_book
+from ..caseload import atomic_output, save_book, write_only_book
 from ..workbooks import Sheet
 from ..costing.fen import to_fen, yuan
 from .labels import PAYER_ZH, PERIOD_ZH, by_zh, county_wan, format_value, kinds_zh, scope_zh
@@ -41,10 +41,9 @@ def write_workbook(result: dict, path, rejects: Optional[Iterable[dict]] = None,
                    chart_png: Optional[str] = None) -> None:
     """``rejects``: an iterable of {row, field, message}; default result["rejects"].
     ``chart_png``: the picture of the chart, put beside the native chart."""
-    with write_only_book() as book:
+    with atomic_output(path) as partial, write_only_book() as book:     # a full temporary folder names path too
         _sheets(book, result, rejects, chart_png)
-        with atomic_output(path) as partial:
-            book.save(partial)
+        save_book(book, partial)
 
 
 def _sheets(book: Workbook, result: dict, rejects: Optional[Iterable[dict]], chart_png: Optional[str]) -> None:
@@ -134,6 +133,8 @@ def _assumption_rows(result: dict) -> list:
         ("台账记录数", counts["total"]), ("已评估", counts["evaluated"]), ("被拒绝", counts["rejected"]),
         ("评估次数", counts["evaluations"]), ("变动日", "、".join(result["change_points"])),
         ("测算方法", result["method"][:60] + "…（全文见下一行）"), ("", result["method"]))]
+    if result.get("encoding_zh"):
+        rows.insert(3, ["台账编码", result["encoding_zh"]])
     rows += [[], (["参数", "名称", "单位", "按", "已核实", "来源", "生效日", "适用范围", "取值"], True)]
     for p in result["parameters"]:
         for v in p["values"]:

@@ -22,18 +22,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+import tempfile
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Callable, Optional
 
 import polars as pl
 
+from ..caseload import CaseloadError
+from ..caseload.partitions import Partition, is_partitioned, read_partitions
 from ..engine.vocabulary import ELIGIBLE, INELIGIBLE, PAYER_ZH, UNDETERMINED
 from ..costing import (CHUNK_ROWS, COUNTY, PAYERS, PERSON, ColumnarEstimate, FrameChunk, LineTotals, Tally,
-                        applicant_frames, county_name, summarise)
+                        applicant_frames, chunk_rows, county_name, partition_frames, summarise)
+from ..distributed import Shipment, connect, run_partitions, worker_remember, worker_rulebook
 from ..engine.applicant import parse_applicant
 from ..engine.columnar.facts import DAY
 from ..engine.columnar.output import masked_id
@@ -41,9 +47,10 @@ from ..engine.columnar.plan import amount_column, rule_column
 from ..engine.columnar.schema import FIELDS, ROW
 from ..engine.evaluate import Engine
 from ..costing.fen import fen_column, to_fen, yuan, yuan_column
-from ..engine.rulebook import Rulebook
+from ..engine.rulebook import Rulebook, read_rule_files
 from .affected import affected_lines
 from .floors import FLOORS_DIR, Floor, FloorCheck, check_floors, load_floors
+from .reform import apply_reform, load_reform
 
 ABSENT = "absent"   # a line only one side of the comparison has
 STATUS = pl.Enum([ELIGIBLE, INELIGIBLE, UNDETERMINED, ABSENT])
@@ -429,54 +436,40 @@ def frame_digest(frame: pl.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
-            progress: Optional[Callable[[int, Optional[int]], None]] = None,
-            examples: int = EXAMPLES_PER_KIND, cache: Optional[BaselineCache] = BASELINE_CACHE,
-            timings: Optional[dict] = None) -> Comparison:
-    """Compare two rulebooks over a caseload for a budget year.
+@dataclass
+class ChunkComparison:
+    """One chunk's comparison, as the run folds it (in chunk order, locally
+    or from a distributed task): both sides' tallies, the rows rejected, the
+    per-person and per-line diffs and the example candidates."""
+    tally_b: Tally
+    tally_r: Tally
+    rejects: list[dict]
+    persons: pl.DataFrame
+    changes: pl.DataFrame
+    picked: list[dict]
+    rows: int
 
-    ``caseload``: a path (.csv/.xlsx/.parquet/.jsonl), a list of records, or
-    an applicant frame (engine/columnar/schema.py) already validated.
-    ``baseline`` and ``reform`` are Rulebooks (e.g. ``load_rulebook()`` and
-    ``apply_reform(load_rulebook(), load_reform(path))``); neither is changed.
-    ``progress(done, total)`` is called at the start, after each chunk and at
-    the end, as ``finance.estimate`` does. ``examples``: people shown per
-    kind of change (0: none, and no durable engine is started).
-    ``cache``: where the baseline's evaluation of an applicant frame is kept
-    for the next compare on the same frame, baseline version and year
-    (None: not kept, not looked up). The result is the same either way.
-    ``timings``: a dict that receives seconds per stage (digest, points
-    = change points and month weighting, facts, baseline, reform, diff,
-    summary; baseline and reform run at the same time, so they overlap).
-    Raises CaseloadError / LayoutError (Chinese) if the caseload cannot be
-    read; bad rows are rejected, never stop the run."""
-    est_b, est_r = ColumnarEstimate(baseline, year), ColumnarEstimate(reform, year)
-    ids_b = [r.id for r in baseline.benefits]
-    ids_r = [r.id for r in reform.benefits]
-    ids = ids_b + [b for b in ids_r if b not in ids_b]
-    only = affected_lines(baseline, reform)
-    key = cached = None
-    if isinstance(caseload, pl.DataFrame):
-        # an in-memory frame in large chunks: fewer plans to build and fold
-        size = max(1, min(caseload.height, CHUNK_ROWS))
-        total = caseload.height
-        chunks = (FrameChunk(caseload.slice(i, size), [], min(size, total - i)) for i in range(0, total, size))
-        if cache is not None:
-            with _clock(timings, "digest"):
-                key = (frame_digest(caseload), baseline.version, year)
-                cached = cache.get(key)
-    else:
-        total, chunks = applicant_frames(caseload)
-    if progress:
-        progress(0, total)
-    tally_b, tally_r = Tally(), Tally()
-    rejects: list[dict] = []
-    persons_parts, changes_parts, picked, kept = [], [], [], []
-    done = 0
-    for n, chunk in enumerate(chunks):
+
+class _Plans:
+    """Both rulebooks' plans for a budget year, and what a chunk needs of them."""
+
+    def __init__(self, baseline: Rulebook, reform: Rulebook, year: int,
+                 est_b: Optional[ColumnarEstimate] = None, est_r: Optional[ColumnarEstimate] = None):
+        self.baseline, self.reform = baseline, reform
+        self.est_b = est_b or ColumnarEstimate(baseline, year)
+        self.est_r = est_r or ColumnarEstimate(reform, year)
+        self.ids_b = [r.id for r in baseline.benefits]
+        self.ids_r = [r.id for r in reform.benefits]
+        self.ids = self.ids_b + [b for b in self.ids_r if b not in self.ids_b]
+        self.only = affected_lines(baseline, reform)
+
+    def chunk(self, chunk: FrameChunk, examples: int, timings: Optional[dict] = None,
+              cached: Optional[tuple] = None) -> tuple[ChunkComparison, tuple]:
+        """One chunk compared; and the baseline's slimmed side and facts for the cache."""
+        est_b, est_r, only, ids = self.est_b, self.est_r, self.only, self.ids
         frame = chunk.frame.with_row_index(PERSON)
         if cached is not None:
-            base, facts = cached[n]
+            base, facts = cached
             with _clock(timings, "reform"):
                 side_r = _combine(est_r, base, _reform_side(est_b, est_r, frame, base.points, facts, only))
         else:
@@ -492,38 +485,156 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
                 base = running.result()
             with _clock(timings, "reform"):
                 side_r = _combine(est_r, base, side_r)
-        kept.append((base.slim(baseline), facts))
         late = [dict(r) for r in base.late]
         seen = {r["row"] for r in late}
         late += [r for r in side_r.late if r["row"] not in seen]
-        tally_b.merge(base.tally)
-        tally_r.merge(side_r.tally)
-        rejects += sorted(chunk.rejects + late, key=lambda r: r["row"])
+        rejects = sorted(chunk.rejects + late, key=lambda r: r["row"])
         if late:
             frame = frame.filter(~pl.col(ROW).is_in([r["row"] for r in late]))
         with _clock(timings, "diff"):
             own = [b for b in ids if b not in side_r.copied]      # the copied lines' columns are the baseline's
-            persons, changes = _diff(frame, _side(frame, base.people, baseline, ids, "b"),
-                                     _side(frame, side_r.people, reform, own, "r"), ids, side_r.copied)
-        persons_parts.append(persons)
-        changes_parts.append(changes)
+            persons, changes = _diff(frame, _side(frame, base.people, self.baseline, ids, "b"),
+                                     _side(frame, side_r.people, self.reform, own, "r"), ids, side_r.copied)
+        picked = []
         if examples and changes.height:
             candidates = _candidates(changes, examples)
-            days = _first_days(candidates, base.result, side_r.result, frame, set(ids_b), set(ids_r))
+            days = _first_days(candidates, base.result, side_r.result, frame, set(self.ids_b), set(self.ids_r))
             rows = frame.join(candidates.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="semi")
             records = {r[ROW]: record_from_row(r) for r in rows.iter_rows(named=True)}
             for c in candidates.iter_rows(named=True):
                 picked.append({**c, "day": days.get((c["row"], c["benefit"])), "record": records[c["row"]]})
-        done += chunk.rows
+        part = ChunkComparison(base.tally, side_r.tally, rejects, persons, changes, picked, chunk.rows)
+        return part, (base.slim(self.baseline), facts)
+
+
+def compare_partition(partition: Partition, size: int, version_b: str, version_r: str, year: int,
+                      examples: int) -> list[ChunkComparison]:
+    """A distributed task (分区任务): one partition's chunks compared on the
+    worker's plans of both versions, as the local run compares them."""
+    baseline, reform = worker_rulebook(version_b), worker_rulebook(version_r)
+    plans = _Plans(baseline, reform, year,
+                   worker_remember(version_b, ("plan", year), lambda: ColumnarEstimate(baseline, year)),
+                   worker_remember(version_r, ("plan", year), lambda: ColumnarEstimate(reform, year)))
+    return [plans.chunk(chunk, examples)[0] for chunk in partition_frames(partition, size)]
+
+
+def reformed_from_text(text: str, where: str, baseline: Rulebook) -> Rulebook:
+    """On a worker: the reform file's text applied to the baseline (a shipment's ``derive``)."""
+    return apply_reform(baseline, load_reform(text, name=where))
+
+
+def reformed_from_files(files: dict, name: str, baseline: Rulebook) -> Rulebook:
+    """On a worker: a rules-directory reform, from its files, applied to the baseline."""
+    with tempfile.TemporaryDirectory(prefix="benefits-reform-") as folder:
+        directory = Path(folder) / name
+        for path, data in files.items():
+            target = directory / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return apply_reform(baseline, load_reform(directory))
+
+
+def _shipments(baseline: Rulebook, reform: Rulebook) -> list[Shipment]:
+    """Both rulebooks for the workers: the baseline's files, and the step that makes the reform of them."""
+    if reform.reform is None:
+        raise ValueError("a distributed comparison needs the reform as apply_reform made it")
+    if reform.reform.directory is not None:
+        derive = partial(reformed_from_files, read_rule_files(reform.reform.directory), reform.reform.directory.name)
+    else:
+        derive = partial(reformed_from_text, reform.reform.text, reform.reform.where)
+    return [Shipment.of(baseline), Shipment.of(baseline, derive, version=reform.version)]
+
+
+def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
+            progress: Optional[Callable[[int, Optional[int]], None]] = None,
+            examples: int = EXAMPLES_PER_KIND, cache: Optional[BaselineCache] = BASELINE_CACHE,
+            timings: Optional[dict] = None, scheduler: Optional[str] = None, progress_bar: bool = False,
+            on_partition: Optional[Callable[[int, int], None]] = None) -> Comparison:
+    """Compare two rulebooks over a caseload for a budget year.
+
+    ``caseload``: a path (.csv/.xlsx/.parquet/.jsonl, or a folder of Parquet
+    partitions), a list of records, or
+    an applicant frame (engine/columnar/schema.py) already validated.
+    ``baseline`` and ``reform`` are Rulebooks (e.g. ``load_rulebook()`` and
+    ``apply_reform(load_rulebook(), load_reform(path))``); neither is changed.
+    ``progress(done, total)`` is called at the start, after each chunk and at
+    the end, as ``finance.estimate`` does. ``examples``: people shown per
+    kind of change (0: none, and no durable engine is started).
+    ``cache``: where the baseline's evaluation of an applicant frame is kept
+    for the next compare on the same frame, baseline version and year
+    (None: not kept, not looked up). The result is the same either way.
+    ``timings``: a dict that receives seconds per stage (digest, points
+    = change points and month weighting, facts, baseline, reform, diff,
+    summary; baseline and reform run at the same time, so they overlap).
+    ``scheduler``: ``tcp://HOST:PORT`` or ``local:N``: each partition of a
+    partitioned caseload is a task on Dask distributed (the same figures to
+    the fen; ClusterError when the cluster cannot be used; no cache);
+    ``progress_bar`` shows the partitions done on stderr, ``on_partition(done,
+    total)`` is called as each finishes.
+    Raises CaseloadError / LayoutError (Chinese) if the caseload cannot be
+    read; bad rows are rejected, never stop the run."""
+    plans = _Plans(baseline, reform, year)
+    key = cached = None
+    with ExitStack() as stack:
+        if scheduler is not None:
+            if not (isinstance(caseload, (str, Path)) and is_partitioned(caseload)):
+                raise CaseloadError(f"--scheduler 需要分区台账文件夹（benefits generate --partitions 写出），"
+                                    f"{caseload} 不是文件夹")
+            partitions = read_partitions(caseload)
+            total = sum(p.rows for p in partitions)
+            size = chunk_rows(total)
+            client = stack.enter_context(connect(scheduler))
+            results = run_partitions(
+                client, compare_partition,
+                [(p, size, baseline.version, reform.version, year, examples) for p in partitions],
+                _shipments(baseline, reform), progress=progress_bar, desc=f"{year}年对比（分区）",
+                on_progress=on_partition)
+            parts = (part for chunk_parts in results for part in chunk_parts)
+            cache = None
+        else:
+            if isinstance(caseload, pl.DataFrame):
+                # an in-memory frame in large chunks: fewer plans to build and fold
+                size = max(1, min(caseload.height, CHUNK_ROWS))
+                total = caseload.height
+                chunks = (FrameChunk(caseload.slice(i, size), [], min(size, total - i))
+                          for i in range(0, total, size))
+                if cache is not None:
+                    with _clock(timings, "digest"):
+                        key = (frame_digest(caseload), baseline.version, year)
+                        cached = cache.get(key)
+            else:
+                total, chunks = applicant_frames(caseload)
+            kept: list = []
+
+            def local():
+                for n, chunk in enumerate(chunks):
+                    part, entry = plans.chunk(chunk, examples, timings, cached[n] if cached is not None else None)
+                    kept.append(entry)
+                    yield part
+            parts = local()
         if progress:
-            progress(done, total)
+            progress(0, total)
+        tally_b, tally_r = Tally(), Tally()
+        rejects: list[dict] = []
+        persons_parts, changes_parts, picked = [], [], []
+        done = 0
+        for part in parts:
+            tally_b.merge(part.tally_b)
+            tally_r.merge(part.tally_r)
+            rejects += part.rejects
+            persons_parts.append(part.persons)
+            changes_parts.append(part.changes)
+            picked += part.picked
+            done += part.rows
+            if progress:
+                progress(done, total)
     if key is not None and cached is None:
         cache.put(key, kept)
     if progress:
         progress(done, done)
     with _clock(timings, "summary"):
-        return _comparison(baseline, reform, year, ids, tally_b, tally_r, persons_parts, changes_parts, rejects,
-                           picked, examples, done)
+        return _comparison(baseline, reform, year, plans.ids, tally_b, tally_r, persons_parts, changes_parts,
+                           rejects, picked, examples, done)
 
 
 def _comparison(baseline: Rulebook, reform: Rulebook, year: int, ids: list[str], tally_b: Tally, tally_r: Tally,

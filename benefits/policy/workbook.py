@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
-from ..caseload import atomic_output, write_only_book
+from ..caseload import atomic_output, save_book, write_only_book
 from ..costing.fen import fen_column, to_fen, yuan
 from ..workbooks import Sheet
 from .compare import CHANGE_ZH, STATUS_ZH, Comparison
@@ -22,10 +22,9 @@ PERSONS_ONLY_ZH = ("只计人数、不计金额的项目（实物/服务、优�
 
 
 def write_comparison(result: Comparison, path) -> None:
-    with write_only_book() as book:
+    with atomic_output(path) as partial, write_only_book() as book:     # a full temporary folder names path too
         _sheets(book, result)
-        with atomic_output(path) as partial:
-            book.save(partial)
+        save_book(book, partial)
 
 
 def line_zh(line: dict | None) -> list:
@@ -49,30 +48,48 @@ def _count(frame: pl.DataFrame, column: str) -> int:
     return int(frame.get_column(column).sum() or 0) if frame.height else 0
 
 
-def _total(frame: pl.DataFrame, before: list, money: list[str], after: tuple = ()) -> tuple[list, bool]:
-    """A bold 合计 row: ``before`` cells, then the money columns' totals."""
-    return ["合计", *before] + [_sum(frame, c) for c in money] + list(after), True
+def persons_only(result: Comparison) -> dict[str, bool]:
+    """Per benefit, whether it is counted in persons only on both sides."""
+    out: dict[str, bool] = {}
+    for estimate in (result.baseline_estimate, result.reform_estimate):
+        for b in estimate["benefits"]:
+            out[b["benefit"]] = out.get(b["benefit"], True) and b["persons_only"]
+    return out
+
+
+def _split_benefits(result: Comparison) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """按项目's two parts: the lines that pay money on either side, the lines counted in persons only."""
+    only = pl.col("benefit").replace_strict(persons_only(result), default=False, return_dtype=pl.Boolean)
+    return result.by_benefit.filter(~only), result.by_benefit.filter(only)
+
+
+_COUNTY_COUNTS = ("persons", "gainers", "losers", "unchanged", "status_changed")
+_COST_MONEY = ("baseline", "reform", "difference", "baseline_min", "baseline_max", "reform_min", "reform_max")
+
+
+def totals(result: Comparison) -> dict:
+    """The 合计 rows of the workbook's 按项目, 按县区 and 项目×县区×出资方
+    sheets, as figures: the web page shows these, not sums of its own."""
+    money, _ = _split_benefits(result)
+    return {"by_benefit": {c: _sum(money, c) for c in ("baseline", "reform", "difference")},
+            "by_county": {**{c: _count(result.by_county, c) for c in _COUNTY_COUNTS},
+                          **{c: _sum(result.by_county, c) for c in ("baseline", "reform", "difference")}},
+            "cost": {c: _sum(result.cost, c) for c in _COST_MONEY}}
 
 
 def _benefit_rows(result: Comparison) -> list:
     """按项目: the lines that pay money on either side and their 合计, then,
     under a heading of their own, the lines counted in persons only on
     both sides (their status changes still show; no money cells)."""
-    persons_only: dict[str, bool] = {}
-    for estimate in (result.baseline_estimate, result.reform_estimate):
-        for b in estimate["benefits"]:
-            persons_only[b["benefit"]] = persons_only.get(b["benefit"], True) and b["persons_only"]
-    money = result.by_benefit.filter(~pl.col("benefit").replace_strict(persons_only, default=False,
-                                                                         return_dtype=pl.Boolean))
-    persons = result.by_benefit.filter(pl.col("benefit").replace_strict(persons_only, default=False,
-                                                                        return_dtype=pl.Boolean))
+    money, persons = _split_benefits(result)
+    total = totals(result)["by_benefit"]
 
     def counts(r: dict) -> list:
         return [r["label_zh"], r["benefit"], r["clause"], r["persons_baseline"], r["persons_reform"], r["gainers"],
                 r["losers"], r["unchanged"], r["status_changed"], r["amount_changed"]]
 
     rows: list = [counts(r) + [r["baseline"], r["reform"], r["difference"]] for r in money.iter_rows(named=True)]
-    rows.append(_total(money, [""] * 9, ["baseline", "reform", "difference"]))
+    rows.append((["合计"] + [""] * 9 + [total[c] for c in ("baseline", "reform", "difference")], True))
     if persons.height:
         rows += [[], ([PERSONS_ONLY_ZH], True)]
         rows += [counts(r) for r in persons.iter_rows(named=True)]
@@ -100,15 +117,15 @@ def _sheets(book: Workbook, result: Comparison) -> None:
            ["项目", "项目代码", "条款", "符合人数·改前", "符合人数·改后", "得益人数", "受损人数", "不变人数",
             "状态变化人数", "金额变化人数", "改前（元）", "改后（元）", "差额（元）"], _benefit_rows(result))
 
+    sums = totals(result)
     counties = list(result.by_county.iter_rows(named=True))
     s = Sheet(book, "按县区", head,
                ["县区代码", "县（市、区）", "人数", "增加", "减少", "不变", "状态有变", "改前（元）", "改后（元）",
                 "差额（元）"],
                [[r["county"], r["county_zh"], r["persons"], r["gainers"], r["losers"], r["unchanged"],
                  r["status_changed"], r["baseline"], r["reform"], r["difference"]] for r in counties]
-               + [_total(result.by_county, ["", *(_count(result.by_county, c) for c in
-                                                   ("persons", "gainers", "losers", "unchanged", "status_changed"))],
-                         ["baseline", "reform", "difference"])])
+               + [(["合计", ""] + [sums["by_county"][c] for c in _COUNTY_COUNTS + ("baseline", "reform", "difference")],
+                   True)])
     if counties:
         chart = BarChart()
         chart.type, chart.grouping = "col", "clustered"
@@ -126,8 +143,7 @@ def _sheets(book: Workbook, result: Comparison) -> None:
            [[r["label_zh"], r["benefit"], r["clause"], r["county"], r["county_zh"], r["payer_zh"], r["baseline"],
              r["reform"], r["difference"], r["baseline_min"], r["baseline_max"], r["reform_min"], r["reform_max"]]
             for r in result.cost.iter_rows(named=True)]
-           + [_total(result.cost, [""] * 5, ["baseline", "reform", "difference", "baseline_min", "baseline_max",
-                                            "reform_min", "reform_max"])])
+           + [(["合计"] + [""] * 5 + [sums["cost"][c] for c in _COST_MONEY], True)])
 
     Sheet(book, "状态变化", head, ["项目", "项目代码", "改前", "改后", "人数"],
            [[r["label_zh"], r["benefit"], r["from_zh"], r["to_zh"], r["persons"]]
@@ -136,7 +152,7 @@ def _sheets(book: Workbook, result: Comparison) -> None:
     bins = list(result.distribution.iter_rows(named=True))
     s = Sheet(book, "增减分布", head, ["区间", "人数", "金额（元）"],
                [[r["label_zh"], r["persons"], r["yuan"]] for r in bins]
-               + [_total(result.distribution, [_count(result.distribution, "persons")], ["yuan"])],
+               + [(["合计", _count(result.distribution, "persons"), _sum(result.distribution, "yuan")], True)],
                widths=[22, 10, 16])
     chart = BarChart()
     chart.type = "bar"

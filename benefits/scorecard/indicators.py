@@ -32,8 +32,15 @@ FORMATS = ("csv", "xlsx")
 # 陕县 (411222) became 陕州区 (411203) on 2015-02-16 (国函〔2015〕39号): the same county.
 _FORMER = {"411222": ("411203", "陕县")}
 _COLUMN = re.compile(r"^(\d{6})\s*(.*)$")
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_THOUSANDS = re.compile(r"^[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?$")
+# digits a Chinese input method types: ASCII and full-width ０–９; any other
+# digit (superscript ¹², Arabic-Indic ١٢, circled ①) is refused, not read as 12
+_TYPED_DIGITS = set("0123456789０１２３４５６７８９")
+
+
+def _foreign_digit(text: str) -> Optional[str]:
+    return next((ch for ch in text if (ch.isdigit() or ch.isnumeric()) and ch not in _TYPED_DIGITS), None)
 _YES, _NO = {"是", "有", "1", "y", "yes", "true"}, {"否", "无", "没有", "0", "n", "no", "false"}
 
 
@@ -247,6 +254,9 @@ def parse_value(cell, indicator: Indicator) -> Optional[Fraction]:
         text = repr(cell)
     else:
         text = _text(cell)
+        foreign = _foreign_digit(str(cell)) if text else None
+        if foreign is not None:
+            raise ValueError(f"“{str(cell).strip()[:20]}”含有非阿拉伯数字“{foreign}”（U+{ord(foreign):04X}）：请填写 0–9")
     if not text:
         return None
     if indicator.kind == "flag":

@@ -10,7 +10,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ..caseload import atomic_output, text_cell, write_only_book
+from ..caseload import atomic_output, save_book, text_cell, write_only_book
 from ..engine.identity import CURRENT_COUNTIES
 from ..tables import display_width
 from .evaluate import MET, NOT_DUE, NOT_MET, STATUS_ZH, UNKNOWN, Scorecard, deadline_zh
@@ -105,7 +105,7 @@ def write_scorecard(card: Scorecard, path) -> None:
                texts, 80)
 
         _indicator_sheet(book, targets, heading, card)
-        book.save(partial)
+        save_book(book, partial)
 
 
 def _value(c) -> str:
@@ -174,4 +174,4 @@ def write_template(targets: Targets, path) -> None:
     heading = (f"三政〔2012〕81号 县（市、区）工作目标 指标填报模板 · 目标规则版本 {targets.version}")
     with atomic_output(path) as partial, write_only_book() as book:
         _indicator_sheet(book, targets, heading)
-        book.save(partial)
+        save_book(book, partial)

@@ -6,16 +6,19 @@ Uses only the engine's public API (benefits.engine). Create with
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from pathlib import Path
 
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, ServiceUnavailable, UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
 from ..engine import default_engine
 from ..report import format_value
-from . import admin, api, auth, cases, demo, finance, intake, labels, policy, present, replays, scorecard, store
+from . import (admin, api, auth, cases, demo, finance, intake, labels, policy, present, replays, scorecard, store,
+               workers)
 
 csrf = CSRFProtect()
 
@@ -33,6 +36,11 @@ DEFAULTS = {
     "CLOCK": None,                # log-in back-off and session expiry: a function giving the UTC time; None: the wall clock
     "RECHECK_BATCH": 100,         # saved cases checked against today's rules per page view
     "POLICY_GENERATED_SIZE": 140_000,  # the generated caseload of /policy and POST /api/v1/compare
+    "COMPARE_WORKERS": 1,         # policy compares running at once (each holds a caseload's frames)
+    "COMPARE_QUEUE": 4,           # compares waiting; one more is refused (503)
+    "ESTIMATE_QUEUE": 8,          # finance estimates waiting (one runs at a time); one more is refused (503)
+    "COMPARE_WAIT_SECONDS": 600,  # how long POST /api/v1/compare waits for its run
+    "REUSE_DB_CONNECTIONS": False,  # one connection per request thread, kept (benefits serve sets True)
 }
 
 
@@ -58,6 +66,11 @@ def create_app(config: dict | None = None) -> Flask:
     finally:
         db.close()
 
+    app.before_request(_start_clock)
+    app.before_request(_form_bodies_only)   # before CSRF: it would read the body as a form
+    app.extensions["benefits_pools"] = {
+        "compare": workers.BoundedPool("政策测算", app.config["COMPARE_WORKERS"], app.config["COMPARE_QUEUE"]),
+        "estimate": workers.BoundedPool("资金测算", 1, app.config["ESTIMATE_QUEUE"])}
     csrf.init_app(app)
     app.before_request(_open_db)
     app.teardown_appcontext(_close_db)
@@ -84,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
         return redirect(url_for("admin.users"))
 
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(workers.Full, _busy)
 
     app.jinja_env.filters["param_value"] = format_value
 
@@ -96,6 +110,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.after_request
     def headers(response):
+        response.headers["Server-Timing"] = present.server_timing()
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -126,7 +141,21 @@ class RowId(BaseConverter):
 
 
 _TITLES = {400: "请求无效", 401: "需要登录", 403: "无权访问", 404: "未找到", 405: "不支持的请求方法",
-           413: "上传的文件过大", 415: "不支持的请求格式", 500: "服务器内部错误，请稍后重试或联系系统管理员"}
+           413: "上传的文件过大", 415: "不支持的请求格式", 503: "服务器繁忙", 500: "服务器内部错误，请稍后重试或联系系统管理员"}
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORM_TYPES_ZH = "网页只接受表单提交（application/x-www-form-urlencoded 或 multipart/form-data）；JSON 请发往 /api/v1/"
+
+
+def _form_bodies_only():
+    """A page's POST takes a form, never JSON or another body: Flask-WTF
+    would read a JSON body as the form's fields (``[1,2,3]`` is no mapping:
+    a 500). The API (/api/) checks its own bodies. A body-less request
+    (no Content-Type) passes."""
+    if (request.method not in ("GET", "HEAD", "OPTIONS") and not request.path.startswith("/api/")
+            and request.mimetype and request.mimetype not in FORM_TYPES):
+        raise UnsupportedMediaType(FORM_TYPES_ZH)
 
 
 def _http_error(exc: HTTPException):
@@ -137,6 +166,8 @@ def _http_error(exc: HTTPException):
         message = ""
         if isinstance(exc, CSRFError):
             message = "表单缺少或带有过期的安全令牌（CSRF），请刷新页面后重试"
+        elif exc.code == 415:
+            message = FORM_TYPES_ZH
         elif exc.code == 413:
             limit = current_app.config["MAX_CONTENT_LENGTH"] / (1 << 20)
             message = f"上传的文件不能超过 {limit:g} MB，请拆分台账后分别测算"
@@ -145,6 +176,20 @@ def _http_error(exc: HTTPException):
             "error.html", code=code, title=_TITLES.get(code, "请求无效"), message=message), code))
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+BUSY_RETRY_SECONDS = 30
+
+
+def _busy(exc: workers.Full):
+    """A pool's queue is full: 503 with Retry-After, JSON under /api/, else the Chinese page."""
+    if request.path.startswith("/api/"):
+        response = api.error_response(ServiceUnavailable(str(exc)))
+    else:
+        response = current_app.make_response((render_template(
+            "error.html", code=503, title="服务器繁忙", message=str(exc)), 503))
+    response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
     return response
 
 
@@ -157,11 +202,32 @@ def _secret_key(path: Path) -> str:
     return key
 
 
+def _start_clock():
+    g.started = time.perf_counter()
+
+
 def _open_db():
-    g.db = store.connect(current_app.config["DATABASE"])
+    """The request's connection: a new one, or with REUSE_DB_CONNECTIONS the
+    request thread's own, kept between its requests. Closing a connection
+    when no other is open checkpoints the WAL into the file and deletes it
+    (about 20 ms with two fsyncs): per request, that was the largest part of
+    a save under load (benchmarks/bench_web.py)."""
+    if not current_app.config["REUSE_DB_CONNECTIONS"]:
+        g.db = store.connect(current_app.config["DATABASE"])
+        return
+    kept = current_app.extensions.setdefault("benefits_db_threads", threading.local())
+    if getattr(kept, "db", None) is None:
+        kept.db = store.connect(current_app.config["DATABASE"])
+    g.db = kept.db
+    g.db_kept = True
 
 
 def _close_db(_exc):
     db = g.pop("db", None)
-    if db is not None:
+    if db is None:
+        return
+    if g.pop("db_kept", False):
+        if db.conn.in_transaction:      # never hand a half-done transaction to the next request
+            db.conn.execute("ROLLBACK")
+    else:
         db.close()

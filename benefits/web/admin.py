@@ -20,7 +20,18 @@ def users():
     rows = store.users(g.db)
     for row in rows:
         row["throttled"] = throttled.get(row["username"], 0)
-    return render_template("users.html", rows=rows)
+    return render_template("users.html", rows=rows, tokens=store.api_tokens(g.db), scopes=store.TOKEN_SCOPES,
+                           at=now().replace(microsecond=0).isoformat())
+
+
+@bp.route("/admin/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required("users")
+def revoke_token(token_id):
+    """Revoke one API token (作废令牌); the user's other tokens and sessions stay."""
+    if not store.revoke_api_token(g.db, token_id, now()):
+        abort(404)
+    store.audit(g.db, g.user, "token.revoke", detail=f"token {token_id}")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/admin/users/<int:user_id>/unlock", methods=["POST"])

@@ -1,7 +1,9 @@
 """JSON API (接口) /api/v1, beside the pages, under the same rules.
 
 Authentication: an API token (``Authorization: Bearer``, from ``benefits
-users token``; one SHA-256 look-up, no password hashing per request), HTTP
+users token``; one SHA-256 look-up, no password hashing per request; it
+expires, can be revoked on /admin/users, and a read-only one may only
+read, evaluate and compare), HTTP
 Basic with a user's name and password (argon2 on every request; the same
 log-in back-off), or the browser session (then a write needs the CSRF token
 in an ``X-CSRFToken`` header). Writes must be ``application/json``. Every
@@ -21,11 +23,11 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from ..engine import InvalidApplicant, RulebookError, mask_id
 from ..policy import apply_reform, load_reform
 from . import apidoc, store, whatif
-from .auth import can, check_password, county_scope, may_change_case, source_address
+from .auth import can, check_password, county_scope, may_change_case, now, source_address
 from .cases import visible_case
 from .labels import COUNTIES
-from .policy import may_link_cases, saved_caseload
-from .present import engine, evaluate, rulebook_files, shown_record
+from .policy import folder as policy_folder, saved_caseload
+from .present import engine, evaluate, pool, rulebook_files, shown_record
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -36,7 +38,7 @@ _CODES = {400: ("bad_request", "请求无效"), 401: ("unauthorized", "需要登
           413: ("too_large", "请求体过大"),
           415: ("unsupported_media_type", "请求体应为 JSON（Content-Type: application/json）"),
           422: ("invalid_record", "记录有误"), 429: ("too_many_requests", "请求过多"),
-          500: ("server_error", "服务器内部错误")}
+          500: ("server_error", "服务器内部错误"), 503: ("busy", "服务器繁忙，请稍后再试")}
 
 
 def fail(status: int, code: str | None = None, message: str | None = None, **extra):
@@ -69,9 +71,13 @@ def authenticate():
         return None
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
     if scheme == "Bearer":
-        g.user = store.token_user(g.db, credentials.strip())
+        g.user, problem = store.token_user(g.db, credentials.strip(), now())
         if g.user is None:
-            fail(401, "bad_token", "API 令牌无效或已作废")
+            fail(401, "bad_token", problem)
+        if (g.user["token_scope"] == "read" and request.method not in ("GET", "HEAD", "OPTIONS")
+                and not getattr(current_app.view_functions.get(request.endpoint), "changes_nothing", False)):
+            store.audit(g.db, g.user, "denied", detail=f"read-only token {request.method} {request.path}")
+            fail(403, "read_only_token", "此 API 令牌为只读：可查询、评估和测算，不能保存或修改")
     elif scheme == "Basic":
         try:
             username, _, password = base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")
@@ -86,6 +92,13 @@ def authenticate():
     elif request.method not in ("GET", "HEAD", "OPTIONS"):
         current_app.extensions["csrf"].protect()
     return None
+
+
+def changes_nothing(view):
+    """Decorator: a POST that saves and changes nothing (evaluate, compare),
+    so a read-only token may call it."""
+    view.changes_nothing = True
+    return view
 
 
 def _need(permission: str) -> None:
@@ -127,6 +140,7 @@ def _evaluate() -> tuple[dict, dict]:
 
 
 @bp.route("/evaluate", methods=["POST"])
+@changes_nothing
 def evaluate_record():
     """Evaluate a record, nothing saved.
     ---
@@ -303,7 +317,8 @@ def _reformed(spec, today):
     """Today's rulebook with the body's reform applied: a deep copy, so the
     server's own rulebook never changes (400 with file:line in Chinese)."""
     try:
-        text = spec if isinstance(spec, str) else yaml.safe_dump(spec, allow_unicode=True, sort_keys=False)
+        text = spec if isinstance(spec, str) else yaml.safe_dump(spec.model_dump(), allow_unicode=True,
+                                                                 sort_keys=False)
         # bytes: YAML text is never taken for a path on the server
         return apply_reform(today, load_reform(text.encode("utf-8", errors="replace"), name="reform"))
     except RulebookError as exc:
@@ -313,6 +328,7 @@ def _reformed(spec, today):
 
 
 @bp.route("/compare", methods=["POST"])
+@changes_nothing
 def compare():
     """Compare today's rules with a reform over a caseload (nothing saved).
     ---
@@ -323,48 +339,62 @@ def compare():
         "200": {content: {application/json: {schema: CompareResult}}, description: 对比结果}
         "400": {content: {application/json: {schema: ApiError}}, description: 请求体或改革方案有误（file:line 中文说明）}
     """
-    if not (can(g.user, "policy") or can(g.user, "cases.changes")):
-        _need("policy")
+    _need("policy")       # policy and admin; a clerk reads which of their cases change on /cases/changed
     body = _compare_request()
-    scope = county_scope(g.user)
-    if not can(g.user, "policy") and body.caseload != "saved":
-        store.audit(g.db, g.user, "denied", detail="api compare: not saved cases")
-        fail(403, "forbidden", "县区受理员只能用本县区已保存的案件测算")
-    today = engine().rulebook
-    reformed = _reformed(body.reform, today)
-    baseline = today
-    if body.caseload == "generated":
-        caseload = whatif.generated(current_app.config["POLICY_GENERATED_SIZE"])
-    elif body.caseload == "saved":
-        county = scope or body.county
-        if scope is not None and body.county not in (None, scope):
-            store.audit(g.db, g.user, "denied", detail=f"api compare saved county={body.county}")
-            fail(403, "wrong_county", f"本账户只能用{COUNTIES.get(scope, '')}的案件测算")
-        if county is not None and county not in COUNTIES:
+    today = engine()
+    reformed = _reformed(body.reform, today.rulebook)
+    if body.caseload == "saved":
+        if body.county is not None and body.county not in COUNTIES:
             fail(400, "invalid_body", "请求体字段 county 有误：应为县区代码")
-        kept = store.version_kept(g.db, body.baseline_version or "")[0]
-        if not kept:
+        if not store.version_kept(g.db, body.baseline_version or "")[0]:
             fail(400, "invalid_body", "请求体字段 baseline_version 有误：应为已保存的规则版本")
-        try:
-            caseload, baseline = saved_caseload(g.db, county, body.baseline_version, engine())
-        except (RulebookError, store.StoreError) as exc:
-            fail(400, "invalid_body", f"改前规则版本无法使用：{exc}")
+        caseload_zh = f"{COUNTIES.get(body.county, '全市') if body.county else '全市'}已保存的案件"
+    elif body.caseload == "generated":
+        caseload_zh = f"模拟台账 {current_app.config['POLICY_GENERATED_SIZE']:,} 人"
     else:
         if len(body.caseload) > MAX_INLINE_RECORDS:
             fail(400, "invalid_body", f"请求体字段 caseload 有误：至多 {MAX_INLINE_RECORDS} 条申请记录")
-        caseload = whatif.from_records(body.caseload, f"请求中的 {len(body.caseload)} 条记录", "inline")
-    _, shown = whatif.run_compare(caseload, baseline, reformed, body.year, examples=0)
+        caseload_zh = f"请求中的 {len(body.caseload)} 条记录"
+    run = whatif.submit(pool("compare"), g.user["id"], body.year, "", caseload_zh, policy_folder(),
+                        _compare_work(body, today, reformed), keep=False)      # workers.Full: 503
+    if not run.finished.wait(current_app.config["COMPARE_WAIT_SECONDS"]):
+        fail(503, "busy", f"测算未在 {current_app.config['COMPARE_WAIT_SECONDS']} 秒内完成，请稍后再试")
+    if run.status == "failed":
+        if run.error_input:
+            fail(400, "invalid_body", run.error)
+        fail(500, "server_error", run.error)
+    shown = run.result
     label = reformed.reform.label if reformed.reform else ""
     store.audit(g.db, g.user, "policy.compare",
-                detail=f"api reform {reformed.reform.digest} “{label[:80]}” caseload {caseload.label_zh} "
+                detail=f"api reform {reformed.reform.digest} “{label[:80]}” caseload {shown['caseload']} "
                        f"year {body.year}")
     shown.pop("examples", None)
     for row in shown["changed_cases"]:
-        if may_link_cases(g.user, shown):     # a clerk of the county: the case in the API
-            row["url"] = url_for("api.case", case_id=row["case_id"])
-        else:                                 # policy reads no case: name and masked number only
-            row.pop("case_id")
+        row.pop("case_id")          # policy and admin read no case: name and masked number only
     return jsonify(shown)
+
+
+def _compare_work(body: apidoc.CompareRequest, today, reformed):
+    """The compare, for a pool worker: the caseload (generated, saved cases
+    read on the worker's own connection, or the body's records), then compare()."""
+    size, database = current_app.config["POLICY_GENERATED_SIZE"], current_app.config["DATABASE"]
+
+    def work(run: whatif.Run) -> None:
+        baseline = today.rulebook
+        if body.caseload == "generated":
+            caseload = whatif.generated(size)
+        elif body.caseload == "saved":
+            db = store.connect(database)
+            try:
+                caseload, baseline = saved_caseload(db, body.county, body.baseline_version, today)
+            except RulebookError as exc:
+                raise store.StoreError(f"改前规则版本无法使用：{exc}") from None
+            finally:
+                db.close()
+        else:
+            caseload = whatif.from_records(body.caseload, f"请求中的 {len(body.caseload)} 条记录", "inline")
+        run.result = whatif.run_compare(caseload, baseline, reformed, body.year, examples=0)[1]
+    return work
 
 
 @bp.route("/openapi.json")

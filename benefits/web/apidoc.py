@@ -8,12 +8,13 @@ schemathesis against it, so code and document cannot drift apart unnoticed.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from apispec import APISpec, yaml_utils
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..dates import EARLIEST_DATE, LATEST_DATE
 from ..engine import Applicant, Determination
 from . import store
 
@@ -91,11 +92,19 @@ class CaseQuery(BaseModel):
     page: int = Field(1, ge=1, le=10**6, description="页码")
 
 
+class ReformSpec(BaseModel):
+    """改革方案（reforms/*.yaml 的结构）：label 与 reason 必填；parameters、rules 等其余键由
+    load_reform 检查（未知参数或规则为 400 invalid_reform，附 file:line 中文说明）。"""
+    model_config = ConfigDict(extra="allow")
+    label: str = Field(min_length=1, description="方案名称")
+    reason: str = Field(min_length=1, description="改革理由")
+
+
 class CompareRequest(BaseModel):
     """Body of POST /api/v1/compare; anything else is a 400."""
     model_config = ConfigDict(extra="forbid")
-    reform: Union[str, dict[str, Any]] = Field(
-        description="改革方案：reforms/*.yaml 格式的 YAML 文本，或同样结构的 JSON 对象（至少 label 与 reason）")
+    reform: Union[Annotated[str, Field(min_length=1)], ReformSpec] = Field(
+        description="改革方案：reforms/*.yaml 格式的 YAML 文本（非空），或同样结构的 JSON 对象（label 与 reason 非空）")
     caseload: Union[Literal["generated", "saved"], list[dict[str, Any]]] = Field(
         description="台账：generated（全市模拟台账）、saved（已保存案件，须给 baseline_version）"
                     "或申请记录（Applicant）数组，至多 1000 条")
@@ -129,12 +138,37 @@ INFO = ("会话登录（写操作需在 X-CSRFToken 头中带 CSRF 令牌，见 
         "每个错误都是 JSON：{error, code, message}。")
 
 
-# The shape of the identity numbers the engine checks (it also checks the
-# MOD 11-2 character, the birth date and that the certificate repeats the ID),
-# stated in the document so that "" or "abc" break the schema.
-_PATTERNS = {("Applicant", "id_number"): r"^[0-9]{17}[0-9Xx]$",
-             ("Member", "id_number"): r"^[0-9]{17}[0-9Xx]$",
-             ("Certificate", "number"): r"^[0-9]{17}[0-9Xx][1-7][1-4](B[1-9])?$"}
+# The identity numbers as far as a pattern can say (GB 11643: 6-digit place,
+# birth date 1880–2099 with month 01–12 and day 01–31, 3-digit sequence,
+# check character), so "", "abc" or 18 zeros break the schema. What a
+# pattern cannot say is stated beside it as ``x-checks`` and refused by the
+# server with 422 (errors naming the field): the MOD 11-2 check character,
+# a real calendar day (no 02-30), the birth not after the evaluation day,
+# the certificate repeating the applicant's ID with its category and grade.
+ID_PATTERN = r"[0-9]{6}(18[89][0-9]|19[0-9]{2}|20[0-9]{2})(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
+_PATTERNS = {("Applicant", "id_number"): f"^{ID_PATTERN}$",
+             ("Member", "id_number"): f"^{ID_PATTERN}$",
+             ("Certificate", "number"): f"^{ID_PATTERN}[1-7][1-4](B[1-9])?$"}
+ID_CHECKS = ("GB 11643-1999 校验码：第18位为前17位按 MOD 11-2 算出的校验字符（0–9 或 X），不符为 422；"
+             "出生日期须为真实日期（如无 2月30日）")
+DATE_CHECK = f"须在 {EARLIEST_DATE} 至 {LATEST_DATE} 之间（JSON Schema 的 date 格式不能给出范围）"
+# Checks across fields, which JSON Schema cannot state: the server answers
+# 422 with ``errors`` naming each field (tests/web/test_web_openapi.py accepts
+# a schema-valid record refused only on these fields).
+RECORD_CHECKS = {
+    "id_number": ID_CHECKS, "household.members": ID_CHECKS,
+    "certificate.number": "前18位须与申请人身份证号一致，且身份证号部分通过校验码检查",
+    "certificate.category": "须与残疾人证号第19位（类别）一致",
+    "certificate.grade": "须与残疾人证号第20位（等级）一致",
+    "certificate.multiple_categories": "只在类别为 7（多重残疾）时填写",
+    "holds_certificate": "填写了残疾人证时不能为 false",
+    "hukou_local": "填写了户籍县区时不能为 false",
+    "hukou_county": "须为三门峡市现行县（市、区）代码",
+    "name": "去掉首尾空白后不能为空，不能含控制字符或不可见字符",
+    "evaluation_date": f"{EARLIEST_DATE} 至 {LATEST_DATE} 之间，且不早于身份证号中的出生日期",
+    "military": "待安置、安置介绍信只适用于政府安排工作；上岗日期须在介绍信日期之后",
+    "disaster.date": "填写了灾害日期时 affected 不能为 false",
+}
 
 
 def _schemas() -> dict[str, dict]:
@@ -148,6 +182,16 @@ def _schemas() -> dict[str, dict]:
         prop = out[name]["properties"][field]
         target = next((alt for alt in prop.get("anyOf", []) if alt.get("type") == "string"), prop)
         target["pattern"] = pattern
+        target["x-checks"] = ID_CHECKS
+    for schema in out.values():        # every date of a record lies in the one window (benefits/dates.py)
+        for prop in schema.get("properties", {}).values():
+            if any(alt.get("format") == "date" for alt in (prop, *prop.get("anyOf", []))):
+                prop["x-checks"] = DATE_CHECK
+    out["Applicant"]["x-checks"] = RECORD_CHECKS
+    out["CompareRequest"]["x-checks"] = {
+        "reform": "须能由 load_reform 读出并应用：未知参数、未知规则、错误的值为 400 invalid_reform（file:line 中文说明）",
+        "baseline_version": "caseload 为 saved 时必填，且须为已保存的规则版本，否则 400 invalid_body",
+        "county": "须为三门峡市现行县（市、区）代码，否则 400 invalid_body"}
     return out
 
 

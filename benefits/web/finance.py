@@ -16,8 +16,11 @@ from wtforms.validators import ValidationError
 
 from ..engine import PAYERS
 from ..finance.labels import kinds_zh
+from ..finance.workbook import PERSONS_ONLY_ZH
 from . import jobs, store
 from .auth import login_required
+from .present import pool
+from .workers import queued_zh
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 
@@ -61,6 +64,7 @@ class EstimateForm(FlaskForm):
 
 
 def folder(job_id: int) -> Path:
+    """The job's folder; estimates/ and it are owner-only (0700) once made."""
     base = current_app.config["ESTIMATES_DIR"] or Path(current_app.config["DATABASE"]).parent / "estimates"
     return Path(base) / str(job_id)
 
@@ -84,11 +88,13 @@ def index():
         fmt = name.rsplit(".", 1)[-1].lower()
         job_id = store.create_estimate(g.db, g.user, year, name, fmt)
         where = folder(job_id)
-        where.mkdir(parents=True, exist_ok=True)
+        store.private_folder(where.parent)
+        store.private_folder(where)
         path = where / f"caseload.{fmt}"
+        path.touch(mode=0o600)
         upload.save(path)
         store.audit(g.db, g.user, "estimate.start", detail=f"job {job_id} year {year} file {name}")
-        jobs.submit(jobs.Job(id=job_id, database=current_app.config["DATABASE"], folder=where,
+        jobs.submit(pool("estimate"), jobs.Job(id=job_id, database=current_app.config["DATABASE"], folder=where,
                              upload=path, year=year, fmt=fmt,
                              rules_dir=current_app.config["RULES_DIR"],
                              workers=current_app.config["FINANCE_WORKERS"]))
@@ -104,7 +110,8 @@ def job(job_id):
     row = _job(job_id)
     if row["status"] == "done":
         store.audit(g.db, g.user, "estimate.read", detail=f"job {job_id}")
-    return render_template("estimate.html", job=row, result=row["result"], STATUS_ZH=STATUS_ZH)
+    return render_template("estimate.html", job=row, result=row["result"], STATUS_ZH=STATUS_ZH,
+                           persons_only_zh=PERSONS_ONLY_ZH)
 
 
 @bp.route("/jobs/<int:job_id>.json")
@@ -114,6 +121,9 @@ def job_json(job_id):
     body = {k: row[k] for k in ("id", "year", "file_name", "status", "processed", "total",
                                 "created_at", "finished_at", "error")}
     body["status_zh"] = STATUS_ZH[row["status"]][0]
+    body["position"] = pool("estimate").position(job_id) if row["status"] == "queued" else 0
+    if body["position"]:
+        body["status_zh"] = queued_zh(body["position"])
     if row["status"] == "done":
         store.audit(g.db, g.user, "estimate.read", detail=f"job {job_id} json")
         body["result"] = row["result"]

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ..engine import covers
+from ..engine import GATES, covers, gate_no
 from .labels import COUNTIES
 
 YES, NO = "yes", "no"
@@ -61,6 +61,12 @@ HARDSHIP_FIELDS = (
     Field("date", "date", "发生日期", "Date"),
     Field("family_hardship", "tri", "造成家庭经济困难", "Causes family hardship"),
 )
+
+# A gate question's input (门槛问题, benefits.engine.needs.GATES with a
+# record section): not a record field; its 否 fills the section's "no" values.
+GATE_PREFIX = "gate."
+
+GATE_INPUTS = frozenset(GATE_PREFIX + g.key if g.section else g.key for g in GATES)
 
 # Sections in the order a clerk works through the papers.
 SECTIONS = (
@@ -141,6 +147,9 @@ SECTIONS = (
     )),
     # 81号: facts about any resident (a certificate is not needed)
     ("civil", "民政（81号）", "Civil affairs (81号)", (
+        Field(GATE_PREFIX + "military", "tri", "退役士兵、优抚对象、随军家属或军队移交安置人员",
+              "Veteran, entitled group, military family or transferred military staff",
+              hint_zh="选“否”即不再逐项询问下列军人相关项目", hint_en="“no” answers every military item below"),
         Field("military.youfu_category", "select", "优抚对象类别", "Entitled group (优抚)", (
             ("martyr_family", "烈士遗属", "martyr's family"), ("bereaved_family", "因公牺牲、病故军人遗属",
                                                               "family of a soldier who died on duty or of illness"),
@@ -211,8 +220,10 @@ def field_needs(paths_by_service: dict, always) -> dict:
     it, or no service claims it (a field is never hidden for want of a rule)."""
     out = {}
     for name in FIELDS:
-        keys = frozenset(key for key, paths in paths_by_service.items() if covers(paths, name))
-        out[name] = None if covers(always | FILED_UNDER, name) or not keys else keys
+        path = name.removeprefix(GATE_PREFIX)    # a gate is needed where its section is
+        keys = frozenset(key for key, paths in paths_by_service.items() if covers(paths, path))
+        gate = name in GATE_INPUTS            # asked first, whatever is ticked: one 否 settles a group
+        out[name] = None if gate or covers(always | FILED_UNDER, name) or not keys else keys
     return out
 
 
@@ -225,11 +236,12 @@ def section_needs(needs: dict) -> dict:
     return out
 
 
-def chosen_services(ticks: list, asked: bool, known) -> tuple[frozenset, list[str]]:
-    """The services ticked (all when the form has not asked yet) and Chinese
+def chosen_services(ticks: list, asked: bool, known, start=frozenset()) -> tuple[frozenset, list[str]]:
+    """The services ticked (``start`` when the form has not asked yet: none
+    for a new applicant, what the record shows for a saved case) and Chinese
     notices for ticks that name no service; at most MAX_SERVICE_TICKS read."""
     if not asked:
-        return frozenset(known), []
+        return frozenset(start) & frozenset(known), []
     notices = []
     if len(ticks) > MAX_SERVICE_TICKS:
         notices.append(f"勾选的服务过多，只读取了前 {MAX_SERVICE_TICKS} 项")
@@ -316,15 +328,53 @@ def parse_form(form) -> Parsed:
     """Build the applicant record from submitted inputs (a mapping of str)."""
     parsed = Parsed(record={})
     for name, spec in FIELDS.items():
-        if name in ("household.members", "hardship_events"):
+        if name in ("household.members", "hardship_events") or name.startswith(GATE_PREFIX):
             continue
         value = _convert(spec.kind, form.get(name, ""))
         if value is not None:
             _put(parsed.record, name, value)
     _derive_certificate(form, parsed.record)
+    _parse_gates(form, parsed)
     _parse_members(form, parsed)
     _parse_hardship(form, parsed)
     return parsed
+
+
+def _section_gates():
+    return [gate for gate in GATES if gate.section is not None]
+
+
+def _parse_gates(form, parsed: Parsed) -> None:
+    """A gate answered 否 stands for its section's "no" values; an item of
+    the section answered otherwise contradicts it, at the gate."""
+    for gate in _section_gates():
+        if form.get(GATE_PREFIX + gate.key, "").strip() != NO:
+            continue
+        clash = []
+        for path, value in gate_no(gate).items():
+            node = parsed.record
+            for key in path.split("."):
+                node = node.get(key) if isinstance(node, dict) else None
+            if node is None:
+                _put(parsed.record, path, value)
+            elif node != value:
+                clash.append(FIELDS[path].zh)
+        if clash:
+            parsed.errors[GATE_PREFIX + gate.key] = ["选择了“否”，下面却填写了：" + "、".join(clash[:3])
+                                                    + ("等" if len(clash) > 3 else "")]
+
+
+def gate_answers(record: dict) -> dict:
+    """The gate inputs a saved record shows: 否 when the section holds
+    exactly its "no" values, 是 when it holds any other answer."""
+    values = {}
+    for gate in _section_gates():
+        section = record.get(gate.section) or {}
+        if not section:
+            continue
+        no = {path.split(".", 1)[1]: value for path, value in gate_no(gate).items()}
+        values[GATE_PREFIX + gate.key] = NO if all(section.get(k) == v for k, v in no.items()) else YES
+    return values
 
 
 def _parse_members(form, parsed: Parsed) -> None:
@@ -406,6 +456,7 @@ def record_to_form(record: dict) -> dict:
             elif value is not None:
                 values[name] = show(FIELDS[name].kind if name in FIELDS else "", value)
     walk("", record)
+    values.update(gate_answers(record))
     return values
 
 

@@ -28,7 +28,8 @@ def edit(case_id):
     store.audit(g.db, g.user, "case.read", case_id, "intake form")
     rows = len(case["record"].get("household", {}).get("members") or []) + 1
     return _render(intake_form.record_to_form(case["record"]),
-                   max(rows, intake_form.MEMBER_ROWS_MIN), case=case, chosen=_chosen(request.args))
+                   max(rows, intake_form.MEMBER_ROWS_MIN), case=case,
+                   chosen=_chosen(request.args, _recorded_services(case)))
 
 
 @bp.route("", methods=["POST"])
@@ -112,17 +113,50 @@ def _picker(rulebook):
     return services(rulebook), needs, intake_form.section_needs(needs)
 
 
-def _chosen(source) -> tuple[frozenset, list[str]]:
-    """The ticked services of a query or form (``service``, repeated): all
-    until the form has asked (its ``services_asked`` marker or any tick)."""
+def _chosen(source, start=frozenset()) -> tuple[frozenset, list[str]]:
+    """The ticked services of a query or form (``service``, repeated); until
+    the form has asked (its ``services_asked`` marker or any tick), ``start``:
+    none for a new applicant, what the saved record shows for a case."""
     ticks = source.getlist("service")
     known = [s.key for s in _picker(engine().rulebook)[0]]
-    return intake_form.chosen_services(ticks, bool(ticks) or "services_asked" in source, known)
+    return intake_form.chosen_services(ticks, bool(ticks) or "services_asked" in source, known, start)
+
+
+# An input needed by at most this many services tells which service a saved
+# record was taken for (教育's 考取学校层次); the scope facts (残疾人证, 低保)
+# that most services read do not.
+DISTINCTIVE = 2
+
+
+def _recorded_services(case: dict) -> frozenset:
+    """The services a saved case shows: those with a 符合 line in its latest
+    determination, and those needing a distinctive input the record answers
+    (a gate answered 否 stands for no answers inside it)."""
+    service_list, needs, _ = _picker(engine().rulebook)
+    values = intake_form.record_to_form(case["record"])
+    for gate in intake_form.GATE_INPUTS:
+        if values.get(gate) == intake_form.NO and gate.startswith(intake_form.GATE_PREFIX):
+            section = gate.removeprefix(intake_form.GATE_PREFIX) + "."
+            values = {k: v for k, v in values.items() if not k.startswith(section)}
+    picked = {key for name in values for key in (needs.get(_input_of(name)) or ())
+              if len(needs[_input_of(name)]) <= DISTINCTIVE}
+    latest = store.determinations(g.db, case["id"])[-1:]
+    eligible = {line["benefit"] for d in latest for line in d["result"]["benefits"] if line["status"] == "eligible"}
+    picked |= {s.key for s in service_list if eligible & set(s.benefits)}
+    return frozenset(picked)
+
+
+def _input_of(name: str) -> str:
+    """The FIELDS input a form value belongs to (a member row or hardship case: its list input)."""
+    for whole in ("household.members", "hardship_events"):
+        if name.startswith(whole):
+            return whole
+    return name
 
 
 def _render(values, rows, case=None, result=None, errors=None, general=None, chosen=None):
     service_list, needs, sections_need = _picker(engine().rulebook)
-    picked, notices = chosen or (frozenset(s.key for s in service_list), [])
+    picked, notices = chosen or (frozenset(), [])
     errors = errors or {}
     # an input with an error is shown whatever the ticks, so its message can be read and fixed
     faulty = {key for key, _, _, fields in intake_form.SECTIONS for f in fields

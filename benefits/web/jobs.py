@@ -1,9 +1,11 @@
 """Finance estimates in the background (后台测算任务), one job at a time.
 
 A request never runs an estimate: it stores the upload, adds a queued row to
-``estimates`` and calls ``submit``. One module-level daemon thread takes the
-jobs from a queue in order, so at most one estimate runs per server process
-(each with ``FINANCE_WORKERS`` processes; 1 = inside that thread). The thread
+``estimates`` and calls ``submit``. The app's "estimate" pool (workers.py:
+one worker, at most ``ESTIMATE_QUEUE`` waiting; one more is refused with
+``workers.Full``, a 503) takes the jobs in order, so at most one estimate
+runs per server process (each with ``FINANCE_WORKERS`` processes; 1 = inside
+that thread). The worker
 has its own database connection (a sqlite-utils Database never crosses
 threads) and writes progress at most every PROGRESS_EVERY seconds. A job
 that ends writes the result JSON, the chart PNG and the XLSX workbook into
@@ -14,8 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
-import threading
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..caseload import CaseloadError, LayoutError
 from ..finance import estimate
 from ..finance.workbook import write_workbook
 from . import store
+from .workers import BoundedPool, Full
 
 PROGRESS_EVERY = 0.5   # seconds between progress writes
 SHOWN_REJECTS = 20     # rejects kept in the result for the page; all go to the workbook
@@ -48,30 +50,19 @@ class Job:
     workers: int
 
 
-_jobs: "queue.Queue[Job]" = queue.Queue()
-_thread: Optional[threading.Thread] = None
-_start_lock = threading.Lock()
-
-
-def submit(job: Job) -> None:
-    """Queue a job; starts the worker thread on first use."""
-    global _thread
-    with _start_lock:
-        if _thread is None or not _thread.is_alive():
-            _thread = threading.Thread(target=_work, name="finance-estimates", daemon=True)
-            _thread.start()
-    _jobs.put(job)
-
-
-def _work() -> None:
-    while True:
-        job = _jobs.get()
+def submit(pool: BoundedPool, job: Job) -> None:
+    """Queue a job on the app's estimate pool; raises workers.Full when the
+    queue is full (the job is then marked failed and its upload deleted)."""
+    try:
+        pool.submit(job.id, lambda: run(job))
+    except Full as exc:
+        db = store.connect(job.database)
         try:
-            run(job)
-        except Exception:  # the thread must outlive any one job
-            log.exception("estimate job %s could not be recorded", job.id)
+            store.estimate_failed(db, job.id, str(exc))
         finally:
-            _jobs.task_done()
+            job.upload.unlink(missing_ok=True)
+            db.close()
+        raise
 
 
 def run(job: Job) -> None:
@@ -107,7 +98,7 @@ def _estimate(job: Job, db) -> dict:
 
     shown: list[dict] = []
     spool_path = job.folder / "rejects.jsonl"
-    with open(spool_path, "w+", encoding="utf-8") as spool:
+    with open(os.open(spool_path, os.O_CREAT | os.O_TRUNC | os.O_RDWR, 0o600), "w+", encoding="utf-8") as spool:
         def keep(reject: dict) -> None:
             spool.write(json.dumps(reject, ensure_ascii=False) + "\n")
             if len(shown) < SHOWN_REJECTS:
@@ -122,5 +113,7 @@ def _estimate(job: Job, db) -> dict:
         write_workbook(result, job.folder / WORKBOOK, rejects=(json.loads(line) for line in spool),
                        chart_png=str(chart))
     spool_path.unlink()
+    for written in (chart, job.folder / WORKBOOK):
+        store.private_file(written)
     return result
 

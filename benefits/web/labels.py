@@ -27,7 +27,7 @@ ACTIONS = {
     "login.throttled": ("登录受限（失败过多，等待中）", "log-in held back"), "logout": ("退出", "logged out"),
     "session_expired": ("超时未操作，自动退出", "session expired"), "user.unlock": ("解除登录限制", "back-off lifted"),
     "user_added": ("新建用户", "user added"), "password_set": ("设置新密码", "password set"),
-    "token_issued": ("发放 API 令牌", "API token issued"), "estimate.start": ("开始资金测算", "estimate started"),
+    "token_issued": ("发放 API 令牌", "API token issued"), "token.revoke": ("作废 API 令牌", "API token revoked"), "estimate.start": ("开始资金测算", "estimate started"),
     "estimate.read": ("查看测算结果", "estimate read"), "estimate.download": ("下载测算工作簿", "workbook downloaded"),
     "policy.compare": ("政策测算（改革前后对比）", "policy what-if run"),
     "policy.read": ("查看政策测算结果", "what-if result read"),
@@ -50,6 +50,8 @@ UI = {
     "missing": ("需补充", "Missing facts"),
     "ask_next": ("下一步要问的问题", "Questions to ask next"),
     "decides": ("（可确定 {n} 项：", "(decides {n}: "),
+    "gate_then": ("答“是”再问：", "if yes, then: "),
+    "folded_count": ("（{n} 项不符合，其中 {shared} 项因此）", "({n} lines, {shared} for this reason)"),
     "summary": ("汇总", "Summary"), "version": ("规则版本", "Rulebook version"),
     "eval_date": ("评估日期", "Evaluation date"), "name": ("姓名", "Name"),
     "id_number": ("身份证号", "ID number"), "county": ("户籍", "County"),
@@ -66,7 +68,7 @@ UI = {
     "print": ("打印", "Print"), "unlock": ("解锁", "Unlock"), "role": ("角色", "Role"),
     "throttled": ("登录受限的地址数", "addresses waiting after failed log-ins"), "action": ("操作", "Action"), "time": ("时间", "Time"),
     "audit_detail": ("详情", "Detail"), "applicant_value": ("（申请人：{value}）", " (applicant: {value})"),
-    "case_query": ("姓名，或身份证号（完整或后4位）", "Name, or ID number (whole or last 4)"), "date_from": ("自", "From"), "date_to": ("至", "To"),
+    "case_query": ("姓名，或身份证号（完整、后4位或列表中的打码号）", "Name, or ID number (whole, last 4 or masked as listed)"), "date_from": ("自", "From"), "date_to": ("至", "To"),
     "audit_total": ("共 {total} 条", "{total} rows"),
     # replay and the cases today's rules change
     "replay": ("按原规则版本重放", "Replay under its rulebook version"),
@@ -133,3 +135,22 @@ UI = {
 
 def label(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
+
+
+# The words of audit details (the log keeps them as written) as a page shows them.
+AUDIT_WORDS = {
+    "rulebook": "规则版本", "determination": "评估", "intake form": "受理表单", "api": "接口", "job": "任务",
+    "year": "年度", "file": "文件", "run": "测算", "reform": "方案", "caseload": "台账", "from": "来自",
+    "user": "用户", "page": "页", "status": "状态", "shown": "显示", "county": "县区", "checked": "已核对",
+    "q": "查询", "json": "数据", "workbook": "工作簿", "update": "更新", "create case": "新建案件",
+    "compare": "测算", "saved": "已存案件", "not saved cases": "非已存案件", "unknown user": "不存在的用户",
+    "as_of": "截至",
+}
+
+
+def audit_detail(detail: str) -> str:
+    """An audit row's detail with its English words in Chinese (rulebook 2d37… → 规则版本 2d37…)."""
+    import re
+    words = sorted(AUDIT_WORDS, key=len, reverse=True)
+    pattern = re.compile(r"(?<![A-Za-z_])(" + "|".join(re.escape(w) for w in words) + r")(?![A-Za-z_])")
+    return pattern.sub(lambda m: AUDIT_WORDS[m.group(1)], detail or "")

@@ -15,10 +15,11 @@ from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_t
 
 from ..engine import RulebookError
 from ..policy import apply_reform, load_reform
+from ..policy.workbook import PERSONS_ONLY_ZH
 from . import reformform, store, whatif
 from .auth import can, county_scope, login_required
 from .labels import COUNTIES
-from .present import engine
+from .present import engine, pool
 from .replay import ENGINE_CACHE
 
 bp = Blueprint("policy", __name__, url_prefix="/policy")
@@ -92,7 +93,7 @@ def build_reform(book, form, reform_file: tuple | None, user: dict):
             label = reformform.describe(section, book)
             if label_file:
                 label = f"{label_file}；另改 {label}"
-            text = reformform.reform_text(section, label[:190], f"政策测算页面中由 {user['username']} 修改参数")
+            text = reformform.reform_text(section, label[:190], f"政策测算页面中由 {user['display_name'] or user['username']} 修改参数")
             reformed = apply_reform(reformed, load_reform(text.encode(), name="表单改动"))
     except RulebookError as exc:
         return None, str(exc), {}
@@ -152,15 +153,15 @@ def index():
     else:
         caseload_zh = f"{COUNTIES.get(county, '全市') if county else '全市'}已保存的案件（改前：规则版本 {baseline_version}）"
     work = _work(source, year, book, reformed, caseload_file, county, baseline_version)
-    run = whatif.submit(g.user["id"], year, label, caseload_zh, folder(), work)
+    run = whatif.submit(pool("compare"), g.user["id"], year, label, caseload_zh, folder(), work)   # Full: 503
     store.audit(g.db, g.user, "policy.compare",
                 detail=f"run {run.id} reform {digest} “{label[:80]}” caseload {caseload_zh} year {year}")
     return redirect(url_for("policy.run", run_id=run.id))
 
 
 def _work(source, year, book, reformed, caseload_file, county, baseline_version):
-    """The background part: the caseload in memory, then the compare (its
-    workbook is written on the first download)."""
+    """The background part: the caseload in memory, then the compare (the
+    job then writes its workbook, whatif._write_workbook)."""
     app = current_app._get_current_object()
     size = app.config["POLICY_GENERATED_SIZE"]
     database = app.config["DATABASE"]
@@ -175,6 +176,7 @@ def _work(source, year, book, reformed, caseload_file, county, baseline_version)
         elif source == "upload":
             name, data = caseload_file
             path = run.folder / f"caseload.{name.rsplit('.', 1)[-1].lower()}"
+            path.touch(mode=0o600)
             path.write_bytes(data)
             run.stage_zh = "正在读取并校验台账"
             try:
@@ -237,7 +239,7 @@ def run(run_id):
     result = found.result
     return render_template("policy_run.html", run=found, result=result, STATUS_ZH=STATUS_ZH,
                            chart=county_chart(result["by_county"]) if result else None,
-                           link_cases=may_link_cases(g.user, result))
+                           link_cases=may_link_cases(g.user, result), persons_only_zh=PERSONS_ONLY_ZH)
 
 
 @bp.route("/runs/<run_id>.json")
@@ -252,8 +254,9 @@ def workbook(run_id):
     found = _run(run_id)
     path = whatif.workbook(found) if found.status == "done" else None
     if path is None:
-        return render_template("error.html", code=404, title="工作簿已不可用",
-                               message="只保留最近两次测算的工作簿，请重新测算后下载"), 404
+        message = ("工作簿生成失败，请重新测算后下载" if found.workbook_state == "failed"
+                   else "测算尚未完成或工作簿已不可用，请重新测算后下载")
+        return render_template("error.html", code=404, title="工作簿已不可用", message=message), 404
     store.audit(g.db, g.user, "policy.download", detail=f"run {found.id}")
     return send_file(path, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      as_attachment=True, download_name=f"{found.year}年度政策测算-{found.id[:8]}.xlsx", max_age=0)

@@ -1,20 +1,27 @@
 """Evaluating through the engine and showing determinations (评估与展示)."""
 from __future__ import annotations
 
-import datetime as dt
-
-from flask import current_app
-
 import copy
+import datetime as dt
+import re
+import time
 
-from ..engine import DAY_BEFORE_BIRTH, Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant
-from ..report import format_amount, format_split
+from flask import current_app, g
+
+from ..engine import DAY_BEFORE_BIRTH, Applicant, FieldError, InvalidApplicant, mask_id, parse_applicant, rank_questions
+from ..report import format_amount, format_split, key_zh
+from . import form as intake_form
 from .form import FIELDS  # the form's labels (zh, en) of every input and choice
-from .labels import CASE_STATUS, COUNTIES, PAYER, PERIOD, STATUS, label
+from .labels import ACTIONS, CASE_STATUS, audit_detail, COUNTIES, PAYER, PERIOD, STATUS, label
 
 
 def engine():
     return current_app.extensions["benefits_engine"]
+
+
+def pool(kind: str):
+    """The app's bounded worker pool (workers.BoundedPool) for "compare" or "estimate" jobs."""
+    return current_app.extensions["benefits_pools"][kind]
 
 
 def rulebook_files() -> dict[str, bytes]:
@@ -31,8 +38,19 @@ def evaluate(data: dict) -> tuple[dict, dict]:
         raise InvalidApplicant([_clearer(err, data) for err in exc.errors]) from None
     if record.birth_date > dt.date.today():
         raise InvalidApplicant([FieldError(field="id_number", message=_FUTURE_BIRTH.format(record.birth_date))])
+    started = time.perf_counter()
     result = engine().determine(record)
+    g.eval_ms = g.get("eval_ms", 0.0) + (time.perf_counter() - started) * 1000
     return record.model_dump(mode="json", exclude_none=True), result
+
+
+def server_timing() -> str:
+    """The ``Server-Timing`` header: ``app`` = the request inside Flask
+    (from the first before_request), ``eval`` = the engine's determination
+    in it, in ms (benchmarks/bench_web.py reads both)."""
+    app_ms = (time.perf_counter() - g.started) * 1000 if "started" in g else 0.0
+    timing = f"app;dur={app_ms:.1f}"
+    return timing + (f", eval;dur={g.eval_ms:.1f}" if "eval_ms" in g else "")
 
 
 _FUTURE_BIRTH = "身份证号码中的出生日期 {} 晚于今天，请核对身份证号码"
@@ -122,17 +140,76 @@ def lines_in_order(result: dict, status: str) -> list[dict]:
     return sorted((b for b in result["benefits"] if b["status"] == status), key=rank)
 
 
-def questions(result: dict) -> list[dict]:
-    """"Questions to ask next" (下一步要问): each missing fact once, with the
-    lines it would decide, the fact deciding most lines first."""
-    by_fact: dict[str, dict] = {}
-    for line in result["benefits"]:
-        if line["status"] != "undetermined":
+def failed_leaf(result: dict, reason: dict) -> dict:
+    """The fact condition a failed condition comes down to: a derived concept
+    (救助保障对象) is followed to its own first failed fact (持有《残疾人证》)."""
+    concepts = {c["concept"]: c for c in result.get("concepts") or ()}
+    seen = set()
+    while "derived" in reason and reason["derived"] in concepts and reason["derived"] not in seen:
+        seen.add(reason["derived"])
+        inner = next((r for r in concepts[reason["derived"]]["reasons"] if r["status"] == "failed"), None)
+        if inner is None:
+            break
+        reason = inner
+    return reason
+
+
+def why_not(result: dict, reason: dict, lang: str = "zh") -> str:
+    """A failed condition in the clerk's words: 持有《残疾人证》：否;
+    不满足：年龄 ≥ 80（申请人：51）; a concept by its name."""
+    leaf = failed_leaf(result, reason)
+    text, value = reason_parts(leaf, lang)
+    if leaf.get("op") == "eq" and isinstance(leaf.get("target"), bool) and value is not None:
+        return f"{text.rsplit(' = ', 1)[0]}{': ' if lang == 'en' else '：'}{value}"
+    unmet = "not met: " if lang == "en" else "不满足："
+    if value is None or "derived" in leaf:
+        return unmet + text
+    return unmet + (f"{text} (applicant: {value})" if lang == "en" else f"{text}（申请人：{value}）")
+
+
+def ineligible_by_document(result: dict, lang: str = "zh") -> list[dict]:
+    """不符合 lines folded one row per document, with the reason most of them
+    share (63号：持有《残疾人证》：否); the lines themselves behind it."""
+    out: dict[str, dict] = {}
+    for line in lines_in_order(result, "ineligible"):
+        entry = out.setdefault(line["document"], {"document": line["document"], "lines": [], "why": {}, "each": []})
+        entry["lines"].append(line)
+        first = next((r for r in line["reasons"] if r["status"] == "failed"), None)
+        why = why_not(result, first, lang) if first is not None else ""
+        entry["each"].append((line, why))
+        if why:
+            entry["why"][why] = entry["why"].get(why, 0) + 1
+    for entry in out.values():
+        ranked = sorted(entry["why"].items(), key=lambda kv: -kv[1])
+        entry["reason"] = ranked[0][0] if ranked else ""
+        entry["shared"] = ranked[0][1] if ranked else 0
+        entry["others"] = [(line, why) for line, why in entry["each"] if why != entry["reason"]]
+    return list(out.values())
+
+
+def notice_marks(granted: list[dict]) -> list[dict]:
+    """The 审批表's ⚠ marks grouped once per document (one reference each,
+    A, B…): how many assumptions, and the unverified parameters by name;
+    the assumptions' text stays behind the reference (评估结果, 规则)."""
+    out: dict[str, dict] = {}
+    for line in granted:
+        if not (line["assumptions"] or line["unverified"]):
             continue
-        for fact in line.get("missing_facts") or []:
-            entry = by_fact.setdefault(fact["fact"], {**fact, "lines": []})
-            entry["lines"].append(line)
-    return sorted(by_fact.values(), key=lambda q: -len(q["lines"]))
+        entry = out.setdefault(line["document"], {"document": line["document"], "assumptions": [],
+                                                  "unverified": [], "lines": []})
+        entry["lines"].append(line["benefit"])
+        entry["assumptions"] += [a for a in line["assumptions"] if a not in entry["assumptions"]]
+        entry["unverified"] += [p["label_zh"] for p in line["unverified"] if p["label_zh"] not in entry["unverified"]]
+    for i, entry in enumerate(out.values()):
+        entry["ref"] = "ABCDEFGH"[i] if i < 8 else str(i + 1)
+    return list(out.values())
+
+
+def questions(result: dict) -> list[dict]:
+    """"Questions to ask next" (下一步要问): gate questions first, then the
+    rest by how likely the answer changes a payable line (ranked once, in
+    benefits.engine.needs.rank_questions)."""
+    return rank_questions(engine().rulebook, result)
 
 
 def diff(old: dict, new: dict) -> list[dict]:
@@ -152,6 +229,45 @@ def diff(old: dict, new: dict) -> list[dict]:
     return changes
 
 
+def param_zh(name: str) -> str:
+    """A parameter's Chinese name (城乡居民最低生活保障标准 for dibao_standard)."""
+    parameter = engine().rulebook.parameters.get(name)
+    return parameter.label_zh if parameter is not None else name
+
+
+def field_zh(path: str) -> str:
+    """A record field path as the form labels it (id_number → 身份证号码;
+    household.members.0.age → 家庭成员1·年龄); the nearest labelled parent
+    otherwise."""
+    name = intake_form.resolve(path or "", {}, intake_form.input_names(intake_form.MAX_MEMBERS))
+    return intake_form.label_for(name) if name else (path or "—")
+
+
+_TABLE_KEY = re.compile(r"\b([a-z]+): ")
+_CODE_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b[a-z]{4,}\b")
+
+
+def plain_names(text: str) -> str:
+    """Text quoting the rulebook's code names (与规则 dibao_topup 的假设相同;
+    参数 dibao_topup_ratio（…比例（下限））; {secondary: 1000}) with each
+    rule, parameter and table key named in Chinese instead."""
+    book = engine().rulebook
+    text = text or ""
+    for parameter in book.parameters.values():   # "name（label）" as benefits.policy words a change
+        text = text.replace(f"{parameter.name}（{parameter.label_zh}）", parameter.label_zh)
+    text = _TABLE_KEY.sub(lambda m: key_zh(m.group(1)) + "：" if key_zh(m.group(1)) != m.group(1) else m.group(0),
+                          text)
+
+    def name(match):
+        word = match.group(0)
+        if word in book.by_id:
+            return f"“{book.by_id[word].label_zh}”"
+        if word in book.parameters:
+            return f"“{book.parameters[word].label_zh}”"
+        return word
+    return _CODE_NAME.sub(name, text)
+
+
 BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 
 
@@ -167,6 +283,12 @@ def init_app(app) -> None:
     env.filters["amount"] = format_amount
     env.filters["split"] = format_split
     env.filters["beijing"] = beijing
+    env.filters["param_zh"] = param_zh
+    env.filters["field_zh"] = field_zh
+    env.filters["plain_names"] = plain_names
+    env.filters["audit_detail"] = audit_detail
     env.filters["county"] = lambda code: COUNTIES.get(code or "", code or "—")
-    env.globals.update(CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label,
-                       questions=questions, lines_in_order=lines_in_order, reason_parts=reason_parts)
+    env.globals.update(ACTIONS=ACTIONS, CASE_STATUS=CASE_STATUS, STATUS=STATUS, PERIOD=PERIOD, PAYER=PAYER, label=label,
+                       questions=questions, lines_in_order=lines_in_order, reason_parts=reason_parts,
+                       ineligible_by_document=ineligible_by_document, why_not=why_not,
+                       notice_marks=notice_marks)

@@ -19,12 +19,10 @@ from typing import Optional
 import yaml
 
 from ..engine.rulebook import value_problem
+from ..report import key_zh
 from .labels import COUNTIES
 
 RESIDENCE_ZH = {"urban": "城镇", "rural": "农村"}
-# keys of mapping values (tables, ranges, payer shares) as the form shows them
-KEY_ZH = {"thigh": "大腿", "calf": "小腿", "secondary": "中专", "college": "大专", "bachelor": "本科",
-          "min": "下限", "max": "上限", "city": "市级财政", "county": "县级财政", "unspecified": "未指明"}
 MAX_VALUE = 1e9
 
 
@@ -58,11 +56,11 @@ def fields(book) -> list[dict]:
             keys = sorted(v.value) if isinstance(v.value, dict) else [None]
             for key in keys:
                 current = v.value[key] if key is not None else v.value
-                scope = _scope_zh(v) + (f" · {KEY_ZH.get(key, key)}" if key is not None else "")
+                scope = _scope_zh(v) + (f" · {key_zh(key)}" if key is not None else "")
                 rows.append(Field(f"p.{name}.{i}" + (f".{key}" if key is not None else ""), name, scope,
                                   key, current, v.from_, v.hukou_county, v.residence))
         out.append({"name": name, "label_zh": p.label_zh, "unit": p.unit, "verified": p.verified,
-                    "source": p.source, "rows": rows})
+                    "source": p.source, "rows": rows, "hint": RATIO_HINT if p.unit in RATIO_UNITS else ""})
     return out
 
 
@@ -71,6 +69,42 @@ def _number(text: str) -> float | int:
     if not math.isfinite(value) or abs(value) > MAX_VALUE:
         raise ValueError
     return int(value) if value == int(value) and "." not in text else value
+
+
+# Parameters whose unit is a ratio take a fraction or a percentage: 0.25,
+# 25% and 25 are all 25 % (a ratio above 1 can only mean per cent). Checked
+# here, at the form, until the rulebook's parameters declare their ranges.
+RATIO_UNITS = ("比例", "分担比例")
+RATIO_HINT = "填 0.25、25% 或 25 均为 25%"
+
+
+def _ratio(text: str, unit: str) -> float:
+    """A ratio typed as 0.25, 25% or 25 → 0.25; ValueError outside 0–100 %
+    (a 比例 must be above 0; a payer's share may be 0)."""
+    shown = text.strip().replace("％", "%")
+    value = _number(shown.removesuffix("%").strip())
+    if shown.endswith("%") or value > 1:
+        value = round(value / 100, 10)
+    if not (0 <= value <= 1) or (unit == "比例" and value == 0):
+        raise ValueError
+    return int(value) if value in (0, 1) else value
+
+
+def _value(text: str, unit: str) -> tuple[float | int | None, str | None]:
+    """(the typed value, None) or (None, its Chinese error at the field)."""
+    if unit in RATIO_UNITS:
+        try:
+            return _ratio(text[:40], unit), None
+        except ValueError:
+            lowest = "大于 0" if unit == "比例" else "不小于 0"
+            return None, f"“{text[:20]}”不是有效的比例：应{lowest}、不超过 100%，如 0.25 或 25%"
+    try:
+        value = _number(text[:40])
+    except ValueError:
+        return None, f"“{text[:20]}”不是数字，请填写如 0.25 或 1200"
+    if value < 0:
+        return None, f"“{text[:20]}”为负数：不能小于 0"
+    return value, None
 
 
 def changes(book, form, since: dt.date) -> tuple[dict, dict[str, str]]:
@@ -84,10 +118,9 @@ def changes(book, form, since: dt.date) -> tuple[dict, dict[str, str]]:
             text = (form.get(f.name) or "").strip()
             if not text:
                 continue
-            try:
-                value = _number(text[:40])
-            except ValueError:
-                errors[f.name] = f"“{text[:20]}”不是数字，请填写如 0.25 或 1200"
+            value, error = _value(text, group["unit"])
+            if error:
+                errors[f.name] = error
                 continue
             spec = book.parameters[group["name"]]
             problem = value_problem(spec.kind, spec.range, value)
@@ -105,6 +138,12 @@ def changes(book, form, since: dt.date) -> tuple[dict, dict[str, str]]:
             else:
                 entry.setdefault("value", {r.key: r.current for r in group["rows"]
                                            if (r.hukou_county, r.residence) == scope})[f.key] = value
+        for scope, entry in entries.items():     # a payer split's shares add up to 100 %
+            if group["unit"] == "分担比例" and isinstance(entry.get("value"), dict) \
+                    and abs(sum(entry["value"].values()) - 1) > 1e-9:
+                first = next(f.name for f in group["rows"] if (f.hukou_county, f.residence) == scope)
+                total = sum(entry["value"].values())
+                errors[first] = f"各出资方的比例之和应为 100%，现为 {total:.0%}"
         if entries:
             section[group["name"]] = {"replace": True, "values": _holding(book.parameters[group["name"]].values,
                                                                         entries, since)}
@@ -136,7 +175,7 @@ def describe(section: dict, book) -> str:
         old = [v.model_dump(mode="json", by_alias=True, exclude_none=True) for v in book.parameters[name].values]
         values = "、".join(dict.fromkeys(
             str(v["value"]) if not isinstance(v["value"], dict) else
-            "，".join(f"{KEY_ZH.get(k, k)} {x}" for k, x in v["value"].items())
+            "，".join(f"{key_zh(k)} {x}" for k, x in v["value"].items())
             for v in change["values"] if v not in old))
         parts.append(f"{book.parameters[name].label_zh} 改为 {values}")
     return "；".join(parts)

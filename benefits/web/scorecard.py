@@ -51,9 +51,7 @@ class ScorecardForm(FlaskForm):
 
 
 def _folder() -> Path:
-    folder = Path(current_app.config["DATABASE"]).parent / "scorecards"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return store.private_folder(Path(current_app.config["DATABASE"]).parent / "scorecards")
 
 
 class _BrokenTargets(Exception):
@@ -128,7 +126,9 @@ def _save(card) -> str:
             if now - old.stat().st_mtime > KEEP_SECONDS:
                 old.unlink()
     token = secrets.token_urlsafe(24)
-    write_scorecard(card, folder / f"{g.user['id']}-{token}.xlsx")
+    path = folder / f"{g.user['id']}-{token}.xlsx"
+    write_scorecard(card, path)
+    store.private_file(path)
     return token
 
 
@@ -149,5 +149,6 @@ def template():
     path = _folder() / f"template-{targets.version}.xlsx"
     if not path.is_file():
         write_template(targets, path)
+        store.private_file(path)
     return send_file(path, mimetype=XLSX, as_attachment=True, download_name="81号县区目标指标填报模板.xlsx",
                      max_age=0)

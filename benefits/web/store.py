@@ -22,7 +22,7 @@ import sqlite_utils
 
 from ..engine import rulebook_version
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 5000
 # Failed log-ins are counted per (user name, source address): after
 # FREE_FAILURES the next attempt waits BACKOFF_SECONDS, doubling per failure
@@ -50,6 +50,23 @@ class DuplicateCase(Exception):
 
 class StoreError(Exception):
     """The database cannot be used as it is (Chinese message)."""
+
+
+def private_folder(path: str | Path) -> Path:
+    """A folder beside the database for files the web writes (estimates/,
+    scorecards/, policy/<run>/): made, or made again, owner-only (0700), as
+    the database is owner-only; they hold workbooks with names."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def private_file(path: str | Path) -> Path:
+    """A file the web wrote (an upload, a chart, a workbook): owner-only (0600)."""
+    path = Path(path)
+    path.chmod(0o600)
+    return path
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -94,6 +111,8 @@ def migrate(db: sqlite_utils.Database, rulebook_files: Mapping[str, bytes] | Non
                 _schema_3(db)
             if version < 4:
                 _schema_4(db)
+            if version < 5:
+                _schema_5(db)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     if rulebook_files:
         _adopt(db, rulebook_files)
@@ -168,6 +187,16 @@ def _schema_3(db) -> None:
                              "created_at": str}, pk="id", not_null={"user_id", "token_hash", "created_at"},
                             foreign_keys=[("user_id", "users", "id")])
     db["api_tokens"].create_index(["token_hash"], unique=True)
+
+
+def _schema_5(db) -> None:
+    """API tokens expire, can be revoked one by one, and may be read-only
+    (令牌有效期、作废、只读). Tokens issued before get the default lifetime from
+    the upgrade on."""
+    db.execute("ALTER TABLE api_tokens ADD COLUMN expires_at TEXT")
+    db.execute("ALTER TABLE api_tokens ADD COLUMN revoked_at TEXT")
+    db.execute("ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'full'")
+    db.execute("UPDATE api_tokens SET expires_at = ?", [_stamp(_utc_now() + dt.timedelta(days=TOKEN_DAYS))])
 
 
 def _schema_4(db) -> None:
@@ -320,18 +349,62 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def new_api_token(db, user_id: int, label: str = "") -> str:
-    """A random token (shown once); only its SHA-256 is stored."""
+TOKEN_DAYS = 90          # an API token's lifetime unless another is chosen
+TOKEN_MAX_DAYS = 366     # the longest one may choose
+TOKEN_SCOPES = {"full": "完整（随用户角色）", "read": "只读（可查询、评估、测算，不能保存或修改）"}
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_api_token(db, user_id: int, label: str = "", days: int = TOKEN_DAYS, scope: str = "full",
+                  at: dt.datetime | None = None) -> str:
+    """A random token (shown once) that ends ``days`` after ``at`` (default:
+    now); only its SHA-256 is stored. ``scope``: "full" (the user's role) or
+    "read" (read-only)."""
+    if not 1 <= days <= TOKEN_MAX_DAYS or scope not in TOKEN_SCOPES:
+        raise ValueError(f"days 1–{TOKEN_MAX_DAYS}, scope in {sorted(TOKEN_SCOPES)}")
     token = "bt_" + secrets.token_urlsafe(32)
+    at = at or _utc_now()
     with write(db):
         db["api_tokens"].insert({"user_id": user_id, "token_hash": _token_hash(token), "label": label,
-                                 "created_at": now()})
+                                 "created_at": _stamp(at), "expires_at": _stamp(at + dt.timedelta(days=days)),
+                                 "scope": scope})
     return token
 
 
-def token_user(db, token: str) -> dict | None:
-    row = db.execute("SELECT user_id FROM api_tokens WHERE token_hash = ?", [_token_hash(token)]).fetchone()
-    return user_by_id(db, row[0]) if row else None
+def token_user(db, token: str, at: dt.datetime | None = None) -> tuple[dict | None, str | None]:
+    """(the token's user with ``token_scope`` set, None), or (None, why in
+    Chinese): unknown, revoked, or past its expiry ``at`` (default: now)."""
+    row = db.execute("SELECT user_id, expires_at, revoked_at, scope FROM api_tokens WHERE token_hash = ?",
+                     [_token_hash(token)]).fetchone()
+    if row is None:
+        return None, "API 令牌无效"
+    user_id, expires_at, revoked_at, scope = row
+    if revoked_at:
+        return None, f"API 令牌已于 {revoked_at[:10]} 作废"
+    if expires_at is None or expires_at <= _stamp(at):
+        return None, f"API 令牌已于 {(expires_at or '')[:10]} 过期，请重新申请"
+    user = user_by_id(db, user_id)
+    if user is not None:
+        user["token_scope"] = scope
+    return user, None if user else "API 令牌无效"
+
+
+def api_tokens(db) -> list[dict]:
+    """Every token (never its hash), newest first, with its user's name."""
+    rows = db.execute("SELECT t.id, u.username, t.label, t.scope, t.created_at, t.expires_at, t.revoked_at "
+                      "FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id DESC").fetchall()
+    keys = ("id", "username", "label", "scope", "created_at", "expires_at", "revoked_at")
+    return [dict(zip(keys, row)) for row in rows]
+
+
+def revoke_api_token(db, token_id: int, at: dt.datetime | None = None) -> bool:
+    """Revoke one token; False if there is no such token or it was revoked already."""
+    with write(db):
+        return db.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                          [_stamp(at), token_id]).rowcount == 1
 
 
 def set_password(db, user_id: int, password_hash: str) -> None:
@@ -498,7 +571,7 @@ def case_with_id_number(db, county: str, id_number: str) -> int | None:
 def determinations(db, case_id: int) -> list[dict]:
     """A case's determinations, oldest first, with the clerk's username."""
     rows = db.query(
-        "SELECT d.*, u.username FROM determinations d LEFT JOIN users u ON u.id = d.created_by "
+        "SELECT d.*, u.username, u.display_name FROM determinations d LEFT JOIN users u ON u.id = d.created_by "
         "WHERE d.case_id = ? ORDER BY d.id", [case_id])
     out = []
     for row in rows:
@@ -510,6 +583,7 @@ def determinations(db, case_id: int) -> list[dict]:
 
 _ID_TAIL = re.compile(r"\d{3}[\dxX]")
 _ID_FULL = re.compile(r"\d{17}[\dxX]")
+_ID_MASKED = re.compile(r"(\d{6})[*＊]{8}(\d{3}[\dxX])")   # as lists show it: 411202********0305
 
 
 def masked_query(query: str) -> str:
@@ -520,7 +594,8 @@ def masked_query(query: str) -> str:
 def search_cases(db, county: str | None, name: str = "", status: str = "",
                  page: int = 1, per_page: int = 20) -> tuple[list[dict], int]:
     """One page of cases (newest first) and the total count. ``county`` None = all.
-    ``name``: part of a name, a whole ID number, or its last four characters."""
+    ``name``: part of a name, a whole ID number, its last four characters, or
+    the number masked as the lists show it (place code and last four match)."""
     where, params = [], []
     if county is not None:
         where.append("county = ?")
@@ -531,6 +606,9 @@ def search_cases(db, county: str | None, name: str = "", status: str = "",
     elif _ID_FULL.fullmatch(name):      # a whole ID number
         where.append("id_number = ?")
         params.append(name.upper())
+    elif masked := _ID_MASKED.fullmatch(name):   # a masked number copied from a list: place code and last four
+        where.append("substr(id_number, 1, 6) = ? AND substr(id_number, -4) = ?")
+        params += [masked.group(1), masked.group(2).upper()]
     elif name:
         escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append("name LIKE ? ESCAPE '\\'")
@@ -580,9 +658,11 @@ def search_audit(db, username: str = "", case_id: int | None = None, action: str
 
 
 def audit_rows(db, case_id: int | None = None, limit: int = 200) -> list[dict]:
-    if case_id is None:
-        return list(db["audit"].rows_where(order_by="id DESC", limit=limit))
-    return list(db["audit"].rows_where("case_id = ?", [case_id], order_by="id DESC", limit=limit))
+    """The newest audit rows (of one case), each with the user's display name."""
+    where, params = ("WHERE a.case_id = ?", [case_id]) if case_id is not None else ("", [])
+    return [dict(r) for r in db.query(
+        f"SELECT a.*, u.display_name FROM audit a LEFT JOIN users u ON u.id = a.user_id {where} "
+        "ORDER BY a.id DESC LIMIT ?", params + [limit])]
 
 
 # --- finance cost estimates -------------------------------------------------
@@ -644,7 +724,8 @@ def _alive(pid: int | None) -> bool:
 
 
 def get_estimate(db, job_id: int) -> dict | None:
-    rows = list(db["estimates"].rows_where("id = ?", [job_id]))
+    rows = [dict(r) for r in db.query("SELECT e.*, u.display_name FROM estimates e "
+                                      "LEFT JOIN users u ON u.id = e.user_id WHERE e.id = ?", [job_id])]
     if not rows:
         return None
     job = rows[0]
@@ -654,6 +735,7 @@ def get_estimate(db, job_id: int) -> dict | None:
 
 def estimates(db, limit: int = 50) -> list[dict]:
     """Recent jobs, newest first, without their results."""
-    return list(db["estimates"].rows_where(
-        select="id, username, year, file_name, status, processed, total, created_at, finished_at, error",
-        order_by="id DESC", limit=limit))
+    return [dict(r) for r in db.query(
+        "SELECT e.id, e.username, u.display_name, e.year, e.file_name, e.status, e.processed, e.total, "
+        "e.created_at, e.finished_at, e.error FROM estimates e LEFT JOIN users u ON u.id = e.user_id "
+        "ORDER BY e.id DESC LIMIT ?", [limit])]

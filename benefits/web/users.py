@@ -90,14 +90,19 @@ def list_(database):
 @users.command("token")
 @click.argument("username")
 @click.option("--label", default="", help="用途说明（如 对接系统名称）")
+@click.option("--days", type=click.IntRange(1, store.TOKEN_MAX_DAYS), default=store.TOKEN_DAYS, show_default=True,
+              help="有效天数")
+@click.option("--read-only", is_flag=True, help="只读令牌：可查询、评估和测算，不能保存或修改")
 @_db_option
-def token(username, label, database):
-    """Issue an API token (shown once; a new password revokes it)."""
+def token(username, label, days, read_only, database):
+    """Issue an API token (shown once; it expires after --days, an admin can
+    revoke it on /admin/users, a new password revokes it)."""
     db = _open(database)
     user = store.user_by_name(db, username)
     if user is None:
         raise click.ClickException(f"没有用户 {username}")
-    issued = store.new_api_token(db, user["id"], label)
-    store.audit(db, None, "token_issued", detail=f"{username} {label} by command line")
-    click.echo(f"{username} 的 API 令牌（只显示这一次，请妥善保存）：\n{issued}\n"
+    scope = "read" if read_only else "full"
+    issued = store.new_api_token(db, user["id"], label, days=days, scope=scope, at=utc_now())
+    store.audit(db, None, "token_issued", detail=f"{username} {label} {scope} {days} days by command line")
+    click.echo(f"{username} 的 API 令牌（{store.TOKEN_SCOPES[scope][:2]}，{days} 天后过期；只显示这一次，请妥善保存）：\n{issued}\n"
                f"用法：curl -H 'Authorization: Bearer {issued}' …/api/v1/rules")

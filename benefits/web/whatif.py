@@ -1,5 +1,5 @@
 """Policy what-if runs for the web (政策测算任务): caseloads held in memory
-as validated applicant frames, compares run in one background thread, and
+as validated applicant frames, compares run in the app's bounded compare pool (workers.py), and
 each result kept for the user who ran it.
 
 No HTTP here: benefits/web/policy.py (pages) and api.py (POST /compare)
@@ -7,8 +7,11 @@ call it. A caseload is read and validated once per server and content (the
 generated one once, lazily; an upload keyed by its SHA-256), so a
 parameter change costs one ``compare`` on a frame already in memory.
 
-Runs have their own thread rather than the finance estimates' queue
-(jobs.py): a what-if answer must not wait behind a three-minute estimate.
+Runs have their own bounded pool (workers.py: ``COMPARE_WORKERS`` at once,
+``COMPARE_QUEUE`` waiting, one more refused with ``workers.Full``) rather
+than the finance estimates' one: a what-if answer must not wait behind a
+three-minute estimate, and a burst of compares cannot hold every caseload's
+frames in memory at once.
 Results live in memory (and their workbook in a folder beside the
 database): a restart forgets them, which is fine for a drafting tool.
 """
@@ -16,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import queue
 import secrets
 import shutil
 import tempfile
@@ -31,11 +33,14 @@ import polars as pl
 
 from ..caseload import CaseloadError, LayoutError, synthetic, write_caseload
 from ..costing import applicant_frames, county_name
-from ..engine import RulebookError
+from ..engine import PAYER_ZH, PAYERS, RulebookError
 from ..policy import Comparison, compare
 from ..policy.compare import STATUS_ZH
 from ..policy.reform import ADDED_MARK, CHANGED_MARK
-from ..policy.workbook import line_zh, write_comparison
+from ..costing.fen import to_fen, yuan
+from ..policy.workbook import line_zh, persons_only, totals, write_comparison
+from . import store
+from .workers import BoundedPool, queued_zh
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +213,13 @@ def summary(result: Comparison, reform, caseload: Caseload) -> dict:
         "changed_cases": changed_cases(result, caseload),
         "changed_persons": result.changes.get_column("row").n_unique() if result.changes.height else 0,
         "rejects": rejects[:SHOWN_REJECTS],
+        # what the officer decides on, as the estimates and the workbook's 合计 rows give it
+        "payers": [{"payer": p, "payer_zh": PAYER_ZH[p],
+                    "baseline": float(result.baseline_estimate["payers"][p]["mid"]),
+                    "reform": float(result.reform_estimate["payers"][p]["mid"]),
+                    "difference": yuan(to_fen(result.reform_estimate["payers"][p]["mid"])
+                                       - to_fen(result.baseline_estimate["payers"][p]["mid"]))} for p in PAYERS],
+        "sums": totals(result), "persons_only": persons_only(result),
     }
 
 
@@ -238,21 +250,36 @@ class Run:
     error: Optional[str] = None
     seconds: Optional[float] = None
     timings: dict = field(default_factory=dict)        # stage → seconds, for the benchmark
-    # the workbook is written on the first download, from the comparison kept
-    # until then (most parameter changes are never downloaded)
+    # the workbook is written by the job right after the result (the page
+    # shows the result first), so a download finds it on disk; the
+    # comparison is kept until then
     comparison: Optional[Comparison] = field(default=None, repr=False)
     workbook_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    workbook_state: str = "pending"      # pending → ready | failed
+    finished: threading.Event = field(default_factory=threading.Event, repr=False)
+    error_input: bool = False         # failed on what was sent (caseload, reform, version), not the server
+    pool: Optional[BoundedPool] = field(default=None, repr=False)
+
+    @property
+    def position(self) -> int:
+        """Its place in the queue while it waits (1 = next), else 0."""
+        return self.pool.position(self.id) if self.pool is not None and self.status == "queued" else 0
+
+    @property
+    def shown_zh(self) -> str:
+        """The stage in Chinese, with the place in the queue while it waits."""
+        place = self.position
+        return queued_zh(place) if place else self.stage_zh
 
     def as_json(self) -> dict:
-        return {"id": self.id, "status": self.status, "status_zh": self.stage_zh, "stage_zh": self.stage_zh,
-                "processed": self.processed, "total": self.total, "error": self.error, "seconds": self.seconds,
-                "timings": self.timings}
+        shown = self.shown_zh
+        return {"id": self.id, "status": self.status, "status_zh": shown, "stage_zh": shown,
+                "position": self.position, "processed": self.processed, "total": self.total, "error": self.error,
+                "seconds": self.seconds, "timings": self.timings, "workbook": self.workbook_state}
 
 
 _runs: dict[str, Run] = {}
 _runs_lock = threading.Lock()
-_queue: "queue.Queue[tuple[Run, Callable]]" = queue.Queue()
-_thread: Optional[threading.Thread] = None
 
 
 def get(run_id: str) -> Optional[Run]:
@@ -265,23 +292,22 @@ def runs_of(owner: int) -> list[Run]:
         return sorted((r for r in _runs.values() if r.owner == owner), key=lambda r: -r.created)
 
 
-def submit(owner: int, year: int, label: str, caseload_zh: str, base_folder: Path,
-           work: Callable[["Run"], None]) -> Run:
-    """Queue ``work(run)``; it sets run.result (the summary) and
-    run.comparison, or raises."""
-    global _thread
+def submit(pool: BoundedPool, owner: int, year: int, label: str, caseload_zh: str, base_folder: Path,
+           work: Callable[["Run"], None], keep: bool = True) -> Run:
+    """Queue ``work(run)`` on ``pool``; it sets run.result (the summary) and
+    run.comparison, or raises. ``keep``: listed among the owner's runs (the
+    page's); the API waits for its run instead. Raises workers.Full."""
     run_id = secrets.token_urlsafe(12)
-    run = Run(run_id, owner, year, label, caseload_zh, Path(base_folder) / run_id)
-    with _runs_lock:
-        _runs[run_id] = run
-        for old in sorted((r for r in _runs.values() if r.owner == owner), key=lambda r: -r.created)[RUNS_PER_USER:]:
-            if old.status in ("done", "failed"):
-                del _runs[old.id]
-                shutil.rmtree(old.folder, ignore_errors=True)
-        if _thread is None or not _thread.is_alive():
-            _thread = threading.Thread(target=_work, name="policy-compares", daemon=True)
-            _thread.start()
-    _queue.put((run, work))
+    run = Run(run_id, owner, year, label, caseload_zh, Path(base_folder) / run_id, pool=pool)
+    pool.submit(run_id, lambda: _work(run, work))
+    if keep:
+        with _runs_lock:
+            _runs[run_id] = run
+            for old in sorted((r for r in _runs.values() if r.owner == owner),
+                              key=lambda r: -r.created)[RUNS_PER_USER:]:
+                if old.status in ("done", "failed"):
+                    del _runs[old.id]
+                    shutil.rmtree(old.folder, ignore_errors=True)
     return run
 
 
@@ -295,35 +321,50 @@ def progress_of(run: Run, stage_zh: str) -> Callable[[int, Optional[int]], None]
     return report
 
 
-def _work() -> None:
-    while True:
-        run, work = _queue.get()
-        started = time.perf_counter()
-        try:
-            run.status, run.stage_zh = "running", "测算中"
-            run.folder.mkdir(parents=True, exist_ok=True)
-            work(run)
-            run.status = "done"
-        except (CaseloadError, LayoutError) as exc:
-            run.status, run.error = "failed", str(exc)
-        except RulebookError as exc:
-            run.status, run.error = "failed", f"规则或改革方案错误：{exc}"
-        except Exception:
-            log.exception("policy compare %s failed", run.id)
-            run.status, run.error = "failed", INTERNAL_ZH
-        finally:
-            run.seconds = round(time.perf_counter() - started, 2)
-            run.stage_zh = {"done": "已完成", "failed": "失败"}.get(run.status, run.stage_zh)
-            _queue.task_done()
-        with _runs_lock:      # only the owner's latest runs keep a comparison for their workbook
-            kept = [r for r in _runs.values() if r.owner == run.owner and r.comparison is not None]
-            for old in sorted(kept, key=lambda r: -r.created)[COMPARISONS_PER_USER:]:
-                old.comparison = None
+def _work(run: Run, work: Callable[[Run], None]) -> None:
+    """One run, in a pool worker: to done or failed (a Chinese message, never a traceback)."""
+    started = time.perf_counter()
+    try:
+        run.status, run.stage_zh = "running", "测算中"
+        store.private_folder(run.folder.parent)
+        store.private_folder(run.folder)
+        work(run)
+        run.status, run.stage_zh = "done", "已完成"
+        _write_workbook(run)
+    except (CaseloadError, LayoutError, store.StoreError) as exc:
+        run.status, run.error, run.error_input = "failed", str(exc), True
+    except RulebookError as exc:
+        run.status, run.error, run.error_input = "failed", f"规则或改革方案错误：{exc}", True
+    except Exception:
+        log.exception("policy compare %s failed", run.id)
+        run.status, run.error = "failed", INTERNAL_ZH
+    finally:
+        run.seconds = round(time.perf_counter() - started, 2)
+        run.stage_zh = {"done": "已完成", "failed": "失败"}.get(run.status, run.stage_zh)
+        run.finished.set()
+    with _runs_lock:      # only the owner's latest runs keep a comparison for their workbook
+        kept = [r for r in _runs.values() if r.owner == run.owner and r.comparison is not None]
+        for old in sorted(kept, key=lambda r: -r.created)[COMPARISONS_PER_USER:]:
+            old.comparison = None
+
+
+def _write_workbook(run: Run) -> None:
+    """The job's last step: the workbook on disk, so the first download is
+    immediate. A failure here leaves the result standing (logged; the
+    download says so)."""
+    if run.comparison is None:
+        return
+    try:
+        workbook(run)
+    except Exception:
+        log.exception("policy workbook %s failed", run.id)
+        run.workbook_state = "failed"
 
 
 def workbook(run: Run) -> Optional[Path]:
-    """The run's workbook, written on first use; None if its comparison was
-    already let go (a newer run of the user took its place)."""
+    """The run's workbook: the job writes it when the run finishes (a
+    download arriving meanwhile waits for it); None if it could not be
+    written or its comparison was let go."""
     path = run.folder / WORKBOOK
     with run.workbook_lock:
         if not path.is_file():
@@ -331,8 +372,10 @@ def workbook(run: Run) -> Optional[Path]:
                 return None
             started = time.perf_counter()
             write_comparison(run.comparison, path)
+            store.private_file(path)
             run.timings["workbook"] = round(time.perf_counter() - started, 2)
             run.comparison = None
+            run.workbook_state = "ready"
     return path
 
 

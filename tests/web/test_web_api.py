@@ -147,6 +147,7 @@ def test_a_resident_without_certificate_shows_81_beside_63(client):
     assert [line["document"] for line in lines] == sorted(line["document"] for line in lines)
     login(client, "clerk_hubin")
     page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
-    assert page.index('id="doc-63号"') < page.index('id="doc-81号"') < page.index("优抚对象基本医疗优先优惠待遇")
+    # 符合 first (81号's grants with their amounts), 不符合 folded last, one row per document
+    assert page.index("优抚对象基本医疗优先优惠待遇") < page.index('id="status-ineligible"') < page.index('id="doc-63号"')
     notice = client.get(f"/cases/{case['id']}/notice").get_data(as_text=True)
     assert "三政〔2012〕81号" in notice and "81号 第9条" in notice and "优先待遇（无现金）" in notice

@@ -230,3 +230,28 @@ def test_a_log_in_lasts_a_working_day_at_most(app, client, clock):
     db = store.connect(app.config["DATABASE"])
     assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
     db.close()
+
+
+def test_passwords_use_owasp_argon2_and_older_hashes_are_upgraded_at_log_in(app, client):
+    from argon2 import PasswordHasher
+    db = store.connect(app.config["DATABASE"])
+    old = PasswordHasher(time_cost=3, memory_cost=65_536, parallelism=4).hash(PASSWORD)
+    db.execute("UPDATE users SET password_hash = ? WHERE username = 'finance'", [old])
+    assert login(client, "finance").status_code == 302
+    upgraded = db.execute("SELECT password_hash FROM users WHERE username = 'finance'").fetchone()[0]
+    assert upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert auth.ARGON2 == {"time_cost": 2, "memory_cost": 19_456, "parallelism": 1}   # OWASP's minimum
+    assert login(app.test_client(), "finance").status_code == 302
+
+
+def test_server_timing_gives_the_time_in_the_app_and_in_the_determination(as_user):
+    client = as_user("clerk_hubin")
+    record = {"id_number": "411202198001010057", "name": "计时", "hukou_county": "411202",
+              "evaluation_date": "2013-03-01"}
+    response = client.post("/api/v1/evaluate", json=record,
+                           headers={"X-CSRFToken": client.get("/api/v1/csrf").get_json()["csrf_token"]})
+    assert response.status_code == 200
+    timing = dict(re.findall(r"(\w+);dur=([\d.]+)", response.headers["Server-Timing"]))
+    assert 0 < float(timing["eval"]) <= float(timing["app"])
+    timing = dict(re.findall(r"(\w+);dur=([\d.]+)", client.get("/api/v1/rules").headers["Server-Timing"]))
+    assert set(timing) == {"app"}

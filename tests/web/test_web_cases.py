@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 
+from benefits.engine import services as intake_services
 from benefits.web import store
 
 from web_helpers import token
@@ -172,8 +173,9 @@ def test_certificate_grade_mismatch_and_blank_member_rows(as_user):
 
 def test_missing_facts_link_to_their_form_fields(as_user):
     client = as_user("clerk_hubin")
-    page = post_intake(client, {"name": "李待定", "id_number": "11010519491231002X",
-                                "hukou_county": HUBIN}).get_data(as_text=True)
+    services = [s.key for s in intake_services(client.application.extensions["benefits_engine"].rulebook)]
+    page = post_intake(client, {"name": "李待定", "id_number": "11010519491231002X", "hukou_county": HUBIN,
+                                "services_asked": "1", "service": services}).get_data(as_text=True)
     anchors = set(re.findall(r'<div class="missing">.*?</div>', page, re.S))
     hrefs = set(re.findall(r'href="#(f-[^"]+)"', "".join(anchors)))
     assert "f-certificate-number" in hrefs and "f-status-dibao" in hrefs
@@ -350,3 +352,22 @@ def test_the_page_shows_upon_inclusion_and_not_yet_in_force(as_user):
     assert '<span class="badge upon">依纳入低保</span>' in page
     early = post_intake(client, {**form, "evaluation_date": "2012-10-31"}).get_data(as_text=True)
     assert "63号尚未施行" in early
+
+
+def test_case_search_by_the_masked_number_as_displayed(app, as_user):
+    """Issue 20 item 5: the number copied from a list (411202********0305)
+    finds the case by place code and last four, in the clerk's county only."""
+    from benefits.engine import mask_id
+    client = as_user("clerk_hubin")
+    target = case_of(app, HUBIN)
+    shown = mask_id(target["id_number"])
+    for query in (shown, shown.lower(), shown.replace("*", "＊")):
+        page = client.get("/cases", query_string={"q": query}).get_data(as_text=True)
+        assert f'/cases/{target["id"]}"' in page[page.index("<table"):], query
+    body = client.get("/api/v1/cases", query_string={"q": shown}).get_json()
+    assert target["id"] in [item["id"] for item in body["items"]]
+    wrong_tail = shown[:-4] + ("0000" if shown[-4:] != "0000" else "0001")
+    assert f'/cases/{target["id"]}"' not in client.get("/cases", query_string={"q": wrong_tail}).get_data(as_text=True)
+    other = case_of(app, LINGBAO)
+    page = client.get("/cases", query_string={"q": mask_id(other["id_number"])}).get_data(as_text=True)
+    assert f'/cases/{other["id"]}"' not in page

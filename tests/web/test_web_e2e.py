@@ -35,7 +35,7 @@ def live_url(seeded_db, tmp_path):
 @pytest.fixture
 def page():
     if not Path(CHROMIUM).exists():  # never a skip: CI must have the browser
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)")
+        pytest.fail(f"{CHROMIUM} is missing: make test installs it (scripts/system-packages.sh)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
@@ -59,6 +59,7 @@ def test_clerk_intake_to_printed_notice(live_url, page):
     expect(page.locator("h1")).to_contain_text("案件")
 
     page.click("text=受理评估")
+    tick_all(page)
     page.fill("#f-name", "周测试")
     # wrong check character: the MOD 11-2 script says so while typing
     page.fill("#f-id_number", "110105194912310021")
@@ -83,8 +84,8 @@ def test_clerk_intake_to_printed_notice(live_url, page):
     expect(result.locator(".applicant-name")).to_have_text("周测试")
     expect(result.locator("details.benefit.eligible").first).to_be_visible()
     expect(result.locator(".badge.warn").first).to_be_visible()   # assumption / unverified marks
-    # an undetermined benefit names its missing fact and links to the form field
-    link = result.locator(".missing a").first
+    # an undetermined benefit names its missing fact (in its one-line summary) and links to the form field
+    link = result.locator(".summary-missing a").first
     expect(link).to_be_visible()
     target = link.get_attribute("href")
     assert target.startswith("#f-") and page.locator(target).count() == 1
@@ -151,7 +152,19 @@ def test_finance_estimate_progress_result_and_workbook(live_url, page, tmp_path)
     expect(page.locator("#totals tr.total th")).to_have_text("合计")
     expect(page.locator("#count-total")).to_have_text("2000")
     expect(page.locator("#count-rejected")).to_have_text("6")
+    # issue 20 item 6: the totals and the payers lead; each table behind is collapsed
+    expect(page.locator("#by-payer tr.total")).to_be_visible()
+    for table in ("#by-benefit", "#by-county", "#rejects"):
+        expect(page.locator(table)).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollHeight") < 1600
+    shot(page, "finance-result-lead", full_page=True)
+    for summary in page.locator("details.card > summary").all():
+        summary.click()
     expect(page.locator("#by-benefit .badge.warn").first).to_contain_text("⚠")
+    # 按项目 as the workbook: money lines and their 合计, then the lines counted in persons only
+    rows = page.locator("#by-benefit tbody tr")
+    classes = [rows.nth(i).get_attribute("class") or "" for i in range(rows.count())]
+    assert classes.index("total") < classes.index("section")
     expect(page.locator("#rejects tbody tr")).to_have_count(6)
     assert page.evaluate("document.querySelector('img.chart').naturalWidth") > 0
     shot(page, "finance-result", full_page=True)
@@ -170,6 +183,12 @@ def test_finance_estimate_progress_result_and_workbook(live_url, page, tmp_path)
     expect(page.locator("#totals tr.total th")).to_have_text("Total")
 
 
+def tick_all(page):
+    """Tick every service: the form starts from none (issue 20 item 1)."""
+    for box in page.locator("input[name=service]").all():
+        box.check()
+
+
 def log_in(page, live_url, username):
     page.goto(live_url + "/login")
     page.fill("#username", username)
@@ -180,6 +199,7 @@ def log_in(page, live_url, username):
 def test_questions_to_ask_next_lead_the_determination(live_url, page):
     log_in(page, live_url, "clerk_hubin")
     page.goto(live_url + "/intake")
+    tick_all(page)
     page.fill("#f-name", "问题测试")
     page.fill("#f-id_number", "11010519491231002X")
     page.fill("#f-certificate-number", "11010519491231002X42")
@@ -195,7 +215,9 @@ def test_questions_to_ask_next_lead_the_determination(live_url, page):
     labels = asks.locator("a").all_inner_texts()
     assert len(labels) == len(set(labels)) > 1
     counts = [int(re.search(r"可确定 (\d+) 项", text).group(1)) for text in asks.all_inner_texts()]
-    assert counts == sorted(counts, reverse=True) and counts[0] > 1
+    # the gate questions first (one 否 settles a group); the rest by how likely an
+    # answer changes a payable line (ranked and tested in tests/test_questions_rank.py)
+    assert "gate" in (asks.first.get_attribute("class") or "") and counts[0] == max(counts) > 1
     undetermined = page.locator("details.benefit.undetermined").count()
     assert counts[0] <= undetermined
     # each question links to its input, which exists
@@ -233,7 +255,7 @@ def test_notice_prints_on_one_a4_page(live_url, page, seeded_db):
     expect(running).to_contain_text(f"案件 #{case_id}")
     expect(running).to_contain_text("********")
     if page.locator("ul.refused li").count():
-        expect(page.locator("ul.refused li").first).to_contain_text("不成立")
+        expect(page.locator("ul.refused li").first).to_contain_text("项不符合")
     pdf = page.pdf(format="A4", prefer_css_page_size=True)
     assert pdf_pages(pdf) == 1, pdf_pages(pdf)
     # the count is real: a longer sheet takes more pages

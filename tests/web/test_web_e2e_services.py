@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from test_web_e2e import live_url, log_in, page, shot  # noqa: F401  (fixtures)
+from test_web_e2e import live_url, log_in, page, shot, tick_all  # noqa: F401  (fixtures)
 
 
 def test_ticking_services_shows_only_their_inputs(live_url, page):  # noqa: F811
     log_in(page, live_url, "clerk_hubin")
     page.goto(live_url + "/intake")
+    tick_all(page)
 
     for key in ("identity", "household", "education", "prosthesis", "renovation", "hardship"):
         expect(page.locator(f"#s-{key}")).to_be_visible()

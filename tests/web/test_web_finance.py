@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from benefits.finance import estimate
 from benefits.web import create_app, store
 
-from web_helpers import token
+from web_helpers import assert_private, token
 
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "caseload-sample.csv"
 RANGE = ("min", "mid", "max")
@@ -132,6 +132,9 @@ def test_sample_caseload_runs_to_the_same_figures_as_estimate(app, as_user):
     assert result["counties"] == direct["counties"] and result["benefits"] == direct["benefits"]
     assert result["rulebook_version"] == direct["rulebook_version"]
     assert result["rejects"] == direct["rejects"]   # all six fit in the shown list
+    # the job's folder holds the chart and workbook only, owner-only like the database
+    estimates = Path(app.config["DATABASE"]).parent / "estimates"
+    assert assert_private(estimates) == 2
 
     page = client.get(f"/finance/jobs/{job_id}")
     html = page.get_data(as_text=True)
@@ -140,7 +143,7 @@ def test_sample_caseload_runs_to_the_same_figures_as_estimate(app, as_user):
     assert f'{direct["total"]["mid"]:,.2f}' in html and direct["rulebook_version"] in html
     assert f'<dd id="count-total">{rows}</dd>' in html
     for reject in direct["rejects"]:
-        assert f'<td class="num">{reject["row"]}</td><td><code>{reject["field"]}</code>' in html
+        assert f'<td class="num">{reject["row"]}</td><td title="{reject["field"]}">' in html
     assert "finance.js" not in html   # a finished job is not polled
 
     chart = client.get(f"/finance/jobs/{job_id}/chart.png")
@@ -185,7 +188,7 @@ def test_unreadable_caseload_fails_with_its_chinese_message(as_user):
 def test_broken_xlsx_fails_cleanly(as_user):
     client = as_user("finance")
     job = wait_for(client, job_id_of(upload(client, b"not a zip file", "caseload.xlsx")))
-    assert job["status"] == "failed" and job["error"].startswith("无法打开XLSX文件")
+    assert job["status"] == "failed" and job["error"].startswith("XLSX文件已损坏，无法读取")
 
 
 def test_unknown_job_is_404(as_user):

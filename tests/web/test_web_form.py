@@ -157,3 +157,15 @@ def test_placement_dates_and_contract_term_from_the_form(as_user):
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "应为数字" in page[page.index('id="f-military-contract_years"'):][:600]
+
+
+def test_the_military_gate_no_answers_the_section_and_a_contradiction_is_shown_at_the_gate():
+    parsed = form.parse_form({"gate.military": "no"})
+    military = parsed.record["military"]
+    assert military["youfu_category"] == "none" and military["retired_soldier"] == "none"
+    assert military["injured_veteran"] is False and "referral_date" not in military and not parsed.errors
+    assert form.record_to_form(parsed.record)["gate.military"] == "no"
+    clash = form.parse_form({"gate.military": "no", "military.youfu_category": "martyr_family"})
+    assert clash.errors == {"gate.military": ["选择了“否”，下面却填写了：优抚对象类别"]}
+    assert form.record_to_form({"military": {"youfu_category": "martyr_family"}})["gate.military"] == "yes"
+    assert "gate" not in form.parse_form({"gate.military": "yes"}).record

@@ -71,13 +71,30 @@ ALL = sorted(["63-2", "63-3", "63-4", "63-5", "63-6", "63-7",
               "81-1", "81-2", "81-3", "81-8", "81-9", "81-10", "81-11", "81-13", "81-15"])
 
 
-def test_default_ticks_every_service_and_shows_every_section(clerk):
+def test_a_new_applicant_starts_with_nothing_ticked_and_the_gate_questions_shown(clerk):
+    """Issue 20 item 1: the form starts from what the clerk ticks, not every
+    service; the gate questions (残疾人证, 军人) show whatever is ticked."""
     page = parse(clerk.get("/intake").get_data(as_text=True))
-    assert sorted(page.values["service"]) == ALL
-    for key, *_ in intake_form.SECTIONS:
-        assert shows(page, f"s-{key}"), key
-    for name in intake_form.FIELDS:
+    assert page.values.get("service") is None
+    for name in ("name", "id_number", "hukou_county", "evaluation_date", "holds_certificate", "gate.military"):
         assert shows(page, intake_form.field_id(name)), name
+    for name in ("certificate.number", "status.dibao", "education.admission.level", "military.youfu_category",
+                 "prosthesis.lower_limb_loss"):
+        assert not shows(page, intake_form.field_id(name)), name
+    everything = parse(clerk.get("/intake?" + "&".join(f"service={k}" for k in ALL)).get_data(as_text=True))
+    for name in intake_form.FIELDS:
+        assert shows(everything, intake_form.field_id(name)), name
+
+
+def test_a_saved_case_starts_from_the_services_its_record_shows(app, clerk):
+    saved = post_intake(clerk, {**RECORD_FORM, "education.admission.level": "college"}, action="save")
+    assert saved.status_code == 302, saved.get_data(as_text=True)[-2000:]
+    case_id = int(saved.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    page = parse(clerk.get(f"/intake/case/{case_id}").get_data(as_text=True))
+    ticked = set(page.values["service"])
+    assert "63-4" in ticked                      # it answers 教育
+    assert "63-6" not in ticked                  # nothing about 无障碍改造
+    assert not shows(page, "f-renovation-requested") and shows(page, "f-education-admission-level")
 
 
 def test_education_only_shows_identity_and_education_not_prosthesis_or_renovation(clerk):
@@ -204,7 +221,8 @@ def test_an_input_with_an_error_shows_whatever_the_ticks(clerk):
 
 def test_chosen_services_bounds_and_defaults():
     known = ["63-2", "63-4"]
-    assert intake_form.chosen_services([], False, known) == (frozenset(known), [])
+    assert intake_form.chosen_services([], False, known) == (frozenset(), [])
+    assert intake_form.chosen_services([], False, known, {"63-4", "gone"}) == ({"63-4"}, [])
     assert intake_form.chosen_services([], True, known) == (frozenset(), [])
     picked, notices = intake_form.chosen_services(["63-4", "", "63-4"] + ["bad\n"] * 100, True, known)
     assert picked == {"63-4"}

@@ -14,7 +14,7 @@ from benefits.scorecard import load_targets, read_indicators
 from benefits.scorecard.indicators import MAX_BYTES
 
 from test_web_e2e import live_url, page, shot  # noqa: F401  (fixtures)
-from web_helpers import browser_login, login, token
+from web_helpers import assert_private, browser_login, login, token
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "fixtures" / "scorecard-demo.csv"
@@ -65,6 +65,8 @@ def test_demo_scorecard_shows_marks_and_the_workbook_downloads(as_user, app):
     assert download.status_code == 200
     book = load_workbook(io.BytesIO(download.data))
     assert book.sheetnames == ["总览", "明细", "县区汇总", "目标与原文", "指标"]
+    assert client.get("/scorecard/template.xlsx").status_code == 200
+    assert assert_private(Path(app.config["DATABASE"]).parent / "scorecards") == 2   # workbook and template
     # the link is the policy user's own: another user cannot fetch it
     client.post("/logout", data={"csrf_token": token(client, "/scorecard")})
     login(client, "admin")

@@ -264,7 +264,7 @@ def test_schema_3_database_upgrades_and_keeps_only_what_it_can(tmp_path):
 
     create_app({"DATABASE": str(path), "SECRET_KEY": "x", "DEMO": False})
     db = store.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 5
     first, second = store.determinations(db, case_id)
     assert store.version_kept(db, TODAY.version) == (True, "")
     assert store.version_kept(db, "0123456789ab") == (False, store.NOT_KEPT_ZH)

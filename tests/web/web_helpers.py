@@ -59,3 +59,16 @@ def served(app):
     finally:
         server.shutdown()
         thread.join(5)
+
+
+def assert_private(folder) -> int:
+    """``folder`` and every folder in it are 0700, every file 0600 (as the
+    database): what the web writes holds names. Returns the files seen."""
+    import stat
+    from pathlib import Path
+    folder, files = Path(folder), 0
+    for path in [folder, *folder.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), (str(path), oct(mode))
+        files += path.is_file()
+    return files

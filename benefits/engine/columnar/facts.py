@@ -14,7 +14,7 @@ import polars as pl
 
 from ..columns import DAY, fact_column
 from ..money import round_fen_column as round_fen
-from ..facts import COMPONENTS, FACTS, HARDSHIP_CASES, LIMBS, PLAIN_81
+from ..facts import COMPONENTS, FACTS, HARDSHIP_CASES, HARDSHIP_SINCE, LIMBS, PLAIN_81
 from .schema import BIRTH
 
 
@@ -36,39 +36,42 @@ def in_period(date: pl.Expr, in_force_from: dt.date | None) -> pl.Expr:
     return counts
 
 
-def _event_flags(name: str) -> tuple[str, str]:
-    return f"__events.{name}.counts", f"__events.{name}.unsettled"
+def _event_flags(fact: str) -> tuple[str, str]:
+    return f"__events.{fact}.counts", f"__events.{fact}.unsettled"
 
 
-def with_event_flags(frame: pl.LazyFrame, in_force_from: dt.date | None) -> pl.LazyFrame:
+def with_event_flags(frame: pl.LazyFrame, since: Mapping[str, dt.date] | None) -> pl.LazyFrame:
     """七's events compared with each row's day (facts._hardship_facts): per
-    row and case, whether some event counts, and whether some event is not
-    settled (undated, or its family hardship unrecorded). Events are few, so
-    only rows that have any are exploded, flagged and joined back."""
+    row, case and bounding document (HARDSHIP_SINCE), whether some event
+    counts, and whether some event is not settled (undated, or its family
+    hardship unrecorded). Events are few, so only rows that have any are
+    exploded, flagged and joined back."""
     row = "__events.row"
     frame = frame.with_row_index(row)
     events = (frame.select(row, DAY, "hardship_events")
               .filter(pl.col("hardship_events").list.len() > 0)
               .explode("hardship_events").unnest("hardship_events"))
-    dated = in_period(pl.col("date"), in_force_from)
     flags = []
-    for case, (name, needs_family_hardship) in HARDSHIP_CASES.items():
-        is_case = pl.col("case") == case
-        family = pl.col("family_hardship") if needs_family_hardship else pl.lit(True)
-        counts, unsettled = _event_flags(name)
-        flags.append((is_case & dated & family).fill_null(False).any().alias(counts))
-        flags.append((is_case & (dated != False).fill_null(True)  # noqa: E712 (null: undated)
-                      & (family != False).fill_null(True)).fill_null(False).any().alias(unsettled))  # noqa: E712
+    for document, suffix in HARDSHIP_SINCE.items():
+        dated = in_period(pl.col("date"), (since or {}).get(document))
+        for case, (name, needs_family_hardship) in HARDSHIP_CASES.items():
+            is_case = pl.col("case") == case
+            family = pl.col("family_hardship") if needs_family_hardship else pl.lit(True)
+            counts, unsettled = _event_flags(name + suffix)
+            flags.append((is_case & dated & family).fill_null(False).any().alias(counts))
+            flags.append((is_case & (dated != False).fill_null(True)  # noqa: E712 (null: undated)
+                          & (family != False).fill_null(True)).fill_null(False).any().alias(unsettled))  # noqa: E712
     return frame.join(events.group_by(row).agg(flags), on=row, how="left", maintain_order="left").drop(row)
 
 
 def _hardship_facts() -> dict[str, pl.Expr]:
     """七's facts from the flags ``with_event_flags`` joined on."""
     out = {}
-    for name, _ in HARDSHIP_CASES.values():
-        counts, unsettled = _event_flags(name)
-        out[name] = (pl.when(pl.col(counts)).then(True).when(pl.col(unsettled)).then(None)
-                     .when(pl.col("hardship_events").is_not_null()).then(False))
+    for suffix in HARDSHIP_SINCE.values():
+        for name, _ in HARDSHIP_CASES.values():
+            counts, unsettled = _event_flags(name + suffix)
+            out[name + suffix] = (pl.when(pl.col(counts)).then(True).when(pl.col(unsettled)).then(None)
+                                  .when(pl.col("hardship_events").is_not_null()).then(False))
     return out
 
 
@@ -186,7 +189,7 @@ def with_facts(frame: pl.LazyFrame, since: Mapping[str, dt.date] | None) -> pl.L
     """Every fact as a column ``fact.<name>`` (and the event flags and member
     aggregates they use; the latter are kept if the frame has them already).
     ``since``: per document, the day its dated events count from."""
-    frame = with_event_flags(frame, (since or {}).get("63号"))
+    frame = with_event_flags(frame, since)
     if not set(_MEMBERS.values()) <= set(frame.collect_schema().names()):
         frame = with_members(frame)
     return frame.with_columns(**{fact_column(n): e for n, e in fact_expressions(since).items()})

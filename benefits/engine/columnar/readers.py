@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from ...caseload import (BY_PATH, MAX_CELL, BadRow, CaseloadError, cell_value, check_header, csv_rows, empty_cell,
-                         encoding_of, text_stream, xlsx_rows)
+                         detect_encoding, text_stream, xlsx_rows)
 from .schema import ROW
 from .validate import PY_SPACE, SOURCE
 
@@ -65,12 +65,12 @@ def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
                         *[pl.col(c).alias(n) for c, n in zip(cells, names) if n is not None])
 
 
-def _python_csv(text: str) -> pl.DataFrame:
+def _python_csv(text: str, header_check=check_header) -> pl.DataFrame:
     """The single-applicant reader's own parse, row by row (slower). A row
     the text columns cannot carry as it is (bytes that are not UTF-8, a row
     the reader could not split, cells beyond the header or under a blank
     one, a cell over the size limit) keeps the whole row for the exact path."""
-    names, rows = csv_rows(io.StringIO(text, newline=""))
+    names, rows = csv_rows(io.StringIO(text, newline=""), header_check)
     named = [i for i, n in enumerate(names) if n is not None]
     numbers, columns, sources = [], {i: [] for i in named}, []
     for number, row in rows:
@@ -103,15 +103,16 @@ def _undecodable(cell: str) -> bool:
     return False
 
 
-def read_csv_frame(path) -> pl.DataFrame:
+def read_csv_frame(path, header_check=check_header) -> pl.DataFrame:
     """A CSV caseload → the raw frame: parsed by polars where that is
     certainly the single-applicant reader's parse, else by that reader
-    (any encoding its byte-order mark names)."""
+    (any encoding its byte-order mark names). ``header_check``: the header
+    row → column names (the caseload's layout by default; the roll has its own)."""
     path = Path(path)
     if not path.is_file():
         raise CaseloadError(f"找不到台账文件：{path}")
     data = path.read_bytes()
-    encoding = encoding_of(data[:4])
+    encoding = detect_encoding(io.BytesIO(data))
     if encoding == "utf-8-sig":
         plain = data[len(_BOM):] if data.startswith(_BOM) else data
         header_line = plain.split(b"\n", 1)[0]
@@ -121,11 +122,11 @@ def read_csv_frame(path) -> pl.DataFrame:
             except (UnicodeDecodeError, csv.Error, StopIteration):
                 first = None
             if first is not None:
-                frame = _polars_csv(plain, check_header(first))
+                frame = _polars_csv(plain, header_check(first))
                 if frame is not None:
                     return frame
     with text_stream(io.BytesIO(data), newline="") as stream:
-        return _python_csv(stream.read())
+        return _python_csv(stream.read(), header_check)
 
 
 # --------------------------------------------------------------------- XLSX

@@ -84,15 +84,16 @@ def _fingerprint() -> str:
     parts = [inspect.getsource(f) for f in (
         identity.parse_id_number, identity.parse_certificate_number, identity.check_character,
         model._checked, model._cross_checks, model.parse_applicant, cell_value, unflatten,
-        identity.normalise_number)]
+        identity.normalise_number, model.in_date_window, model.invisible)]
     parts += [identity._ID_RE.pattern, identity._CERT_RE.pattern, repr(identity._WEIGHTS), identity._CHECK,
-              repr(model.EARLIEST_DATE), repr(model.LATEST_DATE), repr(model._Strict.model_config)]
+              repr(model.EARLIEST_DATE), repr(model.LATEST_DATE), repr(model._Strict.model_config),
+              repr(sorted(model._HIDDEN)), repr(sorted(model._BLANK_SHAPES))]
     for name, deco in sorted(Applicant.__pydantic_decorators__.field_validators.items()):
         parts.append(name + repr(deco.info) + _validator_source(deco.func))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-FINGERPRINT = "e12452be9f71f504"
+FINGERPRINT = "896d67a7bbef3ce7"
 """``_fingerprint()`` when the vectorised checks below were last reviewed
 against the slow path. If any of it changes, every row takes the slow path
 (correct, slower; ``fallbacks()`` says so and a test fails) until someone
@@ -140,6 +141,8 @@ def _named_validator(meta) -> Optional[str]:
     if meta is _certificate_validator() or (isinstance(meta, AfterValidator)
                                             and meta.func is _certificate_validator().func):
         return "certificate_number"
+    if isinstance(meta, AfterValidator) and meta.func is model.in_date_window:
+        return "_date"            # the same window as the evaluation day's
     return None
 
 
@@ -306,6 +309,13 @@ def _id_checks(value: pl.Expr, n: Optional[pl.Expr] = None) -> tuple[pl.Expr, pl
         list(identity._CHECK), list(range(11)), default=-1, return_dtype=pl.Int64)
     ok = shape & birth.is_not_null() & (total % 11 == written)
     return ok.fill_null(False), birth
+
+
+def id_number_ok(value: pl.Expr) -> pl.Expr:
+    """Whether a stripped text cell is certainly a valid ID number (MOD 11-2
+    check character, birth date), column-wise: for other readers (the roll,
+    benefits/audit/roll.py); a false one goes to ``identity.parse_id_number``."""
+    return _id_checks(value)[0]
 
 
 def _validator_check(name: str, value: pl.Expr, n: Optional[pl.Expr] = None,
