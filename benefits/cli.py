@@ -19,15 +19,15 @@ import os
 import signal
 import sys
 import threading
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
 import click
 
 from .caseload import CaseloadError, LayoutError, encoding_note, json_records, text_stream
 from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RECORDS, EXIT_OUTPUT, EXIT_PIPE,
-                      EXIT_REJECTED, EXIT_TERMINATED, Stop, Terminated, guard_standard_streams, parse_date,
-                      raise_terminated, refused)
+                      EXIT_REJECTED, EXIT_TERMINATED, STOP_SAID, STOPPED_ZH, Stop, Terminated, guard_standard_streams,
+                      parse_date, raise_terminated, refused, stop_promptly)
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
 from .report import render
 from .tables import visible
@@ -75,6 +75,11 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+def _command_name(args) -> str | None:
+    """The sub-command a command line names (its first word that is not an option)."""
+    return next((a for a in (sys.argv[1:] if args is None else args) if not a.startswith("-")), None)
+
+
 class _PipeClosed(Exception):
     """BrokenPipeError, carried past click (which would make it exit 1)."""
 
@@ -101,7 +106,9 @@ class _Main(click.Group):
         code = 0
         closed_stdout = guard_standard_streams()
         try:
-            with _sigterm_raises():
+            # `serve` stops the way a server does (waitress and benefits.web.serve)
+            prompt = nullcontext() if _command_name(args) == "serve" else stop_promptly()
+            with _sigterm_raises(), prompt:
                 try:
                     result = super().main(args, prog_name, complete_var, False, **extra)
                     code = result if isinstance(result, int) else 0
@@ -121,10 +128,12 @@ class _Main(click.Group):
             _say(f"错误：{visible(exc.format_message())}")
             code = exc.exit_code
         except (click.Abort, KeyboardInterrupt):
-            _say("已中断（Ctrl-C），未完成的输出文件没有写出")
+            STOP_SAID.set()
+            _say(STOPPED_ZH[signal.SIGINT][0])
             code = EXIT_INTERRUPTED
         except Terminated:
-            _say("已终止（SIGTERM），未完成的输出文件没有写出")
+            STOP_SAID.set()
+            _say(STOPPED_ZH[signal.SIGTERM][0])
             code = EXIT_TERMINATED
         except _PipeClosed:               # `| head`: the reader has all it wanted; nothing to say
             _silence_stdout()

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Optional
 
 import click
 
+from .caseload.writers import LIVE_TEMPORARIES
 from .dates import DATE_OUT_OF_RANGE, EARLIEST_DATE, LATEST_DATE
 
 EXIT_REJECTED, EXIT_NO_RECORDS, EXIT_NO_INPUT, EXIT_UNAVAILABLE = 1, 3, 66, 69
@@ -72,6 +76,90 @@ class Terminated(BaseException):
 
 def raise_terminated(signum, frame):
     raise Terminated
+
+
+STOP_GRACE = 1.5
+"""Seconds a run has, after Ctrl-C or SIGTERM, to unwind on its own."""
+STOP_SAID = threading.Event()
+"""Set once the command has said why it stopped (the watcher then does not say it again)."""
+STOPPED_ZH = {signal.SIGINT: ("已中断（Ctrl-C），未完成的输出文件没有写出", EXIT_INTERRUPTED),
+              signal.SIGTERM: ("已终止（SIGTERM），未完成的输出文件没有写出", EXIT_TERMINATED)}
+
+
+@contextmanager
+def stop_promptly():
+    """Ctrl-C and SIGTERM end the run within STOP_GRACE seconds (及时停止),
+    wherever its time goes.
+
+    Python runs a signal handler in the main thread only, between two
+    bytecodes: while the main thread is inside native code (a Polars
+    ``collect`` over a large chunk, writing a workbook, durable_rules'
+    create_ruleset) ``KeyboardInterrupt``/``Terminated`` wait for that call to
+    return, and an exit also waits for worker threads still in native code.
+    The C-level handler writes the signal's number to a wakeup fd at once
+    (``signal.set_wakeup_fd``): a watcher thread reads it and, if the process
+    is still there STOP_GRACE seconds later, says what the orderly path would
+    have said, removes the temporary files atomic_output holds, kills the
+    run's worker processes and exits with 130/143. The orderly path (the
+    exception unwinding every ``with``) is what normally happens first."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    try:
+        previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    except ValueError:
+        os.close(read)
+        os.close(write)
+        yield
+        return
+    watcher = threading.Thread(target=_watch, args=(read,), name="stop-promptly", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        # no signal came: the watcher reads end-of-file and returns; after a
+        # signal it is already counting down, to the process's very end
+        os.close(write)
+
+
+def _watch(read: int) -> None:
+    with suppress(OSError):
+        while True:
+            data = os.read(read, 64)
+            if not data:
+                os.close(read)
+                return
+            signum = next((b for b in data if b in STOPPED_ZH), None)
+            if signum is not None:
+                threading.Event().wait(STOP_GRACE)
+                _stop_now(signal.Signals(signum))
+
+
+def _stop_now(signum: signal.Signals) -> None:
+    """The run did not end by itself in time: end it from here."""
+    message, code = STOPPED_ZH[signum]
+    if not STOP_SAID.is_set():
+        with suppress(OSError):
+            os.write(2, (message + "\n").encode())
+    for name in list(LIVE_TEMPORARIES):
+        with suppress(OSError):
+            os.unlink(name)
+    for child in _children():
+        with suppress(OSError):
+            os.kill(child, signal.SIGKILL)
+    os._exit(code)
+
+
+def _children() -> list[int]:
+    pids = []
+    with suppress(OSError):
+        for task in os.listdir("/proc/self/task"):
+            with suppress(OSError), open(f"/proc/self/task/{task}/children", encoding="ascii") as children:
+                pids += [int(pid) for pid in children.read().split()]
+    return pids
 
 
 class Stop(Exception):

@@ -469,6 +469,88 @@ def test_csv_reader_reads_as_the_single_applicant_reader(tmp_path, text):
     assert_frame_equal(frame, expected, check_exact=True)
 
 
+def _chunks_read(path) -> tuple[pl.DataFrame | None, list, list]:
+    """``applicant_frames``' chunks of a CSV file, joined: (frame, rejects, rows per chunk)."""
+    from benefits.costing.frames import applicant_frames
+    _, chunks = applicant_frames(str(path))
+    chunks = list(chunks)
+    frames = [c.frame for c in chunks]
+    return (pl.concat(frames) if frames else None), [r for c in chunks for r in c.rejects], [c.rows for c in chunks]
+
+
+@pytest.mark.parametrize("text", WEIRD_CSV + [
+    'id_number,name\n{id},张三\n{id},李四\n{id},"王\n五"\n{id},赵六\n',      # an open quote in a later piece
+    'id_number,name\n{id},张三\n{id},"{long}"\n{id},赵六\n',                   # a cell over the limit
+    'id_number,name\r\n{id},张三\r\n{id},"李""四"\r\n{id},王五',                # CRLF, quotes, no last line end
+    'id_number,name\n{id},张三\n{id},李四,多余\n{id},王五\n',                   # a ragged row in a later piece
+    'id_number,name\n{id},张三\n{id},李\xff四\n{id},王五\n',                    # bytes that are not UTF-8 later
+    '\ufeffid_number,name\n',                                                    # the header alone
+])
+def test_csv_read_piece_by_piece_as_whole(tmp_path, monkeypatch, text):
+    """Every piece one line (the smallest read): the chunks of the streamed
+    reader hold the rows, verdicts and rejects of the whole file read at once."""
+    from benefits.caseload import MAX_CELL
+    monkeypatch.setattr(frame_readers, "_MIN_READ", 1)
+    monkeypatch.setattr("benefits.costing.frames.chunk_rows", lambda total: 1)
+    path = tmp_path / "c.csv"
+    data = text.format(id=id_number(dt.date(1970, 5, 6)), long="x" * (MAX_CELL + 1)).encode("utf-8")
+    path.write_bytes(data.replace("\xff".encode(), b"\xff"))
+    whole, whole_rejects = validate.validate_frame(frame_readers.read_csv_frame(path))
+    frame, rejects, rows = _chunks_read(path)
+    assert sorted(rejects, key=lambda r: r["row"]) == sorted(whole_rejects, key=lambda r: r["row"])
+    if frame is None:
+        assert whole.height == 0
+    else:
+        assert_frame_equal(frame, whole, check_exact=True)
+    names, _, numbers = _file_rows(path)
+    assert sum(rows) == len(numbers)
+
+
+def test_sample_csv_in_pieces(monkeypatch):
+    """The sample caseload in pieces of 7 rows: the same applicants and rejects, in order."""
+    monkeypatch.setattr(frame_readers, "_MIN_READ", 1)
+    monkeypatch.setattr("benefits.costing.frames.chunk_rows", lambda total: 7)
+    whole, whole_rejects = validate.validate_frame(frame_readers.read_csv_frame(SAMPLE))
+    frame, rejects, rows = _chunks_read(SAMPLE)
+    assert_frame_equal(frame, whole, check_exact=True)
+    assert rejects == sorted(whole_rejects, key=lambda r: r["row"])
+    assert len(rows) > 100 and sum(rows) == whole.height + len({r["row"] for r in whole_rejects})
+
+
+def test_read_ahead_raises_where_the_item_was_due_and_stops_when_closed():
+    from benefits.costing.frames import read_ahead
+    made = []
+
+    def items():
+        for i in range(3):
+            made.append(i)
+            yield i
+        raise CaseloadError("第4块无法读取")
+
+    got = []
+    with pytest.raises(CaseloadError, match="第4块"):
+        for item in read_ahead(items()):
+            got.append(item)
+    assert got == [0, 1, 2]
+
+    def endless():
+        i = 0
+        while True:
+            made.append(i)
+            yield i
+            i += 1
+
+    made.clear()
+    ahead = read_ahead(endless())
+    assert next(ahead) == 0
+    ahead.close()           # the thread stops after the item it is making
+    stopped = len(made)
+    assert stopped <= 3
+    import time
+    time.sleep(0.2)
+    assert len(made) == stopped
+
+
 def test_xlsx_typed_cells_read_as_the_single_applicant_reader(tmp_path):
     from openpyxl import Workbook
     ident = id_number(dt.date(1970, 5, 6))

@@ -83,6 +83,8 @@ new_parameters:
   transport_grant:
     label_zh: 交通补贴
     unit: 元/人·年
+    kind: money
+    range: [0, 10000]
     source: 草案
     values: [{from: 2013-01-01, value: 240}]
 rules:
@@ -142,7 +144,7 @@ BAD = [
     ("condition value of the wrong type", HEAD + "rules:\n  - change_condition:\n      rule: severe\n"
      "      where: {fact: grade}\n      to: {lte: 一级}\n", "一级", "事实“grade”的值应为数字"),
     ("a ratio as a percentage", HEAD + "parameters:\n  dibao_topup_ratio:\n    values: [{from: 2013-01-01, value: 25}]\n",
-     "dibao_topup_ratio", "改动后规则集校验不通过：.*ratio is a fraction"),
+     "value: 25", "参数“dibao_topup_ratio”（比例）的值 25 超出比例范围 0—1（25% 写作 0.25）"),
     ("a dimension the parameter does not vary by", HEAD + "parameters:\n  dibao_topup_ratio:\n    values:\n"
      "      - {from: 2013-01-01, hukou_county: '411202', value: 0.25}\n", "hukou_county", "不按户籍县区区分"),
     ("yaml syntax", HEAD + "rules: [\n  - remove_rule: {rule: severe\n", "remove_rule", "不是有效的 YAML"),
@@ -204,7 +206,7 @@ def test_more_parameters_than_one_mask_word_holds_are_accepted(base):
     as facts and parameters need, so a reform may add many parameters."""
     from benefits.engine.columnar.plan import MissingBits
     text = HEAD + "new_parameters:\n" + "".join(
-        f"  p{i}: {{label_zh: 参数{i}, unit: 元, source: 草案, values: [{{from: 2013-01-01, value: 1}}]}}\n"
+        f"  p{i}: {{label_zh: 参数{i}, unit: 元, kind: money, range: [0, 9], source: 草案, values: [{{from: 2013-01-01, value: 1}}]}}\n"
         for i in range(64))
     book = apply_reform(base, load_reform(text))
     assert MissingBits(book).words > MissingBits(base).words

@@ -3,6 +3,7 @@ the evaluator's three-valued logic and deadlines, the indicators reader's
 Chinese errors, the command and the workbooks."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import re
@@ -109,7 +110,7 @@ def test_the_applicant_rulebook_does_not_read_the_targets_folder():
     (lambda d: d["targets"][0].update(assumptions=["no_such"]), "unknown assumption no_such"),
     (lambda d: d["targets"][0].update(deadline_text=None), "go together"),
     (lambda d: d["targets"][0]["all"][0].update(value="village_committees"), "exactly one"),
-    (lambda d: d["targets"].append(d["targets"][0]), "defined twice"),
+    (lambda d: d["targets"].append(copy.deepcopy(d["targets"][0])), "defined twice"),  # a copy: no YAML alias
     (lambda d: d["targets"][0]["all"][0].pop("at_least"), "`at_least` is needed"),
     (lambda d: d["targets"][0]["all"][0].update(part=None, whole=[], at_least=None, flag="village_committees"),
      "need a 是/否 indicator"),

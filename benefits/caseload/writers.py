@@ -76,8 +76,14 @@ def clean_stale_partials(folder, now: Optional[float] = None) -> list[str]:
     return removed
 
 
+LIVE_TEMPORARIES: set[str] = set()
+"""The temporary files atomic_outputs holds right now: a stop that cannot wait
+for the block to unwind (cliutil.stop_promptly) removes them itself."""
+
+
 def _partial(path: Path) -> Path:
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.{os.getpid()}.", suffix=f".part{path.suffix}")
+    LIVE_TEMPORARIES.add(name)
     os.close(fd)
     os.chmod(name, 0o666 & ~_umask())      # mkstemp makes it 0600; the final file gets the usual mode
     return Path(name)
@@ -123,6 +129,7 @@ def _remove(paths: list[Path]) -> None:
                 for path in paths:
                     with suppress(OSError):
                         os.unlink(path)
+                    LIVE_TEMPORARIES.discard(str(path))
             break
         except BaseException as exc:        # KeyboardInterrupt, Terminated
             interrupted = exc

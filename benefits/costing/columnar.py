@@ -148,6 +148,7 @@ class ColumnarEstimate:
         self.planner = Planner(_Parameters(rulebook), year)
         self.start, self.end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
         self._weights: dict[tuple, float] = {}
+        self._wanted: dict[tuple, list[str]] = {}       # (lines evaluated, facts' schema) → result columns
         self._marks = {}
         for rule in rulebook.benefits:
             concepts = chain(rule, rulebook)
@@ -293,8 +294,12 @@ class ColumnarEstimate:
                 plan = plan.restricted(needed, set(only))
             decided = plan.decide(facts.lazy())
             # only what the fold reads: the conditions, facts and missing-facts
-            # masks are never computed (projection pushdown)
-            wanted = [c for c in decided.collect_schema().names() if c.startswith(_RESULT)]
+            # masks are never computed (projection pushdown); the names are the
+            # same for every chunk, and resolving the plan's schema costs a tenth of a second
+            key = (None if only is None else frozenset(only), tuple(facts.schema.items()))
+            if key not in self._wanted:
+                self._wanted[key] = [c for c in decided.collect_schema().names() if c.startswith(_RESULT)]
+            wanted = self._wanted[key]
             # common-subexpression search over the plan's hundreds of columns costs more than it saves
             # a line paid to the household: its key, and the fact its amount counts persons by
             counts = sorted({fact_column(r.outcome.amount.times_fact) for r in rules
@@ -387,17 +392,27 @@ class ColumnarEstimate:
         by_county = county_people.group_by(COUNTY, maintain_order=True).agg(
             *[pl.col(n).sum() for n in list(flags) + list(sums) + own],
             *[e.sum().alias(n) for n, e in undetermined.items()])
+        return people, LineTotals(by_county, self._values_met(result, rows, used_by), households)
+
+    def _values_met(self, result: pl.DataFrame, rows: pl.DataFrame, used_by: dict) -> dict[tuple[str, str], set]:
+        """Per (benefit, unverified parameter) the values its counted rows met.
+        One pass over the rows: the parameters' columns and the lines' masks,
+        only the distinct combinations kept, and those few formatted."""
+        names = sorted({n for used in used_by.values() for n in used})
+        if not names:
+            return {}
+        columns = {name: [param_column(name)] if keys(self.rulebook.parameters[name]) is None
+                   else [param_column(name, k) for k in keys(self.rulebook.parameters[name])] for name in names}
+        masks = {name: [f"{b}|uses.{name}" for b, used in used_by.items() if name in used] for name in names}
+        every = [m for name in names for m in masks[name]]
+        distinct = pl.concat([result.select(sorted({c for name in names for c in columns[name]})),
+                              rows.select(every)], how="horizontal").filter(pl.any_horizontal(*every)).unique()
         values: dict[tuple[str, str], set[str]] = {}
-        for name in sorted({n for used in used_by.values() for n in used}):
-            params = keys(self.rulebook.parameters[name])
-            columns = [param_column(name)] if params is None else [param_column(name, k) for k in params]
-            masks = [f"{b}|uses.{name}" for b, used in used_by.items() if name in used]
-            # only the parameter's columns and the lines' masks are filtered, and only distinct rows formatted
-            used = pl.concat([result.select(columns), rows.select(masks)], how="horizontal").filter(
-                pl.any_horizontal(*masks)).unique()
-            for mask in masks:
-                values[(mask.split("|", 1)[0], name)] = self._values(used.filter(pl.col(mask)), name)
-        return people, LineTotals(by_county, values, households)
+        for name in names:
+            for mask in masks[name]:
+                values[(mask.split("|", 1)[0], name)] = self._values(
+                    distinct.filter(pl.col(mask)).select(columns[name]), name)
+        return values
 
     @staticmethod
     def _household_persons(rule: Rule, result: pl.DataFrame) -> pl.Expr:
@@ -426,9 +441,10 @@ class ColumnarEstimate:
             payers = [who for who in PAYERS if f"{b}|payer.{who}.mid" in sums]
             floor = rule.outcome.amount.at_least
             offered = pl.col(HOUSEHOLD).is_not_null() & (pl.col(f"{b}|persons") > 0)
-            paid = people.filter(offered).select(
+            # the few columns first, then the rows (a filter copies every column it is given)
+            paid = people.select(
                 COUNTY, HOUSEHOLD, f"{b}|persons", *money,
-                *[f"{b}|payer.{who}.{bound}" for who in payers for bound in _BOUNDS])
+                *[f"{b}|payer.{who}.{bound}" for who in payers for bound in _BOUNDS]).filter(offered)
             for row in paid.iter_rows():
                 county, key, count, low, mid, high, *parts = row
                 payer = {who: list(parts[3 * i:3 * i + 3]) for i, who in enumerate(payers)}

@@ -3,15 +3,19 @@
 
 CSV, XLSX and Parquet are read (engine/columnar/readers.py) and validated
 column-wise (engine/columnar/validate.py: the same verdicts and messages as
-the single-applicant path).
+the single-applicant path). A CSV file is read piece by piece, never whole,
+and the next piece is read and validated in a thread while the caller
+evaluates this one (``read_ahead``).
 JSON Lines, streams and lists of records go row by row through the exact
 single-applicant path, which is slower but the same.
 """
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 import polars as pl
 
@@ -19,7 +23,7 @@ from ..caseload import CaseloadError, chunks, detect_format, open_caseload, pars
 from ..caseload.partitions import Partition, is_partitioned, read_partitions
 from ..engine.applicant import InvalidApplicant
 from ..engine.columnar import frame_from_records
-from ..engine.columnar.readers import read_csv_frame, read_parquet_frame, read_xlsx_frame
+from ..engine.columnar.readers import csv_frames, read_parquet_frame, read_xlsx_frame
 from ..engine.columnar.schema import ROW
 from ..engine.columnar.validate import validate_frame
 
@@ -38,13 +42,57 @@ class FrameChunk:
     rows: int                  # rows read (valid + rejected)
 
 
-def _columnwise(raw: pl.DataFrame, size: int) -> Iterator[FrameChunk]:
-    for start in range(0, max(raw.height, 1), size):
-        part = raw.slice(start, size)
-        if part.height == 0:
-            return
-        frame, rejects = validate_frame(part)
-        yield FrameChunk(frame, sorted(rejects, key=lambda r: r["row"]), part.height)
+def _columnwise(parts: Iterable[pl.DataFrame]) -> Iterator[FrameChunk]:
+    for part in parts:
+        if part.height:
+            frame, rejects = validate_frame(part)
+            yield FrameChunk(frame, sorted(rejects, key=lambda r: r["row"]), part.height)
+
+
+def _slices(raw: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
+    return (raw.slice(start, size) for start in range(0, raw.height, size))
+
+
+def read_ahead(chunks: Iterator, depth: int = 1) -> Iterator:
+    """The same items, each next one made in a thread while the caller works
+    on this one (reading and validating a chunk while the previous one is
+    evaluated: Polars works outside the GIL). At most ``depth`` items wait
+    made; an error in the thread is raised here, where its item was due;
+    closing the iterator stops the thread after its current item."""
+    waiting: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                waiting.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work():
+        try:
+            for chunk in chunks:
+                if not put((True, chunk)):
+                    return
+            put((False, None))
+        except BaseException as exc:           # handed to the caller, raised there
+            put((False, exc))
+
+    thread = threading.Thread(target=work, name="caseload-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = waiting.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _rowwise(rows: Iterator, names: Optional[list], size: int) -> Iterator[FrameChunk]:
@@ -66,7 +114,7 @@ def partition_frames(partition: Partition, size: int) -> Iterator[FrameChunk]:
     raw = read_parquet_frame(partition.path)
     if partition.first_row != 1:
         raw = raw.with_columns(pl.col(ROW) + (partition.first_row - 1))
-    yield from _columnwise(raw, size)
+    yield from _columnwise(_slices(raw, size))
 
 
 def partitioned_frames(folder) -> tuple[int, int, Iterator[FrameChunk]]:
@@ -89,9 +137,12 @@ def applicant_frames(source, fmt: Optional[str] = None) -> tuple[Optional[int], 
         if not path.is_file():
             raise CaseloadError(f"找不到台账文件：{path}")
         fmt = fmt or detect_format(path.name)
-        readers = {"csv": read_csv_frame, "parquet": read_parquet_frame, "xlsx": read_xlsx_frame}
+        if fmt == "csv":
+            total, parts = csv_frames(path, chunk_rows)
+            return total, read_ahead(_columnwise(parts))
+        readers = {"parquet": read_parquet_frame, "xlsx": read_xlsx_frame}
         if fmt in readers:
             raw = readers[fmt](path)
-            return raw.height, _columnwise(raw, chunk_rows(raw.height))
+            return raw.height, _columnwise(_slices(raw, chunk_rows(raw.height)))
     caseload = open_caseload(source, fmt)
     return caseload.total, _rowwise(caseload.rows, caseload.names, chunk_rows(caseload.total))

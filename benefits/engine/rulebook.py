@@ -8,17 +8,49 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from functools import cached_property
 from pathlib import Path
-from typing import Literal, Mapping, Optional, Union
+from typing import Annotated, Literal, Mapping, Optional, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError,
+                      model_validator)
+from pydantic_core import PydanticCustomError
 
 from .facts import FACTS
 from .vocabulary import PAYERS
+from .yamlfile import MAX_BYTES, parse as parse_yaml
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+
+# What a rulebook may hold (规则集规模上限), checked before it is compiled or
+# run, so that a reform or a rules folder cannot make durable_rules spin
+# (an `in:` of ~520 values never returned from create_ruleset, nor 8 sets of
+# 64 in one rule), overflow it
+# (3,000 conditions: "error code: 108"; 15 `in:` tests in one rule: 113) or
+# make a comparison evaluate the caseload on hundreds of days. docs/policy.md
+# lists them; tests/test_reform_bounds.py compiles a rule at every limit.
+MAX_RULES = 300
+"""Rules (derived concepts and benefit lines) in a rulebook (90 are shipped)."""
+MAX_CONDITIONS = 48
+"""Conditions of one rule (the most a shipped rule has is 8)."""
+MAX_SET_TESTS = 8
+"""`in:` conditions of one rule (shipped: 2)."""
+MAX_SET_MEMBERS = 64
+"""Values of one `in:` set (shipped: 6)."""
+MAX_RULE_SET_MEMBERS = 256
+"""Values of all the `in:` sets of one rule (shipped: 8): a rule's failing side
+tests each value apart, in one conjunction; 512 there never returned."""
+MAX_PARAMETERS = 200
+"""Parameters in a rulebook (16 are shipped)."""
+MAX_PARAMETER_VALUES = 120
+"""Dated values of one parameter, over all its scopes (shipped: 7)."""
+MAX_CHANGE_DAYS = 36
+"""Distinct days on which some parameter value starts (shipped: 7): each is a
+day on which a caseload is evaluated again."""
+
+CONDITION_CEILING = 1_000_000_000_000
+"""The largest number a condition may test against (money is at most 10,000,000)."""
 
 Scalar = Union[bool, int, float, str]
 Period = Literal["monthly", "yearly", "one_off", "ongoing"]
@@ -69,6 +101,16 @@ class Condition(_Spec):
             raise ValueError("a fact condition needs exactly one test of eq, ne, lt, lte, gt, gte, in")
         elif self.fact not in FACTS:
             raise ValueError(f"unknown fact {self.fact!r}; known: {', '.join(sorted(FACTS))}")
+        for value in self.value if self.op == "in" else [self.value]:
+            if isinstance(value, float) and not math.isfinite(value):
+                raise PydanticCustomError("benefits", f"条件的值应为有限的数，不能是 {value!r}")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > CONDITION_CEILING:
+                # durable_rules cannot read 1e308 back ("error code: 204"); no fact comes near
+                raise PydanticCustomError("benefits", f"条件的值 {value:g} 超出范围（绝对值不超过 "
+                                                      f"{CONDITION_CEILING:,}）")
+        if self.op == "in" and len(self.value) > MAX_SET_MEMBERS:
+            raise PydanticCustomError("benefits", f"in: 集合有 {len(self.value)} 个值，超过上限 {MAX_SET_MEMBERS} 个"
+                                                  f"（每个集合的值数）")
         return self
 
     @property
@@ -209,11 +251,67 @@ class Rule(_Spec):
         return self.all if self.all is not None else self.any
 
 
+PARAMETER_DAYS = (dt.date(2012, 1, 1), dt.date(2100, 12, 31))
+"""The days a parameter value may start on, and a document take effect
+(参数日期窗口): 0001-01-01 or 9999-12-31 is a typing slip, not a policy."""
+MONEY_CEILING = 10_000_000
+"""The largest money range a parameter may declare (元, as a record's money)."""
+COUNT_CEILING = 1_000_000_000
+"""The largest count range a parameter may declare (persons, years)."""
+KINDS = {"money": "金额", "ratio": "比例", "count": "计数", "shares": "分担比例"}
+"""What a parameter's numbers are (参数类别): money ≥ 0 (元); a ratio 0–1; a
+count, a whole number ≥ 0 (persons, 周岁); shares, a payer split whose
+shares (0–1) add up to 1."""
+
+Number = Union[StrictInt, StrictFloat]
+"""A number as YAML writes it: ``true`` is not 1."""
+
+
+def _in_window(day: dt.date) -> dt.date:
+    first, last = PARAMETER_DAYS
+    if not first <= day <= last:
+        raise PydanticCustomError("benefits", f"日期 {day.isoformat()} 不在 {first.isoformat()} 至 "
+                                              f"{last.isoformat()} 之间")
+    return day
+
+
+Day = Annotated[dt.date, AfterValidator(_in_window)]
+
+
 class DatedValue(_Spec):
-    from_: dt.date = Field(alias="from")
-    value: Union[int, float, dict[str, Union[int, float]]]
+    from_: Day = Field(alias="from")
+    value: Union[Number, dict[str, Number]]
     hukou_county: Optional[str] = None
     residence: Optional[Literal["urban", "rural"]] = None
+
+    @model_validator(mode="after")
+    def _finite(self):
+        for number in self.value.values() if isinstance(self.value, dict) else [self.value]:
+            if not math.isfinite(number):
+                raise PydanticCustomError("benefits", f"参数值应为有限的数，不能是 {number!r}")
+        return self
+
+
+def value_problem(kind: Optional[str], bounds: Optional[tuple], value) -> Optional[str]:
+    """Why ``value`` (a number, or a mapping of numbers) is not a value of a
+    parameter of this kind and range, in Chinese; None when it is. Without a
+    kind (a kept version's parameter), only that it is a finite number."""
+    numbers = list(value.values()) if isinstance(value, dict) else [value]
+    for number in numbers:
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            return f"应为数字，不是 {number!r}"
+        if not math.isfinite(number):
+            return f"应为有限的数，不是 {number!r}"
+        if kind is None:
+            continue
+        if kind == "count" and number != int(number):
+            return f"应为整数，不是 {number!r}"
+        low, high = bounds
+        if not low <= number <= high:
+            shown = f"{number:,.6g}" if isinstance(number, float) else f"{number:,}"
+            hint = f"（{shown}% 写作 {number / 100:g}）" if kind == "ratio" and 1 < number <= 100 else ""
+            return f"{shown} 超出{KINDS[kind]}范围 {low:g}—{high:g}{hint}"
+    return None
 
 
 class InForce(_Spec):
@@ -221,7 +319,7 @@ class InForce(_Spec):
     Before it its lines are 不符合 "尚未施行"; its dated events before it are
     not covered (``assumption``: the text has no commencement clause). Each
     document's rule files may set it once."""
-    from_: dt.date = Field(alias="from")
+    from_: Day = Field(alias="from")
     source: str = Field(min_length=4)
     assumption: str = Field(min_length=4)
 
@@ -233,10 +331,34 @@ class Parameter(_Spec):
     label_zh: str
     label_en: str
     unit: str
+    # what its numbers are and the range they must lie in (both declared in
+    # the parameter file): KINDS; money within 0..MONEY_CEILING, a ratio or
+    # shares within 0..1, a count within 0..COUNT_CEILING. A rules folder
+    # must declare them (load_rulebook); the files of a rulebook version kept
+    # before they existed still load (replay), their values checked as finite
+    kind: Optional[Literal["money", "ratio", "count", "shares"]] = None
+    range: Optional[tuple[Number, Number]] = None
     by: list[Literal["hukou_county", "residence"]]
     verified: bool
     source: str
     values: list[DatedValue] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _in_range(self):
+        if (self.kind is None) != (self.range is None):
+            raise PydanticCustomError("benefits", "kind 和 range 要一起写")
+        if self.kind is None:
+            return self
+        low, high = self.range
+        ceiling = {"money": MONEY_CEILING, "count": COUNT_CEILING}.get(self.kind, 1)
+        if not 0 <= low <= high <= ceiling:
+            raise PydanticCustomError("benefits", f"range 应为 [下限, 上限]，在 0 至 {ceiling:,} 之间"
+                                                  f"（{KINDS[self.kind]}）")
+        for entry in self.values:
+            problem = value_problem(self.kind, self.range, entry.value)
+            if problem is not None:
+                raise PydanticCustomError("benefits", f"{entry.from_.isoformat()} 起的值：{problem}")
+        return self
 
     def resolve(self, day: dt.date, facts: dict):
         """The value in force on ``day`` for these facts; None if unknown."""
@@ -340,34 +462,17 @@ class Rulebook:
 
 
 def _where(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-
-
-class YamlLoader(yaml.SafeLoader):
-    """safe_load, but an impossible date (2013-02-30) is a YAML error with
-    its line, not a ValueError from deep inside the constructor."""
-
-    def construct_yaml_timestamp(self, node):
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"impossible date {node.value!r} ({exc})", node.start_mark) from None
-
-
-YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", YamlLoader.construct_yaml_timestamp)
+    return "; ".join(": ".join(filter(None, ('.'.join(str(p) for p in e['loc']), e['msg']))) for e in exc.errors())
 
 
 def _parse_yaml(path: Path, raw: bytes) -> object:
-    try:
-        return yaml.load(raw, Loader=YamlLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise RulebookError(f"{where}: not valid YAML: {exc}") from None
+    """A rule or parameter file through the project's one YAML loader."""
+    return parse_yaml(raw, str(path), RulebookError)[0]
 
 
 PARAMETERS_DIR = "parameters/"
+MAX_RULE_FILES = 100
+"""Rule and parameter files in one rules directory (17 are shipped)."""
 
 
 def read_rule_files(directory: Path | str | None = None) -> dict[str, bytes]:
@@ -376,8 +481,19 @@ def read_rule_files(directory: Path | str | None = None) -> dict[str, bytes]:
     directory = Path(directory or DEFAULT_RULES_DIR)
     if not directory.is_dir():
         raise RulebookError(f"{directory}: rules directory not found")
-    files = {PARAMETERS_DIR + p.name: p.read_bytes() for p in sorted((directory / "parameters").glob("*.yaml"))}
-    files.update((p.name, p.read_bytes()) for p in sorted(directory.glob("*.yaml")))
+    paths = [(PARAMETERS_DIR + p.name, p) for p in sorted((directory / "parameters").glob("*.yaml"))]
+    paths += [(p.name, p) for p in sorted(directory.glob("*.yaml"))]
+    if len(paths) > MAX_RULE_FILES:
+        raise RulebookError(f"{directory}：规则文件过多（{len(paths)} 个，上限 {MAX_RULE_FILES} 个）")
+    files = {}
+    for name, path in paths:
+        try:
+            size = path.stat().st_size
+            if size > MAX_BYTES:    # not read at all (parse says the same of bytes given to it)
+                raise RulebookError(f"{path}:1：文件过大（{size:,} 字节，上限 {MAX_BYTES:,} 字节），未读取")
+            files[name] = path.read_bytes()
+        except OSError as exc:
+            raise RulebookError(f"{path}:1：无法读取规则文件（{exc.strerror}）") from None
     return files
 
 
@@ -400,8 +516,14 @@ def rulebook_version(files: Mapping[str, bytes]) -> str:
 
 
 def load_rulebook(directory: Path | str | None = None) -> Rulebook:
+    """The rulebook of a rules folder; each of its parameters declares its kind and range."""
     directory = Path(directory or DEFAULT_RULES_DIR)
-    return rulebook_from_files(read_rule_files(directory), directory)
+    book = rulebook_from_files(read_rule_files(directory), directory)
+    for spec in book.parameters.values():
+        if spec.kind is None:
+            raise RulebookError(f"{directory / PARAMETERS_DIR / spec.source_file}: parameter {spec.name}："
+                                f"缺少 kind 和 range（参数类别与取值范围，见 docs/policy.md）")
+    return book
 
 
 def rulebook_from_files(files: Mapping[str, bytes], directory: Path | str) -> Rulebook:
@@ -466,8 +588,67 @@ def assemble(rules: list[Rule], parameters: dict[str, Parameter], version: str, 
              files: Optional[dict[str, bytes]] = None) -> Rulebook:
     """A Rulebook from validated rules and parameters: cross-checked and put
     in dependency order, exactly as rule files are (reforms build on this)."""
+    _check_size(rules, parameters)
     _cross_check(rules, parameters)
-    return Rulebook(_dependency_order(rules), parameters, version, directory, in_force, documents, files)
+    ordered = _dependency_order(rules)
+    _check_amount_facts(ordered)
+    return Rulebook(ordered, parameters, version, directory, in_force, documents, files)
+
+
+def _check_size(rules: list[Rule], parameters: dict[str, Parameter]) -> None:
+    """The limits above, each error naming the limit it breaks (超过规模上限)."""
+    def refuse(where: str, what: str, count: int, limit: int):
+        raise RulebookError(f"{where}：{what} {count:,} 个，超过上限 {limit:,} 个（规则集规模上限，见 docs/policy.md）")
+    if len(rules) > MAX_RULES:
+        refuse("规则集", "规则", len(rules), MAX_RULES)
+    if len(parameters) > MAX_PARAMETERS:
+        refuse("规则集", "参数", len(parameters), MAX_PARAMETERS)
+    for rule in rules:
+        conditions = rule.conditions or []
+        where = f"{rule.source_file}: rule {rule.id}"
+        if len(conditions) > MAX_CONDITIONS:
+            refuse(where, "条件", len(conditions), MAX_CONDITIONS)
+        sets = sum(1 for c in conditions if c.op == "in")
+        if sets > MAX_SET_TESTS:
+            refuse(where, "in: 条件", sets, MAX_SET_TESTS)
+        members = sum(len(c.value) for c in conditions if c.op == "in")
+        if members > MAX_RULE_SET_MEMBERS:
+            refuse(where, "in: 集合的值共", members, MAX_RULE_SET_MEMBERS)
+    for spec in parameters.values():
+        if len(spec.values) > MAX_PARAMETER_VALUES:
+            refuse(f"{spec.source_file}: parameter {spec.name}", "带日期的值", len(spec.values), MAX_PARAMETER_VALUES)
+    days = {v.from_ for spec in parameters.values() for v in spec.values}
+    if len(days) > MAX_CHANGE_DAYS:
+        refuse("规则集", "参数值的起始日期（不同的日子）", len(days), MAX_CHANGE_DAYS)
+
+
+def _sources(fact: str) -> frozenset[str]:
+    spec = FACTS[fact]
+    return frozenset(spec.inputs or (spec.field,))
+
+
+def _check_amount_facts(ordered: list[Rule]) -> None:
+    """Every fact a line's amount reads (金额所用事实: ``key_fact``,
+    ``minus_fact``, ``times_fact``) is known whenever the line holds: its
+    conditions test it, or a fact computed from the same record fields
+    (household_size with per_capita_income). A reform that removes 低保's
+    income condition would otherwise leave a 符合 line whose amount cannot be
+    computed; it is refused here, naming the rule and the fact."""
+    known: dict[str, frozenset[str]] = {}      # rule → record fields present whenever it holds
+    for rule in ordered:
+        parts = [_sources(c.fact) if c.fact is not None else known[c.ref] for c in rule.conditions or []]
+        if not parts:
+            known[rule.id] = frozenset()
+        elif rule.mode == "all":
+            known[rule.id] = frozenset().union(*parts)
+        else:
+            known[rule.id] = frozenset.intersection(*parts)
+        amount = rule.outcome.amount if rule.outcome is not None else None
+        for fact in (amount.key_fact, amount.minus_fact, amount.times_fact) if amount is not None else ():
+            if fact is not None and not _sources(fact) <= known[rule.id]:
+                raise RulebookError(f"{rule.source_file}: rule {rule.id}：金额要用事实“{fact}”"
+                                    f"（{FACTS[fact].label_zh}），但规则的条件没有检验它（缺这个事实时规则仍可能成立）；"
+                                    f"请保留检验它的条件，或改用不读这个事实的金额")
 
 
 def _cross_check(rules: list[Rule], parameters: dict[str, Parameter]) -> None:
@@ -544,6 +725,9 @@ def _check_type(cond: Condition, where: str) -> None:
         if not ok:
             raise RulebookError(f"{where}: {value!r} is not a {expected.__name__}, "
                                 f"the type of fact {cond.fact!r}")
+        if expected is int and cond.op in ("eq", "ne", "in") and not isinstance(value, int):
+            # an integer fact is never 2.5; and Polars will not test Int64 against a Float64 list
+            raise RulebookError(f"{where}：事实“{cond.fact}”是整数，{value!r} 不是整数")
 
 
 def _dependency_order(rules: list[Rule]) -> list[Rule]:

@@ -18,7 +18,7 @@ Format (every key but ``label`` and ``reason`` is optional)::
         values:
           - {from: 2013-07-01, hukou_county: "411282", residence: urban, value: 360}
     new_parameters:            # a parameter the rule edits need (never 已核实)
-      new_grant: {label_zh: …, label_en: …, unit: 元, by: [], source: …,
+      new_grant: {label_zh: …, label_en: …, unit: 元, kind: money, range: [0, 10000], by: [], source: …,
                   values: [{from: 2013-01-01, value: 200}]}
     rules:                     # rule edits, applied in order
       - change_condition: {rule: severe, where: {fact: grade}, to: {lte: 1}}
@@ -53,17 +53,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from ..engine.facts import FACTS
-from ..engine.rulebook import (Condition, DatedValue, Parameter, Rule, Rulebook, RulebookError, assemble,
-                               load_rulebook)
+from ..engine.rulebook import (Condition, DatedValue, Number, Parameter, Rule, Rulebook, RulebookError, assemble,
+                               load_rulebook, value_problem)
 from .yamlfile import Lines, PolicyFileError, explain, parse
 
 REFORMS_DIR = Path(__file__).resolve().parents[2] / "reforms"
 CHANGED_MARK = "改革方案改动"
 ADDED_MARK = "改革方案新增"
 _TESTS = ("eq", "ne", "lt", "lte", "gt", "gte", "in")
+MAX_EDITS = 100
+"""Rule edits in one reform file (each is applied and the rulebook re-checked)."""
 
 
 class ReformError(PolicyFileError):
@@ -83,6 +85,8 @@ class NewParameter(_Spec):
     label_zh: str = Field(min_length=1)
     label_en: str = ""
     unit: str = Field(min_length=1)
+    kind: Literal["money", "ratio", "count", "shares"]
+    range: tuple[Number, Number]
     by: list[Literal["hukou_county", "residence"]] = []
     source: str = Field(min_length=2)
     values: list[DatedValue] = Field(min_length=1)
@@ -91,7 +95,7 @@ class NewParameter(_Spec):
 class _Pick(_Spec):
     rule: str
     where: Optional[dict] = None
-    index: Optional[int] = Field(None, ge=0)
+    index: Optional[StrictInt] = Field(None, ge=0)
 
 
 class ChangeCondition(_Pick):
@@ -198,6 +202,9 @@ def load_reform(source: Union[str, Path], name: Optional[str] = None) -> Reform:
     except ValidationError as exc:
         loc, text = explain(exc)[0]
         raise ReformError(f"{where}:{lines.line(loc)}：{_field_name(loc)}{text}") from None
+    if len(spec.rules) > MAX_EDITS:
+        raise ReformError(f"{where}:{lines.line(('rules',))}：规则改动 {len(spec.rules):,} 项，超过上限 {MAX_EDITS} 项"
+                          f"（改革方案规模上限，见 docs/policy.md）")
     edits = []
     for i, entry in enumerate(spec.rules):
         if not isinstance(entry, dict) or len(entry) != 1 or next(iter(entry)) not in _EDITS:
@@ -272,10 +279,14 @@ def apply_reform(rulebook: Rulebook, reform: Reform) -> Rulebook:
         path = ("new_parameters", name)
         if name in parameters:
             raise reform.error(path, f"参数“{name}”已存在；修改已有参数请写在 parameters: 下")
-        parameters[name] = Parameter.model_validate({
-            **spec.model_dump(by_alias=True), "name": name, "source_file": Path(reform.where).name,
-            "label_en": spec.label_en or name, "verified": False,
-            "source": f"{ADDED_MARK}（{reform.label}）：{spec.source}"})
+        try:
+            parameters[name] = Parameter.model_validate({
+                **spec.model_dump(by_alias=True), "name": name, "source_file": Path(reform.where).name,
+                "label_en": spec.label_en or name, "verified": False,
+                "source": f"{ADDED_MARK}（{reform.label}）：{spec.source}"})
+        except ValidationError as exc:
+            loc, text = explain(exc)[0]
+            raise reform.error(path + loc, f"新参数“{name}”{_field_name(loc)}{text}") from None
         changes.append(_change("new_parameter", name, reform.line(path), f"新增参数 {name}（{spec.label_zh}）"))
         _validate(reform, path, rules, parameters)
     for edit in reform.edits:
@@ -364,6 +375,9 @@ def _check_values(reform: Reform, path: tuple, spec: Parameter, values: list[Dat
                                                        f"{'、'.join(shape)}")
         elif isinstance(entry.value, dict):
             raise reform.error(where + ("value",), f"参数“{spec.name}”的值是一个数，不是映射")
+        problem = value_problem(spec.kind, spec.range, entry.value)
+        if problem is not None:
+            raise reform.error(where + ("value",), f"参数“{spec.name}”（{spec.unit}）的值 {problem}")
 
 
 def _describe_values(old: Parameter, change: ParameterChange) -> str:
@@ -461,7 +475,7 @@ def _check_condition(reform: Reform, path: tuple, data: dict, rules: dict) -> Co
         return Condition.model_validate(data)
     except ValidationError as exc:
         loc, text = explain(exc)[0]
-        raise reform.error(path + loc, f"条件{_field_name(loc)}{text}") from None
+        raise reform.error(path + loc, f"条件{_field_name(loc) or '：'}{text}") from None
 
 
 def _rebuild(reform: Reform, path: tuple, data: dict) -> Rule:

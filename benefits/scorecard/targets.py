@@ -9,10 +9,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal, Optional
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..engine.rulebook import DEFAULT_RULES_DIR
+from ..engine.yamlfile import parse as parse_yaml
 
 DEFAULT_TARGETS_DIR = DEFAULT_RULES_DIR / "targets"
 # fictional county figures with blanks, for the demo page and the docs
@@ -141,10 +141,7 @@ def load_targets(directory: Path | str | None = None) -> Targets:
     for path in paths:
         raw = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + raw)
-        try:
-            data = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise TargetsError(f"{path}: not valid YAML: {exc}") from None
+        data, _ = parse_yaml(raw, str(path), TargetsError)
         if not isinstance(data, dict) or not isinstance(data.get("targets"), list):
             raise TargetsError(f"{path}: expected `indicators:`, `assumptions:` and a list under `targets:`")
         document = document or data.get("document")

@@ -18,6 +18,7 @@ from typing import Optional
 
 import yaml
 
+from ..engine.rulebook import value_problem
 from ..report import key_zh
 from .labels import COUNTIES
 
@@ -120,6 +121,11 @@ def changes(book, form, since: dt.date) -> tuple[dict, dict[str, str]]:
             value, error = _value(text, group["unit"])
             if error:
                 errors[f.name] = error
+                continue
+            spec = book.parameters[group["name"]]
+            problem = value_problem(spec.kind, spec.range, value)
+            if problem is not None:
+                errors[f.name] = f"{problem}（单位：{spec.unit}）"
                 continue
             if value == f.current:
                 continue

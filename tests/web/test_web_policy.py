@@ -267,6 +267,20 @@ def test_a_reform_per_request_leaves_a_concurrent_plain_evaluation_unchanged(app
     ({"reform": "", "caseload": "generated", "year": 2013}, "invalid_body", "reform"),
     ({"reform": TOPUP, "caseload": "saved", "year": 2013, "baseline_version": "nope"}, "invalid_body",
      "baseline_version"),
+    # issue 20 item 11: values that make no sense, refused as the CLI refuses them
+    ({"reform": {"label": "负数", "reason": "负的低保标准", "parameters": {"dibao_standard": {"values": [
+        {"from": "2013-01-01", "residence": "urban", "value": -1e18}]}}}, "caseload": "generated", "year": 2013},
+     "invalid_reform", "超出金额范围 0—10000"),
+    ({"reform": {"label": "布尔", "reason": "布尔不是数", "parameters": {"dibao_topup_ratio": {"values": [
+        {"from": "2013-01-01", "value": True}]}}}, "caseload": "generated", "year": 2013},
+     "invalid_reform", "不是数字"),
+    ({"reform": TOPUP + "label: 又一个名称\n", "caseload": "generated", "year": 2013}, "invalid_reform", "键“label”重复"),
+    ({"reform": "label: &a 测试\nreason: *a\n", "caseload": "generated", "year": 2013}, "invalid_reform",
+     "不支持 YAML 锚点和别名"),
+    # issue 20 item 10: the work a reform may cause is bounded before it runs
+    ({"reform": "label: 大集合\nreason: 一千个值\nrules:\n  - change_condition: {rule: severe, where: {fact: grade}, "
+                "to: {in: [" + ", ".join(map(str, range(1000))) + "]}}\n", "caseload": "generated", "year": 2013},
+     "invalid_reform", "超过上限 64 个"),
 ])
 def test_bad_compare_bodies_are_400_in_chinese(app, body, code, message):
     response = app.test_client().post("/api/v1/compare", json=body, headers=_token(app, "policy"))

@@ -20,6 +20,7 @@ from ..columns import (DAY, amount_column, condition_column, duplicate_column, f
                        missing_column, param_column, payer_column, rule_column, upon_column)
 from ..outcome import (MONEY_FORMS, MissingBits, amount_pl, duplicates_pl, payer_shares_pl,  # noqa: F401 (API)
                        payer_split_pl, upon_pl)
+from ..facts import FACTS
 from ..rulebook import Condition, ParamRef, Rulebook
 from ..vocabulary import PAYERS, PER_YEAR  # noqa: F401 (API)
 from .facts import with_facts
@@ -56,7 +57,10 @@ class ColumnarPlan:
             return pl.col(rule_column(cond.ref))
         fact = pl.col(fact_column(cond.fact))
         if cond.op == "in":
-            return pl.when(fact.is_null()).then(None).otherwise(fact.is_in(cond.value))
+            # a decimal fact's set may be written in whole numbers (in: [100, 200]): Polars
+            # tests a column only against values of its own type
+            values = [float(v) for v in cond.value] if FACTS[cond.fact].type is float else cond.value
+            return pl.when(fact.is_null()).then(None).otherwise(fact.is_in(values))
         value = pl.col(param_column(cond.value.param)) if isinstance(cond.value, ParamRef) else pl.lit(cond.value)
         return getattr(fact, _COMPARE[cond.op])(value)
 

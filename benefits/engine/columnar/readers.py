@@ -18,11 +18,12 @@ import io
 import json
 import re
 from pathlib import Path
+from typing import Callable, Iterator
 
 import polars as pl
 
 from ...caseload import (BY_PATH, MAX_CELL, BadRow, CaseloadError, cell_value, check_header, csv_rows, empty_cell,
-                         detect_encoding, text_stream, xlsx_rows)
+                         detect_encoding, file_encoding, text_stream, xlsx_rows)
 from .schema import ROW
 from .validate import PY_SPACE, SOURCE
 
@@ -34,26 +35,38 @@ def _blank_cell() -> str:
     return "^[" + re.escape(PY_SPACE) + "]*$"
 
 
-def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
-    """The parse of polars, or None where it may differ from the csv module's."""
+def _bytes_like_csv(data: bytes) -> bool:
+    """Whether polars can split these bytes into the rows the csv module
+    reads: no lone carriage return, no blank line (csv counts one as a row;
+    polars skips it)."""
     if data.count(b"\r") not in (0, data.count(b"\r\n")):
-        return None
-    if b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r\n")):
-        return None        # csv counts a blank line as a row; polars skips it
-    try:
-        frame = pl.read_csv(data, infer_schema=False, has_header=True, truncate_ragged_lines=False,
-                            raise_if_empty=False)
-    except (pl.exceptions.PolarsError, UnicodeDecodeError):
-        return None
+        return False
+    return not (b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r\n")))
+
+
+def _lines(data: bytes) -> int:
+    """Lines in ``_bytes_like_csv`` bytes (the last one may lack its line end)."""
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def _polars_cells(frame: pl.DataFrame, names: list, first_row: int, lines: int) -> pl.DataFrame | None:
+    """A frame polars parsed (text cells, the header's width) from ``lines``
+    lines of ``_bytes_like_csv`` bytes → the raw frame, rows numbered from
+    ``first_row``; None where the csv module's parse may differ."""
     if frame.width != len(names) or None in names:
         return None           # a value under a blank header is the exact path's to reject
+    # a record read from more than one line has a cell with a line end: the exact reader rejects it
+    # (and with no blank line and no lone carriage return, that is the only way to fewer records)
+    if frame.height != lines:
+        return None
+    # a cell over the size limit, likewise; a cell has at least as many bytes as characters
     limit = MAX_CELL
-    long_or_multiline = frame.select(pl.any_horizontal(
-        (pl.col(c).str.len_chars() > limit) | pl.col(c).str.contains("[\r\n]") for c in frame.columns).any()).item()
-    if long_or_multiline:
-        return None           # the exact reader rejects those rows
+    longest = frame.select(pl.max_horizontal(pl.col(c).str.len_bytes().max() for c in frame.columns)).item()
+    if (longest or 0) > limit and frame.select(pl.any_horizontal(
+            pl.col(c).str.len_chars() > limit for c in frame.columns).any()).item():
+        return None
     cells = [f"__c{i}" for i in range(frame.width)]
-    frame = frame.rename(dict(zip(frame.columns, cells))).with_row_index(ROW, offset=2)
+    frame = frame.rename(dict(zip(frame.columns, cells))).with_row_index(ROW, offset=first_row)
     # wholly blank rows are rare: look at every cell only where the first is blank
     maybe = frame.select(pl.col(cells[0]).is_null() | pl.col(cells[0]).str.contains(_blank_cell())).to_series()
     if maybe.any():
@@ -63,6 +76,18 @@ def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
         frame = frame.filter(~pl.col(ROW).is_in(suspects.filter(blank)[ROW].implode()))
     return frame.select(pl.col(ROW).cast(pl.Int64),
                         *[pl.col(c).alias(n) for c, n in zip(cells, names) if n is not None])
+
+
+def _polars_csv(data: bytes, names: list) -> pl.DataFrame | None:
+    """The parse of polars, or None where it may differ from the csv module's."""
+    if not _bytes_like_csv(data):
+        return None
+    try:
+        frame = pl.read_csv(data, infer_schema=False, has_header=True, truncate_ragged_lines=False,
+                            raise_if_empty=False)
+    except (pl.exceptions.PolarsError, UnicodeDecodeError):
+        return None
+    return _polars_cells(frame, names, 2, _lines(data) - 1)
 
 
 def _python_csv(text: str, header_check=check_header) -> pl.DataFrame:
@@ -103,30 +128,138 @@ def _undecodable(cell: str) -> bool:
     return False
 
 
+def _exact_csv(data: bytes, header_check=check_header) -> pl.DataFrame:
+    with text_stream(io.BytesIO(data), newline="") as stream:
+        return _python_csv(stream.read(), header_check)
+
+
+def _header_names(plain: bytes, header_check=check_header) -> list | None:
+    """The header's column names (``header_check``) when polars splits the
+    header line as the csv module does (no quote in it); None otherwise."""
+    header_line = plain.split(b"\n", 1)[0]
+    if not header_line.strip() or b'"' in header_line:
+        return None
+    try:
+        first = next(csv.reader([header_line.decode("utf-8")]))
+    except (UnicodeDecodeError, csv.Error, StopIteration):
+        return None
+    return header_check(first)
+
+
 def read_csv_frame(path, header_check=check_header) -> pl.DataFrame:
     """A CSV caseload → the raw frame: parsed by polars where that is
     certainly the single-applicant reader's parse, else by that reader
-    (any encoding its byte-order mark names). ``header_check``: the header
+    (the file's one encoding, ``detect_encoding``). ``header_check``: the header
     row → column names (the caseload's layout by default; the roll has its own)."""
     path = Path(path)
     if not path.is_file():
         raise CaseloadError(f"找不到台账文件：{path}")
     data = path.read_bytes()
-    encoding = detect_encoding(io.BytesIO(data))
-    if encoding == "utf-8-sig":
+    if detect_encoding(io.BytesIO(data)) == "utf-8-sig":
         plain = data[len(_BOM):] if data.startswith(_BOM) else data
-        header_line = plain.split(b"\n", 1)[0]
-        if header_line.strip() and b'"' not in header_line:
-            try:
-                first = next(csv.reader([header_line.decode("utf-8")]))
-            except (UnicodeDecodeError, csv.Error, StopIteration):
-                first = None
-            if first is not None:
-                frame = _polars_csv(plain, header_check(first))
-                if frame is not None:
-                    return frame
-    with text_stream(io.BytesIO(data), newline="") as stream:
-        return _python_csv(stream.read(), header_check)
+        names = _header_names(plain, header_check)
+        if names is not None:
+            frame = _polars_csv(plain, names)
+            if frame is not None:
+                return frame
+    return _exact_csv(data, header_check)
+
+
+_BLOCK = 1 << 24          # bytes a scan reads at once
+_MIN_READ = 1 << 16      # bytes a piece reads at least
+
+
+def _scan(path: Path) -> tuple[int, list, int] | None:
+    """One pass over a CSV file in blocks, holding none of it: (bytes before
+    the first record, the header's column paths, line ends) when polars can
+    read it piece by piece as ``read_csv_frame`` would read it whole
+    (``_bytes_like_csv`` over the whole file); None when the whole file must
+    go the exact way."""
+    if file_encoding(path) != "utf-8-sig":        # a file of another encoding is read whole
+        return None
+    with path.open("rb") as f:
+        block = f.read(_BLOCK)
+        bom = len(_BOM) if block.startswith(_BOM) else 0
+        block = block[bom:]
+        if b"\n" not in block or not _bytes_like_csv(block):
+            return None
+        names = _header_names(block)
+        if names is None:
+            return None
+        body = bom + block.index(b"\n") + 1
+        lines = crs = crlfs = 0
+        carry = b""
+        while block:
+            joined = carry + block      # a pattern across two blocks
+            if b"\n\n" in joined or b"\n\r\n" in joined:
+                return None
+            crs += block.count(b"\r")
+            crlfs += joined.count(b"\r\n") - carry.count(b"\r\n")
+            lines += block.count(b"\n")
+            carry, block = block[-2:], f.read(_BLOCK)
+        if crs not in (0, crlfs):
+            return None
+    return body, names, lines
+
+
+def _pieces(path: Path, body: int, names: list, size: int, line_bytes: int) -> Iterator[pl.DataFrame]:
+    """Raw frames of about ``size`` rows: the file cut at line ends where no
+    quoted cell is open (an even count of quote characters), each piece parsed
+    by polars. From a piece polars may parse otherwise on (an open quote, a
+    cell with a line end or over the size limit, a row polars refuses), the
+    rest of the file is the exact reader's, rows numbered as it numbers them."""
+    row = 2
+    with path.open("rb") as f:
+        f.seek(body)
+        buffer = b""
+        while True:
+            block = f.read(max(size * line_bytes, _MIN_READ))
+            buffer += block
+            cut = len(buffer) if not block else buffer.rfind(b"\n") + 1
+            if block and cut == 0:
+                continue
+            piece, buffer = buffer[:cut], buffer[cut:]
+            if piece:
+                frame = None
+                if piece.count(b'"') % 2 == 0:
+                    try:
+                        frame = pl.read_csv(piece, infer_schema=False, has_header=False, truncate_ragged_lines=False,
+                                            raise_if_empty=False)
+                    except (pl.exceptions.PolarsError, UnicodeDecodeError):
+                        frame = None
+                    frame = None if frame is None else _polars_cells(frame, names, row, _lines(piece))
+                if frame is None:
+                    break
+                yield frame
+                row += piece.count(b"\n")
+            if not block:
+                return
+    # rows before ``row`` were single lines read alike by both: the exact reader numbers its rows by line
+    rest = _exact_csv(path.read_bytes())
+    rest = rest.filter(pl.col(ROW) >= row)
+    for start in range(0, rest.height, size):
+        yield rest.slice(start, size)
+
+
+def csv_frames(path, rows: Callable[[int], int]) -> tuple[int, Iterator[pl.DataFrame]]:
+    """A CSV caseload → (rows expected, raw frames one after another), the
+    same rows ``read_csv_frame`` gives, read piece by piece so that the
+    whole file is never held: a piece of ``rows(expected)`` rows is
+    evaluated while the next is read. Files the polars parse may read
+    otherwise (another encoding, a quoted header, blank lines, lone
+    carriage returns) are read whole, by ``read_csv_frame``."""
+    path = Path(path)
+    if not path.is_file():
+        raise CaseloadError(f"找不到台账文件：{path}")
+    scanned = _scan(path)
+    if scanned is None:
+        raw = read_csv_frame(path)
+        size = rows(raw.height)
+        return raw.height, (raw.slice(start, size) for start in range(0, raw.height, size))
+    body, names, lines = scanned
+    expected = max(lines - 1, 0)
+    line_bytes = max(1, (path.stat().st_size - body) // max(lines, 1))
+    return expected, _pieces(path, body, names, rows(expected), line_bytes)
 
 
 # --------------------------------------------------------------------- XLSX
