@@ -29,7 +29,7 @@ def run(tmp_path_factory):
 
 def test_parameter_values_read_as_chinese_in_the_terminal(run):
     output, _ = run
-    assert "大腿假肢 1000、小腿假肢 300" in output and "未指明 100%" in output
+    assert "大腿普及型假肢 1000、小腿普及型假肢 300" in output and "未指明 100%" in output
     assert "灵宝市 城镇 自2013-07-01起 340" in output
     assert "unspecified" not in output and "thigh" not in output and "residence=" not in output
 
@@ -38,7 +38,7 @@ def test_parameter_values_read_as_chinese_in_the_workbook(run):
     _, out = run
     sheet = load_workbook(out)["参数与假设"]
     values = [v for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
-    assert "大腿假肢 1000、小腿假肢 300" in values and "未指明 100%" in values and "灵宝市 城镇" in values
+    assert "大腿普及型假肢 1000、小腿普及型假肢 300" in values and "未指明 100%" in values and "灵宝市 城镇" in values
     assert not [v for v in values if isinstance(v, str) and (v.startswith("{") or "unspecified" in v)]
     assert 340.0 in values                                     # a plain amount stays a number
 
