@@ -20,7 +20,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_te
 
 from ..audit import KIND_ZH
 from ..audit.roll import FIELDS_ZH as ROLL_FIELDS
-from . import auditruns, labels, store, workers
+from . import auditruns, store, workers
 from .auth import county_scope, login_required
 from .labels import COUNTIES
 from .present import engine, pool
@@ -33,12 +33,6 @@ STATUS_ZH = {"queued": "排队中", "running": "核对中", "done": "已完成",
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # the audit log's names of this page's actions (admin's 审计日志)
-labels.ACTIONS.update({
-    "rollaudit.start": ("名册核对（开始）", "roll audit started"),
-    "rollaudit.read": ("查看名册核对结果", "roll audit read"),
-    "rollaudit.download": ("下载名册核对工作簿", "roll audit workbook downloaded")})
-
-
 # the columns each kind of finding is shown with (the workbook has them all)
 _WHO = (("county_zh", "县区"), ("id_masked", "身份证号"), ("name", "姓名"), ("line_zh", "核对项目"))
 _ROLL = (("written", "名册写法"), ("roll_row", "名册行"))

@@ -17,6 +17,9 @@ ROLE = {"clerk": ("县区受理员", "county clerk"), "finance": ("财政", "fin
 
 # Audit actions (审计日志的操作) as the admin reads them.
 ACTIONS = {
+    "rollaudit.start": ("名册核对（开始）", "roll audit started"),
+    "rollaudit.read": ("查看名册核对结果", "roll audit read"),
+    "rollaudit.download": ("下载名册核对工作簿", "roll audit workbook downloaded"),
     "case.create": ("登记案件", "case created"), "case.update": ("修改信息并重新评估", "facts corrected"),
     "case.reevaluate": ("按现行规则重新评估", "re-evaluated"), "case.read": ("查看案件", "case read"),
     "case.list": ("查看案件列表", "case list"), "case.history": ("查看评估历史", "history read"),
