@@ -33,6 +33,11 @@ FUNCTION_IMPORTS_ALLOWED = {
         "benefits.distributed, and a local run should not load Dask",
     ("benefits.scenarios.runner", "benefits.policy"):
         "the reform machinery (benefits.policy loads polars) only when a scenario run is given a reform",
+    ("benefits.costing", "benefits.costing.columnar"):
+        "the columnar plan (polars) on first use of its names (PEP 562): a worker of `estimate --engine durable` "
+        "imports costing for Planner and Tally only",
+    ("benefits.costing", "benefits.costing.frames"):
+        "applicant frames (polars, pyarrow) on first use of their names (PEP 562), for the same durable workers",
 }
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Callable, Mapping
 
-import polars as pl
+from ..engine.lazy import pl
 
 
 def to_fen(yuan: float) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-import polars as pl
+from .lazy import pl
 
 
 def round_fen(value: float) -> float:

@@ -22,11 +22,10 @@ import datetime as dt
 from functools import lru_cache, reduce
 from typing import Protocol
 
-import polars as pl
-
 from .columns import (amount_column, condition_column, duplicate_column, fact_column, keys, missing_column,
                       param_column, payer_column, rule_column, upon_column)
 from .facts import FACTS, missing_entry
+from .lazy import pl
 from .marks import same_payment_groups
 from .money import round_fen, round_fen_column
 from .observances import days_off

@@ -1,6 +1,12 @@
 """The finance office's caseload cost estimate (年度救助资金测算): a pure
 function from a caseload to a dict that the CLI, a workbook or a web page
 can show (costing/summary.py). Nothing here prints or writes files.
+
+The columnar names (ColumnarEstimate, applicant_frames, chunk_rows,
+partition_frames: Polars and PyArrow) are read from ``costing`` when a
+columnar or distributed run needs them, not imported at the top: a worker of
+``estimate --engine durable`` imports this package (batch.py) and should
+load neither (costing/__init__.py imports them on first use).
 """
 from __future__ import annotations
 
@@ -13,7 +19,8 @@ from tqdm import tqdm
 
 from ..caseload import CaseloadError, chunks, open_caseload
 from ..caseload.partitions import Partition, is_partitioned, read_partitions
-from ..costing import ColumnarEstimate, Tally, applicant_frames, chunk_rows, partition_frames, summarise
+from .. import costing
+from ..costing import Tally, summarise
 from ..distributed import Shipment, connect, run_partitions, worker_remember, worker_rulebook
 from ..engine import BACK_ENDS, default_engine
 from .batch import CHUNK_ROWS, estimate_chunk, run
@@ -29,7 +36,7 @@ def _durable_parts(source, fmt, rules_dir, year, workers):
     return caseload.total, parts()
 
 
-def _tallied(estimate: ColumnarEstimate, frames):
+def _tallied(estimate: costing.ColumnarEstimate, frames):
     """(tally, rejects, rows read) of each chunk, on the columnar plan."""
     for chunk in frames:
         tally, late = estimate.tally(chunk.frame)
@@ -38,16 +45,16 @@ def _tallied(estimate: ColumnarEstimate, frames):
 
 def _columnar_parts(source, fmt, rulebook, year):
     """Applicant frames of the caseload, each tallied at once on the columnar plan."""
-    total, frames = applicant_frames(source, fmt)
-    return total, _tallied(ColumnarEstimate(rulebook, year), frames)
+    total, frames = costing.applicant_frames(source, fmt)
+    return total, _tallied(costing.ColumnarEstimate(rulebook, year), frames)
 
 
 def estimate_partition(partition: Partition, size: int, version: str, year: int) -> list:
     """A distributed task (分区任务): one partition's chunks tallied on the
     worker's plan of ``version`` and ``year``, as the local run tallies them."""
     book = worker_rulebook(version)
-    plan = worker_remember(version, ("estimate", year), lambda: ColumnarEstimate(book, year))
-    return list(_tallied(plan, partition_frames(partition, size)))
+    plan = worker_remember(version, ("estimate", year), lambda: costing.ColumnarEstimate(book, year))
+    return list(_tallied(plan, costing.partition_frames(partition, size)))
 
 
 def _distributed_parts(source, rulebook, year, scheduler, progress, on_partition, stack):
@@ -57,7 +64,7 @@ def _distributed_parts(source, rulebook, year, scheduler, progress, on_partition
                             f"{source} 不是文件夹")
     partitions = read_partitions(source)
     total = sum(p.rows for p in partitions)
-    size = chunk_rows(total)
+    size = costing.chunk_rows(total)
     client = stack.enter_context(connect(scheduler))
     results = run_partitions(client, estimate_partition,
                              [(p, size, rulebook.version, year) for p in partitions], [Shipment.of(rulebook)],
