@@ -7,7 +7,7 @@ while the command runs and summed: an upper bound on the simultaneous
 total. Also lists, per process, whether the web stack (Flask, sqlite3,
 cffi) is mapped into it — the workers must not load it.
 
-Usage: python benchmarks/bench_cli_memory.py [SIZE ...] [--workers N]
+Usage: python benchmarks/bench_cli_memory.py [SIZE ...] [--workers N] [--engine columnar|durable]
 Default sizes: 20000 200000. Target: ≤ 300 MB.
 """
 from __future__ import annotations
@@ -59,14 +59,14 @@ class Watcher(threading.Thread):
                 self.web[pid] = self.web.get(pid, False) or _web_mapped(pid)
 
 
-def run(size: int, workers: int, folder: Path) -> None:
+def run(size: int, workers: int, folder: Path, engine: str) -> None:
     caseload = folder / f"caseload-{size}.jsonl"
     if not caseload.exists():
         subprocess.run([BENEFITS, "generate", "--size", str(size), "--seed", "1", "--out", str(caseload)],
                        check=True, capture_output=True)
     started = time.perf_counter()
     proc = subprocess.Popen([BENEFITS, "estimate", str(caseload), "--year", "2013", "--out", str(folder / "o.xlsx"),
-                             "--workers", str(workers), "--quiet"], stdout=subprocess.DEVNULL)
+                             "--workers", str(workers), "--engine", engine, "--quiet"], stdout=subprocess.DEVNULL)
     watcher = Watcher(proc.pid)
     watcher.start()
     proc.wait()
@@ -81,7 +81,7 @@ def run(size: int, workers: int, folder: Path) -> None:
     parts = " + ".join(f"{role} {' + '.join(f'{kb / 1024:.0f}' for kb in sorted(kbs))}"
                        for role, kbs in sorted(by_role.items()))
     web = sorted(watcher.roles[pid] for pid, mapped in watcher.web.items() if mapped)
-    print(f"{size:>9,} applicants  workers={workers}  {elapsed:6.1f} s  peak memory {total / 1024:.0f} MB "
+    print(f"{size:>9,} applicants  engine={engine}  workers={workers}  {elapsed:6.1f} s  peak memory {total / 1024:.0f} MB "
           f"= {parts} MB;  web stack loaded in: {', '.join(web) or 'none'}", flush=True)
 
 
@@ -89,10 +89,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[20_000, 200_000])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--engine", choices=("columnar", "durable"), default="columnar")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:
-            run(size, args.workers, Path(folder))
+            run(size, args.workers, Path(folder), args.engine)
 
 
 if __name__ == "__main__":
