@@ -24,10 +24,13 @@ class LazyModule:
         self._name = name
 
     def _module(self) -> ModuleType:
-        return importlib.import_module(self._name)   # a dict look-up once imported
+        return importlib.import_module(self._name)
 
     def __getattr__(self, attr: str):
-        return getattr(self._module(), attr)
+        """Called only for a name not read before: kept, so the next read is plain."""
+        value = getattr(self._module(), attr)
+        setattr(self, attr, value)
+        return value
 
     def __repr__(self) -> str:
         return f"<lazy module {self._name!r}>"
