@@ -26,7 +26,7 @@ import click
 
 from .caseload import CaseloadError, LayoutError, encoding_note, json_records, text_stream
 from .cliutil import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_NO_RECORDS, EXIT_OUTPUT, EXIT_PIPE,
-                      EXIT_REJECTED, EXIT_TERMINATED, STOP_SAID, STOPPED_ZH, Stop, Terminated, guard_standard_streams,
+                      EXIT_REJECTED, EXIT_TERMINATED, STOP_REQUESTED, STOP_SAID, STOPPED_ZH, Stop, Terminated, guard_standard_streams,
                       parse_date, raise_terminated, refused, stop_promptly)
 from .engine import Applicant, InvalidApplicant, RulebookError, default_engine, load_rulebook
 from .report import render
@@ -145,13 +145,34 @@ class _Main(click.Group):
             else:
                 _say(f"无法写出结果：{os_error_zh(exc)}（标准输出）")
             code = EXIT_OUTPUT
-        except Exception as exc:          # a bug: still one line, and a code that says so
-            _say(f"内部错误（请报告）：{type(exc).__name__}: {exc}")
-            code = EXIT_INTERNAL
+        except Exception as exc:
+            stop = _stopped_by(exc)
+            if stop is not None:          # a library's cleanup failed while a stop unwound it
+                STOP_SAID.set()
+                _say(STOPPED_ZH[stop][0])
+                code = STOPPED_ZH[stop][1]
+            else:                         # a bug: still one line, and a code that says so
+                _say(f"内部错误（请报告）：{type(exc).__name__}: {exc}")
+                code = EXIT_INTERNAL
         if closed_stdout is not None and closed_stdout.lost and code in (0, EXIT_REJECTED):
             _say(f"无法显示结果：标准输出已关闭（{closed_stdout.lost} 行未显示；输出文件照常写出）")
             code = EXIT_OUTPUT
         sys.exit(code)
+
+
+def _stopped_by(exc: BaseException):
+    """The signal whose exception ``exc`` was raised while handling, if any:
+    matplotlib, Ctrl-C'd inside savefig, raises ValueError from its own
+    clean-up, and that is the stop, not a bug."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, KeyboardInterrupt):
+            return signal.SIGINT
+        if isinstance(exc, Terminated):
+            return signal.SIGTERM
+        exc = exc.__context__
+    return STOP_REQUESTED[0] if STOP_REQUESTED else None
 
 
 @click.group(cls=_Main)

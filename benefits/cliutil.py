@@ -15,7 +15,7 @@ from typing import Optional
 
 import click
 
-from .caseload.writers import LIVE_TEMPORARIES
+from .caseload.writers import LIVE_TEMPORARIES, STOPPING
 from .dates import DATE_OUT_OF_RANGE, EARLIEST_DATE, LATEST_DATE
 
 EXIT_REJECTED, EXIT_NO_RECORDS, EXIT_NO_INPUT, EXIT_UNAVAILABLE = 1, 3, 66, 69
@@ -82,6 +82,11 @@ STOP_GRACE = 1.5
 """Seconds a run has, after Ctrl-C or SIGTERM, to unwind on its own."""
 STOP_SAID = threading.Event()
 """Set once the command has said why it stopped (the watcher then does not say it again)."""
+STOP_REQUESTED: list = []
+"""The stop signals received (the watcher of stop_promptly notes each):
+an error after one is the stop's, even where a library swallowed the
+KeyboardInterrupt itself (in a ``__del__`` or a callback)."""
+
 STOPPED_ZH = {signal.SIGINT: ("已中断（Ctrl-C），未完成的输出文件没有写出", EXIT_INTERRUPTED),
               signal.SIGTERM: ("已终止（SIGTERM），未完成的输出文件没有写出", EXIT_TERMINATED)}
 
@@ -134,6 +139,7 @@ def _watch(read: int) -> None:
                 return
             signum = next((b for b in data if b in STOPPED_ZH), None)
             if signum is not None:
+                STOP_REQUESTED.append(signal.Signals(signum))
                 threading.Event().wait(STOP_GRACE)
                 _stop_now(signal.Signals(signum))
 
@@ -144,13 +150,21 @@ def _stop_now(signum: signal.Signals) -> None:
     if not STOP_SAID.is_set():
         with suppress(OSError):
             os.write(2, (message + "\n").encode())
-    for name in list(LIVE_TEMPORARIES):
-        with suppress(OSError):
-            os.unlink(name)
+    STOPPING.set()
+    _remove_temporaries()
     for child in _children():
         with suppress(OSError):
             os.kill(child, signal.SIGKILL)
+    # the main thread may have been inside an open() of one (a chart's
+    # savefig) while they were removed: once more, right before the end
+    _remove_temporaries()
     os._exit(code)
+
+
+def _remove_temporaries() -> None:
+    for name in list(LIVE_TEMPORARIES):
+        with suppress(OSError):
+            os.unlink(name)
 
 
 def _children() -> list[int]:

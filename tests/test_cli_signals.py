@@ -122,3 +122,25 @@ def test_kill_9_as_the_workbook_appears_never_leaves_a_broken_file(tmp_path):
         for path in (out, png):
             if path.exists():
                 path.unlink()
+
+
+def test_an_error_raised_while_a_stop_unwinds_is_the_stop_not_a_bug():
+    """matplotlib, interrupted inside savefig, raises ValueError("Invalid
+    bounding box") from its clean-up: the exit is the interrupt's (130/143)."""
+    import signal as signals
+    from benefits.cli import _stopped_by
+    from benefits.cliutil import Terminated
+
+    def raised(first):
+        try:
+            try:
+                raise first
+            finally:
+                raise ValueError("Invalid bounding box")
+        except ValueError as exc:
+            return exc
+
+    assert _stopped_by(raised(KeyboardInterrupt())) == signals.SIGINT
+    assert _stopped_by(raised(Terminated())) == signals.SIGTERM
+    assert _stopped_by(raised(OSError("x"))) is None
+    assert _stopped_by(ValueError("a bug")) is None

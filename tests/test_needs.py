@@ -122,6 +122,8 @@ def test_a_new_rule_file_brings_its_own_service_and_needs(tmp_path):
           label_zh: 标准
           label_en: standard
           unit: 元
+          kind: money
+          range: [0, 10000]
           by: [hukou_county]
           verified: false
           source: 示例

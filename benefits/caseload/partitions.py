@@ -50,6 +50,15 @@ def is_partitioned(path) -> bool:
     return Path(path).is_dir()
 
 
+def cluster_partitions(source) -> list[Partition]:
+    """The partitions a cluster run (``--scheduler``) sends out: only a
+    partitioned caseload folder can be split into tasks."""
+    if not (isinstance(source, (str, Path)) and is_partitioned(source)):
+        raise CaseloadError(f"--scheduler 需要分区台账文件夹（benefits generate --partitions 写出），"
+                            f"{source} 不是文件夹")
+    return read_partitions(source)
+
+
 def read_partitions(folder) -> list[Partition]:
     """The partitions of a caseload folder, in order: as its manifest lists
     them (each must exist and hold the records the manifest says), or

@@ -80,6 +80,10 @@ LIVE_TEMPORARIES: set[str] = set()
 """The temporary files atomic_outputs holds right now: a stop that cannot wait
 for the block to unwind (cliutil.stop_promptly) removes them itself."""
 
+STOPPING = threading.Event()
+"""Set by that stop before it removes them: an output file opened after it
+would outlive the removal, so opening one then waits for the process's end."""
+
 
 def _partial(path: Path) -> Path:
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.{os.getpid()}.", suffix=f".part{path.suffix}")
@@ -110,12 +114,22 @@ def _signals_held():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    # Not a signal mask: the kernel may hand the signal to any other thread
+    # (Polars' pool, a read-ahead), whose Python handler still runs here.
+    # The handlers only note it; it is raised again once the block is done.
+    caught: list[int] = []
+    previous = {}
+    for held in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(held)
+        if handler is not None:          # None: set outside Python, cannot be put back
+            previous[held] = signal.signal(held, lambda signum, frame: caught.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        for signum in dict.fromkeys(caught):
+            signal.raise_signal(signum)
 
 
 def _remove(paths: list[Path]) -> None:
@@ -189,6 +203,11 @@ class _OutputFile(io.FileIO):
     garbage-collected and would print a traceback from ``ZipFile.__del__``."""
     given_up = False
     _at = 0
+
+    def __init__(self, *args, **kwargs):
+        if STOPPING.is_set():
+            threading.Event().wait()
+        super().__init__(*args, **kwargs)
 
     def give_up(self) -> None:
         with suppress(OSError, ValueError):

@@ -18,7 +18,7 @@ from typing import Callable, Optional
 from tqdm import tqdm
 
 from ..caseload import CaseloadError, chunks, open_caseload
-from ..caseload.partitions import Partition, is_partitioned, read_partitions
+from ..caseload.partitions import Partition, cluster_partitions, is_partitioned
 from .. import costing
 from ..costing import Tally, summarise
 from ..distributed import Shipment, connect, run_partitions, worker_remember, worker_rulebook
@@ -59,10 +59,7 @@ def estimate_partition(partition: Partition, size: int, version: str, year: int)
 
 def _distributed_parts(source, rulebook, year, scheduler, progress, on_partition, stack):
     """Each partition a task on the cluster; its chunks' tallies in partition order."""
-    if not is_partitioned(source):
-        raise CaseloadError(f"--scheduler 需要分区台账文件夹（benefits generate --partitions 写出），"
-                            f"{source} 不是文件夹")
-    partitions = read_partitions(source)
+    partitions = cluster_partitions(source)
     total = sum(p.rows for p in partitions)
     size = costing.chunk_rows(total)
     client = stack.enter_context(connect(scheduler))

@@ -34,8 +34,7 @@ from typing import Callable, Optional
 
 import polars as pl
 
-from ..caseload import CaseloadError
-from ..caseload.partitions import Partition, is_partitioned, read_partitions
+from ..caseload.partitions import Partition, cluster_partitions
 from ..engine.vocabulary import ELIGIBLE, INELIGIBLE, PAYER_ZH, UNDETERMINED
 from ..costing import (CHUNK_ROWS, COUNTY, PAYERS, PERSON, ColumnarEstimate, FrameChunk, LineTotals, Tally,
                         applicant_frames, chunk_rows, county_name, partition_frames, summarise)
@@ -577,10 +576,7 @@ def compare(caseload, baseline: Rulebook, reform: Rulebook, year: int,
     key = cached = None
     with ExitStack() as stack:
         if scheduler is not None:
-            if not (isinstance(caseload, (str, Path)) and is_partitioned(caseload)):
-                raise CaseloadError(f"--scheduler 需要分区台账文件夹（benefits generate --partitions 写出），"
-                                    f"{caseload} 不是文件夹")
-            partitions = read_partitions(caseload)
+            partitions = cluster_partitions(caseload)
             total = sum(p.rows for p in partitions)
             size = chunk_rows(total)
             client = stack.enter_context(connect(scheduler))

@@ -40,8 +40,7 @@ from ..caseload import CaseloadError, LayoutError, xlsx_rows
 from ..caseload.columns import check_header
 from ..caseload.readers import csv_rows, text_stream
 from ..engine import RulebookError
-from ..engine.identity import CURRENT_COUNTIES, county_name
-from ..engine.rulebook import Rulebook
+from ..engine import CURRENT_COUNTIES, Rulebook, county_name
 from . import store
 from .workers import BoundedPool, queued_zh
 

@@ -18,7 +18,7 @@ from typing import Optional
 
 import yaml
 
-from ..engine.rulebook import value_problem
+from ..engine import value_problem
 from ..report import key_zh
 from .labels import COUNTIES
 

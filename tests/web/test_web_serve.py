@@ -24,6 +24,7 @@ WEB = Path(__file__).resolve().parents[2] / "benefits" / "web"
 PUBLIC = {"default_engine", "DAY_BEFORE_BIRTH", "parse_applicant", "InvalidApplicant", "FieldError", "mask_id", "Applicant",
           "RulebookError", "CURRENT_COUNTIES", "ALWAYS", "covers", "services", "service_paths",
           "rulebook_version", "EngineCache", "rank_questions", "GATES", "gate_no",
+          "value_problem", "county_name", "Rulebook",
           # the determination's vocabulary (engine/vocabulary.py)
           "Determination", "PAYERS", "PAYER_ZH", "PERIOD_ZH", "STATUS_ZH", "ELIGIBLE", "INELIGIBLE", "UNDETERMINED"}
 
