@@ -159,7 +159,8 @@ def run_partitions(client, task: Callable, arguments: Sequence[tuple], shipments
         following = 0
         with tqdm(total=total, unit="区", desc=desc, file=sys.stderr, disable=not progress,
                   dynamic_ncols=True) as bar:
-            for future in as_completed(futures):
+            # on this client's loop: another Client in the process (the default one) has its own
+            for future in as_completed(futures, loop=client.loop):
                 i = index[future.key]
                 ready[i] = _result(future)
                 future.release()
