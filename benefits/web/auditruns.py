@@ -42,7 +42,7 @@ from ..caseload.readers import csv_rows, text_stream
 from ..engine import RulebookError
 from ..engine import CURRENT_COUNTIES, Rulebook, county_name
 from . import store
-from .workers import BoundedPool, queued_zh
+from .workers import BoundedPool, RunState, queued_zh
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def as_of_error(as_of: Optional[dt.date], months: Optional[int]) -> dict[str, st
 
 
 @dataclass
-class Run:
+class Run(RunState):
     id: str
     owner: tuple                   # (database, user id)
     as_of: dt.date
@@ -123,18 +123,8 @@ class Run:
     full_ids: bool                 # the workbook shows whole ID numbers (a county's own clerk)
     files: dict                    # field → the uploaded file's name
     folder: Optional[Path]         # the run's files (None: the API's, which writes none)
-    created: float = field(default_factory=time.time)
-    status: str = "queued"
-    stage_zh: str = "排队中"
-    processed: int = 0
-    total: Optional[int] = None
-    result: Optional[dict] = None
-    error: Optional[str] = None
     error_field: Optional[str] = None
-    seconds: Optional[float] = None
     stages: dict = field(default_factory=dict)      # stage → [first, last] progress time (perf_counter)
-    finished: threading.Event = field(default_factory=threading.Event, repr=False)
-    pool: Optional[BoundedPool] = field(default=None, repr=False)
 
     @property
     def shown_zh(self) -> str:

@@ -40,7 +40,7 @@ from ..policy.reform import ADDED_MARK, CHANGED_MARK
 from ..costing.fen import to_fen, yuan
 from ..policy.workbook import line_zh, persons_only, totals, write_comparison
 from . import store
-from .workers import BoundedPool, queued_zh
+from .workers import BoundedPool, RunState, queued_zh
 
 log = logging.getLogger(__name__)
 
@@ -234,21 +234,13 @@ def run_compare(caseload: Caseload, baseline, reform, year: int, examples: int =
 
 
 @dataclass
-class Run:
+class Run(RunState):
     id: str
     owner: int
     year: int
     label: str
     caseload_zh: str
     folder: Path
-    created: float = field(default_factory=time.time)
-    status: str = "queued"
-    stage_zh: str = "排队中"
-    processed: int = 0
-    total: Optional[int] = None
-    result: Optional[dict] = None
-    error: Optional[str] = None
-    seconds: Optional[float] = None
     timings: dict = field(default_factory=dict)        # stage → seconds, for the benchmark
     # the workbook is written by the job right after the result (the page
     # shows the result first), so a download finds it on disk; the
@@ -256,9 +248,7 @@ class Run:
     comparison: Optional[Comparison] = field(default=None, repr=False)
     workbook_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     workbook_state: str = "pending"      # pending → ready | failed
-    finished: threading.Event = field(default_factory=threading.Event, repr=False)
     error_input: bool = False         # failed on what was sent (caseload, reform, version), not the server
-    pool: Optional[BoundedPool] = field(default=None, repr=False)
 
     @property
     def position(self) -> int:

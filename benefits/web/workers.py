@@ -12,7 +12,9 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-from typing import Callable, Hashable
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Hashable, Optional
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +22,23 @@ log = logging.getLogger(__name__)
 def queued_zh(place: int) -> str:
     """A waiting job's place in Chinese (1 = next to start)."""
     return "排队中：下一个开始" if place == 1 else f"排队中：前面还有 {place - 1} 项"
+
+
+@dataclass(kw_only=True)
+class RunState:
+    """What every background run of the web shows while it goes (a policy
+    compare, a roll audit): its stage and progress, then its result or
+    error; ``finished`` is set at the end, ``pool`` is where it waits."""
+    created: float = field(default_factory=time.time)
+    status: str = "queued"
+    stage_zh: str = "排队中"
+    processed: int = 0
+    total: Optional[int] = None
+    result: Optional[dict] = None
+    error: Optional[str] = None
+    seconds: Optional[float] = None
+    finished: threading.Event = field(default_factory=threading.Event, repr=False)
+    pool: Optional["BoundedPool"] = field(default=None, repr=False)
 
 
 class Full(Exception):
